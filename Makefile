@@ -1,0 +1,57 @@
+# egov-metrics — every target bootstraps its own .venv from PyPI (Python 3.11+).
+# Run `make help` for the list.
+
+SHELL := /bin/bash
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' && { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+DB ?= data/egov.duckdb
+DOSSIERS ?= 2000000
+SEED ?= 58
+
+.DEFAULT_GOAL := help
+.PHONY: help demo test lint lab bench clean check-python
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@echo "  Variables: DB=$(DB) DOSSIERS=$(DOSSIERS) SEED=$(SEED)"
+
+check-python:
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required (set PYTHON=/path/to/python3.11)"; exit 1; }
+
+$(BIN)/.stamp-base: pyproject.toml | check-python
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(BIN)/.stamp-test: $(BIN)/.stamp-base
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+$(BIN)/.stamp-lab: $(BIN)/.stamp-test
+	$(BIN)/python -m pip install --quiet -e '.[test,lab]'
+	@touch $@
+
+demo: $(BIN)/.stamp-base ## Build the demo database (DOSSIERS=…) and render the reports; prints where they are
+	$(BIN)/egov-metrics demo --db $(DB) --dossiers $(DOSSIERS) --seed $(SEED)
+	$(BIN)/egov-metrics info --db $(DB)
+
+test: $(BIN)/.stamp-test ## Lint, check the catalog and run the whole test suite
+	$(BIN)/ruff check egov_metrics tests bench
+	$(BIN)/python -m pytest -q
+
+lint: $(BIN)/.stamp-test ## ruff check + format check
+	$(BIN)/ruff check egov_metrics tests bench
+	$(BIN)/ruff format --check egov_metrics tests bench
+
+lab: $(BIN)/.stamp-lab ## Open JupyterLab on the project (notebooks/)
+	EGOV_DB=$(abspath $(DB)) $(BIN)/jupyter lab --notebook-dir=.
+
+bench: $(BIN)/.stamp-test ## Run the benchmarks (not part of make test); see bench/README.md
+	$(BIN)/python bench/run.py
+
+clean: ## Remove generated databases and reports (keeps .venv)
+	rm -f data/*.duckdb data/*.duckdb.wal
+	find reports -mindepth 1 ! -name .gitkeep ! -name README.md -delete

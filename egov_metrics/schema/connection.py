@@ -1,0 +1,138 @@
+"""Open egov-metrics databases: schema creation, version check, read-only readers, busy-lock handling."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import duckdb
+
+from egov_metrics.config import SCHEMA_DIR, default_db_path
+from egov_metrics.errors import EgovError, SchemaError
+
+SCHEMA_VERSION = 1
+
+#: Canonical tables in dependency order (reference data first, facts after, bookkeeping last).
+TABLES: tuple[str, ...] = (
+    "calendar_day",
+    "org_unit",
+    "org_unit_crosswalk",
+    "field",
+    "procedure",
+    "unit_procedure",
+    "dossier",
+    "feedback",
+    "data_exchange",
+    "e_office",
+    "arch_layer",
+    "roadmap_phase",
+    "arch_component",
+    "arch_dependency",
+    "target",
+    "workforce",
+    "adoption",
+    "ingest_run",
+    "quarantine",
+)
+
+
+class DatabaseBusyError(EgovError):
+    """Another process holds the database for writing and did not release it in time."""
+
+
+def schema_sql() -> str:
+    """The DDL of the current schema version."""
+    return (SCHEMA_DIR / "schema.sql").read_text(encoding="utf-8")
+
+
+def _threads() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - non-Linux
+        return os.cpu_count() or 1
+
+
+def _open(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only, config={"threads": _threads()})
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise SchemaError(f"cannot open {path}: {exc}") from exc
+            if time.monotonic() >= deadline:
+                raise DatabaseBusyError(
+                    f"{path} is being written by another process (waited {wait_seconds:.0f} s)",
+                    "wait for the running ingest or demo build to finish, or pass a longer --wait",
+                ) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+
+def create_database(path: str | Path) -> duckdb.DuckDBPyConnection:
+    """Create a new, empty egov-metrics database at `path` (which must not exist) and return a writer."""
+    path = Path(path)
+    if path.exists():
+        raise SchemaError(f"{path} already exists", "choose another path or delete the file first")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), config={"threads": _threads()})
+    try:
+        con.execute("BEGIN TRANSACTION")
+        con.execute(schema_sql())
+        con.execute(
+            "INSERT INTO schema_version (version, description) VALUES (?, ?)",
+            [SCHEMA_VERSION, "canonical model: units, procedures, dossiers, feedback, exchange, roadmap"],
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.close()
+        path.unlink(missing_ok=True)
+        raise
+    return con
+
+
+def connect(
+    path: str | Path | None = None,
+    *,
+    read_only: bool = True,
+    create: bool = False,
+    wait_seconds: float = 30.0,
+) -> duckdb.DuckDBPyConnection:
+    """Open an egov-metrics database.
+
+    Readers (the default) open read-only, so any number of them can run at once. A writer
+    (`read_only=False`) creates the schema when `create=True` and the file does not exist yet.
+    While another process writes, the open is retried for up to `wait_seconds`.
+    """
+    path = Path(path) if path is not None else default_db_path()
+    if not path.exists():
+        if create and not read_only:
+            return create_database(path)
+        raise SchemaError(
+            f"database {path} does not exist",
+            "build the demo with `egov-metrics demo` (or `make demo`), or pass --db PATH",
+        )
+    con = _open(path, read_only, wait_seconds)
+    try:
+        found = con.sql("SELECT max(version) FROM schema_version").fetchall()[0][0]
+    except duckdb.CatalogException:
+        con.close()
+        raise SchemaError(
+            f"{path} is not an egov-metrics database (no schema_version table)",
+            "point --db at a database made by `egov-metrics demo` or `egov-metrics ingest`",
+        ) from None
+    if found != SCHEMA_VERSION:
+        con.close()
+        raise SchemaError(
+            f"{path} has schema version {found}, this egov-metrics expects {SCHEMA_VERSION}",
+            "rebuild the database with this version (egov-metrics demo) or upgrade egov-metrics",
+        )
+    return con
+
+
+def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Row count of every canonical table."""
+    sql = " UNION ALL ".join(f"SELECT '{t}' AS t, count(*) AS n FROM {t}" for t in TABLES)
+    return {t: n for t, n in con.sql(sql).fetchall()}
