@@ -42,8 +42,8 @@ class DatabaseBusyError(EgovError):
 
 
 def schema_sql() -> str:
-    """The DDL of the current schema version."""
-    return (SCHEMA_DIR / "schema.sql").read_text(encoding="utf-8")
+    """The DDL of the current schema version: tables and macros, then the views over them."""
+    return "\n".join((SCHEMA_DIR / name).read_text(encoding="utf-8") for name in ("schema.sql", "views.sql"))
 
 
 def _threads() -> int:

@@ -1,0 +1,234 @@
+"""Catalog models (pydantic, frozen, closed) and the loader that reports every problem with file and line."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Literal
+
+import duckdb
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from egov_metrics.errors import EgovError, UnknownNameError
+from egov_metrics.sources import SOURCES
+from egov_metrics.yamlutil import Problem, format_validation_error, load_yaml_with_lines
+
+CATALOG_DIR = Path(__file__).parent / "indicators"
+
+Aggregation = Literal["ratio", "count", "sum", "mean", "median", "p90"]
+Group766 = Literal["transparency", "progress", "online", "payment", "digitization", "satisfaction"]
+UnitOfMeasure = Literal["percent", "working_days", "count", "ratio"]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Text(Frozen):
+    vi: Annotated[str, Field(min_length=1)]
+    en: Annotated[str, Field(min_length=1)]
+
+
+class Measure(Frozen):
+    """How rows become a number. `numerator`/`denominator` are SQL row expressions over the source.
+
+    ratio: Σnumerator ÷ Σdenominator × factor (booleans count as 1/0); count: Σnumerator;
+    sum: Σnumerator; mean: Σx ÷ count(x) with x = numerator; median/p90: exact quantile of numerator.
+    """
+
+    aggregation: Aggregation
+    numerator: Annotated[str, Field(min_length=1)]
+    denominator: str | None = None
+    factor: float = 1.0
+
+    @model_validator(mode="after")
+    def _denominator_matches_aggregation(self) -> Measure:
+        if self.aggregation == "ratio" and not self.denominator:
+            raise ValueError("a ratio needs a denominator")
+        if self.aggregation != "ratio" and self.denominator:
+            raise ValueError(f"aggregation {self.aggregation!r} takes no denominator (only 'ratio' does)")
+        return self
+
+
+class Indicator(Frozen):
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{2,63}$")]
+    name: Text
+    description: Text
+    group_766: Group766 | None = None
+    layer: Annotated[int, Field(ge=1, le=7)] | None = None
+    unit: UnitOfMeasure
+    direction: Literal["higher", "lower"]
+    decimals: Annotated[int, Field(ge=0, le=4)] = 2
+    source: str
+    period_by: str
+    measure: Measure
+    filters: tuple[str, ...] = ()
+    legal_source: Annotated[str, Field(min_length=3)]
+    provisional: bool = False
+    provisional_note: str | None = None
+
+    @model_validator(mode="after")
+    def _source_and_placement_exist(self) -> Indicator:
+        source = SOURCES.get(self.source)
+        if source is None:
+            raise ValueError(f"unknown source {self.source!r}; known: {', '.join(sorted(SOURCES))}")
+        if self.period_by not in source.placements:
+            raise ValueError(
+                f"source {self.source!r} places records by {', '.join(source.placements)}, not {self.period_by!r}"
+            )
+        if self.provisional and not self.provisional_note:
+            raise ValueError("a provisional indicator needs a provisional_note saying what is unconfirmed")
+        if self.unit == "percent" and self.measure.factor != 100:
+            raise ValueError("a percent indicator needs measure.factor: 100")
+        return self
+
+    def name_in(self, lang: str) -> str:
+        return self.name.vi if lang == "vi" else self.name.en
+
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        return tuple(SOURCES[self.source].dimensions)
+
+
+class CatalogError(EgovError):
+    """The catalog has problems; `problems` holds every one with file and line."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        lines = "\n".join(str(p) for p in problems)
+        super().__init__(
+            f"{len(problems)} problem(s) in the indicator catalog:\n{lines}",
+            "fix the files named above; `egov-metrics catalog check` lists them again",
+        )
+
+
+class Catalog:
+    """The validated indicators, by id, in file-name order."""
+
+    def __init__(self, indicators: dict[str, Indicator], files: dict[str, Path]) -> None:
+        self._indicators = indicators
+        self.files = files
+
+    def __iter__(self) -> Iterator[Indicator]:
+        return iter(self._indicators.values())
+
+    def __len__(self) -> int:
+        return len(self._indicators)
+
+    def __contains__(self, indicator_id: object) -> bool:
+        return indicator_id in self._indicators
+
+    @property
+    def ids(self) -> list[str]:
+        return list(self._indicators)
+
+    def get(self, indicator_id: str) -> Indicator:
+        try:
+            return self._indicators[indicator_id]
+        except KeyError:
+            raise UnknownNameError.from_choices("indicator", indicator_id, self._indicators) from None
+
+    def select(self, ids: list[str] | tuple[str, ...] | None) -> list[Indicator]:
+        return list(self) if not ids else [self.get(i) for i in ids]
+
+    def supporting(self, dimensions: list[str] | tuple[str, ...]) -> list[Indicator]:
+        """Indicators whose source can be split by all of `dimensions`."""
+        return [i for i in self if set(dimensions) <= set(i.dimensions)]
+
+
+@functools.cache
+def _probe_connection() -> duckdb.DuckDBPyConnection:
+    from egov_metrics.schema.connection import schema_sql
+
+    con = duckdb.connect(":memory:")
+    con.execute(schema_sql())
+    return con
+
+
+def _check_expressions(indicator: Indicator, path: Path, lines: dict[tuple, int]) -> list[Problem]:
+    """Bind every SQL expression of the indicator against its source (an empty database)."""
+    con = _probe_connection().cursor()
+    source = SOURCES[indicator.source]
+    from_sql = f"({source.sql}) AS src"
+    if source.activity_sql:
+        cols = ", ".join(
+            f"0 AS {c}" for c in ("dossiers", "paid_online_dossiers", "e_result_dossiers", "online_dossiers")
+        )
+        from_sql = f"(SELECT *, {cols} FROM ({source.sql})) AS src"
+    probes: list[tuple[tuple, str]] = [(("measure", "numerator"), indicator.measure.numerator)]
+    if indicator.measure.denominator:
+        probes.append((("measure", "denominator"), indicator.measure.denominator))
+    probes += [(("filters", n), f) for n, f in enumerate(indicator.filters)]
+    problems = []
+    for key, expr in probes:
+        sql = (
+            f"SELECT {expr} FROM (SELECT *, FALSE AS is_open, 0 AS period_end_idx, "
+            f"DATE '2000-01-01' AS period_start FROM {from_sql}) LIMIT 0"
+        )
+        try:
+            con.execute(sql).fetchall()
+        except duckdb.Error as exc:
+            message = str(exc).splitlines()[0]
+            problems.append(
+                Problem(path, lines.get(key, lines.get(key[:1], 1)), ".".join(map(str, key)), message)
+            )
+    return problems
+
+
+def check_catalog(directory: str | Path | None = None) -> tuple[Catalog, list[Problem]]:
+    """Validate every `*.yaml` in `directory` (default: the built-in catalog); return what loaded and every problem."""
+    directory = Path(directory) if directory else CATALOG_DIR
+    files = sorted(directory.glob("*.yaml"))
+    problems: list[Problem] = []
+    if not files:
+        problems.append(Problem(directory, 0, "", "no indicator files (*.yaml) found"))
+    indicators: dict[str, Indicator] = {}
+    paths: dict[str, Path] = {}
+    for path in files:
+        data, lines, load_problems = load_yaml_with_lines(path)
+        if load_problems:
+            problems += load_problems
+            continue
+        try:
+            indicator = Indicator.model_validate(data)
+        except ValidationError as exc:
+            problems += format_validation_error(exc, path, lines)
+            continue
+        if indicator.id != path.stem:
+            problems.append(
+                Problem(
+                    path,
+                    lines.get(("id",), 1),
+                    "id",
+                    f"id {indicator.id!r} must equal the file name {path.stem!r}",
+                )
+            )
+            continue
+        if indicator.id in indicators:
+            problems.append(Problem(path, 1, "id", f"duplicate id, also in {paths[indicator.id]}"))
+            continue
+        expr_problems = _check_expressions(indicator, path, lines)
+        problems += expr_problems
+        if not expr_problems:
+            indicators[indicator.id] = indicator
+            paths[indicator.id] = path
+    return Catalog(indicators, paths), problems
+
+
+@functools.cache
+def _builtin_catalog() -> Catalog:
+    catalog, problems = check_catalog(CATALOG_DIR)
+    if problems:
+        raise CatalogError(problems)
+    return catalog
+
+
+def load_catalog(directory: str | Path | None = None) -> Catalog:
+    """The validated catalog (built-in by default); raises CatalogError with every problem."""
+    if directory is None:
+        return _builtin_catalog()
+    catalog, problems = check_catalog(directory)
+    if problems:
+        raise CatalogError(problems)
+    return catalog

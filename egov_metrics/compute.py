@@ -1,0 +1,419 @@
+"""The indicator engine: any set of catalog indicators × dimensions × periods, computed in DuckDB in one query.
+
+    compute(["dossiers_on_time", "online_submission"], by=["unit"], level="department",
+            grain="month", start="2025-01-01", end="2025-12-31", unit="NT")
+
+returns one long polars frame: indicator, period, period_start, period_end, the dimension columns,
+numerator, denominator, value, unit, and (with `compare=True`) the value of the previous period and of
+the same period a year earlier. Ratios are pooled (Σnumerator ÷ Σdenominator) at whatever level is asked:
+the rows below are aggregated directly, never averaged. `explain()` returns the SQL and its parameters.
+
+How the SQL is built:
+1. a period spine for the grain (month, quarter, year, ytd) over the requested range (plus one year
+   before it when comparisons are asked), each period with its end and the working-day index of its end;
+2. per (source, placement) group of indicators, the source rows are placed in periods: by an event date
+   (equi-join on the truncated date) and/or as a stock open at the period's end (range join);
+3. rows are scoped to a unit and everything below it and mapped to the requested level through the
+   `org_unit_closure` view, in the "current" unit version (old units through the crosswalk to their
+   successors) or the "historical" one;
+4. one GROUP BY computes every indicator of the group as conditional aggregates, unnested to long rows;
+5. the groups are UNION ALL-ed and joined to themselves for the comparisons.
+Every user value is a bound parameter; identifiers come only from the validated catalog and registries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import polars as pl
+
+from egov_metrics.catalog import Catalog, Indicator, load_catalog
+from egov_metrics.errors import EgovError, UnknownNameError
+from egov_metrics.schema import connect
+from egov_metrics.sources import ALL_DIMENSIONS, SOURCES, Placement, Source
+
+Grain = Literal["month", "quarter", "year", "ytd"]
+GRAINS: tuple[str, ...] = ("month", "quarter", "year", "ytd")
+LEVELS: tuple[str, ...] = ("province", "department", "district", "commune")
+UNIT_VERSIONS: tuple[str, ...] = ("current", "historical")
+
+#: SQL interval of one period per grain (ytd periods are months whose window starts on 1 January).
+_STEP = {"month": "1 MONTH", "quarter": "3 MONTH", "year": "1 YEAR", "ytd": "1 MONTH"}
+_TRUNC = {"month": "month", "quarter": "quarter", "year": "year", "ytd": "month"}
+
+
+class ComputeError(EgovError):
+    """A request the engine cannot answer as asked."""
+
+
+@dataclass(frozen=True)
+class Query:
+    """The SQL of one `compute` call and its bound parameters, for transparency."""
+
+    sql: str
+    params: dict[str, object]
+
+    def __str__(self) -> str:
+        shown = "\n".join(f"--   ${k} = {v!r}" for k, v in self.params.items())
+        return f"-- parameters:\n{shown}\n{self.sql}"
+
+
+def _as_date(value: str | dt.date | None, name: str) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        text = value.strip()
+        return dt.date.fromisoformat(text + "-01" if len(text) == 7 else text)
+    except ValueError:
+        raise ComputeError(f"{name}={value!r} is not a date", "write YYYY-MM-DD or YYYY-MM") from None
+
+
+def _aggregates(ind: Indicator, n: int) -> tuple[str, str, str]:
+    """SQL for numerator, denominator and value of one indicator (column aliases i{n}_*)."""
+    cond = " AND ".join(f"({f})" for f in ind.filters) or "TRUE"
+    m = ind.measure
+    num_expr = f"CAST(({m.numerator}) AS DOUBLE)"
+    if m.aggregation in ("ratio", "count", "sum"):
+        num = f"coalesce(sum(CASE WHEN {cond} THEN {num_expr} END), 0)"
+        if m.aggregation == "ratio":
+            den = f"coalesce(sum(CASE WHEN {cond} THEN CAST(({m.denominator}) AS DOUBLE) END), 0)"
+            value = f"CASE WHEN {den} > 0 THEN {num} / {den} * {m.factor} END"
+        else:
+            den = "CAST(NULL AS DOUBLE)"
+            value = f"{num} * {m.factor}"
+    elif m.aggregation == "mean":
+        num = f"sum(CASE WHEN {cond} THEN {num_expr} END)"
+        den = f"CAST(count(CASE WHEN {cond} THEN {num_expr} END) AS DOUBLE)"
+        value = f"CASE WHEN {den} > 0 THEN {num} / {den} * {m.factor} END"
+    else:  # median, p90: exact quantiles; the denominator says how many records they describe
+        q = {"median": 0.5, "p90": 0.9}[m.aggregation]
+        num = "CAST(NULL AS DOUBLE)"
+        den = f"CAST(count(CASE WHEN {cond} THEN {num_expr} END) AS DOUBLE)"
+        value = f"quantile_cont(CASE WHEN {cond} THEN {num_expr} END, {q}) * {m.factor}"
+    return num, den, value
+
+
+class _Builder:
+    def __init__(
+        self,
+        indicators: list[Indicator],
+        by: tuple[str, ...],
+        levels: tuple[str, ...],
+        grain: str,
+        unit_version: str,
+        scoped: bool,
+        lang: str,
+    ) -> None:
+        self.indicators = indicators
+        self.by = by
+        self.levels = levels
+        self.grain = grain
+        self.unit_version = unit_version
+        self.scoped = scoped
+        self.lang = lang
+
+    # -- periods -------------------------------------------------------------------------------
+    def spine(self) -> str:
+        step, trunc = _STEP[self.grain], _TRUNC[self.grain]
+        window_start = "date_trunc('year', k)" if self.grain == "ytd" else "k"
+        label = {
+            "month": "strftime(k, '%Y-%m')",
+            "quarter": "strftime(k, '%Y') || '-Q' || quarter(k)",
+            "year": "strftime(k, '%Y')",
+            "ytd": "strftime(k, '%Y-%m') || ' YTD'",
+        }[self.grain]
+        return f"""spine AS (
+    SELECT s.*, c.wd_index AS period_end_idx
+    FROM (
+        SELECT CAST(k AS DATE) AS period_key,
+               CAST({window_start} AS DATE) AS period_start,
+               CAST(least(k + INTERVAL {step}, $data_end_excl) AS DATE) AS period_end_excl,
+               {label} AS period
+        FROM range(CAST(date_trunc('{trunc}', CAST($spine_start AS DATE)) AS TIMESTAMP),
+                   CAST($spine_end_excl AS TIMESTAMP), INTERVAL {step}) AS r(k)
+    ) s
+    JOIN calendar_day c ON c.day = s.period_end_excl - 1
+)"""
+
+    def _event_join(self, column: str) -> str:
+        if self.grain == "ytd":
+            return (
+                f"year(src.{column}) = year(sp.period_key) AND src.{column} >= sp.period_start "
+                f"AND src.{column} < sp.period_end_excl"
+            )
+        return (
+            f"CAST(date_trunc('{_TRUNC[self.grain]}', src.{column}) AS DATE) = sp.period_key "
+            f"AND src.{column} < sp.period_end_excl"
+        )
+
+    def placed(self, source: Source, placement: Placement) -> str:
+        parts = []
+        cols = "src.*, sp.period_key, sp.period, sp.period_start, sp.period_end_excl, sp.period_end_idx"
+        if placement.event:
+            parts.append(
+                f"SELECT {cols}, FALSE AS is_open FROM ({source.sql}) src "
+                f"JOIN spine sp ON {self._event_join(placement.event)}"
+            )
+        if placement.stock:
+            start, stop = placement.stock
+            parts.append(
+                f"SELECT {cols}, TRUE AS is_open FROM ({source.sql}) src JOIN spine sp "
+                f"ON src.{start} < sp.period_end_excl AND (src.{stop} IS NULL OR src.{stop} >= sp.period_end_excl)"
+            )
+        sql = "\nUNION ALL\n".join(parts)
+        if source.activity_sql:
+            keys = source.activity_keys
+            sums = (
+                "sum(dossiers) AS dossiers, sum(paid_online_dossiers) AS paid_online_dossiers, "
+                "sum(e_result_dossiers) AS e_result_dossiers, sum(online_dossiers) AS online_dossiers"
+            )
+            activity = (
+                f"SELECT {', '.join('src.' + k for k in keys)}, sp.period_key, {sums} "
+                f"FROM ({source.activity_sql}) src JOIN spine sp ON {self._event_join('at')} GROUP BY ALL"
+            )
+            using = ", ".join((*keys, "period_key"))
+            sql = (
+                f"SELECT p.*, coalesce(a.dossiers, 0) AS dossiers, "
+                f"coalesce(a.paid_online_dossiers, 0) AS paid_online_dossiers, "
+                f"coalesce(a.e_result_dossiers, 0) AS e_result_dossiers, "
+                f"coalesce(a.online_dossiers, 0) AS online_dossiers "
+                f"FROM ({sql}) p LEFT JOIN ({activity}) a USING ({using})"
+            )
+        return sql
+
+    # -- one group of indicators sharing source and placement -----------------------------------
+    def group_sql(self, source: Source, placement_name: str, inds: list[tuple[int, Indicator]]) -> str:
+        placement = source.placements[placement_name]
+        joins, wheres = [], []
+        dim_cols = []
+        if source.unit_column and (self.scoped or "unit" in self.by):
+            if self.scoped:
+                joins.append(
+                    f"JOIN org_unit_closure ua ON ua.unit_id = pl.{source.unit_column} "
+                    "AND ua.version = $unit_version AND ua.ancestor_id = $scope"
+                )
+            if "unit" in self.by:
+                joins.append(
+                    f"JOIN org_unit_closure ub ON ub.unit_id = pl.{source.unit_column} "
+                    "AND ub.version = $unit_version AND list_contains($levels, ub.ancestor_level)"
+                )
+        for dim in self.by:
+            if dim == "unit":
+                dim_cols.append("ub.ancestor_id AS unit_id")
+            else:
+                dim_cols.append(f"CAST(pl.{source.dimensions[dim]} AS VARCHAR) AS {dim}")
+        aggs = []
+        structs = []
+        for n, ind in inds:
+            num, den, value = _aggregates(ind, n)
+            aggs.append(f"{num} AS i{n}_num, {den} AS i{n}_den, {value} AS i{n}_val")
+            structs.append(
+                f"{{'indicator': '{ind.id}', 'numerator': i{n}_num, 'denominator': i{n}_den, 'value': i{n}_val}}"
+            )
+        dims_out = ", ".join(
+            [
+                "period_key",
+                "period",
+                "period_start",
+                "period_end_excl",
+                *[c.split(" AS ")[-1] for c in dim_cols],
+            ]
+        )
+        select_dims = ", ".join(
+            ["pl.period_key", "pl.period", "pl.period_start", "pl.period_end_excl", *dim_cols]
+        )
+        where = f"WHERE {' AND '.join(wheres)}" if wheres else ""
+        return f"""SELECT {dims_out}, unnest([{", ".join(structs)}], recursive := true)
+FROM (
+    SELECT {select_dims}, {", ".join(aggs)}
+    FROM ({self.placed(source, placement)}) pl
+    {" ".join(joins)}
+    {where}
+    GROUP BY ALL
+)"""
+
+    def sql(self, compare: bool) -> str:
+        groups: dict[tuple[str, str], list[tuple[int, Indicator]]] = {}
+        for n, ind in enumerate(self.indicators):
+            groups.setdefault((ind.source, ind.period_by), []).append((n, ind))
+        parts = [self.group_sql(SOURCES[s], p, inds) for (s, p), inds in groups.items()]
+        dims = [("unit_id" if d == "unit" else d) for d in self.by]
+        meta = ", ".join(f"('{i.id}', '{i.unit}', {i.decimals}, '{i.direction}')" for i in self.indicators)
+        unit_name = ""
+        unit_join = ""
+        if "unit" in self.by:
+            name_col = "name_vi" if self.lang == "vi" else "name_en"
+            unit_name = f", u.{name_col} AS unit_name, u.level AS unit_level"
+            unit_join = "LEFT JOIN org_unit u ON u.id = r.unit_id"
+        cmp_cols = cmp_joins = ""
+        if compare:
+            key = " AND ".join(
+                ["p.indicator = r.indicator", *[f"p.{d} IS NOT DISTINCT FROM r.{d}" for d in dims]]
+            )
+            prev_step = _STEP[self.grain]
+            cmp_cols = (
+                ", p.value AS previous_value, y.value AS year_ago_value, "
+                "r.value - p.value AS change_previous, r.value - y.value AS change_year_ago"
+            )
+            cmp_joins = (
+                f"LEFT JOIN res p ON {key} AND p.period_key = CAST(r.period_key - INTERVAL {prev_step} AS DATE)\n"
+                f"LEFT JOIN res y ON {key.replace('p.', 'y.')} "
+                "AND y.period_key = CAST(r.period_key - INTERVAL 1 YEAR AS DATE)"
+            )
+        dim_select = "".join(f", r.{d}" for d in dims)
+        order = ", ".join(["m.ord", *[f"r.{d}" for d in dims], "r.period_key"])
+        union = "\nUNION ALL\n".join(parts)
+        return f"""WITH {self.spine()},
+res AS (
+{union}
+),
+meta(indicator, unit, decimals, direction) AS (VALUES {meta}),
+ordered AS (SELECT *, row_number() OVER () AS ord FROM meta)
+SELECT r.indicator, r.period, r.period_start, CAST(r.period_end_excl - 1 AS DATE) AS period_end{dim_select}{unit_name},
+       r.numerator, r.denominator, r.value, m.unit, m.decimals, m.direction,
+       $unit_version AS unit_version{cmp_cols}
+FROM res r
+JOIN ordered m ON m.indicator = r.indicator
+{unit_join}
+{cmp_joins}
+WHERE r.period_key >= CAST(date_trunc('{_TRUNC[self.grain]}', CAST($start AS DATE)) AS DATE)
+ORDER BY {order}"""
+
+
+def _data_end(con: duckdb.DuckDBPyConnection) -> dt.date:
+    row = con.sql(
+        "SELECT greatest(max(CAST(received_at AS DATE)), max(CAST(finished_at AS DATE))) FROM dossier"
+    ).fetchall()[0][0]
+    return row or dt.date.today()
+
+
+def build_query(
+    indicators: Sequence[str] | None = None,
+    *,
+    by: Sequence[str] = (),
+    level: str | Sequence[str] | None = None,
+    grain: str = "month",
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
+    unit: str | None = None,
+    unit_version: str = "current",
+    compare: bool = True,
+    lang: str = "vi",
+    data_end: dt.date,
+    catalog: Catalog | None = None,
+) -> Query:
+    """Validate a request and return its SQL with bound parameters (no database work)."""
+    catalog = catalog or load_catalog()
+    chosen = catalog.select(list(indicators) if indicators else None)
+    by = tuple(dict.fromkeys(by))
+    for dim in by:
+        if dim not in ALL_DIMENSIONS:
+            raise UnknownNameError.from_choices("dimension", dim, ALL_DIMENSIONS)
+    if grain not in GRAINS:
+        raise UnknownNameError.from_choices("grain", grain, GRAINS)
+    if unit_version not in UNIT_VERSIONS:
+        raise UnknownNameError.from_choices("unit version", unit_version, UNIT_VERSIONS)
+    if lang not in ("vi", "en"):
+        raise UnknownNameError.from_choices("language", lang, ("vi", "en"))
+    levels = (level,) if isinstance(level, str) else tuple(level or ())
+    for lv in levels:
+        if lv not in LEVELS:
+            raise UnknownNameError.from_choices("unit level", lv, LEVELS)
+    if "unit" in by and not levels:
+        levels = ("department", "district", "commune")
+    unsupported = [i.id for i in chosen if not set(by) <= set(SOURCES[i.source].dimensions)]
+    if unsupported:
+        raise ComputeError(
+            f"these indicators cannot be split by {', '.join(by)}: {', '.join(unsupported)}",
+            "drop them from the request, or use catalog.supporting(by) to pick the ones that can",
+        )
+    if unit is not None and any(SOURCES[i.source].unit_column is None for i in chosen):
+        province_only = [i.id for i in chosen if SOURCES[i.source].unit_column is None]
+        raise ComputeError(
+            f"these indicators are province-wide and have no unit scope: {', '.join(province_only)}",
+            "compute them without --unit",
+        )
+    end_date = _as_date(end, "end") or data_end
+    end_date = min(end_date, data_end)
+    start_date = _as_date(start, "start") or dt.date(end_date.year, 1, 1)
+    if start_date > end_date:
+        raise ComputeError(f"start {start_date} is after end {end_date}", "swap --from and --to")
+    spine_start = dt.date(start_date.year - 1, start_date.month, 1) if compare else start_date
+    builder = _Builder(chosen, by, levels, grain, unit_version, unit is not None, lang)
+    params: dict[str, object] = {
+        "start": start_date,
+        "spine_start": spine_start,
+        "spine_end_excl": end_date + dt.timedelta(days=1),
+        "data_end_excl": data_end + dt.timedelta(days=1),
+        "unit_version": unit_version,
+    }
+    if "unit" in by:
+        params["levels"] = list(levels)
+    if unit is not None:
+        params["scope"] = unit
+    sql = builder.sql(compare)
+    return Query(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+
+
+def compute(
+    indicators: Sequence[str] | None = None,
+    *,
+    by: Sequence[str] = (),
+    level: str | Sequence[str] | None = None,
+    grain: str = "month",
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
+    unit: str | None = None,
+    unit_version: str = "current",
+    compare: bool = True,
+    lang: str = "vi",
+    db: str | Path | duckdb.DuckDBPyConnection | None = None,
+    catalog: Catalog | None = None,
+    pandas: bool = False,
+) -> pl.DataFrame:
+    """Compute indicators; see the module docstring. Returns polars (or pandas with `pandas=True`)."""
+    con = db if isinstance(db, duckdb.DuckDBPyConnection) else connect(db, read_only=True)
+    try:
+        if unit is not None:
+            from egov_metrics.orgunits import resolve_unit
+
+            unit = resolve_unit(con, unit)
+        query = build_query(
+            indicators,
+            by=by,
+            level=level,
+            grain=grain,
+            start=start,
+            end=end,
+            unit=unit,
+            unit_version=unit_version,
+            compare=compare,
+            lang=lang,
+            data_end=_data_end(con),
+            catalog=catalog,
+        )
+        frame = con.sql(query.sql, params=query.params).pl()
+    finally:
+        if con is not db:
+            con.close()
+    return frame.to_pandas() if pandas else frame
+
+
+def explain(
+    indicators: Sequence[str] | None = None,
+    *,
+    db: str | Path | duckdb.DuckDBPyConnection | None = None,
+    **kwargs: object,
+) -> Query:
+    """The SQL and parameters `compute` would run for the same arguments."""
+    con = db if isinstance(db, duckdb.DuckDBPyConnection) else connect(db, read_only=True)
+    try:
+        return build_query(indicators, data_end=_data_end(con), **kwargs)  # type: ignore[arg-type]
+    finally:
+        if con is not db:
+            con.close()

@@ -1,0 +1,209 @@
+"""Row sources the indicator catalog draws from: SQL over the canonical tables, their dimensions and dates.
+
+Each source is a SELECT that yields one row per record with the columns indicator expressions may use.
+Working-day positions come from `calendar_day.wd_index`, so "working days between" is a subtraction and
+deadlines are compared as indices (no per-row Python, no loops). A registry, keyed by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from egov_metrics.errors import UnknownNameError
+
+
+@dataclass(frozen=True)
+class Placement:
+    """How a record is placed in a period: by an event date, or as a stock open at the period's end."""
+
+    event: str | None = None  # column whose value falls in the period
+    stock: tuple[str, str] | None = None  # (start, stop): open at the end when start < end and stop >= end
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    sql: str
+    dimensions: dict[str, str]  # dimension name -> column (unit is resolved through the unit hierarchy)
+    placements: dict[str, Placement]
+    unit_column: str | None = "unit_id"
+    #: Optional per-period activity joined to each placed row: a SELECT with the source's key columns,
+    #: a timestamp `at` placed like an event, and numeric columns summed per period (see unit_procedure).
+    activity_sql: str | None = None
+    activity_keys: tuple[str, ...] = field(default=())
+
+
+DOSSIER_SQL = """
+SELECT d.id, d.unit_id, d.procedure_code AS procedure, p.field, d.channel, d.applicant_type,
+       d.received_at, d.due_at, d.finished_at, d.returned_at, d.status,
+       d.supplement_count, d.supplement_days, d.e_result, d.digitized, d.reused_data,
+       d.linked_to_citizen_store, d.used_population_data, d.synced_to_national, d.synced_at,
+       d.has_financial_obligation, d.paid_online, d.complaint, d.rating,
+       p.online_level, p.eligible_full_online, p.has_fee, p.statutory_days, p.level AS procedure_level,
+       cr.wd_index AS received_idx,
+       cf.wd_index AS finished_idx,
+       coalesce(cd.wd_index, cr.wd_index + p.statutory_days) + d.supplement_days AS deadline_idx,
+       d.supplement_count > 1 AS late_by_supplement,
+       greatest(cf.wd_index - cr.wd_index - d.supplement_days, 0) AS elapsed_wd,
+       cs.wd_index - cr.wd_index AS sync_wd
+FROM dossier d
+JOIN procedure p ON p.code = d.procedure_code
+JOIN calendar_day cr ON cr.day = CAST(d.received_at AS DATE)
+LEFT JOIN calendar_day cf ON cf.day = CAST(d.finished_at AS DATE)
+LEFT JOIN calendar_day cd ON cd.day = CAST(d.due_at AS DATE)
+LEFT JOIN calendar_day cs ON cs.day = CAST(d.synced_at AS DATE)
+"""
+
+FEEDBACK_SQL = """
+SELECT f.id, f.unit_id, f.received_at, f.handled_at, f.satisfied, f.topic,
+       cr.wd_index AS received_idx, ch.wd_index AS handled_idx,
+       coalesce(cd.wd_index, cr.wd_index + 15) AS deadline_idx
+FROM feedback f
+JOIN calendar_day cr ON cr.day = CAST(f.received_at AS DATE)
+LEFT JOIN calendar_day ch ON ch.day = CAST(f.handled_at AS DATE)
+LEFT JOIN calendar_day cd ON cd.day = CAST(f.due_at AS DATE)
+"""
+
+# One row per unit × procedure in the unit's catalogue, with the procedure's attributes and the unit's
+# dossier activity on it per month (joined by the engine to the period, see `activity` below).
+UNIT_PROCEDURE_SQL = """
+SELECT up.unit_id, up.procedure_code AS procedure, p.field, p.online_level, p.eligible_full_online,
+       p.has_fee, p.connected_population_db, p.content_complete, p.level AS procedure_level,
+       p.legal_effective_on, p.published_on, p.disclosed_on,
+       coalesce(p.legal_effective_on, DATE '2000-01-01') AS in_force_from, p.valid_to AS in_force_to,
+       u.level AS unit_level,
+       p.published_on IS NOT NULL AND p.published_on <= coalesce(p.legal_effective_on, p.published_on)
+           AS published_on_time,
+       p.disclosed_on IS NOT NULL AND p.published_on IS NOT NULL
+           AND cdisc.wd_index - cpub.wd_index <= 5 AS disclosed_on_time
+FROM unit_procedure up
+JOIN procedure p ON p.code = up.procedure_code
+JOIN org_unit u ON u.id = up.unit_id
+LEFT JOIN calendar_day cpub ON cpub.day = p.published_on
+LEFT JOIN calendar_day cdisc ON cdisc.day = p.disclosed_on
+"""
+
+UNIT_PROCEDURE_ACTIVITY_SQL = """
+SELECT d.unit_id, d.procedure_code AS procedure, d.received_at AS at,
+       1 AS dossiers,
+       CAST(d.paid_online AS INTEGER) AS paid_online_dossiers,
+       CAST(d.e_result AS INTEGER) AS e_result_dossiers,
+       CAST(d.channel = 'online' AS INTEGER) AS online_dossiers
+FROM dossier d
+"""
+
+EXCHANGE_SQL = """
+SELECT day, platform, source_system, target_system, requests, failures
+FROM data_exchange
+"""
+
+E_OFFICE_SQL = """
+SELECT unit_id, month, documents_total, documents_electronic, u.level AS unit_level
+FROM e_office JOIN org_unit u ON u.id = e_office.unit_id
+"""
+
+WORKFORCE_SQL = """
+SELECT unit_id, year, staff, staff_trained, training_planned,
+       make_date(year, 1, 1) AS valid_from, make_date(year + 1, 1, 1) AS valid_to
+FROM workforce
+"""
+
+ADOPTION_SQL = """
+SELECT month, users, users_vneid, month + INTERVAL 1 MONTH AS valid_to FROM adoption
+"""
+
+COMPONENT_SQL = """
+SELECT c.id, c.layer, c.phase_id, c.status, c.planned_at, c.live_at, c.owner_unit AS unit_id,
+       DATE '2000-01-01' AS valid_from, CAST(NULL AS DATE) AS valid_to
+FROM arch_component c
+"""
+
+SOURCES: dict[str, Source] = {
+    s.name: s
+    for s in (
+        Source(
+            "dossier",
+            DOSSIER_SQL,
+            dimensions={
+                "unit": "unit_id",
+                "procedure": "procedure",
+                "field": "field",
+                "channel": "channel",
+                "applicant_type": "applicant_type",
+                "online_level": "online_level",
+            },
+            placements={
+                "received": Placement(event="received_at"),
+                "finished": Placement(event="finished_at"),
+                "open_at_end": Placement(stock=("received_at", "finished_at")),
+                "finished_or_open": Placement(event="finished_at", stock=("received_at", "finished_at")),
+            },
+        ),
+        Source(
+            "feedback",
+            FEEDBACK_SQL,
+            dimensions={"unit": "unit_id"},
+            placements={
+                "received": Placement(event="received_at"),
+                "handled": Placement(event="handled_at"),
+                "handled_or_open": Placement(event="handled_at", stock=("received_at", "handled_at")),
+            },
+        ),
+        Source(
+            "unit_procedure",
+            UNIT_PROCEDURE_SQL,
+            dimensions={
+                "unit": "unit_id",
+                "procedure": "procedure",
+                "field": "field",
+                "online_level": "online_level",
+            },
+            placements={"in_force": Placement(stock=("in_force_from", "in_force_to"))},
+            activity_sql=UNIT_PROCEDURE_ACTIVITY_SQL,
+            activity_keys=("unit_id", "procedure"),
+        ),
+        Source(
+            "data_exchange",
+            EXCHANGE_SQL,
+            dimensions={"platform": "platform", "system": "source_system"},
+            placements={"day": Placement(event="day")},
+            unit_column=None,
+        ),
+        Source(
+            "e_office",
+            E_OFFICE_SQL,
+            dimensions={"unit": "unit_id"},
+            placements={"month": Placement(event="month")},
+        ),
+        Source(
+            "workforce",
+            WORKFORCE_SQL,
+            dimensions={"unit": "unit_id"},
+            placements={"year": Placement(stock=("valid_from", "valid_to"))},
+        ),
+        Source(
+            "adoption",
+            ADOPTION_SQL,
+            dimensions={},
+            placements={"month": Placement(stock=("month", "valid_to"))},
+            unit_column=None,
+        ),
+        Source(
+            "arch_component",
+            COMPONENT_SQL,
+            dimensions={"layer": "layer", "phase": "phase_id"},
+            placements={"current": Placement(stock=("valid_from", "valid_to"))},
+            unit_column=None,
+        ),
+    )
+}
+
+#: Every dimension any source offers, for validation and help texts.
+ALL_DIMENSIONS = sorted({d for s in SOURCES.values() for d in s.dimensions})
+
+
+def get_source(name: str) -> Source:
+    try:
+        return SOURCES[name]
+    except KeyError:
+        raise UnknownNameError.from_choices("source", name, SOURCES) from None

@@ -1,0 +1,104 @@
+"""YAML with line numbers, for definitions whose every problem must be reported with file and line.
+
+Shared by the catalog, the scoring methods and the roadmap:
+- `load_yaml_with_lines(path)` -> (data, lines, problems): `lines` maps a key path such as
+  ("measure", "numerator") or ("milestones", 2) to the 1-based line where that node starts;
+- `format_validation_error(exc, path, lines)` turns a pydantic ValidationError into `Problem`s that point
+  at the nearest line known for each error's location.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a definition file."""
+
+    path: Path
+    line: int
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else f"{self.path}"
+        return f"{where}: {self.key + ': ' if self.key else ''}{self.message}"
+
+
+def _walk(node: yaml.Node, prefix: tuple, lines: dict[tuple, int]) -> None:
+    lines[prefix] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            lines[(*prefix, key)] = key_node.start_mark.line + 1
+            _walk(value_node, (*prefix, key), lines)
+            lines[(*prefix, key)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, (*prefix, index), lines)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that rejects duplicate keys instead of silently keeping the last one."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first on line {seen[key]})", key_node.start_mark
+                )
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml_with_lines(path: str | Path) -> tuple[Any, dict[tuple, int], list[Problem]]:
+    """Parse one YAML file; on failure return no data and a problem with the line of the syntax error."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, {}, [Problem(path, 0, "", f"cannot read the file: {exc}")]
+    try:
+        node = yaml.compose(text, Loader=_UniqueKeyLoader)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 0
+        reason = getattr(exc, "problem", None) or str(exc)
+        return None, {}, [Problem(path, line, "", f"invalid YAML: {reason}")]
+    lines: dict[tuple, int] = {}
+    if node is not None:
+        _walk(node, (), lines)
+    if data is None:
+        return None, lines, [Problem(path, 1, "", "the file is empty")]
+    return data, lines, []
+
+
+def line_of(lines: dict[tuple, int], location: tuple) -> int:
+    """The line of `location`, or of its nearest ancestor that has one."""
+    loc = tuple(location)
+    while loc:
+        if loc in lines:
+            return lines[loc]
+        loc = loc[:-1]
+    return lines.get((), 1)
+
+
+def format_validation_error(exc: ValidationError, path: Path, lines: dict[tuple, int]) -> list[Problem]:
+    """One Problem per pydantic error, at the line of the offending key (or its parent)."""
+    problems = []
+    for error in exc.errors():
+        loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-after")))
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key (not part of the schema)"
+        problems.append(Problem(path, line_of(lines, loc), ".".join(str(p) for p in loc), message))
+    return problems
