@@ -121,3 +121,120 @@ def info(
 
 def main() -> None:  # pragma: no cover - console entry
     app()
+
+
+catalog_app = typer.Typer(help="The indicator catalog: check it, list it.", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
+
+
+@catalog_app.command("check")
+def catalog_check(
+    directory: Annotated[
+        Path | None, typer.Argument(help="A folder of indicator YAML files (default: the built-in catalog).")
+    ] = None,
+) -> None:
+    """Validate every indicator file; report every problem with file and line; exit 1 if any."""
+    from egov_metrics.catalog import check_catalog
+
+    catalog, problems = check_catalog(directory)
+    for problem in problems:
+        err_console.print(str(problem), highlight=False, markup=False, soft_wrap=True)
+    if problems:
+        err_console.print(f"{len(problems)} problem(s); {len(catalog)} indicator(s) valid.")
+        raise typer.Exit(1)
+    console.print(f"{len(catalog)} indicators, no problems.")
+
+
+@catalog_app.command("list")
+def catalog_list(
+    lang: Annotated[str, typer.Option(help="vi or en.")] = "vi",
+    group: Annotated[str | None, typer.Option(help="Only this 766 group (e.g. progress).")] = None,
+) -> None:
+    """Show the catalog: id, name, unit, direction, 766 group, layer, provisional flag."""
+    from egov_metrics.catalog import load_catalog
+
+    try:
+        catalog = load_catalog()
+    except EgovError as exc:
+        raise _fail(exc) from None
+    heads = {
+        "vi": ("mã", "tên chỉ tiêu", "đơn vị", "hướng", "nhóm 766", "tầng", "tạm tính"),
+        "en": ("id", "indicator", "unit", "better", "766 group", "layer", "provisional"),
+    }[lang if lang in ("vi", "en") else "vi"]
+    table = Table(*heads)
+    for ind in catalog:
+        if group and ind.group_766 != group:
+            continue
+        table.add_row(
+            ind.id,
+            ind.name_in(lang),
+            ind.unit,
+            ind.direction,
+            ind.group_766 or "",
+            str(ind.layer or ""),
+            "✓" if ind.provisional else "",
+        )
+    console.print(table)
+
+
+@app.command()
+def compute(
+    indicators: Annotated[
+        list[str] | None, typer.Argument(help="Indicator ids (default: all that fit --by).")
+    ] = None,
+    by: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--by", help="Dimension(s): unit, procedure, field, channel, applicant_type, online_level, …"
+        ),
+    ] = None,
+    level: Annotated[
+        list[str] | None,
+        typer.Option("--level", help="Unit level(s) for --by unit: department, district, commune."),
+    ] = None,
+    grain: Annotated[str, typer.Option(help="month, quarter, year or ytd.")] = "month",
+    start: Annotated[str | None, typer.Option("--from", help="First day or month (YYYY-MM[-DD]).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day or month (YYYY-MM[-DD]).")] = None,
+    unit: Annotated[
+        str | None, typer.Option(help="Scope: a unit (id, code or name) and everything below it.")
+    ] = None,
+    unit_version: Annotated[
+        str, typer.Option(help="current (crosswalked to today's units) or historical.")
+    ] = "current",
+    lang: Annotated[str, typer.Option(help="Language of unit names: vi or en.")] = "vi",
+    out: Annotated[Path | None, typer.Option(help="Write to FILE.csv, FILE.xlsx or FILE.parquet.")] = None,
+    show_sql: Annotated[bool, typer.Option("--show-sql", help="Print the SQL and its parameters.")] = False,
+    db: DbOption = None,  # type: ignore[assignment]
+) -> None:
+    """Compute indicators by dimensions and periods; print them or write CSV/XLSX/Parquet."""
+    from egov_metrics import compute as compute_mod
+    from egov_metrics.catalog import load_catalog
+    from egov_metrics.export import write_frame
+
+    by = by or []
+    try:
+        ids = indicators or [i.id for i in load_catalog().supporting(by)]
+        if unit is not None and not indicators:
+            from egov_metrics.sources import SOURCES
+
+            ids = [i for i in ids if SOURCES[load_catalog().get(i).source].unit_column]
+        kwargs = dict(
+            by=by,
+            level=level,
+            grain=grain,
+            start=start,
+            end=end,
+            unit=unit,
+            unit_version=unit_version,
+            lang=lang,
+        )
+        if show_sql:
+            typer.echo(str(compute_mod.explain(ids, db=_db(db), **kwargs)))
+        frame = compute_mod.compute(ids, db=_db(db), **kwargs)
+        if out is not None:
+            write_frame(frame, out)
+            console.print(f"{frame.height:,} rows written to {out}")
+        else:
+            console.print(frame)
+    except EgovError as exc:
+        raise _fail(exc) from None

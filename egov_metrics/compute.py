@@ -360,6 +360,27 @@ def build_query(
     return Query(sql, {k: v for k, v in params.items() if f"${k}" in sql})
 
 
+def _run(
+    db: str | Path | duckdb.DuckDBPyConnection | None,
+    indicators: Sequence[str] | None,
+    kwargs: dict[str, object],
+    execute: bool,
+) -> tuple[Query, pl.DataFrame | None]:
+    con = db if isinstance(db, duckdb.DuckDBPyConnection) else connect(db, read_only=True)
+    try:
+        unit = kwargs.get("unit")
+        if unit is not None:
+            from egov_metrics.orgunits import resolve_unit
+
+            kwargs = {**kwargs, "unit": resolve_unit(con, str(unit))}
+        query = build_query(indicators, data_end=_data_end(con), **kwargs)  # type: ignore[arg-type]
+        frame = con.sql(query.sql, params=query.params).pl() if execute else None
+    finally:
+        if con is not db:
+            con.close()
+    return query, frame
+
+
 def compute(
     indicators: Sequence[str] | None = None,
     *,
@@ -377,30 +398,20 @@ def compute(
     pandas: bool = False,
 ) -> pl.DataFrame:
     """Compute indicators; see the module docstring. Returns polars (or pandas with `pandas=True`)."""
-    con = db if isinstance(db, duckdb.DuckDBPyConnection) else connect(db, read_only=True)
-    try:
-        if unit is not None:
-            from egov_metrics.orgunits import resolve_unit
-
-            unit = resolve_unit(con, unit)
-        query = build_query(
-            indicators,
-            by=by,
-            level=level,
-            grain=grain,
-            start=start,
-            end=end,
-            unit=unit,
-            unit_version=unit_version,
-            compare=compare,
-            lang=lang,
-            data_end=_data_end(con),
-            catalog=catalog,
-        )
-        frame = con.sql(query.sql, params=query.params).pl()
-    finally:
-        if con is not db:
-            con.close()
+    kwargs = dict(
+        by=by,
+        level=level,
+        grain=grain,
+        start=start,
+        end=end,
+        unit=unit,
+        unit_version=unit_version,
+        compare=compare,
+        lang=lang,
+        catalog=catalog,
+    )
+    _, frame = _run(db, indicators, kwargs, execute=True)
+    assert frame is not None
     return frame.to_pandas() if pandas else frame
 
 
@@ -410,10 +421,6 @@ def explain(
     db: str | Path | duckdb.DuckDBPyConnection | None = None,
     **kwargs: object,
 ) -> Query:
-    """The SQL and parameters `compute` would run for the same arguments."""
-    con = db if isinstance(db, duckdb.DuckDBPyConnection) else connect(db, read_only=True)
-    try:
-        return build_query(indicators, data_end=_data_end(con), **kwargs)  # type: ignore[arg-type]
-    finally:
-        if con is not db:
-            con.close()
+    """The SQL and bound parameters `compute` runs for the same arguments (nothing is computed)."""
+    query, _ = _run(db, indicators, dict(kwargs), execute=False)
+    return query
