@@ -243,7 +243,10 @@ FROM (
             groups.setdefault((ind.source, ind.period_by), []).append((n, ind))
         parts = [self.group_sql(SOURCES[s], p, inds) for (s, p), inds in groups.items()]
         dims = [("unit_id" if d == "unit" else d) for d in self.by]
-        meta = ", ".join(f"('{i.id}', '{i.unit}', {i.decimals}, '{i.direction}')" for i in self.indicators)
+        meta = ", ".join(
+            f"('{i.id}', '{i.unit}', {i.decimals}, '{i.direction}', '{i.measure.aggregation}')"
+            for i in self.indicators
+        )
         unit_name = ""
         unit_join = ""
         if "unit" in self.by:
@@ -268,12 +271,32 @@ FROM (
         dim_select = "".join(f", r.{d}" for d in dims)
         order = ", ".join(["m.ord", *[f"r.{d}" for d in dims], "r.period_key"])
         union = "\nUNION ALL\n".join(parts)
+        key_dims = "".join(f", {d}" for d in dims)
+        k_dims = "".join(f", k.{d}" for d in dims)
+        match = "".join(f" AND raw.{d} IS NOT DISTINCT FROM k.{d}" for d in dims)
         return f"""WITH {self.spine()},
-res AS (
+raw AS (
 {union}
 ),
-meta(indicator, unit, decimals, direction) AS (VALUES {meta}),
-ordered AS (SELECT *, row_number() OVER () AS ord FROM meta)
+meta(indicator, unit, decimals, direction, aggregation) AS (VALUES {meta}),
+ordered AS (SELECT *, row_number() OVER () AS ord FROM meta),
+-- Empty periods inside an indicator's observed range get a row: counts and sums 0, ratios 0/0 (no value).
+span AS (SELECT indicator, min(period_key) AS first_key, max(period_key) AS last_key FROM raw GROUP BY ALL),
+keys AS (SELECT DISTINCT indicator{key_dims} FROM raw),
+res AS (
+    SELECT k.indicator, sp.period_key, sp.period, sp.period_start, sp.period_end_excl{k_dims},
+           CASE WHEN raw.indicator IS NOT NULL THEN raw.numerator
+                WHEN m.aggregation IN ('ratio', 'count', 'sum') THEN 0 END AS numerator,
+           CASE WHEN raw.indicator IS NOT NULL THEN raw.denominator
+                WHEN m.aggregation <> 'count' AND m.aggregation <> 'sum' THEN 0 END AS denominator,
+           CASE WHEN raw.indicator IS NOT NULL THEN raw.value
+                WHEN m.aggregation IN ('count', 'sum') THEN 0 END AS value
+    FROM keys k
+    JOIN span ON span.indicator = k.indicator
+    JOIN spine sp ON sp.period_key BETWEEN span.first_key AND span.last_key
+    JOIN meta m ON m.indicator = k.indicator
+    LEFT JOIN raw ON raw.indicator = k.indicator AND raw.period_key = sp.period_key{match}
+)
 SELECT r.indicator, r.period, r.period_start, CAST(r.period_end_excl - 1 AS DATE) AS period_end{dim_select}{unit_name},
        r.numerator, r.denominator, r.value, m.unit, m.decimals, m.direction,
        $unit_version AS unit_version{cmp_cols}
@@ -349,7 +372,8 @@ def build_query(
         "start": start_date,
         "spine_start": spine_start,
         "spine_end_excl": end_date + dt.timedelta(days=1),
-        "data_end_excl": data_end + dt.timedelta(days=1),
+        # periods end at the requested end (an as-of date) or where the data ends, whichever is first
+        "data_end_excl": end_date + dt.timedelta(days=1),
         "unit_version": unit_version,
     }
     if "unit" in by:
@@ -358,6 +382,23 @@ def build_query(
         params["scope"] = unit
     sql = builder.sql(compare)
     return Query(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+
+
+def _check_scope(con: duckdb.DuckDBPyConnection, unit_id: str, unit_version: str) -> None:
+    """In the current unit version only today's units can be a scope; say what to use instead."""
+    if unit_version != "current":
+        return
+    row = con.sql(
+        "SELECT u.valid_to, c.current_id FROM org_unit u LEFT JOIN org_unit_current c ON c.unit_id = u.id "
+        "WHERE u.id = ?",
+        params=[unit_id],
+    ).fetchall()
+    if row and row[0][0] is not None:
+        raise ComputeError(
+            f"unit {unit_id} ended on {row[0][0]} and has no figures of its own in the current unit version",
+            f"use its successor ({row[0][1]}) to follow its work today, or unit_version='historical' "
+            "(--unit-version historical) for the unit as it was",
+        )
 
 
 def _run(
@@ -372,7 +413,9 @@ def _run(
         if unit is not None:
             from egov_metrics.orgunits import resolve_unit
 
-            kwargs = {**kwargs, "unit": resolve_unit(con, str(unit))}
+            unit_id = resolve_unit(con, str(unit))
+            _check_scope(con, unit_id, str(kwargs.get("unit_version", "current")))
+            kwargs = {**kwargs, "unit": unit_id}
         query = build_query(indicators, data_end=_data_end(con), **kwargs)  # type: ignore[arg-type]
         frame = con.sql(query.sql, params=query.params).pl() if execute else None
     finally:

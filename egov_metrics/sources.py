@@ -66,11 +66,14 @@ LEFT JOIN calendar_day cd ON cd.day = CAST(f.due_at AS DATE)
 
 # One row per unit × procedure in the unit's catalogue, with the procedure's attributes and the unit's
 # dossier activity on it per month (joined by the engine to the period, see `activity` below).
+# A pair is in force while the procedure is in force AND the unit exists: the catalogue of a unit that was
+# merged or abolished (valid_to) stops counting then (least()/greatest() skip NULLs).
 UNIT_PROCEDURE_SQL = """
 SELECT up.unit_id, up.procedure_code AS procedure, p.field, p.online_level, p.eligible_full_online,
        p.has_fee, p.connected_population_db, p.content_complete, p.level AS procedure_level,
        p.legal_effective_on, p.published_on, p.disclosed_on,
-       coalesce(p.legal_effective_on, DATE '2000-01-01') AS in_force_from, p.valid_to AS in_force_to,
+       greatest(coalesce(p.legal_effective_on, DATE '2000-01-01'), u.valid_from) AS in_force_from,
+       least(p.valid_to, u.valid_to) AS in_force_to,
        u.level AS unit_level,
        p.published_on IS NOT NULL AND p.published_on <= coalesce(p.legal_effective_on, p.published_on)
            AS published_on_time,

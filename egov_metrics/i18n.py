@@ -1,0 +1,70 @@
+"""Language-aware formatting: numbers (vi 1.234,5 · en 1,234.5), percentages, dates (dd/mm/yyyy)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from egov_metrics.errors import UnknownNameError
+
+LANGS = ("vi", "en")
+_SEPARATORS = {"vi": (".", ","), "en": (",", ".")}  # (thousands, decimal)
+
+
+def check_lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise UnknownNameError.from_choices("language", lang, LANGS)
+    return lang
+
+
+def fmt_number(value: float | int | None, decimals: int = 0, lang: str = "vi") -> str:
+    """1234.5 → '1.234,5' (vi) or '1,234.5' (en); None/NaN → '–'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    thousands, decimal = _SEPARATORS[check_lang(lang)]
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\x00").replace(".", decimal).replace("\x00", thousands)
+
+
+def fmt_percent(value: float | None, decimals: int = 1, lang: str = "vi") -> str:
+    """A value already in percent (62.3) → '62,3 %' (vi) / '62.3 %' (en)."""
+    return "–" if value is None else f"{fmt_number(value, decimals, lang)} %"
+
+
+def fmt_points(value: float | None, decimals: int = 1, lang: str = "vi") -> str:
+    """A change in percentage points: '+4,1 điểm %' / '+4.1 pp'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    sign = "+" if value > 0 else ""
+    unit = "điểm %" if lang == "vi" else "pp"
+    return f"{sign}{fmt_number(value, decimals, lang)} {unit}"
+
+
+def fmt_value(value: float | None, unit: str, decimals: int, lang: str = "vi") -> str:
+    """Format a catalog value by its unit (percent, working_days, count, ratio)."""
+    if unit == "percent":
+        return fmt_percent(value, min(decimals, 1), lang)
+    if unit == "working_days":
+        suffix = " ngày LV" if lang == "vi" else " working days"
+        return "–" if value is None else fmt_number(value, decimals, lang) + suffix
+    return fmt_number(value, decimals, lang)
+
+
+def fmt_date(value: dt.date | dt.datetime | None, lang: str = "vi") -> str:
+    """dd/mm/yyyy in both languages (as Vietnamese offices write dates)."""
+    check_lang(lang)
+    return "–" if value is None else value.strftime("%d/%m/%Y")
+
+
+def fmt_period(period: str, lang: str = "vi") -> str:
+    """'2025-03' → 'tháng 03/2025' / 'March 2025'; '2025-Q1' → 'quý 1/2025' / 'Q1 2025'; '2025' → 'năm 2025'."""
+    check_lang(lang)
+    if len(period) == 7 and period[4] == "-" and period[5:].isdigit():
+        year, month = int(period[:4]), int(period[5:])
+        return f"tháng {month:02d}/{year}" if lang == "vi" else dt.date(year, month, 1).strftime("%B %Y")
+    if "-Q" in period:
+        year, q = period.split("-Q")
+        return f"quý {q}/{year}" if lang == "vi" else f"Q{q} {year}"
+    if period.isdigit():
+        return f"năm {period}" if lang == "vi" else period
+    return period
