@@ -166,6 +166,9 @@ class _Builder:
                 f"ON src.{start} < sp.period_end_excl AND (src.{stop} IS NULL OR src.{stop} >= sp.period_end_excl)"
             )
         sql = "\nUNION ALL\n".join(parts)
+        if source.period_columns:
+            replaced = ", ".join(f"{expr} AS {col}" for col, expr in source.period_columns.items())
+            sql = f"SELECT * REPLACE ({replaced}) FROM ({sql})"
         if source.activity_sql:
             keys = source.activity_keys
             sums = (

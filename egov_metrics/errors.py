@@ -30,6 +30,10 @@ class OrgUnitError(EgovError):
     """Org-unit reference data is inconsistent (unknown parent, cycle, overlapping validity)."""
 
 
+class DemoError(EgovError):
+    """The demo database cannot be built with the given settings."""
+
+
 class IngestError(EgovError):
     """A file cannot be read or mapped at all (as opposed to rows that are quarantined)."""
 

@@ -31,6 +31,9 @@ class Source:
     #: a timestamp `at` placed like an event, and numeric columns summed per period (see unit_procedure).
     activity_sql: str | None = None
     activity_keys: tuple[str, ...] = field(default=())
+    #: Columns whose value depends on the period (SQL over a placed row, which has period_end_excl);
+    #: they replace the source's column of the same name.
+    period_columns: dict[str, str] = field(default_factory=dict)
 
 
 DOSSIER_SQL = """
@@ -39,7 +42,10 @@ SELECT d.id, d.unit_id, d.procedure_code AS procedure, p.field, d.channel, d.app
        d.supplement_count, d.supplement_days, d.e_result, d.digitized, d.reused_data,
        d.linked_to_citizen_store, d.used_population_data, d.synced_to_national, d.synced_at,
        d.has_financial_obligation, d.paid_online, d.complaint, d.rating,
-       p.online_level, p.eligible_full_online, p.has_fee, p.statutory_days, p.level AS procedure_level,
+       CASE WHEN p.online_level = 'full' AND p.full_online_since IS NOT NULL
+                 AND CAST(d.received_at AS DATE) < p.full_online_since THEN 'partial'
+            ELSE p.online_level END AS online_level,
+       p.eligible_full_online, p.has_fee, p.statutory_days, p.level AS procedure_level,
        cr.wd_index AS received_idx,
        cf.wd_index AS finished_idx,
        coalesce(cd.wd_index, cr.wd_index + p.statutory_days) + d.supplement_days AS deadline_idx,
@@ -69,7 +75,8 @@ LEFT JOIN calendar_day cd ON cd.day = CAST(f.due_at AS DATE)
 # A pair is in force while the procedure is in force AND the unit exists: the catalogue of a unit that was
 # merged or abolished (valid_to) stops counting then (least()/greatest() skip NULLs).
 UNIT_PROCEDURE_SQL = """
-SELECT up.unit_id, up.procedure_code AS procedure, p.field, p.online_level, p.eligible_full_online,
+SELECT up.unit_id, up.procedure_code AS procedure, p.field, p.online_level, p.full_online_since,
+       p.eligible_full_online,
        p.has_fee, p.connected_population_db, p.content_complete, p.level AS procedure_level,
        p.legal_effective_on, p.published_on, p.disclosed_on,
        greatest(coalesce(p.legal_effective_on, DATE '2000-01-01'), u.valid_from) AS in_force_from,
@@ -164,6 +171,11 @@ SOURCES: dict[str, Source] = {
             placements={"in_force": Placement(stock=("in_force_from", "in_force_to"))},
             activity_sql=UNIT_PROCEDURE_ACTIVITY_SQL,
             activity_keys=("unit_id", "procedure"),
+            # the level at the period's end: a 'full' service was partial before its upgrade date
+            period_columns={
+                "online_level": "CASE WHEN online_level = 'full' AND full_online_since IS NOT NULL "
+                "AND full_online_since >= period_end_excl THEN 'partial' ELSE online_level END"
+            },
         ),
         Source(
             "data_exchange",

@@ -67,6 +67,7 @@ CREATE TABLE procedure (
     field                   VARCHAR NOT NULL,
     level                   VARCHAR NOT NULL CHECK (level IN ('province', 'district', 'commune')),
     online_level            VARCHAR NOT NULL CHECK (online_level IN ('full', 'partial', 'none')),
+    full_online_since       DATE,   -- the day it became a full online service (before: partial); NULL = unknown/always
     eligible_full_online    BOOLEAN NOT NULL DEFAULT false,
     statutory_days          INTEGER CHECK (statutory_days >= 0),
     has_fee                 BOOLEAN NOT NULL DEFAULT false,

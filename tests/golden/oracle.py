@@ -222,6 +222,9 @@ def _open_at_end(p: Period, start: dt.datetime | dt.date, stop: dt.datetime | dt
 def _dossier_rows(data: Data, placement: str, p: Period) -> Iterator[Row]:
     for d in data.dossiers:
         rec = {**data.procedures[d["procedure_code"]], **d}
+        since = rec.get("full_online_since")
+        if rec["online_level"] == "full" and since is not None and d["received_at"].date() < since:
+            rec["online_level"] = "partial"  # a full service was partial before its upgrade day
         if placement == "received" and p.contains(d["received_at"]):
             yield Row(rec, p, False)
         if placement in ("finished", "finished_or_open") and p.contains(d["finished_at"]):
@@ -263,8 +266,13 @@ def _unit_procedure_rows(data: Data, placement: str, p: Period) -> Iterator[Row]
             and d["procedure_code"] == up["procedure_code"]
             and p.contains(d["received_at"])
         ]
+        level = proc["online_level"]
+        since = proc.get("full_online_since")
+        if level == "full" and since is not None and since > p.last_day:
+            level = "partial"  # the level at the period's end
         rec = {
             **proc,
+            "online_level": level,
             "unit_id": up["unit_id"],
             "unit_level": unit["level"],
             "dossiers": len(mine),
