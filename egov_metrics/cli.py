@@ -238,3 +238,56 @@ def compute(
             console.print(frame)
     except EgovError as exc:
         raise _fail(exc) from None
+
+
+@app.command()
+def score(
+    end: Annotated[
+        str | None, typer.Option(help="Last month of the period, YYYY-MM (default: the data's end).")
+    ] = None,
+    grain: Annotated[str, typer.Option(help="ytd (portal 'real time'), month, quarter or year.")] = "ytd",
+    level: Annotated[
+        list[str] | None,
+        typer.Option("--level", help="Unit levels to rank (default: department and commune)."),
+    ] = None,
+    method: Annotated[
+        str, typer.Option(help="Scoring method: a built-in name or a YAML file.")
+    ] = "portal_2026",
+    published: Annotated[
+        Path | None,
+        typer.Option(
+            help="Score published counts from a CSV/XLSX file instead of the database (see docs/scoring.md)."
+        ),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the totals to FILE.csv/.xlsx/.parquet.")] = None,
+    db: DbOption = None,  # type: ignore[assignment]
+) -> None:
+    """The 766 index per unit: group scores, total, band and rank among peers."""
+    from egov_metrics import scoring
+    from egov_metrics.export import write_frame
+
+    try:
+        if published is not None:
+            result = scoring.score_from_published(published, method)
+        else:
+            levels = tuple(level) if level else ("department", "commune")
+            result = scoring.score_units(_db(db), end=end, grain=grain, levels=levels, method=method)
+    except EgovError as exc:
+        raise _fail(exc) from None
+    totals = result.totals.sort("rank_all")
+    if out is not None:
+        write_frame(totals, out)
+        console.print(f"{totals.height:,} units written to {out} ({result.method_version})")
+        return
+    table = Table("#", "unit", "level", "period", "total", "band", "rank", title=result.method_version)
+    for row in totals.iter_rows(named=True):
+        table.add_row(
+            str(row["rank_all"]),
+            str(row.get("unit_name") or row["unit_id"]),
+            str(row.get("unit_level") or ""),
+            str(row["period"]),
+            f"{row['total']:.2f}",
+            str(row["band_vi"]),
+            f"{row['rank']}/{row['rank_among']}",
+        )
+    console.print(table)

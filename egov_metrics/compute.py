@@ -63,12 +63,18 @@ class Query:
         return f"-- parameters:\n{shown}\n{self.sql}"
 
 
-def _as_date(value: str | dt.date | None, name: str) -> dt.date | None:
+def _as_date(value: str | dt.date | None, name: str, *, month_end: bool = False) -> dt.date | None:
+    """Parse YYYY-MM-DD or YYYY-MM; a bare month means its first day, or its last with `month_end`."""
     if value is None or isinstance(value, dt.date):
         return value
+    text = value.strip()
     try:
-        text = value.strip()
-        return dt.date.fromisoformat(text + "-01" if len(text) == 7 else text)
+        if len(text) == 7:
+            first = dt.date.fromisoformat(text + "-01")
+            if not month_end:
+                return first
+            return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+        return dt.date.fromisoformat(text)
     except ValueError:
         raise ComputeError(f"{name}={value!r} is not a date", "write YYYY-MM-DD or YYYY-MM") from None
 
@@ -364,7 +370,7 @@ def build_query(
             f"these indicators are province-wide and have no unit scope: {', '.join(province_only)}",
             "compute them without --unit",
         )
-    end_date = _as_date(end, "end") or data_end
+    end_date = _as_date(end, "end", month_end=True) or data_end
     end_date = min(end_date, data_end)
     start_date = _as_date(start, "start") or dt.date(end_date.year, 1, 1)
     if start_date > end_date:

@@ -993,3 +993,45 @@ def score_from_published(
         return result
     indicators = result.indicators.with_columns(diffs)
     return ScoreResult(indicators, result.groups, result.totals, result.method)
+
+
+def score_units(
+    db: object = None,
+    *,
+    end: str | date | None = None,
+    grain: str = "ytd",
+    levels: tuple[str, ...] = ("department", "commune"),
+    unit: str | None = None,
+    method: ScoringMethod | str | Path = DEFAULT_METHOD,
+) -> ScoreResult:
+    """Score the units at `levels` for the period of `grain` that ends at `end` (default: the data's end),
+    from the province's own dossiers: one engine call for all the method's indicators, then `score()`."""
+    from egov_metrics.compute import compute
+
+    method = _resolve(method)
+    frame = compute(
+        method.indicator_ids,
+        by=["unit"],
+        level=levels,
+        grain=grain,
+        start=end,
+        end=end,
+        unit=unit,
+        compare=False,
+        db=db,  # type: ignore[arg-type]
+    )
+    if frame.is_empty():
+        raise ScoringError(f"no data to score for the period ending {end}", "check --end and the database")
+    last = frame["period_end"].max()
+    counts = frame.filter(pl.col("period_end") == last).select(
+        "unit_id",
+        "unit_name",
+        "unit_level",
+        "period",
+        "period_start",
+        "period_end",
+        "indicator",
+        "numerator",
+        "denominator",
+    )
+    return score(counts, method)
