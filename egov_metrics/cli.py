@@ -78,12 +78,13 @@ def ingest(
         str | None,
         typer.Option(help="Column mapping: a built-in name or a YAML file (default: the built-in for KIND)."),
     ] = None,
+    rejects: Annotated[Path | None, typer.Option(help="Also write the rejected rows to this CSV.")] = None,
 ) -> None:
     """Load an export into the database: validate, quarantine bad rows, upsert the rest in one transaction."""
     from egov_metrics import ingest as ingest_mod
 
     try:
-        result = ingest_mod.ingest_file(_db(db), kind, file, mapping=mapping, progress=True)
+        result = ingest_mod.ingest_file(_db(db), kind, file, mapping=mapping, progress=True, rejects=rejects)
     except EgovError as exc:
         raise _fail(exc) from None
     console.print(result.summary())

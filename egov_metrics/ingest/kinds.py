@@ -1,0 +1,298 @@
+"""What each KIND of file loads into: its table, key, columns with their types, and the rules a row must keep.
+
+This mirrors `schema/schema.sql` (a test checks that it stays in step). Rules are the schema's CHECK
+constraints plus the references that DuckDB does not enforce; ingest checks all of them before writing, so
+the database never raises a constraint error at the user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from egov_metrics.errors import UnknownNameError
+
+
+@dataclass(frozen=True)
+class Column:
+    """One canonical column of a target table."""
+
+    name: str
+    #: A key of the parser registry (`parsers.PARSERS`): text, tthc_code, enum, bool, int, double, timestamp, date.
+    type: str
+    #: NOT NULL without a schema default: a row without a value is rejected.
+    required: bool = False
+    #: The schema default as a SQL literal; used for new rows when the file has no value.
+    default: str | None = None
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    #: A date without a time (or with time 00:00:00) means the end of that day (23:59:59), not its start.
+    day_end: bool = False
+    #: Another column whose value is used when this one is empty (e.g. name_en falls back to name_vi).
+    fallback: str | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule across columns. `violation` is SQL over canonical column names, TRUE when the row breaks it."""
+
+    column: str
+    violation: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A column whose value is looked up in another table (`resolver` names how, see `sql.RESOLVERS`).
+
+    The stored value is what the lookup found (e.g. a unit's id for its code). A value that is not found
+    rejects the row with `reason`; with `keep_unknown` it is stored as it is instead.
+    """
+
+    column: str
+    resolver: str
+    reason: str = ""
+    keep_unknown: bool = False
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    table: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    default_mapping: str
+    rules: tuple[Rule, ...] = ()
+    references: tuple[Reference, ...] = ()
+    #: Steps run after the upsert, by name (see `load.AFTER_LOAD`).
+    after_load: tuple[str, ...] = ()
+    description: str = ""
+    aliases: tuple[str, ...] = field(default=())
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.required)
+
+
+def _text(name: str, **kw: object) -> Column:
+    return Column(name, "text", **kw)  # type: ignore[arg-type]
+
+
+def _flag(name: str) -> Column:
+    return Column(name, "bool", default="false")
+
+
+DOSSIER = Kind(
+    name="dossier",
+    table="dossier",
+    key=("id",),
+    default_mapping="one_stop_vi",
+    description="dossiers (hồ sơ) exported from the one-stop system",
+    columns=(
+        _text("id", required=True),
+        Column("procedure_code", "tthc_code", required=True),
+        _text("unit_id", required=True),
+        Column(
+            "channel",
+            "enum",
+            required=True,
+            choices=("online", "in_person", "post"),
+        ),
+        Column(
+            "applicant_type",
+            "enum",
+            default="'citizen'",
+            choices=("citizen", "business"),
+        ),
+        Column("received_at", "timestamp", required=True),
+        Column("due_at", "timestamp", day_end=True),
+        Column("finished_at", "timestamp", day_end=True),
+        Column("returned_at", "timestamp", day_end=True),
+        Column(
+            "status",
+            "enum",
+            required=True,
+            choices=("processing", "supplementing", "finished", "returned", "withdrawn", "rejected"),
+        ),
+        Column("supplement_count", "int", default="0", minimum=0),
+        Column("supplement_days", "int", default="0", minimum=0),
+        _flag("e_result"),
+        _flag("digitized"),
+        _flag("reused_data"),
+        _flag("linked_to_citizen_store"),
+        _flag("used_population_data"),
+        _flag("synced_to_national"),
+        Column("synced_at", "timestamp", day_end=True),
+        _flag("has_financial_obligation"),
+        _flag("paid_online"),
+        _flag("complaint"),
+        Column(
+            "rating",
+            "enum",
+            choices=("very_satisfied", "satisfied", "dissatisfied"),
+        ),
+        _text("source", default="'unknown'"),
+    ),
+    rules=(
+        Rule("finished_at", "finished_at < received_at", "finished before received"),
+        Rule("returned_at", "returned_at < received_at", "returned before received"),
+        Rule("due_at", "due_at < received_at", "due before received"),
+        Rule(
+            "finished_at",
+            "status IN ('finished', 'returned') AND finished_at IS NULL",
+            "status finished/returned without a finish date",
+        ),
+        Rule(
+            "paid_online",
+            "paid_online AND NOT has_financial_obligation",
+            "paid online without a financial obligation",
+        ),
+        Rule(
+            "synced_at",
+            "synced_to_national AND synced_at < received_at",
+            "synced to the national portal before received",
+        ),
+    ),
+    references=(
+        Reference("unit_id", "unit", "unknown unit code"),
+        Reference("procedure_code", "procedure", "unknown procedure code"),
+    ),
+)
+
+PROCEDURE = Kind(
+    name="procedure",
+    table="procedure",
+    key=("code",),
+    default_mapping="procedure",
+    description="administrative procedures (thủ tục hành chính)",
+    columns=(
+        Column("code", "tthc_code", required=True),
+        _text("name_vi", required=True),
+        _text("name_en"),
+        _text("field", required=True),
+        Column(
+            "level",
+            "enum",
+            required=True,
+            choices=("province", "district", "commune"),
+        ),
+        Column(
+            "online_level",
+            "enum",
+            required=True,
+            choices=("full", "partial", "none"),
+        ),
+        Column("full_online_since", "date"),  # the day it became fully online (before: partial)
+        _flag("eligible_full_online"),
+        Column("statutory_days", "int", minimum=0),
+        _flag("has_fee"),
+        _flag("requires_paper_result"),
+        Column(
+            "applicant_type",
+            "enum",
+            default="'both'",
+            choices=("citizen", "business", "both"),
+        ),
+        _flag("connected_population_db"),
+        Column("content_complete", "bool", default="true"),
+        Column("legal_effective_on", "date"),
+        Column("published_on", "date"),
+        Column("disclosed_on", "date"),
+        Column("valid_to", "date"),
+    ),
+    # Lĩnh vực may be a field's code or its Vietnamese name; new fields are registered after the load
+    references=(Reference("field", "field", keep_unknown=True),),
+    after_load=("register_fields",),
+)
+
+UNIT = Kind(
+    name="unit",
+    table="org_unit",
+    key=("id",),
+    default_mapping="unit",
+    aliases=("org_unit",),
+    description="organisation units (đơn vị) with validity dates",
+    columns=(
+        _text("id", required=True),
+        _text("code", required=True, fallback="id"),
+        _text("name_vi", required=True),
+        _text("name_en", required=True, fallback="name_vi"),
+        Column(
+            "level",
+            "enum",
+            required=True,
+            choices=("province", "department", "district", "commune"),
+        ),
+        _text("parent_id"),
+        Column("valid_from", "date", required=True),
+        Column("valid_to", "date"),
+        _text("successor_id"),
+    ),
+    rules=(
+        Rule("valid_to", "valid_to <= valid_from", "valid_to not after valid_from"),
+        Rule("parent_id", "parent_id = id", "unit is its own parent"),
+        Rule("successor_id", "successor_id = id", "unit is its own successor"),
+    ),
+    references=(
+        Reference("parent_id", "unit_in_file", "unknown parent unit"),
+        Reference("successor_id", "unit_in_file", "unknown successor unit"),
+    ),
+)
+
+FEEDBACK = Kind(
+    name="feedback",
+    table="feedback",
+    key=("id",),
+    default_mapping="feedback",
+    description="citizen feedback (phản ánh, kiến nghị)",
+    columns=(
+        _text("id", required=True),
+        _text("unit_id", required=True),
+        Column("received_at", "timestamp", required=True),
+        Column("due_at", "timestamp", day_end=True),
+        Column("handled_at", "timestamp", day_end=True),
+        Column("satisfied", "bool"),
+        _text("topic"),
+        _text("source", default="'unknown'"),
+    ),
+    rules=(
+        Rule("handled_at", "handled_at < received_at", "handled before received"),
+        Rule("due_at", "due_at < received_at", "due before received"),
+    ),
+    references=(Reference("unit_id", "unit", "unknown unit code"),),
+)
+
+DATA_EXCHANGE = Kind(
+    name="data_exchange",
+    table="data_exchange",
+    key=("day", "platform", "source_system", "target_system"),
+    default_mapping="data_exchange",
+    description="daily integration traffic on LGSP / NDXP",
+    columns=(
+        Column("day", "date", required=True),
+        Column("platform", "enum", required=True, choices=("LGSP", "NDXP")),
+        _text("source_system", required=True),
+        _text("target_system", required=True),
+        Column("requests", "int", required=True, minimum=0),
+        Column("failures", "int", default="0", minimum=0),
+        _text("source", default="'unknown'"),
+    ),
+    rules=(Rule("failures", "failures > requests", "more failures than requests"),),
+)
+
+KINDS: dict[str, Kind] = {k.name: k for k in (DOSSIER, PROCEDURE, UNIT, FEEDBACK, DATA_EXCHANGE)}
+_ALIASES: dict[str, str] = {alias: k.name for k in KINDS.values() for alias in k.aliases}
+
+
+def get_kind(name: str) -> Kind:
+    """The kind called `name` (or one of its aliases); raises with the known kinds otherwise."""
+    key = _ALIASES.get(name, name)
+    if key not in KINDS:
+        raise UnknownNameError.from_choices("kind", name, KINDS)
+    return KINDS[key]

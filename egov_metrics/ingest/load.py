@@ -1,0 +1,386 @@
+"""`ingest_file`: read an export, map and check it, quarantine bad rows and upsert the rest in one transaction."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from egov_metrics import calendar
+from egov_metrics.errors import IngestError
+from egov_metrics.ingest import sql
+from egov_metrics.ingest.kinds import Kind, get_kind
+from egov_metrics.ingest.mapping import Mapping, normalise, resolve_mapping
+from egov_metrics.ingest.readers import Source, read_source
+from egov_metrics.schema import connect
+
+#: Rejected rows listed in the summary; the rest are in `quarantine`.
+SUMMARY_REJECTS = 10
+
+
+@dataclass(frozen=True)
+class Reject:
+    row: int
+    column: str | None
+    value: str | None
+    reason: str
+
+    def describe(self) -> str:
+        where = f"column {self.column!r}" if self.column else "whole row"
+        value = f" = {self.value!r}" if self.value is not None else ""
+        return f"row {self.row}, {where}{value}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What one ingest did. `rows_read == inserted + updated + unchanged + rejected`."""
+
+    run_id: int
+    kind: str
+    file: Path
+    db_path: Path
+    mapping: str
+    source: str
+    rows_read: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    problems: int
+    blank_rows: int
+    ignored_columns: tuple[str, ...]
+    rejects: tuple[Reject, ...]
+    seconds: float
+    rejects_file: Path | None = None
+
+    @property
+    def rejects_query(self) -> str:
+        return f"SELECT * FROM quarantine WHERE run_id = {self.run_id} ORDER BY row_number"
+
+    def summary(self, limit: int = SUMMARY_REJECTS, markup: bool = True) -> str:
+        """A few lines for the data officer; with `markup`, safe to print with rich (values escaped)."""
+        lines = [
+            f"Loaded {self.kind} file {self.file} ({self.source}) with mapping {self.mapping!r} into {self.db_path}",
+            f"  read {self.rows_read:,} · inserted {self.inserted:,} · updated {self.updated:,} · "
+            f"unchanged {self.unchanged:,} · rejected {self.rejected:,}   (run {self.run_id}, {self.seconds:.1f} s)",
+        ]
+        if self.blank_rows:
+            lines.append(f"  skipped {self.blank_rows:,} blank row(s)")
+        if self.ignored_columns:
+            lines.append(f"  columns not used by the mapping: {', '.join(self.ignored_columns)}")
+        if self.rejected:
+            shown = self.rejects[:limit]
+            lines.append(
+                f"Rejected {self.rejected:,} row(s) with {self.problems:,} problem(s)"
+                + (f"; the first {len(shown)}:" if self.problems > len(shown) else ":")
+            )
+            lines += [f"  {r.describe()}" for r in shown]
+            lines.append(f"All rejected rows are in the quarantine table: {self.rejects_query}")
+            if self.rejects_file:
+                lines.append(f"and in {self.rejects_file}")
+        text = "\n".join(lines)
+        return escape(text) if markup else text
+
+    def __str__(self) -> str:
+        return self.summary(markup=False)
+
+
+# --- progress ----------------------------------------------------------------------------------------------
+
+
+class _Feedback:
+    """A rich progress display on stderr (reading by bytes or rows, then the checking steps), or nothing."""
+
+    STEPS = 8  # the `step()` calls of `_stage` and `_write`
+
+    def __init__(self, progress: Progress | None = None, file: Path | None = None) -> None:
+        self._progress = progress
+        self._read = (
+            progress.add_task(f"reading {file.name if file else ''}", total=None) if progress else None
+        )
+        self._check: TaskID | None = None
+
+    def reading(self, done: int, total: int | None) -> None:
+        if self._progress is not None and self._read is not None:
+            self._progress.update(self._read, completed=done, total=total)
+
+    def step(self, label: str) -> None:
+        if self._progress is None or self._read is None:
+            return
+        if self._check is None:
+            self._progress.update(self._read, completed=1, total=1)
+            self._check = self._progress.add_task(label, total=self.STEPS)
+        self._progress.update(self._check, advance=1, description=label)
+
+
+@contextlib.contextmanager
+def _feedback(enabled: bool, file: Path) -> Iterator[_Feedback]:
+    if not enabled:
+        yield _Feedback()
+        return
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        yield _Feedback(progress, file)
+
+
+# --- the pipeline ------------------------------------------------------------------------------------------
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _known_headers(mapping: Mapping) -> set[str]:
+    return {normalise(h) for h, _ in mapping.rules()}
+
+
+def _one(con: duckdb.DuckDBPyConnection, query: str, params: list[object] | None = None) -> object:
+    return con.sql(query, params=params or []).fetchall()[0][0]
+
+
+def _register_fields(con: duckdb.DuckDBPyConnection, plan: sql.Plan) -> None:
+    """Add the fields procedures name that `field` does not know yet (code = names = the text of Lĩnh vực)."""
+    con.execute(
+        "INSERT INTO field (code, name_vi, name_en) SELECT DISTINCT field, field, field FROM ingest_good g "
+        "WHERE NOT EXISTS (SELECT 1 FROM field f WHERE f.code = g.field)"
+    )
+
+
+#: Steps after the upsert, by the names listed in `Kind.after_load`.
+AFTER_LOAD: dict[str, Callable[[duckdb.DuckDBPyConnection, sql.Plan], None]] = {
+    "register_fields": _register_fields,
+}
+
+
+@dataclass(frozen=True)
+class _Counts:
+    rows_read: int
+    blank_rows: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    problems: int
+
+
+def _stage(con: duckdb.DuckDBPyConnection, plan: sql.Plan, source: Source, feedback: _Feedback) -> _Counts:
+    """Build the temp tables of `sql.py` and count what the upsert will do."""
+    feedback.step("staging rows")
+    con.register("ingest_raw", source.frame)  # a view on the Arrow data, no copy
+    con.execute(sql.clean_sql(plan))
+    feedback.step("mapping values")
+    for create in sql.map_sql(plan).values():
+        con.execute(create)
+    feedback.step("parsing values")
+    con.execute(sql.parsed_sql(plan))
+    refs = sql.lookups(plan)
+    feedback.step("resolving references")
+    for column, ref in refs.items():
+        con.execute(f"CREATE OR REPLACE TEMP TABLE ingest_ref_{column} AS {ref.create}")
+    feedback.step("comparing with the database")
+    con.execute(sql.eff_sql(plan, refs))
+    feedback.step("checking rules")
+    con.execute(sql.reject_sql(plan, refs))
+    con.execute(sql.good_sql(plan))
+    for table in ("ingest_parsed", "ingest_eff", *(f"ingest_map_{c}" for c in sql.map_sql(plan))):
+        con.execute(f"DROP TABLE IF EXISTS {table}")  # free memory before the write
+    status = dict(con.sql("SELECT __status, count(*) FROM ingest_good GROUP BY ALL").fetchall())
+    raw = int(_one(con, "SELECT count(*) FROM ingest_raw"))  # type: ignore[arg-type]
+    read = int(_one(con, "SELECT count(*) FROM ingest_clean"))  # type: ignore[arg-type]
+    rejected, problems = con.sql("SELECT count(DISTINCT __row), count(*) FROM ingest_reject").fetchall()[0]
+    return _Counts(
+        read,
+        raw - read,
+        status.get("insert", 0),
+        status.get("update", 0),
+        status.get("same", 0),
+        rejected,
+        problems,
+    )
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection, plan: sql.Plan, counts: _Counts, file: Path, feedback: _Feedback
+) -> int:
+    """Upsert, quarantine and record the run; returns the run id."""
+    run_id = int(_one(con, "SELECT nextval('ingest_run_seq')"))  # type: ignore[arg-type]
+    feedback.step(f"writing {counts.inserted + counts.updated:,} rows")
+    if counts.inserted or counts.updated:
+        con.execute(sql.merge_sql(plan))
+    for name in plan.kind.after_load:
+        AFTER_LOAD[name](con, plan)
+    feedback.step("quarantining rejected rows")
+    con.execute(f"INSERT INTO quarantine {sql.quarantine_sql(plan)}", [run_id, plan.kind.name, str(file)])
+    return run_id
+
+
+def _record_run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: int,
+    plan: sql.Plan,
+    file: Path,
+    sha256: str,
+    started: dt.datetime,
+    counts: _Counts,
+) -> None:
+    con.execute(
+        "INSERT INTO ingest_run (id, kind, file, sha256, mapping, started_at, finished_at, rows_read, inserted, "
+        "updated, unchanged, rejected) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            run_id,
+            plan.kind.name,
+            str(file),
+            sha256,
+            plan.mapping.name,
+            started,
+            dt.datetime.now(),
+            counts.rows_read,
+            counts.inserted,
+            counts.updated,
+            counts.unchanged,
+            counts.rejected,
+        ],
+    )
+
+
+def _rejects(con: duckdb.DuckDBPyConnection, run_id: int, limit: int) -> tuple[Reject, ...]:
+    rows = con.sql(
+        'SELECT row_number, "column", value, reason FROM quarantine WHERE run_id = ? ORDER BY row_number LIMIT ?',
+        params=[run_id, limit],
+    ).fetchall()
+    return tuple(Reject(*r) for r in rows)
+
+
+def _open_writer(db_path: Path) -> duckdb.DuckDBPyConnection:
+    con = connect(db_path, read_only=False, create=True)
+    if not _one(con, "SELECT count(*) FROM calendar_day"):
+        con.execute("BEGIN TRANSACTION")
+        calendar.materialise(con)
+        con.execute("COMMIT")
+    return con
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection, plan: sql.Plan, source: Source, sha256: str, feedback: _Feedback
+) -> tuple[int, _Counts, tuple[Reject, ...]]:
+    """Everything that writes, in one transaction: all of it is committed or none of it."""
+    started = dt.datetime.now()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        counts = _stage(con, plan, source, feedback)
+        run_id = _write(con, plan, counts, source.path.resolve(), feedback)
+        _record_run(con, run_id, plan, source.path.resolve(), sha256, started, counts)
+        rejects = _rejects(con, run_id, SUMMARY_REJECTS)
+        con.execute("COMMIT")
+    except duckdb.Error as exc:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        raise IngestError(
+            f"{source.path}: the database refused the load, nothing was written: {str(exc).splitlines()[0]}",
+            "this is a bug in egov-metrics' checks; please report it with the file (the database is unchanged)",
+        ) from exc
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        raise
+    return run_id, counts, rejects
+
+
+def ingest_file(
+    db_path: Path,
+    kind: str,
+    file: Path,
+    mapping: str | None = None,
+    progress: bool = True,
+    *,
+    rejects: Path | None = None,
+) -> IngestResult:
+    """Load an export (CSV, XLSX or Parquet) of `kind` into the database at `db_path`.
+
+    The file is read with the mapping (a built-in name or a YAML file; default: the kind's built-in), every row
+    is parsed and checked in DuckDB, rows with problems go to `quarantine` (one line per problem), and the rest
+    are upserted by primary key, all in one transaction. Loading the same file again changes nothing.
+    A database that does not exist yet is created (schema and calendar). With `rejects`, the rejected rows are
+    also written to that CSV file.
+    """
+    t0 = time.perf_counter()
+    spec: Kind = get_kind(kind)
+    chosen = resolve_mapping(spec, mapping)
+    file = Path(file)
+    with _feedback(progress, file) as feedback:
+        source = read_source(file, _known_headers(chosen), chosen.header_row, chosen.sheet, feedback.reading)
+        plan = sql.plan_columns(spec, chosen, source.headers, file)
+        sha256 = _sha256(file)
+        con = _open_writer(Path(db_path))
+        try:
+            run_id, counts, sample = _load(con, plan, source, sha256, feedback)
+            if rejects is not None and counts.rejected:
+                export_rejects(con, run_id, rejects)
+        finally:
+            con.close()
+    return IngestResult(
+        run_id=run_id,
+        kind=spec.name,
+        file=file,
+        db_path=Path(db_path),
+        mapping=chosen.name,
+        source=source.describe(),
+        rows_read=counts.rows_read,
+        inserted=counts.inserted,
+        updated=counts.updated,
+        unchanged=counts.unchanged,
+        rejected=counts.rejected,
+        problems=counts.problems,
+        blank_rows=counts.blank_rows,
+        ignored_columns=plan.ignored,
+        rejects=sample,
+        seconds=time.perf_counter() - t0,
+        rejects_file=rejects if rejects is not None and counts.rejected else None,
+    )
+
+
+def read_rejects(con: duckdb.DuckDBPyConnection, run_id: int | None = None) -> pl.DataFrame:
+    """The quarantined rows of one run (default: the latest run) as a polars frame."""
+    if run_id is None:
+        run_id = int(_one(con, "SELECT coalesce(max(id), 0) FROM ingest_run"))  # type: ignore[arg-type]
+    return con.sql(
+        'SELECT run_id, kind, file, row_number, "column", value, reason, record FROM quarantine '
+        "WHERE run_id = ? ORDER BY row_number",
+        params=[run_id],
+    ).pl()
+
+
+def export_rejects(con: duckdb.DuckDBPyConnection, run_id: int, path: Path) -> int:
+    """Write one run's quarantined rows to a CSV that Excel opens with Vietnamese intact (UTF-8 with BOM)."""
+    frame = read_rejects(con, run_id)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    frame.write_csv(path, include_bom=True)
+    return frame.height

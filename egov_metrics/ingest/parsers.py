@@ -1,0 +1,182 @@
+"""Parsing source text into typed values, in SQL: one parser per column type (a registry, keyed by type)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from egov_metrics.ingest.kinds import Column
+from egov_metrics.ingest.mapping import ColumnRule, Mapping
+
+
+def q(name: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def lit(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def value_key(text: str) -> str:
+    """How a cell is compared with value-map keys; the SQL side is `_norm()` (NFC, lower case, single spaces)."""
+    return re.sub(r"[ \t\n\r\f\v]+", " ", unicodedata.normalize("NFC", text).strip()).lower()
+
+
+@dataclass(frozen=True)
+class TypeParser:
+    """`parse(text_sql, column, mapping, rule)` → SQL of the typed value; `reason` explains a failure.
+
+    With `distinct`, the parse runs once per distinct text (in `ingest_map_<column>`) and is joined back: the
+    value-map lookups of enum and yes/no columns normalise Unicode, which is costly per row but cheap per value.
+    """
+
+    parse: Callable[[str, Column, Mapping, ColumnRule | None], str]
+    reason: Callable[[Column, Mapping, ColumnRule | None], str]
+    distinct: bool = False
+
+
+def _value_map(column: Column, mapping: Mapping, rule: ColumnRule | None) -> dict[str, str]:
+    return mapping.value_map(rule) if rule else dict(mapping.values.get(column.name, {}))
+
+
+def _norm(expr: str) -> str:
+    """The SQL side of `value_key`: NFC, lower case, inner white space collapsed."""
+    return f"lower(nfc_normalize(regexp_replace({expr}, '\\s+', ' ', 'g')))"
+
+
+def _case(expr: str, pairs: dict[str, str], otherwise: str) -> str:
+    if not pairs:
+        return otherwise
+    whens = " ".join(f"WHEN {lit(k)} THEN {v}" for k, v in pairs.items())
+    return f"CASE {_norm(expr)} {whens} ELSE {otherwise} END"
+
+
+def _mapped_text(v: str, column: Column, mapping: Mapping, rule: ColumnRule | None) -> str:
+    pairs = {value_key(k): lit(val) for k, val in _value_map(column, mapping, rule).items()}
+    return _case(v, pairs, v)
+
+
+def _parse_enum(v: str, column: Column, mapping: Mapping, rule: ColumnRule | None) -> str:
+    pairs = {value_key(c): lit(c) for c in column.choices}
+    pairs |= {value_key(k): lit(val) for k, val in _value_map(column, mapping, rule).items()}
+    return _case(v, pairs, "NULL")
+
+
+def _enum_reason(column: Column, mapping: Mapping, rule: ColumnRule | None) -> str:
+    sources = list(dict.fromkeys(_value_map(column, mapping, rule)))
+    shown = ", ".join(sources[:8]) + (" …" if len(sources) > 8 else "")
+    canonical = ", ".join(column.choices)
+    return f"unparseable value: expected one of {shown + ' (or ' + canonical + ')' if shown else canonical}"
+
+
+def _parse_bool(v: str, column: Column, mapping: Mapping, rule: ColumnRule | None) -> str:
+    pairs = {value_key(k): "true" for k in (*mapping.true_values, "true")}
+    pairs |= {value_key(k): "false" for k in (*mapping.false_values, "false")}
+    pairs |= {value_key(k): val for k, val in _value_map(column, mapping, rule).items()}
+    return _case(v, pairs, "NULL")
+
+
+def _bool_reason(column: Column, mapping: Mapping, rule: ColumnRule | None) -> str:
+    yes = "/".join(mapping.true_values[:3])
+    no = "/".join(mapping.false_values[:3])
+    return f"unparseable yes/no value: expected {yes} or {no}"
+
+
+def _number_text(v: str, mapping: Mapping) -> str:
+    text = f"replace({v}, ' ', '')"
+    if mapping.thousands_separator:
+        text = f"replace({text}, {lit(mapping.thousands_separator)}, '')"
+    return text
+
+
+def _parse_int(v: str, column: Column, mapping: Mapping, rule: ColumnRule | None) -> str:
+    x = f"TRY_CAST({_number_text(_mapped_text(v, column, mapping, rule), mapping)} AS DOUBLE)"
+    return f"CASE WHEN {x} = floor({x}) AND abs({x}) < 9.0e15 THEN CAST({x} AS BIGINT) END"
+
+
+def _parse_double(v: str, column: Column, mapping: Mapping, rule: ColumnRule | None) -> str:
+    return f"TRY_CAST({_number_text(_mapped_text(v, column, mapping, rule), mapping)} AS DOUBLE)"
+
+
+def _formats(mapping: Mapping, rule: ColumnRule | None) -> tuple[str, ...]:
+    return (rule.date_formats if rule and rule.date_formats else None) or mapping.date_formats
+
+
+def _strptime(text: str, formats: tuple[str, ...]) -> str:
+    """try_strptime over `formats` in order, dispatched on the number of ':' in the text.
+
+    A format that fails costs much more than one that matches, so each text is only tried with the formats
+    that have as many literal ':' as it has (no other format can match it; the result is the same).
+    """
+    listed = "[" + ", ".join(lit(f) for f in formats) + "]"
+    if any("%z" in f or "%Z" in f for f in formats):
+        return f"try_strptime({text}, {listed})"
+    groups: dict[int, list[str]] = {}
+    for f in formats:
+        groups.setdefault(f.replace("%%", "").count(":"), []).append(f)
+    whens = " ".join(
+        f"WHEN {n} THEN try_strptime({text}, [{', '.join(lit(f) for f in fs)}])" for n, fs in groups.items()
+    )
+    return f"CASE length({text}) - length(replace({text}, ':', '')) {whens} END"
+
+
+def _parse_timestamp(v: str, column: Column, mapping: Mapping, rule: ColumnRule | None) -> str:
+    """The mapping's formats, then ISO 8601 (what XLSX and Parquet cells become as text)."""
+    formats = _formats(mapping, rule)
+    text = _mapped_text(v, column, mapping, rule)
+    iso = f"TRY_CAST({text} AS TIMESTAMP)"
+    if any(
+        f.startswith("%Y") for f in formats
+    ):  # the mapping has its own year-first formats: they come first
+        return f"coalesce({_strptime(text, formats)}, {iso})"
+    return f"CASE WHEN regexp_full_match(left({text}, 5), '[0-9]{{4}}-') THEN {iso} ELSE {_strptime(text, formats)} END"
+
+
+def _parse_date(v: str, column: Column, mapping: Mapping, rule: ColumnRule | None) -> str:
+    return f"CAST({_parse_timestamp(v, column, mapping, rule)} AS DATE)"
+
+
+_READABLE = {
+    "%d": "dd",
+    "%m": "mm",
+    "%Y": "yyyy",
+    "%y": "yy",
+    "%H": "HH",
+    "%M": "MM",
+    "%S": "SS",
+    "%f": "ffffff",
+}
+
+
+def _readable(fmt: str) -> str:
+    """'%d/%m/%Y %H:%M' → 'dd/mm/yyyy HH:MM', as a data officer reads a date format."""
+    for directive, text in _READABLE.items():
+        fmt = fmt.replace(directive, text)
+    return fmt
+
+
+def _date_reason(column: Column, mapping: Mapping, rule: ColumnRule | None) -> str:
+    shown = ", ".join(_readable(f) for f in _formats(mapping, rule))
+    return f"unparseable date: expected {shown} or yyyy-mm-dd"
+
+
+def _tthc_code(v: str, column: Column, mapping: Mapping, rule: ColumnRule | None) -> str:
+    # Excel turns the code 1.000150 into the number 1.00015: put the trailing zeros back.
+    text = _mapped_text(v, column, mapping, rule)
+    return f"CASE WHEN regexp_full_match({text}, '[0-9]\\.[0-9]{{1,5}}') THEN rpad({text}, 8, '0') ELSE {text} END"
+
+
+PARSERS: dict[str, TypeParser] = {
+    "text": TypeParser(_mapped_text, lambda c, m, r: "unparseable value"),
+    "tthc_code": TypeParser(_tthc_code, lambda c, m, r: "unparseable procedure code"),
+    "enum": TypeParser(_parse_enum, _enum_reason, distinct=True),
+    "bool": TypeParser(_parse_bool, _bool_reason, distinct=True),
+    "int": TypeParser(_parse_int, lambda c, m, r: "unparseable number: expected a whole number"),
+    "double": TypeParser(_parse_double, lambda c, m, r: "unparseable number"),
+    "timestamp": TypeParser(_parse_timestamp, _date_reason),
+    "date": TypeParser(_parse_date, _date_reason),
+}

@@ -1,0 +1,407 @@
+"""Reading exports: format and encoding detection and a registry of readers (CSV, XLSX/XLS, Parquet).
+
+Every reader returns the same thing, a `Source`: the header texts and a polars frame of strings with
+`__row` (the row number a data officer sees in Excel: header on its row, first data row below it),
+`c0 … cN` (one column per header, text trimmed of surrounding white space, NULL when empty) and `__extra`
+(fields beyond the header, CSV only).
+Types are not guessed here; the mapping parses each column in DuckDB.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import fastexcel
+import polars as pl
+
+from egov_metrics.errors import IngestError, UnknownNameError
+from egov_metrics.ingest.mapping import normalise
+
+#: Rows looked at to find the header when the mapping says `header_row: auto`.
+PREVIEW_ROWS = 30
+#: Extra fields kept after the last header column to detect rows with too many fields.
+_EXTRA_FIELDS = 4
+_SAMPLE_BYTES = 1 << 18
+_BATCH_ROWS = 200_000
+DELIMITERS = (",", ";", "\t")
+
+#: Progress callback: (units done so far, total units or None).
+Progress = Callable[[int, int | None], None]
+
+
+def _no_progress(done: int, total: int | None) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Source:
+    path: Path
+    format: str
+    headers: tuple[str, ...]
+    frame: pl.DataFrame
+    header_row: int
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+
+    def describe(self) -> str:
+        delimiter = {",": "comma", ";": "semicolon", "\t": "tab"}.get(self.delimiter or "")
+        sheet = f"sheet {self.sheet!r}" if self.sheet else None
+        extra = ", ".join(x for x in (self.encoding, delimiter and f"{delimiter}-separated", sheet) if x)
+        return f"{self.format}{f' ({extra})' if extra else ''}"
+
+
+@dataclass(frozen=True)
+class Reader:
+    """`preview` gives the first rows as lists of text (to find the header); `read` loads the data."""
+
+    preview: Callable[[Path, str | None], list[list[str | None]]]
+    read: Callable[[Path, int, str | None, Progress], Source]
+
+
+READERS: dict[str, Reader] = {}
+
+
+def register_reader(name: str, reader: Reader) -> None:
+    READERS[name] = reader
+
+
+def get_reader(name: str) -> Reader:
+    if name not in READERS:
+        raise UnknownNameError.from_choices("file format", name, READERS)
+    return READERS[name]
+
+
+# --- format detection ------------------------------------------------------------------------------------
+
+#: Leading bytes → format. Anything else is text, read as CSV.
+MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"PK\x03\x04", "xlsx"),
+    (b"\xd0\xcf\x11\xe0", "xlsx"),  # legacy .xls (OLE2): calamine reads it too
+    (b"PAR1", "parquet"),
+)
+EXTENSIONS: dict[str, str] = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".xls": "xlsx",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+_HTML_STARTS = (b"<html", b"<!doctype", b"<table", b"<?xml")
+
+
+def detect_format(path: Path) -> str:
+    """The reader for `path`, from its first bytes (content wins over the extension)."""
+    head = _head(path, 512)
+    by_content = next((fmt for magic, fmt in MAGIC if head.startswith(magic)), None)
+    if by_content:
+        return by_content
+    stripped = head.lstrip(b"\xef\xbb\xbf \r\n\t").lower()
+    if stripped.startswith(_HTML_STARTS) or stripped.replace(b"\x00", b"").startswith(_HTML_STARTS[:3]):
+        raise IngestError(
+            f"{path} is a web page (HTML) saved with a spreadsheet extension, not a spreadsheet",
+            "open it in Excel and save it as 'Excel Workbook (*.xlsx)' or 'CSV UTF-8', then load that file",
+        )
+    expected = EXTENSIONS.get(path.suffix.lower(), "csv")
+    if expected != "csv":
+        raise IngestError(
+            f"{path} has the extension {path.suffix} but its content is text, not {expected}",
+            "rename it to .csv if it is a CSV export, or export it again from the source system",
+        )
+    return "csv"
+
+
+def _head(path: Path, n: int) -> bytes:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(n)
+    except FileNotFoundError:
+        raise IngestError(f"file {path} does not exist", "check the path and the file name") from None
+    except OSError as exc:
+        raise IngestError(
+            f"cannot read {path}: {exc.strerror or exc}", "check that the file is readable"
+        ) from None
+
+
+def find_header_row(rows: list[list[str | None]], headers: set[str]) -> int:
+    """1-based index of the row holding the most known headers; when none matches, the widest row (so that an
+    error lists the file's real column names rather than a title line)."""
+    scores = [sum(1 for cell in row if cell and normalise(cell) in headers) for row in rows]
+    if max(scores, default=0) == 0:
+        scores = [sum(1 for cell in row if cell and cell.strip()) for row in rows]
+    best = max(scores, default=0)
+    return scores.index(best) + 1 if best else 1
+
+
+def read_source(
+    path: Path,
+    known_headers: set[str],
+    header_row: int | str = "auto",
+    sheet: str | None = None,
+    progress: Progress = _no_progress,
+) -> Source:
+    """Read `path` with the reader its content calls for. `known_headers` (normalised) locate the header row."""
+    reader = get_reader(detect_format(path))
+    if header_row == "auto":
+        header_row = find_header_row(reader.preview(path, sheet), known_headers)
+    return reader.read(path, int(header_row), sheet, progress)
+
+
+def _frame(headers: list[str], frame: pl.DataFrame, first_row: int) -> tuple[tuple[str, ...], pl.DataFrame]:
+    """Rename the data columns to c0…, trim every cell (empty → NULL), add `__row` and `__extra`."""
+    names = [f"c{i}" for i in range(len(headers))]
+    data = [c for c in frame.columns if c not in ("__row", "__extra")]
+    frame = frame.rename(dict(zip(data, names, strict=True)))
+    if "__extra" not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("__extra"))
+    if "__row" not in frame.columns:
+        frame = frame.with_row_index("__row", offset=first_row).with_columns(pl.col("__row").cast(pl.Int64))
+    trimmed = [pl.col(c).str.strip_chars().replace("", None).alias(c) for c in (*names, "__extra")]
+    return tuple(headers), frame.select("__row", *trimmed)
+
+
+def _header_texts(row: list[str | None]) -> list[str]:
+    """Header cells as text; trailing empty cells dropped, blank ones in between named by their position."""
+    cells = [(c or "").strip() for c in row]
+    while cells and not cells[-1]:
+        cells.pop()
+    return [c or f"column {i + 1}" for i, c in enumerate(cells)]
+
+
+# --- CSV -------------------------------------------------------------------------------------------------
+
+#: Byte-order marks → Python codec (the codec strips the BOM).
+BOMS: tuple[tuple[bytes, str], ...] = (
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
+def sniff_encoding(path: Path) -> str:
+    """The Python codec of a text export: from its BOM, its NUL-byte pattern (BOM-less UTF-16) or UTF-8."""
+    head = _head(path, _SAMPLE_BYTES)
+    bom = next((codec for mark, codec in BOMS if head.startswith(mark)), None)
+    if bom:
+        return bom
+    sample = head[:4096]
+    if sample and sample[1::2].count(0) > len(sample) // 4:
+        return "utf-16-le"
+    if sample and sample[0::2].count(0) > len(sample) // 4:
+        return "utf-16-be"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError as exc:
+        raise IngestError(
+            f"{path} is not UTF-8 or UTF-16 text (byte {exc.start} cannot be decoded); it is probably in an old "
+            "Windows code page (TCVN3/VNI/cp1258)",
+            "in Excel choose Save As → 'CSV UTF-8 (Comma delimited)' or 'Unicode Text', then load that file",
+        ) from None
+    return "utf-8"
+
+
+def _decoded_sample(path: Path, encoding: str) -> str:
+    return codecs.getincrementaldecoder(encoding)(errors="replace").decode(
+        _head(path, _SAMPLE_BYTES), final=False
+    )
+
+
+def sniff_delimiter(sample: str) -> str:
+    """The delimiter (, ; or tab) that splits the first rows into the most, most regular fields."""
+
+    def score(delimiter: str) -> tuple[int, int]:
+        records = list(_records(sample, delimiter, PREVIEW_ROWS))
+        counts = Counter(len(r) for r in records[:-1] or records if len(r) > 1)
+        return max(((n, k) for k, n in counts.items()), key=lambda t: (t[1], t[0]), default=(0, 0))[::-1]
+
+    return max(DELIMITERS, key=score)
+
+
+def _records(sample: str, delimiter: str, limit: int) -> Iterator[list[str]]:
+    reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+    for i, record in enumerate(reader):
+        if i >= limit:
+            return
+        yield record
+
+
+def _csv_preview(path: Path, sheet: str | None) -> list[list[str | None]]:
+    sample = _decoded_sample(path, sniff_encoding(path))
+    return list(_records(sample, sniff_delimiter(sample), PREVIEW_ROWS))
+
+
+@contextmanager
+def _utf8_copy(path: Path, encoding: str, progress: Progress) -> Iterator[Path]:
+    """`path` itself when it is UTF-8; otherwise a temporary UTF-8 copy, transcoded in 4 MB chunks."""
+    if encoding in ("utf-8", "utf-8-sig"):
+        yield path
+        return
+    total = path.stat().st_size
+    with tempfile.TemporaryDirectory(prefix="egov-ingest-") as tmp:
+        target = Path(tmp) / "utf8.csv"
+        decoder = codecs.getincrementaldecoder(encoding)()
+        done = 0
+        with path.open("rb") as src, target.open("w", encoding="utf-8", newline="") as dst:
+            while chunk := src.read(1 << 22):
+                dst.write(decoder.decode(chunk))
+                done += len(chunk)
+                progress(done // 2, total)
+            dst.write(decoder.decode(b"", final=True))
+        yield target
+
+
+def _csv_read(path: Path, header_row: int, sheet: str | None, progress: Progress) -> Source:
+    if path.stat().st_size == 0:
+        raise IngestError(f"{path} is empty (0 bytes)", "export the file again from the source system")
+    encoding = sniff_encoding(path)
+    sample = _decoded_sample(path, encoding)
+    delimiter = sniff_delimiter(sample)
+    records = list(_records(sample, delimiter, header_row))
+    headers = _header_texts(records[header_row - 1] if len(records) >= header_row else [])
+    if not headers:
+        raise IngestError(
+            f"{path}: row {header_row} holds no column headers",
+            "the first row of the file (or the mapping's header_row) must hold the column names",
+        )
+    extras = [f"__x{i}" for i in range(_EXTRA_FIELDS)]
+    schema = dict.fromkeys([f"c{i}" for i in range(len(headers))] + extras, pl.String)
+    total = path.stat().st_size
+    with _utf8_copy(path, encoding, progress) as utf8:
+        scan = pl.scan_csv(
+            utf8,
+            has_header=False,
+            skip_rows=header_row,  # records, not lines: a quoted cell over two lines is one
+            separator=delimiter,
+            schema=schema,  # all text; more columns than the header to catch rows with too many fields
+            missing_columns="insert",
+            truncate_ragged_lines=True,
+            row_index_name="__row",
+            row_index_offset=header_row + 1,
+            raise_if_empty=False,
+        )
+        row_bytes = max(1, len(sample.encode("utf-8")) // max(1, sample.count("\n")))
+        offset = total // 2 if utf8 != path else 0  # the first half of the bar was the transcoding
+        expected = max(1, utf8.stat().st_size // row_bytes)
+
+        def on_rows(rows: int) -> None:
+            progress(offset + (total - offset) * min(rows, expected) // expected, total)
+
+        try:
+            frame = _collect(scan, schema | {"__row": pl.Int64}, on_rows)
+        except pl.exceptions.PolarsError as exc:
+            raise IngestError(
+                f"{path}: cannot parse as CSV ({delimiter!r}-separated): {str(exc).splitlines()[0]}",
+                "check that quotes are balanced; export the file again as 'CSV UTF-8' from Excel",
+            ) from None
+    frame = frame.with_columns(pl.col("__row").cast(pl.Int64), pl.coalesce(extras).alias("__extra")).drop(
+        extras
+    )
+    names, frame = _frame(headers, frame, header_row + 1)
+    progress(total, total)
+    return Source(path, "csv", names, frame, header_row, encoding.replace("-sig", " with BOM"), delimiter)
+
+
+def _collect(
+    scan: pl.LazyFrame, schema: dict[str, type[pl.DataType]], on_rows: Callable[[int], None]
+) -> pl.DataFrame:
+    """Collect a scan in batches, reporting the rows read so far."""
+    batches, rows = [], 0
+    for batch in scan.collect_batches(chunk_size=_BATCH_ROWS):
+        batches.append(batch)
+        rows += batch.height
+        on_rows(rows)
+    return pl.concat(batches) if batches else pl.DataFrame(schema=schema)
+
+
+register_reader("csv", Reader(_csv_preview, _csv_read))
+
+
+# --- XLSX / XLS ------------------------------------------------------------------------------------------
+
+
+def _sheet(path: Path, sheet: str | None) -> tuple[fastexcel.ExcelReader, str | int]:
+    try:
+        workbook = fastexcel.read_excel(path)
+    except Exception as exc:  # fastexcel raises its own error types
+        raise IngestError(
+            f"{path}: cannot open the workbook: {str(exc).splitlines()[0]}",
+            "check that the file opens in Excel; save it again as .xlsx",
+        ) from None
+    if sheet is not None and sheet not in workbook.sheet_names:
+        raise UnknownNameError.from_choices(f"sheet in {path.name}", sheet, workbook.sheet_names)
+    return workbook, sheet if sheet is not None else 0
+
+
+def _xlsx_preview(path: Path, sheet: str | None) -> list[list[str | None]]:
+    workbook, which = _sheet(path, sheet)
+    table = workbook.load_sheet(which, header_row=None, skip_rows=0, n_rows=PREVIEW_ROWS, dtypes="string")
+    return [list(r.values()) for r in table.to_arrow().to_pylist()]
+
+
+def _xlsx_read(path: Path, header_row: int, sheet: str | None, progress: Progress) -> Source:
+    rows = _xlsx_preview(path, sheet)
+    headers = _header_texts(rows[header_row - 1] if len(rows) >= header_row else [])
+    if not headers:
+        raise IngestError(
+            f"{path}: row {header_row} of the sheet holds no column headers",
+            "the header must be in the first rows of the first sheet (or set `sheet`/`header_row` in the mapping)",
+        )
+    progress(0, None)
+    workbook, which = _sheet(path, sheet)
+    table = workbook.load_sheet(which, header_row=None, skip_rows=header_row, dtypes="string")
+    frame = pl.DataFrame(table.to_arrow())
+    width = len(headers)
+    if frame.width < width:  # trailing header columns without any data
+        frame = frame.with_columns(
+            pl.lit(None, dtype=pl.String).alias(f"__pad{i}") for i in range(width - frame.width)
+        )
+    headers += [f"column {i + 1}" for i in range(width, frame.width)]  # cells right of the header
+    names, frame = _frame(headers, frame.select(pl.all().cast(pl.String)), header_row + 1)
+    progress(1, 1)
+    return Source(path, "xlsx", names, frame, header_row, sheet=sheet or workbook.sheet_names[0])
+
+
+register_reader("xlsx", Reader(_xlsx_preview, _xlsx_read))
+
+
+# --- Parquet ---------------------------------------------------------------------------------------------
+
+
+def _parquet_scan(path: Path) -> pl.LazyFrame:
+    return pl.scan_parquet(path)
+
+
+def _parquet_preview(path: Path, sheet: str | None) -> list[list[str | None]]:
+    try:
+        return [list(_parquet_scan(path).collect_schema().names())]
+    except pl.exceptions.PolarsError as exc:
+        raise IngestError(f"{path}: not a readable Parquet file: {exc}", "export the file again") from None
+
+
+def _parquet_read(path: Path, header_row: int, sheet: str | None, progress: Progress) -> Source:
+    headers = [str(h) for h in _parquet_preview(path, sheet)[0]]
+    try:
+        total = pl.scan_parquet(path).select(pl.len()).collect().item()
+        scan = _parquet_scan(path).select(pl.all().cast(pl.String))
+        frame = _collect(scan, dict.fromkeys(headers, pl.String), lambda rows: progress(rows, total))
+    except pl.exceptions.PolarsError as exc:
+        raise IngestError(
+            f"{path}: cannot read the Parquet columns as text: {str(exc).splitlines()[0]}",
+            "export flat columns (text, numbers, dates, booleans); nested lists or structs cannot be mapped",
+        ) from None
+    names, frame = _frame(headers, frame, 2)
+    return Source(path, "parquet", names, frame, 1)
+
+
+register_reader("parquet", Reader(_parquet_preview, _parquet_read))

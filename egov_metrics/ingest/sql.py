@@ -1,0 +1,427 @@
+"""The SQL of an ingest: parse the mapped columns, resolve references, find every rejected row, upsert the rest.
+
+Everything row-level runs in DuckDB over temporary tables and views (no Python loop over rows):
+
+    ingest_raw       __row, c0 … cN, __extra        the reader's frame, registered as a view (no copy)
+    ingest_clean     __row, "<col>$in"              view: the mapped source text, pattern and default applied
+    ingest_map_<c>   k, v                           enum and yes/no columns parsed once per distinct text
+    ingest_parsed    __row, "<col>$in", "<col>"     parsed to the column's type (NULL when unparseable)
+    ingest_ref_<c>   key, [day,] value              lookups for references (unit by id or code, procedure …)
+    ingest_eff       __row, <col>, "old$<col>"      the row as it would be stored, and the stored row if any
+    ingest_reject    __row, col, reason             one line per problem (a row can have several)
+    ingest_good      __row, <col>, __status         the rows to keep: insert | update | same
+
+Per-type parsing is in `parsers.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from egov_metrics.errors import IngestError
+from egov_metrics.ingest.kinds import Column, Kind
+from egov_metrics.ingest.mapping import ColumnRule, Mapping, normalise, suggest
+from egov_metrics.ingest.parsers import PARSERS, lit, q
+
+# --- the column plan -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Field:
+    """A canonical column as this file provides it: from a source column, a default, or both."""
+
+    column: Column
+    header: str | None
+    index: int | None
+    rule: ColumnRule | None
+    default: str | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    kind: Kind
+    mapping: Mapping
+    headers: tuple[str, ...]
+    fields: dict[str, Field]
+    ignored: tuple[str, ...]
+
+
+def plan_columns(kind: Kind, mapping: Mapping, headers: tuple[str, ...], path: Path) -> Plan:
+    """Match the file's headers to the mapping; raises IngestError naming every missing required column."""
+    position: dict[str, int] = {}
+    for i, header in enumerate(headers):
+        position.setdefault(normalise(header), i)
+    fields: dict[str, Field] = {}
+    for header, rule in mapping.rules():
+        index = position.get(normalise(header))
+        if index is not None and rule.to not in fields:
+            fields[rule.to] = Field(
+                kind.column(rule.to), headers[index], index, rule, mapping.defaults.get(rule.to)
+            )
+    defaults = dict(mapping.defaults)
+    if "source" in kind.column_names:
+        defaults.setdefault("source", mapping.source_label)
+    for column, value in defaults.items():
+        if column not in fields:
+            fields[column] = Field(kind.column(column), None, None, None, value)
+    missing = [c for c in kind.required if c not in fields and kind.column(c).fallback not in fields]
+    if missing:
+        raise _missing_columns(kind, mapping, headers, missing, path)
+    used = {f.index for f in fields.values()}
+    ignored = tuple(h for i, h in enumerate(headers) if i not in used)
+    return Plan(kind, mapping, headers, fields, ignored)
+
+
+def _missing_columns(
+    kind: Kind, mapping: Mapping, headers: tuple[str, ...], missing: list[str], path: Path
+) -> IngestError:
+    lines, hints = [], []
+    for column in missing:
+        expected = [h for h, r in mapping.rules() if r.to == column]
+        lines.append(f"  {column}: expected a column headed {' or '.join(repr(h) for h in expected)}")
+        hints += [f"{c!r} for {e!r}" for e in expected for c in suggest(e, headers)]
+    found = ", ".join(repr(h) for h in headers) or "none"
+    hint = f"did you mean {'; '.join(hints)}? " if hints else ""
+    return IngestError(
+        f"{path}: missing required column(s) for {kind.name} with mapping {mapping.name!r}:\n"
+        + "\n".join(lines)
+        + f"\ncolumns found: {found}",
+        hint + "rename the column in the file, or write a mapping for this layout (docs/ingest.md) "
+        "and pass --mapping my_mapping.yaml",
+    )
+
+
+def _input_expr(field: Field) -> str:
+    """The source text of a column (readers already trimmed it), its pattern applied, its default filled in."""
+    text = f"c{field.index}" if field.index is not None else "CAST(NULL AS VARCHAR)"
+    if field.rule and field.rule.pattern:
+        # the group's match when the pattern matches, the text unchanged otherwise (a value map may know it)
+        text = f"coalesce(nullif(regexp_extract({text}, {lit(field.rule.pattern)}, 1), ''), {text})"
+    if field.default is not None:
+        text = f"coalesce({text}, {lit(field.default)})"
+    return text
+
+
+def clean_sql(plan: Plan) -> str:
+    """ingest_clean (a view): the mapped columns as text; blank rows left out."""
+    inputs = ", ".join(f"{_input_expr(f)} AS {q(c + '$in')}" for c, f in plan.fields.items())
+    blank = " AND ".join(f"c{i} IS NULL" for i in range(len(plan.headers))) or "true"
+    return (
+        f"CREATE OR REPLACE TEMP VIEW ingest_clean AS SELECT __row, __extra, {inputs} "
+        f"FROM ingest_raw WHERE NOT ({blank} AND __extra IS NULL)"
+    )
+
+
+def map_sql(plan: Plan) -> dict[str, str]:
+    """Per column parsed over its distinct texts: ingest_map_<column>(k, v)."""
+    out = {}
+    for column, field in plan.fields.items():
+        parser = PARSERS[field.column.type]
+        if parser.distinct:
+            parsed = parser.parse("k", field.column, plan.mapping, field.rule)
+            out[column] = (
+                f"CREATE OR REPLACE TEMP TABLE ingest_map_{column} AS SELECT k, {parsed} AS v "
+                f"FROM (SELECT DISTINCT {q(column + '$in')} AS k FROM ingest_clean WHERE k IS NOT NULL)"
+            )
+    return out
+
+
+def parsed_sql(plan: Plan) -> str:
+    """ingest_parsed: each mapped column parsed to its type (NULL when the text is not a valid value)."""
+    parts, joins = [], []
+    for column, field in plan.fields.items():
+        raw = q(column + "$in")
+        parser = PARSERS[field.column.type]
+        if parser.distinct:
+            alias = q("map$" + column)
+            joins.append(f"LEFT JOIN ingest_map_{column} {alias} ON {alias}.k = c.{raw}")
+            parsed = f"{alias}.v"
+        else:
+            parsed = parser.parse(f"c.{raw}", field.column, plan.mapping, field.rule)
+        parts.append(f"c.{raw}, {parsed} AS {q(column)}")
+    return (
+        f"CREATE OR REPLACE TEMP TABLE ingest_parsed AS SELECT c.__row, c.__extra, {', '.join(parts)} "
+        f"FROM ingest_clean c {' '.join(joins)}"
+    )
+
+
+# --- references ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A temp table of known keys for one column (`key`, `value`), and how ingest_parsed `p` joins it."""
+
+    create: str
+    on: Callable[[str], str]
+
+    def join(self, column: str) -> str:
+        alias = q("ref$" + column)
+        return f"LEFT JOIN ingest_ref_{column} {alias} ON {self.on(alias)}"
+
+
+def _unit_lookup(column: str, plan: Plan) -> Lookup:
+    """A unit by its id or its code: the unit valid on the received day first (a code is reused by the new
+    version of a merged unit, whose old version kept the code as its id), then an id before a code, then the
+    latest version."""
+    day = "CAST(received_at AS DATE)" if "received_at" in plan.fields else "CAST(NULL AS DATE)"
+    create = f"""
+        WITH wanted AS (SELECT DISTINCT {q(column)} AS key, {day} AS day FROM ingest_parsed
+                         WHERE {q(column)} IS NOT NULL),
+             candidate AS (SELECT id AS key, id, 0 AS pri, valid_from, valid_to FROM org_unit
+                           UNION ALL SELECT code, id, 1, valid_from, valid_to FROM org_unit)
+        SELECT w.key, w.day,
+               first(c.id ORDER BY
+                     (w.day >= c.valid_from AND (c.valid_to IS NULL OR w.day < c.valid_to)) DESC NULLS LAST,
+                     c.pri, c.valid_from DESC) AS value
+        FROM wanted w JOIN candidate c ON c.key = w.key GROUP BY w.key, w.day"""
+    p_day = day.replace("received_at", "p.received_at")
+    return Lookup(create, lambda r: f"{r}.key = p.{q(column)} AND {r}.day IS NOT DISTINCT FROM {p_day}")
+
+
+def _procedure_lookup(column: str, plan: Plan) -> Lookup:
+    return Lookup("SELECT code AS key, code AS value FROM procedure", lambda r: f"{r}.key = p.{q(column)}")
+
+
+def _unit_in_file_lookup(column: str, plan: Plan) -> Lookup:
+    """A unit that exists already or is in the same file (parents and successors)."""
+    return Lookup(
+        "SELECT id AS key, id AS value FROM org_unit UNION SELECT id, id FROM ingest_parsed WHERE id IS NOT NULL",
+        lambda r: f"{r}.key = p.{q(column)}",
+    )
+
+
+def _field_lookup(column: str, plan: Plan) -> Lookup:
+    """A procedure field by its code or its Vietnamese name (case and Unicode form ignored)."""
+    key = "lower(nfc_normalize({}))"
+    create = f"""
+        SELECT key, first(value ORDER BY pri) AS value FROM (
+            SELECT {key.format("code")} AS key, code AS value, 0 AS pri FROM field
+            UNION ALL SELECT {key.format("name_vi")}, code, 1 FROM field) GROUP BY key"""
+    return Lookup(create, lambda r: f"{r}.key = {key.format('p.' + q(column))}")
+
+
+RESOLVERS: dict[str, Callable[[str, Plan], Lookup]] = {
+    "field": _field_lookup,
+    "unit": _unit_lookup,
+    "procedure": _procedure_lookup,
+    "unit_in_file": _unit_in_file_lookup,
+}
+
+
+def lookups(plan: Plan) -> dict[str, Lookup]:
+    """The lookups of the kind's references whose column this file provides."""
+    return {
+        ref.column: RESOLVERS[ref.resolver](ref.column, plan)
+        for ref in plan.kind.references
+        if ref.column in plan.fields
+    }
+
+
+# --- the effective rows ----------------------------------------------------------------------------------
+
+
+def _day_end(expr: str) -> str:
+    return f"CASE WHEN {expr} = date_trunc('day', {expr}) THEN {expr} + INTERVAL 86399 SECOND ELSE {expr} END"
+
+
+def _new_value(plan: Plan, column: Column) -> str:
+    """The value of a column the file does not provide, for a new row."""
+    parts = []
+    if column.fallback and column.fallback in plan.fields:
+        parts.append(f"p.{q(column.fallback)}")
+    if column.default is not None:
+        parts.append(column.default)
+    if len(parts) > 1:
+        return f"coalesce({', '.join(parts)})"
+    return parts[0] if parts else "NULL"
+
+
+def _effective(plan: Plan, column: Column, refs: dict[str, Lookup], exists: str) -> str:
+    if column.name not in plan.fields:
+        return f"CASE WHEN {exists} THEN t.{q(column.name)} ELSE {_new_value(plan, column)} END"
+    value = f"p.{q(column.name)}"
+    if column.name in refs:
+        found = f"{q('ref$' + column.name)}.value"
+        keep = any(r.column == column.name and r.keep_unknown for r in plan.kind.references)
+        value = f"coalesce({found}, {value})" if keep else found
+    if column.day_end:
+        value = _day_end(value)
+    if column.fallback and column.fallback in plan.fields:
+        value = f"coalesce({value}, p.{q(column.fallback)})"
+    if column.default is not None:
+        value = f"coalesce({value}, {column.default})"
+    return value
+
+
+def eff_sql(plan: Plan, refs: dict[str, Lookup]) -> str:
+    """ingest_eff: the row as it would be stored (columns the file lacks keep their stored value), and
+    the stored row (`old$…`) when the key exists already."""
+    kind = plan.kind
+    exists = f"t.{q(kind.key[0])} IS NOT NULL"
+    cols = [f"{_effective(plan, c, refs, exists)} AS {q(c.name)}" for c in kind.columns]
+    olds = [f"t.{q(c.name)} AS {q('old$' + c.name)}" for c in kind.columns]
+    joins = [ref.join(column) for column, ref in refs.items()]
+    on = " AND ".join(f"t.{q(k)} = p.{q(k)}" for k in kind.key)
+    return (
+        f"CREATE OR REPLACE TEMP TABLE ingest_eff AS SELECT p.__row, {', '.join(cols)}, {', '.join(olds)}, "
+        f"{exists} AS __exists FROM ingest_parsed p {' '.join(joins)} LEFT JOIN {kind.table} t ON {on}"
+    )
+
+
+# --- rejections ------------------------------------------------------------------------------------------
+
+
+def _reject(select_from: str, column: str | None, reason: str, where: str) -> str:
+    col = lit(column) if column else "NULL"
+    return f"SELECT __row, {col} AS col, {reason} AS reason FROM {select_from} WHERE {where}"
+
+
+TOO_MANY_FIELDS = "too many fields: a value probably contains the delimiter without quotes"
+#: Upper bounds of the integer columns stored in narrower types than BIGINT.
+INT_LIMITS = {"supplement_count": 32767, "supplement_days": 2**31 - 1, "statutory_days": 2**31 - 1}
+
+
+def _shape_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
+    return [_reject("ingest_parsed", None, lit(TOO_MANY_FIELDS), "__extra IS NOT NULL")]
+
+
+def _value_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
+    """Values that do not parse, or parse outside the column's range."""
+    parts = []
+    for column, field in plan.fields.items():
+        c, raw, col = q(column), q(column + "$in"), field.column
+        reason = PARSERS[col.type].reason(col, plan.mapping, field.rule)
+        parts.append(_reject("ingest_parsed", column, lit(reason), f"{raw} IS NOT NULL AND {c} IS NULL"))
+        if col.minimum is not None:
+            parts.append(
+                _reject("ingest_parsed", column, lit(f"number below {col.minimum}"), f"{c} < {col.minimum}")
+            )
+        if column in INT_LIMITS:
+            parts.append(
+                _reject("ingest_parsed", column, lit("number too large"), f"{c} > {INT_LIMITS[column]}")
+            )
+    return parts
+
+
+def _required_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
+    """Required columns left empty (after defaults and fallbacks); an unparseable value is reported as such."""
+    parts = []
+    for column in plan.kind.required:
+        raw = f"p.{q(column + '$in')}" if column in plan.fields else "NULL"
+        where = f"e.{q(column)} IS NULL AND {raw} IS NULL"
+        parts.append(
+            _reject(
+                "ingest_eff e JOIN ingest_parsed p USING (__row)",
+                column,
+                lit("missing required value"),
+                where,
+            )
+        )
+    return parts
+
+
+def _reference_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
+    parts = []
+    for ref in plan.kind.references:
+        if ref.column in refs and not ref.keep_unknown:
+            where = f"p.{q(ref.column)} IS NOT NULL AND {q('ref$' + ref.column)}.value IS NULL"
+            source = f"ingest_parsed p {refs[ref.column].join(ref.column)}"
+            parts.append(_reject(source, ref.column, lit(ref.reason), where))
+    return parts
+
+
+def _rule_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
+    """The schema's CHECK rules across columns, on the row as it would be stored."""
+    return [
+        _reject("ingest_eff", r.column, lit(r.reason), f"({r.violation}) IS TRUE") for r in plan.kind.rules
+    ]
+
+
+def _duplicate_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
+    return [_duplicates(plan)]
+
+
+#: Families of problems; each returns SELECTs of (__row, col, reason).
+CHECKS: tuple[Callable[[Plan, dict[str, Lookup]], list[str]], ...] = (
+    _shape_problems,
+    _value_problems,
+    _required_problems,
+    _reference_problems,
+    _duplicate_problems,
+    _rule_problems,
+)
+
+
+def reject_sql(plan: Plan, refs: dict[str, Lookup]) -> str:
+    """ingest_reject: one line per problem found in a row (__row, canonical column, reason)."""
+    parts = [part for check in CHECKS for part in check(plan, refs)]
+    return "CREATE OR REPLACE TEMP TABLE ingest_reject AS " + "\nUNION ALL ".join(parts)
+
+
+def _duplicates(plan: Plan) -> str:
+    """Later rows with the key of an earlier row; the first row with a key is the one that counts."""
+    key = plan.kind.key
+    what = "id" if key == ("id",) else f"key ({', '.join(key)})"
+    cols = ", ".join(q(k) for k in key)
+    not_null = " AND ".join(f"{q(k)} IS NOT NULL" for k in key)
+    return (
+        f"SELECT __row, {lit(key[0])} AS col, {lit('duplicate ' + what + ': first on row ')} || first_row AS reason "
+        f"FROM (SELECT __row, min(__row) OVER (PARTITION BY {cols}) AS first_row FROM ingest_parsed "
+        f"WHERE {not_null}) WHERE __row > first_row"
+    )
+
+
+def good_sql(plan: Plan) -> str:
+    """ingest_good: the rows without any problem, each marked insert, update or same."""
+    cols = [q(c) for c in plan.kind.column_names]
+    olds = [q("old$" + c) for c in plan.kind.column_names]
+    return (
+        f"CREATE OR REPLACE TEMP TABLE ingest_good AS SELECT __row, {', '.join(cols)}, "
+        "CASE WHEN NOT __exists THEN 'insert' "
+        f"WHEN row({', '.join(cols)}) IS DISTINCT FROM row({', '.join(olds)}) THEN 'update' ELSE 'same' END "
+        "AS __status FROM ingest_eff e WHERE __row NOT IN (SELECT __row FROM ingest_reject)"
+    )
+
+
+def merge_sql(plan: Plan) -> str:
+    """Upsert the new and changed rows by primary key (standard MERGE)."""
+    kind = plan.kind
+    cols = kind.column_names
+    on = " AND ".join(f"t.{q(k)} = s.{q(k)}" for k in kind.key)
+    sets = ", ".join(f"{q(c)} = s.{q(c)}" for c in cols if c not in kind.key)
+    return (
+        f"MERGE INTO {kind.table} AS t USING (SELECT {', '.join(q(c) for c in cols)} FROM ingest_good "
+        f"WHERE __status <> 'same') AS s ON {on} "
+        f"WHEN MATCHED THEN UPDATE SET {sets} "
+        f"WHEN NOT MATCHED THEN INSERT ({', '.join(q(c) for c in cols)}) VALUES ({', '.join('s.' + q(c) for c in cols)})"
+    )
+
+
+def quarantine_sql(plan: Plan) -> str:
+    """Rows for `quarantine`: the source header, the offending cell and the whole source row as JSON.
+    Parameters: run_id, kind, file."""
+    headers = " ".join(f"WHEN {lit(c)} THEN {lit(f.header)}" for c, f in plan.fields.items() if f.header)
+    values = " ".join(
+        f"WHEN {lit(c)} THEN " + (f"w.c{f.index}" if f.index is not None else lit(f.default or ""))
+        for c, f in plan.fields.items()
+    )
+    record = ", ".join(f"{lit(k)}, w.c{i}" for i, k in enumerate(_json_keys(plan.headers)))
+    header_sql = f"CASE r.col {headers} ELSE r.col END" if headers else "r.col"
+    value_sql = f"CASE r.col {values} END" if values else "NULL"
+    return (
+        f"SELECT ?, ?, ?, r.__row, {header_sql}, CASE WHEN r.col IS NULL THEN w.__extra ELSE {value_sql} END, "
+        f"r.reason, CAST(json_object({record}) AS VARCHAR) "
+        "FROM ingest_reject r JOIN ingest_raw w USING (__row) ORDER BY r.__row, r.col"
+    )
+
+
+def _json_keys(headers: tuple[str, ...]) -> list[str]:
+    seen: dict[str, int] = {}
+    keys = []
+    for h in headers:
+        seen[h] = seen.get(h, 0) + 1
+        keys.append(h if seen[h] == 1 else f"{h} ({seen[h]})")
+    return keys
