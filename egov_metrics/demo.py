@@ -32,7 +32,7 @@ import duckdb
 from egov_metrics import calendar, orgunits
 from egov_metrics.config import CALENDAR_LAST_YEAR, PACKAGE_DIR
 from egov_metrics.errors import DemoError
-from egov_metrics.roadmap import Roadmap, load_roadmap
+from egov_metrics.roadmap import load_roadmap, write_roadmap_tables
 from egov_metrics.schema import TABLES, create_database, table_counts
 
 DEMO_SQL_DIR = PACKAGE_DIR / "demo_sql"
@@ -121,54 +121,9 @@ def _org_units(con: duckdb.DuckDBPyConnection, settings: DemoSettings) -> None:
     orgunits.create_unit_views(con)
 
 
-def target_rows(roadmap: Roadmap) -> list[tuple]:
-    """`target` rows from the roadmap: every yearly milestone (given or derived) and every phase target.
-
-    Where a milestone and a phase target fall in the same year, the phase target is kept.
-    """
-    rows: dict[tuple[str, str, str, int], tuple] = {}
-    for ts in roadmap.targets:
-        baseline = ts.baseline
-        for point in roadmap.path(ts):
-            if point.kind == "baseline" or point.phase is None:
-                continue
-            key = (point.phase, ts.indicator, ts.level, point.year)
-            if key in rows and point.kind != "target":
-                continue
-            rows[key] = (
-                *key, point.value, point.kind == "target",
-                baseline.value if baseline else None, baseline.date if baseline else None, point.source,
-            )  # fmt: skip
-    return list(rows.values())
-
-
 def _roadmap(con: duckdb.DuckDBPyConnection, settings: DemoSettings) -> None:
     """Phases, layers, components and targets from the province's roadmap (roadmap_data/default.yaml)."""
-    roadmap = load_roadmap()
-    tables: dict[str, list[tuple]] = {
-        "roadmap_phase": [
-            (
-                p.id,
-                p.name.vi,
-                p.name.en,
-                p.start,
-                p.end + dt.timedelta(days=1),
-                "; ".join(g.vi for g in p.goals) or None,
-                "; ".join(g.en for g in p.goals) or None,
-            )
-            for p in roadmap.phases
-        ],
-        "arch_layer": [(x.layer, x.name.vi, x.name.en) for x in roadmap.layers],
-        "arch_component": [
-            (c.id, c.layer, c.name.vi, c.name.en, c.phase, c.status, c.planned, c.live, c.owner)
-            for c in roadmap.components
-        ],
-        "arch_dependency": sorted({(c.id, d) for c in roadmap.components for d in c.depends_on}),
-        "target": target_rows(roadmap),
-    }
-    for table, rows in tables.items():
-        if rows:
-            con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+    write_roadmap_tables(con, load_roadmap())
 
 
 def _dossiers(con: duckdb.DuckDBPyConnection, settings: DemoSettings) -> None:

@@ -1,0 +1,589 @@
+"""Altair chart builders with one registered theme, in Vietnamese or English, rendered to static SVG.
+
+Every builder takes an aggregated frame (polars or pandas; a few hundred rows at most: `MAX_ROWS`) and
+returns an Altair chart; `to_svg(chart)` renders it with vl-convert into an SVG string that opens offline,
+keeps its text selectable and is byte-identical from run to run.
+
+    chart_trajectory(trajectories(...), "fully_online_dossiers", lang="vi")   # actuals, path, projection
+    chart_timeline(components(...))                                           # components by layer/phase
+    chart_bullet(assess(...), legend_frame(...))                              # targets as bullet charts
+    chart_readiness(layer_readiness(...))                                     # layer × phase heat map
+    chart_trend(frame, ...) / chart_bar(frame, ...)                           # simple helpers for reports
+
+The theme (`egov`) is registered and enabled on import: font stack ending in 'DejaVu Sans' (installed, with
+Vietnamese glyphs), Vietnamese number locale (1.234,5) in the chart config. English charts carry the English
+number locale in their own config (so they cannot be layered or concatenated further; Vietnamese ones can).
+Decimal columns are cast to Float64 before charting (no renderer accepts them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import altair as alt
+import polars as pl
+import vl_convert as vlc
+
+from egov_metrics.errors import EgovError, UnknownNameError
+from egov_metrics.i18n import check_lang, fmt_date
+
+THEME = "egov"
+FONT = "Arial, 'DejaVu Sans', sans-serif"
+#: The most rows a chart may embed (Altair refuses 5,000; a report should stay far below).
+MAX_ROWS = 1_000
+#: Vega-Lite version of the installed Altair, for vl-convert ("v6.4.1" → "6.4").
+VL_VERSION = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
+
+NUMBER_LOCALE: dict[str, dict[str, Any]] = {
+    "vi": {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", " ₫"]},
+    "en": {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["", " VND"]},
+}
+
+#: Colours, one place for all charts.
+INK = "#1f2933"
+MUTED = "#7b8794"
+ACTUAL = "#1f6fb2"
+PATH = "#3e4c59"
+PROJECTION = "#d97706"
+LIGHT_COLORS = {"green": "#b7e4c7", "amber": "#fde68a", "red": "#fecaca"}
+STATUS_COLORS = {
+    "achieved": "#1b7f3b",
+    "on_track": "#52b788",
+    "at_risk": "#f2a900",
+    "off_track": "#d62828",
+    "no_data": "#adb5bd",
+}
+COMPONENT_COLORS = {
+    "in_operation": "#2d6a4f",
+    "in_progress": "#f2a900",
+    "planned": "#9aa5b1",
+    "overdue": "#d62828",
+    "retired": "#d3d8de",
+}
+
+#: Every text a chart shows, per language.
+LABELS: dict[str, dict[str, str]] = {
+    "vi": {
+        "time": "Thời gian",
+        "actual": "Thực tế",
+        "path": "Lộ trình chỉ tiêu",
+        "projection": "Dự báo",
+        "range": "Khoảng dự báo",
+        "deadline": "Thời hạn",
+        "value": "Giá trị",
+        "current": "Hiện tại",
+        "target": "Chỉ tiêu",
+        "layer": "Lớp kiến trúc",
+        "phase": "Giai đoạn",
+        "component": "Thành phần",
+        "status": "Trạng thái",
+        "readiness": "Sẵn sàng (%)",
+        "planned": "Kế hoạch",
+        "live": "Vận hành",
+        "overdue": "Quá hạn",
+        "as_of": "Tính đến",
+        "lagging": "chậm tiến độ",
+        "flat_usage": "sử dụng chưa tăng",
+        "series": "Chuỗi",
+        "band": "Ngưỡng",
+    },
+    "en": {
+        "time": "Time",
+        "actual": "Actual",
+        "path": "Target path",
+        "projection": "Projection",
+        "range": "Projection range",
+        "deadline": "Deadline",
+        "value": "Value",
+        "current": "Current",
+        "target": "Target",
+        "layer": "Architecture layer",
+        "phase": "Phase",
+        "component": "Component",
+        "status": "Status",
+        "readiness": "Readiness (%)",
+        "planned": "Planned",
+        "live": "Live",
+        "overdue": "Overdue",
+        "as_of": "As of",
+        "lagging": "lagging",
+        "flat_usage": "usage flat",
+        "series": "Series",
+        "band": "Band",
+    },
+}
+STATUS_LABELS = {
+    "vi": {"achieved": "Đã đạt", "on_track": "Đúng tiến độ", "at_risk": "Có nguy cơ", "off_track": "Chệch hướng",
+           "no_data": "Chưa có số liệu"},
+    "en": {"achieved": "Achieved", "on_track": "On track", "at_risk": "At risk", "off_track": "Off track",
+           "no_data": "No data"},
+}  # fmt: skip
+COMPONENT_LABELS = {
+    "vi": {"in_operation": "Đang vận hành", "in_progress": "Đang triển khai", "planned": "Kế hoạch",
+           "overdue": "Quá hạn", "retired": "Đã ngừng"},
+    "en": {"in_operation": "In operation", "in_progress": "In progress", "planned": "Planned",
+           "overdue": "Overdue", "retired": "Retired"},
+}  # fmt: skip
+LIGHT_LABELS = {
+    "vi": {"red": "Chưa đạt", "amber": "Gần đạt", "green": "Đạt"},
+    "en": {"red": "Below target", "amber": "Near target", "green": "On target"},
+}
+#: Axis suffix and d3 format per unit of measure.
+UNIT_AXIS = {
+    "percent": {"vi": "%", "en": "%", "format": ",.0f"},
+    "working_days": {"vi": "ngày làm việc", "en": "working days", "format": ",.1f"},
+    "count": {"vi": "số lượng", "en": "count", "format": ",.0f"},
+    "ratio": {"vi": "tỷ số", "en": "ratio", "format": ",.2f"},
+}
+
+
+class ChartError(EgovError):
+    """A chart cannot be drawn from the frame given."""
+
+
+@alt.theme.register(THEME, enable=True)
+def egov_theme() -> alt.theme.ThemeConfig:
+    """The one theme of egov-metrics charts."""
+    return alt.theme.ThemeConfig(
+        config={
+            "font": FONT,
+            "background": "white",
+            "padding": 8,
+            "view": {"stroke": None, "continuousWidth": 560, "continuousHeight": 260},
+            "title": {"font": FONT, "fontSize": 14, "fontWeight": 600, "color": INK, "anchor": "start"},
+            "axis": {
+                "labelFont": FONT, "titleFont": FONT, "labelColor": INK, "titleColor": INK, "labelFontSize": 11,
+                "titleFontSize": 11, "titleFontWeight": 500, "gridColor": "#e4e7eb", "domainColor": MUTED,
+                "tickColor": MUTED,
+            },
+            "legend": {"labelFont": FONT, "titleFont": FONT, "labelFontSize": 11, "titleFontSize": 11,
+                       "orient": "bottom"},
+            "header": {"labelFont": FONT, "titleFont": FONT},
+            "text": {"font": FONT, "color": INK},
+            "line": {"strokeWidth": 2},
+            "locale": {"number": NUMBER_LOCALE["vi"]},
+        }
+    )  # fmt: skip
+
+
+# --- helpers ---------------------------------------------------------------------------------------------
+
+
+def _polars(data: Any) -> pl.DataFrame:
+    return data if isinstance(data, pl.DataFrame) else pl.from_pandas(data)
+
+
+def _frame(data: Any, columns: Sequence[str], what: str) -> pl.DataFrame:
+    """A polars frame with only `columns`, decimals cast to Float64, and no more than MAX_ROWS rows."""
+    frame = _polars(data)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ChartError(
+            f"{what}: the frame has no column(s) {', '.join(missing)}",
+            f"columns present: {', '.join(frame.columns)}",
+        )
+    frame = frame.select(list(dict.fromkeys(columns)))
+    frame = frame.with_columns(pl.col(pl.Decimal).cast(pl.Float64))
+    if frame.height > MAX_ROWS:
+        raise ChartError(
+            f"{what}: {frame.height:,} rows is too many for a chart (at most {MAX_ROWS:,})",
+            "aggregate first (compute by month/year, or filter to the units shown)",
+        )
+    return frame
+
+
+def localise(chart: alt.TopLevelMixin, lang: str) -> alt.TopLevelMixin:
+    """Put the language's number locale into the chart's config (Vietnamese is the theme's default)."""
+    check_lang(lang)
+    if lang == "vi":
+        return chart
+    return chart.configure(locale={"number": NUMBER_LOCALE[lang]})
+
+
+def to_svg(chart: alt.TopLevelMixin) -> str:
+    """Render a chart to a static SVG string with vl-convert (no network, byte-identical per input)."""
+    return vlc.vegalite_to_svg(chart.to_dict(), vl_version=VL_VERSION)
+
+
+def _t(lang: str, key: str) -> str:
+    return LABELS[check_lang(lang)][key]
+
+
+def _name(frame: pl.DataFrame, lang: str) -> str | None:
+    col = "name_vi" if lang == "vi" else "name_en"
+    return str(frame[col][0]) if col in frame.columns and frame.height else None
+
+
+# --- trajectory --------------------------------------------------------------------------------------------
+
+
+def chart_trajectory(
+    trajectories: Any,
+    indicator: str,
+    *,
+    lang: str = "vi",
+    title: str | None = None,
+    unit_level: str = "province",
+) -> alt.TopLevelMixin:
+    """Actual monthly values, the target path (baseline, milestones, phase targets), the projection to the
+    deadline with its range, and the deadline: from `egov_metrics.roadmap.trajectories()`."""
+    check_lang(lang)
+    cols = [
+        "indicator",
+        "name_vi",
+        "name_en",
+        "unit",
+        "unit_level",
+        "series",
+        "kind",
+        "date",
+        "value",
+        "low",
+        "high",
+    ]
+    everything = _polars(trajectories)
+    frame = _frame(
+        everything.filter(pl.col("indicator") == indicator, pl.col("unit_level") == unit_level),
+        cols,
+        "chart_trajectory",
+    )
+    if frame.is_empty():
+        raise UnknownNameError.from_choices(
+            "indicator in the trajectories frame", indicator, everything["indicator"].unique().to_list()
+        )
+    unit = str(frame["unit"][0])
+    labels = {s: _t(lang, s) for s in ("actual", "path", "projection")}
+    frame = frame.with_columns(pl.col("series").replace_strict(labels).alias("series_label"))
+    axis = UNIT_AXIS[unit]
+    y = alt.Y("value:Q", title=axis[lang], axis=alt.Axis(format=axis["format"]))
+    if unit == "percent":
+        y = alt.Y(
+            "value:Q",
+            title=axis[lang],
+            axis=alt.Axis(format=axis["format"]),
+            scale=alt.Scale(domain=[0, 100]),
+        )
+    x = alt.X("date:T", title=_t(lang, "time"), axis=alt.Axis(format="%Y", tickCount="year"))
+    color = alt.Color(
+        "series_label:N",
+        title=None,
+        scale=alt.Scale(domain=list(labels.values()), range=[ACTUAL, PATH, PROJECTION]),
+    )
+    base = alt.Chart(frame.drop("name_vi", "name_en", "unit", "unit_level", "indicator"))
+    band = (
+        base.transform_filter(alt.datum.series == "projection")
+        .mark_area(opacity=0.18, color=PROJECTION)
+        .encode(x=x, y=alt.Y("low:Q"), y2="high:Q")
+    )
+    projection = (
+        base.transform_filter(alt.datum.series == "projection")
+        .mark_line(strokeDash=[6, 4])
+        .encode(x=x, y=y, color=color)
+    )
+    path = (
+        base.transform_filter(alt.datum.series == "path")
+        .mark_line(strokeWidth=1.5, point=True)
+        .encode(x=x, y=y, color=color)
+    )
+    actual = base.transform_filter(alt.datum.series == "actual").mark_line().encode(x=x, y=y, color=color)
+    layers: list[alt.Chart] = [band, path, actual, projection]
+    ends = frame.filter(pl.col("series") == "projection")
+    if ends.height:
+        deadline = ends["date"].max()
+        rule_data = pl.DataFrame(
+            {"date": [deadline], "label": [f"{_t(lang, 'deadline')} {fmt_date(deadline, lang)}"]}
+        )
+        rule = alt.Chart(rule_data).mark_rule(color=MUTED, strokeDash=[2, 2]).encode(x="date:T")
+        text = (
+            alt.Chart(rule_data)
+            .mark_text(align="right", baseline="top", dx=-4, dy=4, color=MUTED)
+            .encode(x="date:T", y=alt.value(0), text="label:N")
+        )
+        layers += [rule, text]
+    chart = alt.layer(*layers).properties(
+        title=title or _name(frame, lang) or indicator, width=560, height=260
+    )
+    return localise(chart, lang)
+
+
+# --- roadmap timeline ----------------------------------------------------------------------------------------
+
+
+def chart_timeline(components: Any, *, lang: str = "vi", title: str | None = None) -> alt.TopLevelMixin:
+    """Components by layer: a line from the planned date to going live (or to the as-of date while not live),
+    coloured by status as of the date (overdue in red), over the phases; from `roadmap.components()`."""
+    check_lang(lang)
+    cols = ["id", "layer", "name_vi", "name_en", "phase", "phase_start", "phase_end", "status_as_of", "planned",
+            "live", "overdue", "as_of"]  # fmt: skip
+    frame = _frame(components, cols, "chart_timeline").filter(pl.col("status_as_of") != "retired")
+    if frame.is_empty():
+        raise ChartError("chart_timeline: no components to draw", "pass roadmap.components(...)")
+    name = "name_vi" if lang == "vi" else "name_en"
+    as_of = frame["as_of"][0]
+    frame = frame.with_columns(
+        pl.when(pl.col("overdue")).then(pl.lit("overdue")).otherwise(pl.col("status_as_of")).alias("state"),
+        pl.coalesce(pl.col("live"), pl.lit(as_of)).alias("end"),
+        (pl.lit("L") + pl.col("layer").cast(pl.String) + pl.lit(" · ") + pl.col(name)).alias("label"),
+    ).sort("layer", "planned", "id")
+    frame = frame.with_columns(
+        pl.min_horizontal("planned", "end").alias("from"),
+        pl.max_horizontal("planned", "end").alias("to"),
+        pl.col("state").replace_strict(COMPONENT_LABELS[lang]).alias("state_label"),
+    )
+    order = frame["label"].to_list()
+    keys = [k for k in ("in_operation", "in_progress", "planned", "overdue") if k in frame["state"].to_list()]
+    color = alt.Color(
+        "state_label:N",
+        title=_t(lang, "status"),
+        scale=alt.Scale(
+            domain=[COMPONENT_LABELS[lang][k] for k in keys], range=[COMPONENT_COLORS[k] for k in keys]
+        ),
+    )
+    y = alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=320))
+    x_title = _t(lang, "time")
+    data = frame.select("label", "state_label", "from", "to", "planned", "live")
+    base = alt.Chart(data)
+    spans = base.mark_rule(strokeWidth=3).encode(x=alt.X("from:T", title=x_title, axis=alt.Axis(format="%Y")),
+                                                 x2="to:T", y=y, color=color)  # fmt: skip
+    planned = base.mark_point(shape="circle", filled=False, size=40).encode(x="planned:T", y=y, color=color)
+    live = (
+        base.transform_filter("isValid(datum.live)")
+        .mark_point(shape="circle", filled=True, size=40)
+        .encode(x="live:T", y=y, color=color)
+    )
+    phases = (
+        frame.group_by("phase")
+        .agg(pl.col("phase_start").first(), pl.col("phase_end").first())
+        .sort("phase_start")
+    )
+    phase_rules = alt.Chart(phases).mark_rule(color=MUTED, strokeDash=[4, 3]).encode(x="phase_start:T")
+    phase_text = (
+        alt.Chart(phases)
+        .mark_text(align="left", baseline="bottom", dx=3, dy=-2, color=MUTED)
+        .encode(x="phase_start:T", y=alt.value(0), text="phase:N")
+    )
+    now = pl.DataFrame({"as_of": [as_of], "label": [f"{_t(lang, 'as_of')} {fmt_date(as_of, lang)}"]})
+    now_rule = alt.Chart(now).mark_rule(color=INK).encode(x="as_of:T")
+    chart = alt.layer(phase_rules, phase_text, spans, planned, live, now_rule).properties(
+        title=title
+        or ("Lộ trình các thành phần kiến trúc" if lang == "vi" else "Architecture components roadmap"),
+        width=520,
+        height=max(14 * frame.height, 120),
+    )
+    return localise(chart, lang)
+
+
+# --- bullet charts -------------------------------------------------------------------------------------------
+
+
+def chart_bullet(
+    assessment: Any, bands: Any | None = None, *, lang: str = "vi", title: str | None = None
+) -> alt.TopLevelMixin:
+    """One bullet per target: legend bands behind (red/amber/green), a bar for the current value, a black tick
+    for the target, a hollow diamond for the projection at the deadline, and the status on the right.
+    From `roadmap.assess()` and `roadmap.legend_frame()`."""
+    check_lang(lang)
+    cols = [
+        "indicator",
+        "name_vi",
+        "name_en",
+        "unit",
+        "unit_level",
+        "target",
+        "current",
+        "projection",
+        "status",
+    ]
+    frame = _frame(assessment, cols, "chart_bullet")
+    if frame.is_empty():
+        raise ChartError("chart_bullet: no targets to draw", "pass roadmap.assess(...)")
+    name = "name_vi" if lang == "vi" else "name_en"
+    frame = frame.with_columns(
+        pl.when(pl.col("unit_level") == "province")
+        .then(pl.col(name))
+        .otherwise(pl.col(name) + pl.lit(" (") + pl.col("unit_level") + pl.lit(")"))
+        .alias("label"),
+        pl.col("status").replace_strict(STATUS_LABELS[lang]).alias("status_label"),
+    )
+    band_frame = (
+        _frame(bands, ["indicator", "start", "end", "light"], "chart_bullet bands")
+        if bands is not None
+        else pl.DataFrame(
+            schema={"indicator": pl.String, "start": pl.Float64, "end": pl.Float64, "light": pl.String}
+        )
+    )
+    rows = []
+    for r in frame.iter_rows(named=True):
+        unit = r["unit"]
+        values = [v for v in (r["target"], r["current"], r["projection"]) if v is not None]
+        top = 100.0 if unit == "percent" else max(values or [1.0]) * 1.25
+        mine = band_frame.filter(pl.col("indicator") == r["indicator"], pl.col("start") < top).with_columns(
+            pl.col("end").fill_null(top).clip(upper_bound=top),
+            pl.col("light").replace_strict(LIGHT_COLORS).alias("fill"),
+            pl.lit(r["label"]).alias("label"),
+        )
+        one = (
+            pl.DataFrame([r])
+            .select("label", "target", "current", "projection", "status_label")
+            .with_columns(pl.lit(STATUS_COLORS[r["status"]]).alias("status_color"))
+        )
+        x_scale = alt.Scale(domain=[0, top], nice=False)
+        x_axis = alt.Axis(title=None if unit == "percent" else UNIT_AXIS[unit][lang], format=UNIT_AXIS[unit]["format"],
+                          grid=False)  # fmt: skip
+        y = alt.Y("label:N", title=None, axis=alt.Axis(labelLimit=300, labelFontWeight=500))
+        layers = []
+        if mine.height:
+            layers.append(
+                alt.Chart(mine.select("label", "start", "end", "fill"))
+                .mark_bar(height=22)
+                .encode(x=alt.X("start:Q", scale=x_scale, axis=x_axis), x2="end:Q", y=y,
+                        color=alt.Color("fill:N", scale=None))
+            )  # fmt: skip
+        base = alt.Chart(one)
+        layers.append(
+            base.mark_bar(height=8, color=INK).encode(x=alt.X("current:Q", scale=x_scale, axis=x_axis), y=y)
+        )
+        layers.append(base.mark_tick(thickness=3, size=26, color="#000000").encode(x="target:Q", y=y))
+        layers.append(
+            base.transform_filter("isValid(datum.projection)")
+            .mark_point(shape="diamond", filled=False, size=60, color=PROJECTION, strokeWidth=2)
+            .encode(x="projection:Q", y=y)
+        )
+        layers.append(
+            base.mark_text(align="left", dx=6, fontWeight=600).encode(
+                x=alt.value(410), y=y, text="status_label:N", color=alt.Color("status_color:N", scale=None)
+            )
+        )
+        rows.append(alt.layer(*layers).properties(width=410, height=30))
+    chart = (
+        alt.vconcat(*rows, spacing=6)
+        .resolve_scale(x="independent")
+        .properties(
+            title=title
+            or (
+                "Chỉ tiêu giai đoạn: hiện tại và dự báo"
+                if lang == "vi"
+                else "Phase targets: current and projected"
+            )
+        )
+    )
+    return localise(chart, lang)
+
+
+# --- layer readiness heat map -------------------------------------------------------------------------------
+
+
+def chart_readiness(readiness: Any, *, lang: str = "vi", title: str | None = None) -> alt.TopLevelMixin:
+    """Layers × phases, coloured by components in operation ÷ planned, with 'in operation/planned' in each cell;
+    lagging layers and layers whose usage stays flat are marked. From `roadmap.layer_readiness()`."""
+    check_lang(lang)
+    cols = ["layer", "name_vi", "name_en", "phase", "planned", "in_operation", "readiness", "overdue", "lagging",
+            "flat_usage"]  # fmt: skip
+    frame = _frame(readiness, cols, "chart_readiness")
+    name = "name_vi" if lang == "vi" else "name_en"
+    lag, flat = _t(lang, "lagging"), _t(lang, "flat_usage")
+    frame = frame.with_columns(
+        (
+            pl.col("layer").cast(pl.String) + pl.lit(". ") + pl.col(name)
+            + pl.when(pl.col("lagging")).then(pl.lit(f" [{lag}]")).otherwise(pl.lit(""))
+            + pl.when(pl.col("flat_usage")).then(pl.lit(f" [{flat}]")).otherwise(pl.lit(""))
+        ).alias("label"),
+        pl.when(pl.col("planned") > 0)
+        .then(
+            pl.col("in_operation").cast(pl.String) + pl.lit("/") + pl.col("planned").cast(pl.String)
+            + pl.when(pl.col("overdue") > 0)
+            .then(pl.lit(f" ({_t(lang, 'overdue').lower()} ") + pl.col("overdue").cast(pl.String) + pl.lit(")"))
+            .otherwise(pl.lit(""))
+        )
+        .otherwise(pl.lit("–"))
+        .alias("cell"),
+    ).sort("layer", "phase")  # fmt: skip
+    order = frame.unique("layer", keep="first", maintain_order=True)["label"].to_list()
+    data = frame.select("label", "phase", "readiness", "cell")
+    y = alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=360))
+    x = alt.X("phase:N", title=_t(lang, "phase"), axis=alt.Axis(labelAngle=0, orient="top"))
+    base = alt.Chart(data)
+    heat = base.mark_rect(stroke="white", strokeWidth=2).encode(
+        x=x,
+        y=y,
+        color=alt.Color(
+            "readiness:Q",
+            title=_t(lang, "readiness"),
+            scale=alt.Scale(domain=[0, 100], range=["#fee2e2", "#fde68a", "#2d6a4f"]),
+            legend=alt.Legend(format=",.0f"),
+        ),
+    )
+    text = base.mark_text(fontSize=11).encode(
+        x=x,
+        y=y,
+        text="cell:N",
+        color=alt.condition("datum.readiness >= 70", alt.value("white"), alt.value(INK)),
+    )
+    chart = alt.layer(heat, text).properties(
+        title=title
+        or ("Mức sẵn sàng theo lớp kiến trúc" if lang == "vi" else "Readiness by architecture layer"),
+        width=120 * max(frame["phase"].n_unique(), 1),
+        height=28 * max(len(order), 1),
+    )
+    return localise(chart, lang)
+
+
+# --- simple helpers -------------------------------------------------------------------------------------------
+
+
+def chart_trend(
+    frame: Any,
+    *,
+    x: str = "period_start",
+    y: str = "value",
+    color: str | None = None,
+    title: str | None = None,
+    y_title: str | None = None,
+    unit: str = "percent",
+    lang: str = "vi",
+) -> alt.TopLevelMixin:
+    """A line per `color` group over time (e.g. `compute(...)` by month), with points."""
+    check_lang(lang)
+    data = _frame(frame, [c for c in (x, y, color) if c], "chart_trend")
+    axis = UNIT_AXIS.get(unit, UNIT_AXIS["count"])
+    enc: dict[str, Any] = {
+        "x": alt.X(f"{x}:T", title=_t(lang, "time")),
+        "y": alt.Y(f"{y}:Q", title=y_title or axis[lang], axis=alt.Axis(format=axis["format"])),
+    }
+    if color:
+        enc["color"] = alt.Color(f"{color}:N", title=None)
+    chart = alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=18)).encode(**enc)
+    chart = chart.properties(title=title or "", width=560, height=240)
+    return localise(chart, lang)
+
+
+def chart_bar(
+    frame: Any,
+    *,
+    category: str,
+    value: str = "value",
+    color: str | None = None,
+    title: str | None = None,
+    value_title: str | None = None,
+    unit: str = "percent",
+    lang: str = "vi",
+    sort_descending: bool = True,
+) -> alt.TopLevelMixin:
+    """Horizontal bars of `value` per `category` (e.g. a unit league table), largest first by default."""
+    check_lang(lang)
+    data = _frame(frame, [c for c in (category, value, color) if c], "chart_bar")
+    axis = UNIT_AXIS.get(unit, UNIT_AXIS["count"])
+    enc: dict[str, Any] = {
+        "y": alt.Y(
+            f"{category}:N", title=None, sort="-x" if sort_descending else "x", axis=alt.Axis(labelLimit=300)
+        ),
+        "x": alt.X(f"{value}:Q", title=value_title or axis[lang], axis=alt.Axis(format=axis["format"])),
+    }
+    if color:
+        enc["color"] = alt.Color(f"{color}:N", title=None)
+    else:
+        enc["color"] = alt.value(ACTUAL)
+    chart = alt.Chart(data).mark_bar().encode(**enc)
+    chart = chart.properties(title=title or "", width=480, height=max(18 * data.height, 60))
+    return localise(chart, lang)
