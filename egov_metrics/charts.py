@@ -138,6 +138,21 @@ UNIT_AXIS = {
 }
 
 
+#: d3 time-format locale for Vietnamese (month names in axis labels and tooltips).
+TIME_LOCALE_VI = {
+    "dateTime": "%A, %d/%m/%Y %X",
+    "date": "%d/%m/%Y",
+    "time": "%H:%M:%S",
+    "periods": ["SA", "CH"],
+    "days": ["Chủ nhật", "Thứ hai", "Thứ ba", "Thứ tư", "Thứ năm", "Thứ sáu", "Thứ bảy"],
+    "shortDays": ["CN", "T2", "T3", "T4", "T5", "T6", "T7"],
+    "months": [f"tháng {m}" for m in range(1, 13)],
+    "shortMonths": [f"Th{m}" for m in range(1, 13)],
+}
+#: Time axes read as month/year in both languages, as Vietnamese offices write dates.
+TIME_AXIS_FORMAT = "%m/%Y"
+
+
 class ChartError(EgovError):
     """A chart cannot be drawn from the frame given."""
 
@@ -158,11 +173,11 @@ def egov_theme() -> alt.theme.ThemeConfig:
                 "tickColor": MUTED,
             },
             "legend": {"labelFont": FONT, "titleFont": FONT, "labelFontSize": 11, "titleFontSize": 11,
-                       "orient": "bottom"},
+                       "orient": "bottom", "labelLimit": 420, "columns": 2},
             "header": {"labelFont": FONT, "titleFont": FONT},
             "text": {"font": FONT, "color": INK},
             "line": {"strokeWidth": 2},
-            "locale": {"number": NUMBER_LOCALE["vi"]},
+            "locale": {"number": NUMBER_LOCALE["vi"], "time": TIME_LOCALE_VI},
         }
     )  # fmt: skip
 
@@ -548,8 +563,13 @@ def chart_trend(
     data = _frame(frame, [c for c in (x, y, color) if c], "chart_trend")
     axis = UNIT_AXIS.get(unit, UNIT_AXIS["count"])
     enc: dict[str, Any] = {
-        "x": alt.X(f"{x}:T", title=_t(lang, "time")),
-        "y": alt.Y(f"{y}:Q", title=y_title or axis[lang], axis=alt.Axis(format=axis["format"])),
+        "x": alt.X(f"{x}:T", title=_t(lang, "time"), axis=alt.Axis(format=TIME_AXIS_FORMAT, labelAngle=0)),
+        "y": alt.Y(
+            f"{y}:Q",
+            title=y_title or axis[lang],
+            axis=alt.Axis(format=axis["format"]),
+            scale=alt.Scale(zero=unit != "percent"),  # rates: show the movement, not the distance to 0
+        ),
     }
     if color:
         enc["color"] = alt.Color(f"{color}:N", title=None)

@@ -236,6 +236,34 @@ def roadmap_assess(
 
 
 @app.command()
+def report(
+    kind: Annotated[str, typer.Argument(help="progress_report, roadmap_report or unit_scorecard.")],
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="A parameter as name=value (repeatable).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: reports/).")] = None,
+    db: DbOption = None,  # type: ignore[assignment]
+) -> None:
+    """Render one report to a single offline HTML file and update reports/index.html."""
+    from egov_metrics.config import REPORTS_DIR
+    from egov_metrics.reports import render_report
+
+    params: dict[str, object] = {}
+    for item in param or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise _fail(EgovError(f"--param {item!r} is not name=value", "write e.g. --param period=2026-10"))
+        params[name.strip()] = value
+    if db is not None:
+        params.setdefault("db_path", str(db))
+    try:
+        result = render_report(kind, params, out_dir=out or REPORTS_DIR)
+    except EgovError as exc:
+        raise _fail(exc) from None
+    console.print(f"{result.path} ({result.size / 1024:,.0f} KB, {result.seconds:.1f} s)")
+
+
+@app.command()
 def compute(
     indicators: Annotated[
         list[str] | None, typer.Argument(help="Indicator ids (default: all that fit --by).")

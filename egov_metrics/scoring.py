@@ -1003,9 +1003,11 @@ def score_units(
     levels: tuple[str, ...] = ("department", "commune"),
     unit: str | None = None,
     method: ScoringMethod | str | Path = DEFAULT_METHOD,
+    start: str | date | None = None,
 ) -> ScoreResult:
     """Score the units at `levels` for the period of `grain` that ends at `end` (default: the data's end),
-    from the province's own dossiers: one engine call for all the method's indicators, then `score()`."""
+    from the province's own dossiers: one engine call for all the method's indicators, then `score()`.
+    With `start`, every period from `start` to `end` is scored (for trends)."""
     from egov_metrics.compute import compute
 
     method = _resolve(method)
@@ -1022,8 +1024,9 @@ def score_units(
     )
     if frame.is_empty():
         raise ScoringError(f"no data to score for the period ending {end}", "check --end and the database")
-    last = frame["period_end"].max()
-    counts = frame.filter(pl.col("period_end") == last).select(
+    if start is None:
+        frame = frame.filter(pl.col("period_end") == frame["period_end"].max())
+    counts = frame.select(
         "unit_id",
         "unit_name",
         "unit_level",

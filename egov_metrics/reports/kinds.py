@@ -26,13 +26,13 @@ class Params(BaseModel):
 
 
 class ProgressParams(Params):
-    period: str
+    period: str | None = None  # default: the last complete month of data
     unit: str | None = None  # default: the province
 
     @field_validator("period")
     @classmethod
-    def _month(cls, v: str) -> str:
-        if not PERIOD_RE.match(v):
+    def _month(cls, v: str | None) -> str | None:
+        if v is not None and not PERIOD_RE.match(v):
             raise ValueError("period must be a month written YYYY-MM, e.g. 2026-10")
         return v
 
@@ -42,7 +42,7 @@ class ScorecardParams(ProgressParams):
 
 
 class RoadmapParams(Params):
-    as_of: dt.date
+    as_of: dt.date | None = None  # default: the last day of data
     phase: str = "P2026_2030"
 
 

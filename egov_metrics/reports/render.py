@@ -122,6 +122,7 @@ def export_html(
         template_name="offline",
         extra_template_basedirs=[str(TEMPLATE_DIR)],
         exclude_input=True,
+        exclude_markdown=True,  # markdown cells are notes for planners; headings come from the library
         exclude_input_prompt=True,
         exclude_output_prompt=True,
         embed_images=True,
@@ -189,12 +190,36 @@ def render_report(
 def _resolve(kind: ReportKind, params: Params) -> Params:
     """Check values against the database (unit exists, period has data) before any kernel starts."""
     from egov_metrics.orgunits import resolve_unit
+    from egov_metrics.reports.common import latest_period, month_bounds
 
     updates: dict[str, object] = {}
     with connect(params.db_path, read_only=True) as con:
         unit = getattr(params, "unit", None)
         if unit is not None:
             updates["unit"] = resolve_unit(con, unit)
+        first_day, last_day = con.sql(
+            "SELECT min(CAST(received_at AS DATE)), max(CAST(received_at AS DATE)) FROM dossier"
+        ).fetchall()[0]
+        if last_day is None:
+            raise ReportError(
+                f"{params.db_path} holds no dossiers", "build the demo or ingest an export first"
+            )
+        if "period" in kind.params.model_fields:
+            period = getattr(params, "period", None) or latest_period(con)
+            if not (first_day <= month_bounds(period)[1] and month_bounds(period)[0] <= last_day):
+                raise ReportError(
+                    f"period {period} is outside the data ({first_day:%m/%Y}–{last_day:%m/%Y})",
+                    f"pick a month between {first_day:%Y-%m} and {last_day:%Y-%m}",
+                )
+            updates["period"] = period
+        if "as_of" in kind.params.model_fields:
+            as_of = getattr(params, "as_of", None) or last_day
+            if not first_day <= as_of <= last_day:
+                raise ReportError(
+                    f"as_of {as_of} is outside the data ({first_day}–{last_day})",
+                    f"pick a date between {first_day} and {last_day}",
+                )
+            updates["as_of"] = as_of
     return params.model_copy(update=updates) if updates else params
 
 

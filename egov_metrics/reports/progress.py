@@ -1,0 +1,600 @@
+"""The monthly progress report of one unit (the province by default): what the notebook displays.
+
+`ProgressReport(db_path, period, unit, lang)` runs a handful of engine calls once; each section method
+returns an `Html` fragment (localised headings, tables and inline-SVG charts). Units other than the scope
+are named only in the province's report: a department's or commune's report holds its own figures and its
+rank, never another unit's details.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from egov_metrics.catalog import load_catalog
+from egov_metrics.charts import chart_bar, chart_trend
+from egov_metrics.compute import compute
+from egov_metrics.i18n import check_lang, fmt_number, fmt_percent, fmt_period, fmt_points
+from egov_metrics.present import Html, chart, definitions, esc, heading, join, note, table, value_formatter
+from egov_metrics.reports.common import (
+    PAGE_CSS,
+    Scope,
+    kpi_cards,
+    latest_period,
+    light_for,
+    month_bounds,
+    months_before,
+    named,
+    open_db,
+    scope_of,
+)
+from egov_metrics.scoring import ScoringError, score_units
+
+KPI_IDS = (
+    "online_share",
+    "fully_online_dossiers",
+    "dossiers_on_time",
+    "processing_days_median",
+    "processing_days_p90",
+    "dossiers_digitized",
+    "data_reuse",
+    "paid_online",
+    "dossier_satisfaction",
+    "overdue_backlog",
+)
+TREND_IDS = (
+    "e_results",
+    "population_data_use",
+    "feedback_on_time",
+    "feedback_satisfaction",
+    "dossiers_received",
+)
+PROVINCE_IDS = ("vneid_users", "exchange_success_rate")
+
+T = {
+    "vi": {
+        "title": "Báo cáo tiến độ chính quyền điện tử",
+        "summary": "Tóm tắt",
+        "actions": "Ba việc cần ưu tiên",
+        "kpis": "Chỉ tiêu chính so với mục tiêu",
+        "trends": "Xu hướng 24 tháng",
+        "league": "Bảng xếp hạng Chỉ số 766 (lũy kế năm)",
+        "backlog": "Hồ sơ quá hạn cuối kỳ",
+        "channels": "Kênh nộp hồ sơ",
+        "digital": "Số hóa và tái sử dụng dữ liệu",
+        "integration": "Trao đổi dữ liệu qua LGSP/NDXP",
+        "satisfaction": "Mức độ hài lòng",
+        "quality": "Chất lượng dữ liệu",
+        "percent_trends": "Tỷ lệ (%)",
+        "unit": "Đơn vị",
+        "level": "Cấp",
+        "total": "Tổng điểm",
+        "band": "Xếp loại",
+        "rank": "Hạng",
+        "overdue": "Quá hạn",
+        "open": "Đang giải quyết",
+        "procedure": "Thủ tục",
+        "share": "Tỷ trọng",
+        "none_overdue": "Không có hồ sơ quá hạn tại cuối kỳ.",
+        "only_own": "Báo cáo của một đơn vị chỉ hiển thị số liệu của đơn vị đó.",
+        "province_only": "Chỉ tiêu cấp tỉnh; chỉ có trong báo cáo toàn tỉnh.",
+    },
+    "en": {
+        "title": "E-government progress report",
+        "summary": "Summary",
+        "actions": "Three things that most need action",
+        "kpis": "Key indicators against targets",
+        "trends": "24-month trends",
+        "league": "766 index league table (year to date)",
+        "backlog": "Overdue dossiers at period end",
+        "channels": "Submission channels",
+        "digital": "Digitization and data reuse",
+        "integration": "Data exchange through LGSP/NDXP",
+        "satisfaction": "Satisfaction",
+        "quality": "Data quality",
+        "percent_trends": "Rates (%)",
+        "unit": "Unit",
+        "level": "Level",
+        "total": "Total points",
+        "band": "Band",
+        "rank": "Rank",
+        "overdue": "Overdue",
+        "open": "Open",
+        "procedure": "Procedure",
+        "share": "Share",
+        "none_overdue": "No overdue dossiers at the period's end.",
+        "only_own": "A unit's report shows that unit's figures only.",
+        "province_only": "Province-wide indicators; shown in the province's report only.",
+    },
+}
+GROUP_NAMES = {
+    "transparency": ("Công khai, minh bạch", "Transparency"),
+    "progress": ("Tiến độ giải quyết", "Processing progress"),
+    "online": ("Dịch vụ công trực tuyến", "Online public services"),
+    "payment": ("Thanh toán trực tuyến", "Online payment"),
+    "digitization": ("Số hóa hồ sơ", "Digitization"),
+    "satisfaction": ("Mức độ hài lòng", "Satisfaction"),
+}
+CHANNELS = {
+    "online": ("Trực tuyến", "Online"),
+    "in_person": ("Trực tiếp", "In person"),
+    "post": ("Bưu chính", "Post"),
+}
+
+
+@dataclass
+class ProgressReport:
+    db_path: str | Path
+    period: str | None = None  # default: the last complete month of data
+    unit: str | None = None
+    lang: str = "vi"
+    used: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        check_lang(self.lang)
+        self.t = T[self.lang]
+        with open_db(self.db_path) as con:
+            self.period = self.period or latest_period(con)
+            self.first, self.last = month_bounds(self.period)
+            self.start24 = months_before(self.first, 23)
+            self.scope: Scope = scope_of(con, self.unit)
+            scope_arg = None if self.scope.is_province else self.scope.unit_id
+            ids = [*KPI_IDS, *TREND_IDS] + ([*PROVINCE_IDS] if self.scope.is_province else [])
+            self.monthly = compute(
+                ids, start=self.start24, end=self.last, unit=scope_arg, lang=self.lang, db=con
+            )
+            self.channels = compute(
+                ["dossiers_received"],
+                by=["channel"],
+                start=self.start24,
+                end=self.last,
+                unit=scope_arg,
+                compare=False,
+                db=con,
+            )
+            self.backlog_units = compute(
+                ["overdue_backlog", "open_backlog"],
+                by=["unit"],
+                level=("department", "commune"),
+                start=self.first,
+                end=self.last,
+                unit=scope_arg,
+                compare=False,
+                lang=self.lang,
+                db=con,
+            )
+            self.backlog_procs = compute(
+                ["overdue_backlog"],
+                by=["procedure"],
+                start=self.first,
+                end=self.last,
+                unit=scope_arg,
+                compare=False,
+                db=con,
+            ).join(
+                con.sql(
+                    "SELECT code AS procedure, name_vi, coalesce(name_en, name_vi) AS name_en FROM procedure"
+                ).pl(),
+                on="procedure",
+                how="left",
+            )
+            self.exchange = (
+                compute(
+                    ["exchange_requests"],
+                    by=["platform"],
+                    start=self.start24,
+                    end=self.last,
+                    compare=False,
+                    db=con,
+                )
+                if self.scope.is_province
+                else None
+            )
+            try:
+                self.scores = score_units(con, end=self.period, grain="ytd", levels=("department", "commune"))
+            except ScoringError:
+                self.scores = None
+            self.quality = _quality(con, self.scope, self.first, self.last)
+        self.current = self.monthly.filter(pl.col("period") == self.period)
+        self.used.update(self.monthly["indicator"].unique().to_list())
+
+    # -- sections ---------------------------------------------------------------------------------------
+    def style(self) -> Html:
+        return Html(PAGE_CSS)
+
+    def title(self) -> Html:
+        return heading(
+            f"{self.t['title']} · {self.scope.name(self.lang)} · {fmt_period(self.period, self.lang)}", 1
+        )
+
+    def _value(self, indicator: str) -> dict | None:
+        rows = self.current.filter(pl.col("indicator") == indicator)
+        return rows.row(0, named=True) if rows.height else None
+
+    def summary(self) -> Html:
+        """A few plain sentences and the three things that most need action."""
+        lang = self.lang
+        sentences = []
+        for ind_id in ("online_share", "dossiers_on_time", "dossiers_digitized"):
+            row = self._value(ind_id)
+            if row is None or row["value"] is None:
+                continue
+            name = load_catalog().get(ind_id).name_in(lang)
+            text = f"{name} {'đạt' if lang == 'vi' else 'was'} {fmt_percent(row['value'], 1, lang)}"
+            if row.get("change_year_ago") is not None:
+                delta = row["change_year_ago"]
+                if lang == "vi":
+                    verb = "tăng" if delta >= 0 else "giảm"
+                    text += f", {verb} {fmt_number(abs(delta), 1, lang)} điểm % so với cùng kỳ"
+                else:
+                    text += f", {fmt_points(delta, 1, lang)} on the same month a year earlier"
+            sentences.append(text + ".")
+        actions = [a for _, a in sorted(self._actions(), key=lambda x: -x[0])[:3]]
+        items = "".join(f"<li>{esc(a)}</li>" for a in actions) or f"<li>{esc('–')}</li>"
+        return Html(
+            f'<div class="egov-summary"><h2>{esc(self.t["summary"])}</h2><p>{esc(" ".join(sentences))}</p>'
+            f"<strong>{esc(self.t['actions'])}</strong><ol>{items}</ol></div>"
+        )
+
+    def _actions(self) -> list[tuple[float, str]]:
+        """Candidate actions with a severity; the summary shows the top three."""
+        lang, out = self.lang, []
+        # 1. who holds the overdue backlog
+        overdue = self.backlog_units.filter(
+            (pl.col("indicator") == "overdue_backlog") & (pl.col("value") > 0)
+        )
+        total = overdue["value"].sum() if overdue.height else 0
+        if self.scope.is_province and total:
+            top = overdue.sort("value", descending=True).row(0, named=True)
+            share = 100 * top["value"] / total
+            out.append(
+                (
+                    50 + share,
+                    f"{top['unit_name']} đang giữ {fmt_number(top['value'], 0, lang)} hồ sơ quá hạn "
+                    f"({fmt_percent(share, 0, lang)} số hồ sơ quá hạn): cần đôn đốc giải quyết."
+                    if lang == "vi"
+                    else f"{top['unit_name']} holds {fmt_number(top['value'], 0, lang)} overdue dossiers "
+                    f"({fmt_percent(share, 0, lang)} of all overdue): follow up.",
+                )
+            )
+        procs = self.backlog_procs.filter(pl.col("value") > 0).sort("value", descending=True)
+        if procs.height:
+            top = procs.row(0, named=True)
+            name = top["name_vi"] if lang == "vi" else top["name_en"]
+            out.append(
+                (
+                    40 + top["value"] / max(1, procs["value"].sum()) * 20,
+                    f"Thủ tục “{name}” có nhiều hồ sơ quá hạn nhất ({fmt_number(top['value'], 0, lang)}): "
+                    "rà soát quy trình và nhân lực."
+                    if lang == "vi"
+                    else f"The procedure “{name}” has the most overdue dossiers ({fmt_number(top['value'], 0, lang)}): "
+                    "review its workflow and staffing.",
+                )
+            )
+        # 2. indicators in the red, or falling year on year
+        for row in self.current.iter_rows(named=True):
+            ind = load_catalog().get(row["indicator"])
+            if ind.unit != "percent" or row["value"] is None:
+                continue
+            light = light_for(ind.id, row["value"])
+            change = row.get("change_year_ago")
+            falling = change is not None and (
+                (change < -1 and ind.direction == "higher") or (change > 1 and ind.direction == "lower")
+            )
+            if light == "red" or falling:
+                severity = (30 if light == "red" else 0) + (
+                    abs(change) if falling and change is not None else 0
+                )
+                why = []
+                if light == "red":
+                    why.append("dưới ngưỡng mục tiêu" if lang == "vi" else "below its target band")
+                if falling and change is not None:
+                    why.append(
+                        f"{fmt_points(change, 1, lang)} so với cùng kỳ"
+                        if lang == "vi"
+                        else f"{fmt_points(change, 1, lang)} on a year earlier"
+                    )
+                out.append(
+                    (
+                        severity,
+                        f"{ind.name_in(lang)}: {fmt_percent(row['value'], 1, lang)} ({', '.join(why)}).",
+                    )
+                )
+        # 3. the 766 group that loses the most points
+        if self.scores is not None:
+            groups = self.scores.groups
+            if not self.scope.is_province:
+                groups = groups.filter(pl.col("unit_id") == self.scope.unit_id)
+            if groups.height:
+                lost = groups.group_by("group").agg((pl.col("max") - pl.col("score")).mean().alias("lost"))
+                worst = lost.sort("lost", descending=True).row(0, named=True)
+                gname = GROUP_NAMES[worst["group"]][0 if lang == "vi" else 1]
+                out.append(
+                    (
+                        20 + worst["lost"] * 3,
+                        f"Nhóm “{gname}” của Chỉ số 766 mất trung bình {fmt_number(worst['lost'], 2, lang)} điểm/đơn vị."
+                        if lang == "vi"
+                        else f"The 766 group “{gname}” loses {fmt_number(worst['lost'], 2, lang)} points per unit on average.",
+                    )
+                )
+        return out
+
+    def kpis(self) -> Html:
+        order = [i for i in (*KPI_IDS, *PROVINCE_IDS) if i in set(self.current["indicator"].to_list())]
+        rows = self.current.filter(pl.col("indicator").is_in(order))
+        rows = rows.with_columns(
+            pl.col("indicator")
+            .replace_strict({k: n for n, k in enumerate(order)}, return_dtype=pl.Int32)
+            .alias("_o")
+        ).sort("_o")
+        level = "province" if self.scope.is_province else self.scope.level
+        return heading(self.t["kpis"]) + kpi_cards(rows, self.first.year, level, self.lang)
+
+    def trends(self) -> Html:
+        pct = ["online_share", "fully_online_dossiers", "dossiers_on_time", "dossier_satisfaction"]
+        frame = named(self.monthly.filter(pl.col("indicator").is_in(pct)), self.lang)
+        days = named(self.monthly.filter(pl.col("indicator").str.starts_with("processing_days_")), self.lang)
+        backlog = named(self.monthly.filter(pl.col("indicator") == "overdue_backlog"), self.lang)
+        parts = [
+            heading(self.t["trends"]),
+            chart(chart_trend(frame, color="name", title=self.t["percent_trends"], lang=self.lang)),
+        ]
+        if days.height:
+            parts.append(
+                chart(
+                    chart_trend(
+                        days, color="name", unit="working_days", title=days["name"][0], lang=self.lang
+                    )
+                )
+            )
+        if backlog.height:
+            parts.append(
+                chart(
+                    chart_trend(backlog, color="name", unit="count", title=backlog["name"][0], lang=self.lang)
+                )
+            )
+        return join(parts)
+
+    def league(self) -> Html:
+        t, lang = self.t, self.lang
+        if self.scores is None:
+            return heading(t["league"]) + note("–")
+        totals = self.scores.totals
+        groups = self.scores.groups.pivot(on="group", index="unit_id", values="score")
+        frame = totals.join(groups, on="unit_id", how="left").sort("rank_all")
+        band = "band_vi" if lang == "vi" else "band"
+        group_cols = [
+            (g, GROUP_NAMES[g][0 if lang == "vi" else 1]) for g in GROUP_NAMES if g in frame.columns
+        ]
+        if not self.scope.is_province:
+            frame = frame.filter(pl.col("unit_id") == self.scope.unit_id).with_columns(
+                (pl.col("rank").cast(pl.String) + "/" + pl.col("rank_among").cast(pl.String)).alias(
+                    "rank_text"
+                )
+            )
+            cols = [
+                ("unit_name", t["unit"]),
+                ("total", t["total"]),
+                (band, t["band"]),
+                ("rank_text", t["rank"]),
+                *group_cols,
+            ]
+            return join(
+                [
+                    heading(t["league"]),
+                    table(frame, cols, lang=lang, formats=_points_formats(cols, lang)),
+                    note(t["only_own"]),
+                ]
+            )
+        frame = frame.with_columns(
+            (pl.col("rank").cast(pl.String) + "/" + pl.col("rank_among").cast(pl.String)).alias("rank_text"),
+            pl.col("unit_level")
+            .replace_strict(
+                {
+                    "department": "Sở, ngành" if lang == "vi" else "Department",
+                    "commune": "Xã, phường" if lang == "vi" else "Commune",
+                },
+                default=pl.col("unit_level"),
+            )
+            .alias("level_text"),
+        )
+        cols = [
+            ("rank_all", "#"),
+            ("unit_name", t["unit"]),
+            ("level_text", t["level"]),
+            ("total", t["total"]),
+            (band, t["band"]),
+            ("rank_text", t["rank"]),
+            *group_cols,
+        ]
+        bars = chart(
+            chart_bar(
+                frame.head(40), category="unit_name", value="total", unit="count", title=t["total"], lang=lang
+            )
+        )
+        return join(
+            [heading(t["league"]), table(frame, cols, lang=lang, formats=_points_formats(cols, lang)), bars]
+        )
+
+    def backlog(self) -> Html:
+        t, lang = self.t, self.lang
+        overdue = self.backlog_units.filter(pl.col("indicator") == "overdue_backlog").select(
+            "unit_id", "unit_name", pl.col("value").alias("overdue")
+        )
+        open_ = self.backlog_units.filter(pl.col("indicator") == "open_backlog").select(
+            "unit_id", pl.col("value").alias("open")
+        )
+        units = (
+            overdue.join(open_, on="unit_id", how="left")
+            .filter(pl.col("overdue") > 0)
+            .sort("overdue", descending=True)
+        )
+        procs = self.backlog_procs.filter(pl.col("value") > 0).sort("value", descending=True).head(10)
+        name = "name_vi" if lang == "vi" else "name_en"
+        parts = [heading(t["backlog"])]
+        if units.height == 0 and procs.height == 0:
+            return join([*parts, note(t["none_overdue"])])
+        if units.height and (self.scope.is_province or units.height > 1):
+            parts.append(
+                table(
+                    units.head(15),
+                    [("unit_name", t["unit"]), ("overdue", t["overdue"]), ("open", t["open"])],
+                    lang=lang,
+                )
+            )
+        if procs.height:
+            parts.append(
+                table(
+                    procs,
+                    [
+                        ("procedure", "Mã TTHC" if lang == "vi" else "Code"),
+                        (name, t["procedure"]),
+                        ("value", t["overdue"]),
+                    ],
+                    lang=lang,
+                )
+            )
+        return join(parts)
+
+    def channel_mix(self) -> Html:
+        lang = self.lang
+        names = {k: v[0 if lang == "vi" else 1] for k, v in CHANNELS.items()}
+        frame = self.channels.with_columns(
+            pl.col("channel").replace_strict(names, default=pl.col("channel")).alias("channel_name")
+        )
+        totals = frame.group_by("period_start").agg(pl.col("value").sum().alias("total"))
+        frame = frame.join(totals, on="period_start").with_columns(
+            (100 * pl.col("value") / pl.col("total")).alias("share")
+        )
+        return heading(self.t["channels"]) + chart(
+            chart_trend(frame, y="share", color="channel_name", title=self.t["share"], lang=lang)
+        )
+
+    def digitization(self) -> Html:
+        ids = ["dossiers_digitized", "data_reuse", "e_results", "population_data_use"]
+        frame = named(self.monthly.filter(pl.col("indicator").is_in(ids)), self.lang)
+        return heading(self.t["digital"]) + chart(
+            chart_trend(frame, color="name", title=self.t["percent_trends"], lang=self.lang)
+        )
+
+    def integration(self) -> Html:
+        if self.exchange is None:
+            return heading(self.t["integration"]) + note(self.t["province_only"])
+        frame = self.exchange.with_columns(pl.col("platform").alias("name"))
+        rate = named(self.monthly.filter(pl.col("indicator") == "exchange_success_rate"), self.lang)
+        parts = [
+            heading(self.t["integration"]),
+            chart(
+                chart_trend(
+                    frame,
+                    color="name",
+                    unit="count",
+                    title=load_catalog().get("exchange_requests").name_in(self.lang),
+                    lang=self.lang,
+                )
+            ),
+        ]
+        if rate.height:
+            parts.append(chart(chart_trend(rate, color="name", title=rate["name"][0], lang=self.lang)))
+        return join(parts)
+
+    def satisfaction(self) -> Html:
+        ids = ["dossier_satisfaction", "feedback_on_time", "feedback_satisfaction"]
+        frame = named(self.monthly.filter(pl.col("indicator").is_in(ids)), self.lang)
+        return heading(self.t["satisfaction"]) + chart(
+            chart_trend(frame, color="name", title=self.t["percent_trends"], lang=self.lang)
+        )
+
+    def data_quality(self) -> Html:
+        t, lang, q = self.t, self.lang, self.quality
+        labels = {
+            "vi": (
+                "Dòng bị loại khi nạp (đến cuối kỳ)",
+                "Trường còn thiếu trong hồ sơ của kỳ",
+                "Đơn vị không phát sinh hồ sơ trong kỳ",
+                "Lý do",
+                "Số dòng",
+                "Trường",
+                "Số hồ sơ",
+                "Không có.",
+            ),
+            "en": (
+                "Rows rejected at load (to period end)",
+                "Missing fields in the period's dossiers",
+                "Units with no dossier in the period",
+                "Reason",
+                "Rows",
+                "Field",
+                "Dossiers",
+                "None.",
+            ),
+        }[lang]
+        parts = [heading(t["quality"]), heading(labels[0], 3)]
+        parts.append(
+            table(q.rejected, [("reason", labels[3]), ("rows", labels[4])], lang=lang)
+            if q.rejected.height
+            else note(labels[7])
+        )
+        parts.append(heading(labels[1], 3))
+        parts.append(
+            table(q.missing, [("field", labels[5]), ("dossiers", labels[6])], lang=lang)
+            if q.missing.height
+            else note(labels[7])
+        )
+        parts.append(heading(labels[2], 3))
+        silent = q.silent.select("name_vi" if lang == "vi" else "name_en")
+        parts.append(note(", ".join(silent.to_series().to_list())) if silent.height else note(labels[7]))
+        return join(parts)
+
+    def appendix(self) -> Html:
+        return definitions(self.used, self.lang)
+
+
+def _points_formats(cols: list[tuple[str, str]], lang: str) -> dict:
+    numeric = {c for c, _ in cols if c in ("total", *GROUP_NAMES)}
+    fmt = value_formatter("count", 2, lang)
+    return {c: fmt for c in numeric}
+
+
+@dataclass(frozen=True)
+class Quality:
+    rejected: pl.DataFrame
+    missing: pl.DataFrame
+    silent: pl.DataFrame
+
+
+def _quality(con, scope: Scope, first, last) -> Quality:
+    """Aggregates only: rejected rows by reason, missing fields, units with no dossier in the period."""
+    rejected = con.sql(
+        "SELECT reason, count(*) AS rows FROM quarantine q JOIN ingest_run r ON r.id = q.run_id "
+        "WHERE CAST(r.started_at AS DATE) <= ? GROUP BY reason ORDER BY rows DESC",
+        params=[last],
+    ).pl()
+    in_scope = (
+        "SELECT d.* FROM dossier d JOIN org_unit_closure c ON c.unit_id = d.unit_id AND c.version = 'current' "
+        "AND c.ancestor_id = $scope WHERE d.received_at >= $first AND d.received_at < $last + INTERVAL 1 DAY"
+    )
+    missing = con.sql(
+        f"""WITH d AS ({in_scope})
+        SELECT * FROM (
+            SELECT 'due_at (Ngày hẹn trả)' AS field, count_if(due_at IS NULL) AS dossiers FROM d
+            UNION ALL SELECT 'finished_at (Ngày kết thúc xử lý)',
+                   count_if(status IN ('finished', 'returned') AND finished_at IS NULL) FROM d
+            UNION ALL SELECT 'returned_at (Ngày trả kết quả)', count_if(status = 'returned' AND returned_at IS NULL) FROM d
+            UNION ALL SELECT 'synced_at (Đồng bộ)', count_if(synced_to_national AND synced_at IS NULL) FROM d
+        ) WHERE dossiers > 0""",
+        params={"scope": scope.unit_id, "first": first, "last": last},
+    ).pl()
+    silent = con.sql(
+        """SELECT u.id, u.name_vi, u.name_en FROM org_unit u
+        JOIN org_unit_closure c ON c.unit_id = u.id AND c.version = 'current' AND c.ancestor_id = $scope
+        WHERE u.level IN ('department', 'commune') AND u.valid_from <= $last
+          AND (u.valid_to IS NULL OR u.valid_to > $last)
+          AND NOT EXISTS (SELECT 1 FROM dossier d WHERE d.unit_id = u.id
+                          AND d.received_at >= $first AND d.received_at < $last + INTERVAL 1 DAY)
+        ORDER BY u.name_vi""",
+        params={"scope": scope.unit_id, "first": first, "last": last},
+    ).pl()
+    return Quality(rejected, missing, silent)

@@ -1,0 +1,199 @@
+"""One unit's 766 scorecard: score by group and indicator, where it loses the most points, its rank, its trend.
+
+Only the unit's own figures are shown; peers are used for the rank and never named.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from egov_metrics.charts import chart_bar, chart_trend
+from egov_metrics.errors import EgovError
+from egov_metrics.i18n import check_lang, fmt_number, fmt_period
+from egov_metrics.present import Html, chart, definitions, esc, heading, join, note, table, value_formatter
+from egov_metrics.reports.common import (
+    PAGE_CSS,
+    Scope,
+    latest_period,
+    month_bounds,
+    months_before,
+    open_db,
+    scope_of,
+)
+from egov_metrics.reports.progress import GROUP_NAMES
+from egov_metrics.scoring import load_method, score_units
+
+T = {
+    "vi": {
+        "title": "Phiếu điểm Chỉ số 766",
+        "rank": "Xếp hạng",
+        "groups": "Điểm theo nhóm",
+        "indicators": "Điểm theo chỉ tiêu (xếp theo số điểm bị mất)",
+        "trend": "Diễn biến 12 tháng (điểm của từng tháng)",
+        "group": "Nhóm",
+        "score": "Điểm",
+        "max": "Tối đa",
+        "lost": "Điểm bị mất",
+        "indicator": "Chỉ tiêu",
+        "rate": "Tỷ lệ (%)",
+        "points": "Điểm",
+        "num": "Tử số",
+        "den": "Mẫu số",
+        "provisional": "Tạm tính",
+        "rank_text": "Đứng thứ {rank}/{among} trong nhóm {peers}; thứ {rank_all}/{all} trong toàn tỉnh. Tổng điểm {total} — {band}.",
+        "peers": {"department": "sở, ban, ngành", "commune": "xã, phường", "district": "huyện"},
+        "method": "Phương pháp: {m}. Các quy tắc chưa được xác nhận được đánh dấu tạm tính.",
+    },
+    "en": {
+        "title": "766 index scorecard",
+        "rank": "Rank",
+        "groups": "Score by group",
+        "indicators": "Score by indicator (ordered by points lost)",
+        "trend": "12-month trend (each month's score)",
+        "group": "Group",
+        "score": "Score",
+        "max": "Max",
+        "lost": "Points lost",
+        "indicator": "Indicator",
+        "rate": "Rate (%)",
+        "points": "Points",
+        "num": "Numerator",
+        "den": "Denominator",
+        "provisional": "Provisional",
+        "rank_text": "Rank {rank} of {among} among {peers}; {rank_all} of {all} in the province. Total {total} — {band}.",
+        "peers": {"department": "departments", "commune": "communes", "district": "districts"},
+        "method": "Method: {m}. Rules not yet confirmed are marked provisional.",
+    },
+}
+
+
+@dataclass
+class UnitScorecard:
+    db_path: str | Path
+    unit: str
+    period: str | None = None
+    lang: str = "vi"
+
+    def __post_init__(self) -> None:
+        check_lang(self.lang)
+        self.t = T[self.lang]
+        with open_db(self.db_path) as con:
+            self.period = self.period or latest_period(con)
+            first, _ = month_bounds(self.period)
+            self.scope: Scope = scope_of(con, self.unit)
+            if self.scope.level not in ("department", "commune"):
+                raise EgovError(
+                    f"{self.scope.name_vi} is a {self.scope.level}; the 766 scorecard ranks departments and communes",
+                    "pick a department or a commune (egov-metrics info lists the units)",
+                )
+            levels = ("department", "commune")
+            self.ytd = score_units(con, end=self.period, grain="ytd", levels=levels)
+            self.months = score_units(
+                con, start=months_before(first, 11), end=self.period, grain="month", levels=levels
+            )
+        self.method = load_method()
+        me = pl.col("unit_id") == self.scope.unit_id
+        self.total = self.ytd.totals.filter(me)
+        self.groups = self.ytd.groups.filter(me)
+        self.indicators = self.ytd.indicators.filter(me)
+        self.trend = self.months.totals.filter(me)
+        self.all_units = self.ytd.totals.height
+
+    def style(self) -> Html:
+        return Html(PAGE_CSS)
+
+    def title(self) -> Html:
+        return heading(
+            f"{self.t['title']} · {self.scope.name(self.lang)} · {fmt_period(self.period, self.lang)} (YTD)",
+            1,
+        )
+
+    def rank(self) -> Html:
+        if self.total.height == 0:
+            return heading(self.t["rank"]) + note("–")
+        row = self.total.row(0, named=True)
+        text = self.t["rank_text"].format(
+            rank=row["rank"],
+            among=row["rank_among"],
+            peers=self.t["peers"].get(self.scope.level, self.scope.level),
+            rank_all=row["rank_all"],
+            all=row["rank_all_among"],
+            total=fmt_number(row["total"], 2, self.lang),
+            band=row["band_vi"] if self.lang == "vi" else row["band"],
+        )
+        method = self.t["method"].format(m=self.ytd.method_version)
+        return join([heading(self.t["rank"]), Html(f'<p class="egov-summary">{esc(text)}</p>'), note(method)])
+
+    def by_group(self) -> Html:
+        t, lang = self.t, self.lang
+        frame = self.groups.with_columns(
+            pl.col("group")
+            .replace_strict({g: n[0 if lang == "vi" else 1] for g, n in GROUP_NAMES.items()})
+            .alias("group_name"),
+            (pl.col("max") - pl.col("score")).alias("lost"),
+        )
+        fmt = value_formatter("count", 2, lang)
+        tab = table(
+            frame,
+            [("group_name", t["group"]), ("score", t["score"]), ("max", t["max"]), ("lost", t["lost"])],
+            lang=lang,
+            formats={"score": fmt, "max": fmt, "lost": fmt},
+        )
+        bars = chart(
+            chart_bar(frame, category="group_name", value="score", unit="count", title=t["score"], lang=lang)
+        )
+        return join([heading(t["groups"]), tab, bars])
+
+    def by_indicator(self) -> Html:
+        t, lang = self.t, self.lang
+        names = {i.id: (i.name_vi if lang == "vi" else i.name_en) for i in self.method.indicators}
+        frame = self.indicators.with_columns(
+            pl.col("indicator").replace_strict(names, default=pl.col("indicator")).alias("name"),
+            pl.when(pl.col("provisional")).then(pl.lit("✓")).otherwise(pl.lit("")).alias("prov"),
+        ).sort("points_lost", descending=True)
+        fmt = value_formatter("count", 2, lang)
+        cols = [
+            ("name", t["indicator"]),
+            ("numerator", t["num"]),
+            ("denominator", t["den"]),
+            ("rate", t["rate"]),
+            ("points", t["points"]),
+            ("max_points", t["max"]),
+            ("points_lost", t["lost"]),
+            ("prov", t["provisional"]),
+        ]
+        return heading(t["indicators"]) + table(
+            frame,
+            cols,
+            lang=lang,
+            formats={
+                "rate": fmt,
+                "points": fmt,
+                "max_points": fmt,
+                "points_lost": fmt,
+                "numerator": value_formatter("count", 0, lang),
+                "denominator": value_formatter("count", 0, lang),
+            },
+        )
+
+    def trend_chart(self) -> Html:
+        if self.trend.height == 0:
+            return heading(self.t["trend"]) + note("–")
+        frame = self.trend.with_columns(pl.lit(self.t["score"]).alias("name"))
+        return heading(self.t["trend"]) + chart(
+            chart_trend(
+                frame,
+                x="period_start",
+                y="total",
+                color="name",
+                unit="count",
+                title=self.t["score"],
+                lang=self.lang,
+            )
+        )
+
+    def appendix(self) -> Html:
+        return definitions(self.indicators["indicator"].to_list(), self.lang)
