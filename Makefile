@@ -11,7 +11,7 @@ DOSSIERS ?= 2000000
 SEED ?= 58
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint lab bench clean check-python
+.PHONY: help demo test browser lint lab bench clean check-python
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -38,13 +38,27 @@ demo: $(BIN)/.stamp-base ## Build the demo database (DOSSIERS=…) and render th
 	$(BIN)/egov-metrics demo --db $(DB) --dossiers $(DOSSIERS) --seed $(SEED)
 	$(BIN)/egov-metrics info --db $(DB)
 
-test: $(BIN)/.stamp-test ## Lint, check the catalog and run the whole test suite
-	$(BIN)/ruff check egov_metrics tests bench
+test: $(BIN)/.stamp-test browser ## Lint, run the test suite (reports in a real browser too) and every notebook (nbval)
+	$(BIN)/ruff check egov_metrics tests bench conftest.py
 	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --nbval-lax notebooks
+
+browser: ## Install Debian's chromium (no recommends) for the browser tests if it is missing; needs root
+	@if command -v chromium >/dev/null 2>&1 || [ -x "$${EGOV_CHROMIUM:-}" ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "Installing chromium for the browser tests (apt-get, --no-install-recommends)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	elif sudo -n true 2>/dev/null; then \
+		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	else \
+		echo "*** chromium is missing and this user cannot install it: tests/test_browser.py will fail."; \
+		echo "*** Install it as root: apt-get install --no-install-recommends chromium"; \
+		echo "*** (or point EGOV_CHROMIUM at a Chromium/Chrome binary)"; \
+	fi
 
 lint: $(BIN)/.stamp-test ## ruff check + format check
-	$(BIN)/ruff check egov_metrics tests bench
-	$(BIN)/ruff format --check egov_metrics tests bench
+	$(BIN)/ruff check egov_metrics tests bench conftest.py
+	$(BIN)/ruff format --check egov_metrics tests bench conftest.py
 
 lab: $(BIN)/.stamp-lab ## Open JupyterLab on the project (notebooks/)
 	EGOV_DB=$(abspath $(DB)) $(BIN)/jupyter lab --notebook-dir=.

@@ -1016,7 +1016,7 @@ def score_units(
         by=["unit"],
         level=levels,
         grain=grain,
-        start=end,
+        start=start if start is not None else end,
         end=end,
         unit=unit,
         compare=False,

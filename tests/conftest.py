@@ -1,16 +1,14 @@
-"""Shared fixtures: a small demo database built once per test session."""
+"""Shared fixtures: a small demo database built once per test session, and the reports rendered from it."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
+from fixtures.demo import SMALL_DEMO
+from fixtures.reports import REPORT_CASES, Rendered
 
 from egov_metrics.demo import build_demo
-
-#: The small demo every test can read: fixed month range so that results do not depend on today's date.
-SMALL_DEMO = {"dossiers": 40_000, "seed": 58, "until": dt.date(2026, 6, 1)}
 
 
 @pytest.fixture(scope="session")
@@ -19,3 +17,16 @@ def small_demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "small.duckdb"
     build_demo(path, **SMALL_DEMO)
     return path
+
+
+@pytest.fixture(scope="session")
+def rendered_reports(small_demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Rendered]:
+    """Every REPORT_CASES report rendered once into one folder, with its index.html and manifest.json."""
+    from egov_metrics.reports import render_report
+
+    out_dir = tmp_path_factory.mktemp("reports")
+    rendered = {}
+    for case, (kind, params) in REPORT_CASES.items():
+        result = render_report(kind, {**params, "db_path": str(small_demo_db)}, out_dir=out_dir)
+        rendered[case] = Rendered(case, kind, params, result, result.path.read_text(encoding="utf-8"))
+    return rendered

@@ -19,6 +19,8 @@ LIGHT_CSS = {"green": "egov-green", "amber": "egov-amber", "red": "egov-red", No
 
 PAGE_CSS = """
 <style>
+/* `.jp-OutputArea-output` raises specificity above JupyterLab's output rules (which right-align every table
+   cell and float each <dt> at 20 % and each <dd> at 80 % width), both in the exported HTML and in JupyterLab itself. */
 .egov-cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(190px, 1fr)); gap: 10px; }
 .egov-card { border: 1px solid #d0d7de; border-left: 8px solid #9aa5b1; border-radius: 6px; padding: 8px 10px;
              break-inside: avoid; }
@@ -29,16 +31,21 @@ PAGE_CSS = """
 .egov-card .meta { font-size: 0.78em; color: #555; }
 .egov-card .light { font-size: 0.78em; font-weight: 600; }
 .egov-table { border-collapse: collapse; font-size: 0.88em; margin: 6px 0 12px; }
+.jp-OutputArea-output table.egov-table th, .jp-OutputArea-output table.egov-table td,
 .egov-table th, .egov-table td { border: 1px solid #d0d7de; padding: 3px 7px; text-align: left; }
 .egov-table th { background: #eef3f8; }
-.egov-table td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.jp-OutputArea-output table.egov-table td.num, .egov-table td.num { text-align: right;
+  font-variant-numeric: tabular-nums; }
 .egov-table tr.egov-self td { background: #fff4c2; font-weight: 600; }
 .egov-summary { background: #f4f8fb; border: 1px solid #c9d8e6; padding: 8px 14px; border-radius: 6px; }
 .egov-summary ol { margin: 4px 0 0 1.2em; padding: 0; }
 .egov-note { color: #555; font-size: 0.85em; }
 .egov-status-achieved, .egov-status-on_track { color: #2b8a3e; font-weight: 600; }
 .egov-status-at_risk { color: #e67700; font-weight: 600; } .egov-status-off_track { color: #c92a2a; font-weight: 600; }
-.egov-appendix dt { font-weight: 600; margin-top: 6px; } .egov-appendix dd { margin-left: 1em; font-size: 0.88em; }
+.jp-OutputArea-output .egov-appendix dt, .egov-appendix dt { font-weight: 600; margin-top: 6px; float: none;
+  width: auto; }
+.jp-OutputArea-output .egov-appendix dd, .egov-appendix dd { margin-left: 1em; font-size: 0.88em; float: none;
+  width: auto; }
 </style>
 """
 

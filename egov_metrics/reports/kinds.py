@@ -43,7 +43,7 @@ class ScorecardParams(ProgressParams):
 
 class RoadmapParams(Params):
     as_of: dt.date | None = None  # default: the last day of data
-    phase: str = "P2026_2030"
+    phase: str | None = None  # default: the roadmap phase containing as_of
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,8 @@ class ReportKind:
     params: type[Params]
     title_vi: str
     title_en: str
+    #: The org-unit levels the `unit` parameter may name (None: any level).
+    unit_levels: tuple[str, ...] | None = None
 
     def output_stem(self, p: Params) -> str:
         parts = [self.name]
@@ -74,7 +76,12 @@ REPORT_KINDS: dict[str, ReportKind] = {
             "roadmap_report", "roadmap_report.ipynb", RoadmapParams, "Báo cáo lộ trình", "Roadmap report"
         ),
         ReportKind(
-            "unit_scorecard", "unit_scorecard.ipynb", ScorecardParams, "Phiếu điểm đơn vị", "Unit scorecard"
+            "unit_scorecard",
+            "unit_scorecard.ipynb",
+            ScorecardParams,
+            "Phiếu điểm đơn vị",
+            "Unit scorecard",
+            unit_levels=("department", "commune"),
         ),
     )
 }

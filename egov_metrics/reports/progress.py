@@ -68,6 +68,7 @@ T = {
         "satisfaction": "Mức độ hài lòng",
         "quality": "Chất lượng dữ liệu",
         "percent_trends": "Tỷ lệ (%)",
+        "days": "Thời gian giải quyết (ngày làm việc)",
         "unit": "Đơn vị",
         "level": "Cấp",
         "total": "Tổng điểm",
@@ -95,6 +96,7 @@ T = {
         "satisfaction": "Satisfaction",
         "quality": "Data quality",
         "percent_trends": "Rates (%)",
+        "days": "Processing time (working days)",
         "unit": "Unit",
         "level": "Level",
         "total": "Total points",
@@ -344,9 +346,7 @@ class ProgressReport:
         if days.height:
             parts.append(
                 chart(
-                    chart_trend(
-                        days, color="name", unit="working_days", title=days["name"][0], lang=self.lang
-                    )
+                    chart_trend(days, color="name", unit="working_days", title=self.t["days"], lang=self.lang)
                 )
             )
         if backlog.height:
@@ -411,7 +411,13 @@ class ProgressReport:
         ]
         bars = chart(
             chart_bar(
-                frame.head(40), category="unit_name", value="total", unit="count", title=t["total"], lang=lang
+                frame.head(40),
+                category="unit_name",
+                value="total",
+                unit="count",
+                title=t["total"],
+                value_title=t["total"],
+                lang=lang,
             )
         )
         return join(
@@ -433,6 +439,7 @@ class ProgressReport:
         )
         procs = self.backlog_procs.filter(pl.col("value") > 0).sort("value", descending=True).head(10)
         name = "name_vi" if lang == "vi" else "name_en"
+        whole = value_formatter("count", 0, lang)  # dossiers are counted: 5, not 5,0
         parts = [heading(t["backlog"])]
         if units.height == 0 and procs.height == 0:
             return join([*parts, note(t["none_overdue"])])
@@ -442,6 +449,7 @@ class ProgressReport:
                     units.head(15),
                     [("unit_name", t["unit"]), ("overdue", t["overdue"]), ("open", t["open"])],
                     lang=lang,
+                    formats={"overdue": whole, "open": whole},
                 )
             )
         if procs.height:
@@ -454,6 +462,7 @@ class ProgressReport:
                         ("value", t["overdue"]),
                     ],
                     lang=lang,
+                    formats={"value": whole},
                 )
             )
         return join(parts)

@@ -23,8 +23,8 @@ from papermill.exceptions import PapermillExecutionError
 
 from egov_metrics import __version__
 from egov_metrics.config import PROJECT_DIR, REPORTS_DIR
-from egov_metrics.errors import EgovError
-from egov_metrics.reports.kinds import Params, ReportKind, get_kind, validate_params
+from egov_metrics.errors import EgovError, UnknownNameError
+from egov_metrics.reports.kinds import Params, ReportKind, ReportParameterError, get_kind, validate_params
 from egov_metrics.schema import connect
 
 NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
@@ -88,7 +88,7 @@ def _header_html(kind: ReportKind, params: Params, fingerprint: str, generated_a
     }[lang]
     shown = {k: v for k, v in params.model_dump(mode="json").items() if k != "db_path"}
     shown["db"] = Path(params.db_path).name
-    param_text = ", ".join(f"{k} = {v}" for k, v in shown.items())
+    param_text = ", ".join(f"{k} = {'–' if v is None else v}" for k, v in shown.items())  # unit None: –
     rows = zip(labels, (param_text, fingerprint, generated_at, f"egov-metrics {__version__}"), strict=True)
     items = "".join(f"<dt>{html.escape(a)}</dt><dd>{html.escape(str(b))}</dd>" for a, b in rows)
     return f'<header class="egov-header"><h1>{html.escape(title)}</h1><dl>{items}</dl></header>'
@@ -126,9 +126,9 @@ def export_html(
         exclude_input_prompt=True,
         exclude_output_prompt=True,
         embed_images=True,
+        language_code=params.lang,  # the exporter writes its own trait into resources: set it here
     )
     resources = {
-        "language_code": params.lang,
         "metadata": {"name": kind.title_vi if params.lang == "vi" else kind.title_en},
         "egov": {"css": REPORT_CSS, "header_html": _header_html(kind, params, fingerprint, generated_at)},
     }
@@ -196,7 +196,19 @@ def _resolve(kind: ReportKind, params: Params) -> Params:
     with connect(params.db_path, read_only=True) as con:
         unit = getattr(params, "unit", None)
         if unit is not None:
-            updates["unit"] = resolve_unit(con, unit)
+            try:
+                unit_id = resolve_unit(con, unit)
+            except UnknownNameError as exc:
+                raise ReportParameterError(
+                    f"{kind.name}: parameter 'unit': {exc.message}", exc.hint
+                ) from None
+            level = con.sql("SELECT level FROM org_unit WHERE id = ?", params=[unit_id]).fetchall()[0][0]
+            if kind.unit_levels and level not in kind.unit_levels:
+                raise ReportParameterError(
+                    f"{kind.name}: parameter 'unit': {unit_id} is a {level}",
+                    f"{kind.name} takes a unit of level {' or '.join(kind.unit_levels)}",
+                )
+            updates["unit"] = unit_id
         first_day, last_day = con.sql(
             "SELECT min(CAST(received_at AS DATE)), max(CAST(received_at AS DATE)) FROM dossier"
         ).fetchall()[0]
@@ -220,6 +232,19 @@ def _resolve(kind: ReportKind, params: Params) -> Params:
                     f"pick a date between {first_day} and {last_day}",
                 )
             updates["as_of"] = as_of
+        if "phase" in kind.params.model_fields:
+            from egov_metrics.roadmap import load_roadmap
+
+            roadmap = load_roadmap()
+            phases = [p.id for p in roadmap.phases]
+            phase = getattr(params, "phase", None)
+            if phase is None:
+                day = updates.get("as_of") or last_day
+                phase = (roadmap.phase_at(day) or min(roadmap.phases, key=lambda p: p.start)).id
+            elif phase not in phases:
+                close = UnknownNameError.from_choices("roadmap phase", phase, phases)
+                raise ReportParameterError(f"{kind.name}: parameter 'phase': {close.message}", close.hint)
+            updates["phase"] = phase
     return params.model_copy(update=updates) if updates else params
 
 

@@ -100,7 +100,7 @@ T = {
 class RoadmapReport:
     db_path: str | Path
     as_of: dt.date | str | None = None
-    phase: str = "P2026_2030"
+    phase: str | None = None  # default: the phase containing as_of
     lang: str = "vi"
 
     def __post_init__(self) -> None:
@@ -111,19 +111,21 @@ class RoadmapReport:
             if not self.as_of:
                 self.as_of = con.sql("SELECT max(CAST(received_at AS DATE)) FROM dossier").fetchall()[0][0]
             self.as_of = dt.date.fromisoformat(str(self.as_of))
+            current = self.roadmap.phase_at(self.as_of) or min(self.roadmap.phases, key=lambda p: p.start)
+            self.phase = self.phase or current.id
             series = monthly_series(self.roadmap, as_of=self.as_of, db=con)
-            self.assessment = assess(self.roadmap, as_of=self.as_of, db=con, series=series)
+            # Another phase than the one containing as_of: its targets, judged as of the date.
+            choice = "phase" if self.phase == current.id else "all"
+            self.assessment = assess(self.roadmap, as_of=self.as_of, db=con, series=series, targets=choice)
+            self.phase_targets = self.assessment.filter(
+                (pl.col("phase") == self.phase) & (pl.col("kind") == "target")
+            )
             self.paths = trajectories(
-                self.roadmap, as_of=self.as_of, db=con, series=series, assessment=self.assessment
+                self.roadmap, as_of=self.as_of, db=con, series=series, assessment=self.phase_targets
             )
             self.readiness = layer_readiness(self.roadmap, as_of=self.as_of, db=con, series=series)
             self.resources_frame = resources(self.roadmap, as_of=self.as_of, db=con, series=series)
         self.components = components(self.roadmap, as_of=self.as_of)
-        self.phase_targets = (
-            self.assessment.filter(pl.col("phase") == self.phase)
-            if "phase" in self.assessment.columns
-            else self.assessment
-        )
 
     def style(self) -> Html:
         return Html(PAGE_CSS)
@@ -160,15 +162,20 @@ class RoadmapReport:
     def targets(self) -> Html:
         t, lang = self.t, self.lang
         frame = self._status_frame()
-
-        def fmt(col: str):
-            return lambda v: fmt_value(v, "percent", 1, lang) if v is not None else "–"
-
+        # each value in its indicator's unit (a processing time is in working days, not %)
+        frame = frame.with_columns(
+            pl.Series(
+                f"{col}_text",
+                [fmt_value(r[col], r["unit"], 1, lang) for r in frame.iter_rows(named=True)],
+                dtype=pl.String,
+            )
+            for col in ("target", "current")
+        )
         cols = [
             ("name", t["indicator"]),
             ("deadline", t["deadline"]),
-            ("target", t["target"]),
-            ("current", t["current"]),
+            ("target_text", t["target"]),
+            ("current_text", t["current"]),
             ("status_text", t["status"]),
             ("reason", t["reason"]),
         ]
@@ -176,7 +183,6 @@ class RoadmapReport:
             frame,
             cols,
             lang=lang,
-            formats={"target": fmt("target"), "current": fmt("current")},
             row_class=lambda r: f"egov-status-{r['status']}",
         )
         bullets = chart(chart_bullet(self.phase_targets, legend_frame(self.roadmap), lang=lang))
@@ -236,22 +242,29 @@ class RoadmapReport:
             ("target", t["target"]),
             ("gap", t["gap"]),
         ]
-        return heading(t["resources"]) + table(frame, cols, lang=lang)
+        # a year is a label, not a quantity: 2026, never 2.026 (vi) or 2,026 (en)
+        return heading(t["resources"]) + table(frame, cols, lang=lang, formats={"year": str})
 
     def risks(self) -> Html:
         t, lang = self.t, self.lang
         frame = self._status_frame().filter(pl.col("status").is_in(["off_track", "at_risk"]))
-        items = [
-            f"<li><strong>{esc(r['name'])}</strong> — {esc(r['status_text'])}: {esc(r['reason'])}</li>"
-            for r in frame.iter_rows(named=True)
-        ]
-        if "lagging" in self.readiness.columns:
-            name = "name_vi" if lang == "vi" else "name_en"
-            for r in self.readiness.filter(pl.col("lagging")).iter_rows(named=True):
+        items = []
+        for r in frame.iter_rows(named=True):
+            reason = r["reason"] or ""
+            if not reason.startswith(r["status_text"]):  # reasons usually start with their status already
+                reason = f"{r['status_text']}: {reason}"
+            items.append(f"<li><strong>{esc(r['name'])}</strong> — {esc(reason)}</li>")
+        name = "name_vi" if lang == "vi" else "name_en"
+        if "lagging" in self.readiness.columns:  # one row per layer and phase: name each layer once
+            lagging = self.readiness.filter(pl.col("lagging")).unique(name, maintain_order=True)
+            for r in lagging.iter_rows(named=True):
                 word = "Tầng chậm tiến độ" if lang == "vi" else "Lagging layer"
                 items.append(f"<li><strong>{esc(word)}: {esc(r.get(name))}</strong></li>")
         if "flat_usage" in self.readiness.columns:
-            for r in self.readiness.filter(pl.col("flat_usage").fill_null(False)).iter_rows(named=True):
+            flat = self.readiness.filter(pl.col("flat_usage").fill_null(False)).unique(
+                name, maintain_order=True
+            )
+            for r in flat.iter_rows(named=True):
                 word = (
                     "Đã vận hành nhưng chỉ tiêu sử dụng không tăng"
                     if lang == "vi"

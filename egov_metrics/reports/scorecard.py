@@ -143,7 +143,15 @@ class UnitScorecard:
             formats={"score": fmt, "max": fmt, "lost": fmt},
         )
         bars = chart(
-            chart_bar(frame, category="group_name", value="score", unit="count", title=t["score"], lang=lang)
+            chart_bar(
+                frame,
+                category="group_name",
+                value="score",
+                unit="count",
+                title=t["score"],
+                value_title=t["points"],
+                lang=lang,
+            )
         )
         return join([heading(t["groups"]), tab, bars])
 
@@ -191,6 +199,7 @@ class UnitScorecard:
                 color="name",
                 unit="count",
                 title=self.t["score"],
+                y_title=self.t["points"],
                 lang=self.lang,
             )
         )
