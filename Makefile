@@ -34,9 +34,21 @@ $(BIN)/.stamp-lab: $(BIN)/.stamp-test
 	$(BIN)/python -m pip install --quiet -e '.[test,lab]'
 	@touch $@
 
-demo: $(BIN)/.stamp-base ## Build the demo database (DOSSIERS=…) and render the reports; prints where they are
+DEMO_STAMP := data/.demo-$(DOSSIERS)-$(SEED)-$(shell date +%Y-%m)
+
+$(DEMO_STAMP): $(BIN)/.stamp-base
 	$(BIN)/egov-metrics demo --db $(DB) --dossiers $(DOSSIERS) --seed $(SEED)
+	@# new data: the reports of the previous demo no longer describe it
+	find reports -mindepth 1 ! -name .gitkeep ! -name README.md -delete
+	rm -f data/.demo-*
+	@touch $@
+
+demo: $(DEMO_STAMP) ## Build the demo database (DOSSIERS=…), render the latest month's reports, print where they are
 	$(BIN)/egov-metrics info --db $(DB)
+	$(BIN)/egov-metrics schedule run --db $(DB) --jobs egov_metrics/schedule_data/demo.yaml \
+		--since $$($(BIN)/python -c "from egov_metrics.demo import last_full_month; print(f'{last_full_month():%Y-%m}')")
+	@echo
+	@echo "Reports: $(abspath reports/index.html)"
 
 test: $(BIN)/.stamp-test browser ## Lint, run the test suite (reports in a real browser too) and every notebook (nbval)
 	$(BIN)/ruff check egov_metrics tests bench conftest.py
@@ -67,5 +79,5 @@ bench: $(BIN)/.stamp-test ## Run the benchmarks (not part of make test); see ben
 	$(BIN)/python bench/run.py
 
 clean: ## Remove generated databases and reports (keeps .venv)
-	rm -f data/*.duckdb data/*.duckdb.wal
+	rm -f data/*.duckdb data/*.duckdb.wal data/.demo-*
 	find reports -mindepth 1 ! -name .gitkeep ! -name README.md -delete
