@@ -63,9 +63,15 @@ def load_yaml_with_lines(path: str | Path) -> tuple[Any, dict[tuple, int], list[
     """Parse one YAML file; on failure return no data and a problem with the line of the syntax error."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, {}, [Problem(path, 0, "", f"cannot read the file: {exc}")]
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, {}, [Problem(path, 0, "", f"cannot read the file: {exc.strerror or exc}")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        message = f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
+        return None, {}, [Problem(path, line, "", message)]
     try:
         node = yaml.compose(text, Loader=_UniqueKeyLoader)
         data = yaml.load(text, Loader=_UniqueKeyLoader)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import duckdb
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from egov_metrics.errors import EgovError, UnknownNameError
 from egov_metrics.sources import SOURCES
@@ -68,11 +68,17 @@ class Indicator(Frozen):
     provisional: bool = False
     provisional_note: str | None = None
 
+    @field_validator("source")
+    @classmethod
+    def _source_exists(cls, value: str) -> str:
+        # a field validator, so that the problem is reported on the `source:` line
+        if value not in SOURCES:
+            raise ValueError(f"unknown source {value!r}; known: {', '.join(sorted(SOURCES))}")
+        return value
+
     @model_validator(mode="after")
     def _source_and_placement_exist(self) -> Indicator:
-        source = SOURCES.get(self.source)
-        if source is None:
-            raise ValueError(f"unknown source {self.source!r}; known: {', '.join(sorted(SOURCES))}")
+        source = SOURCES[self.source]
         if self.period_by not in source.placements:
             raise ValueError(
                 f"source {self.source!r} places records by {', '.join(source.placements)}, not {self.period_by!r}"

@@ -88,6 +88,22 @@ def _flag(name: str) -> Column:
     return Column(name, "bool", default="false")
 
 
+#: A receipt date outside [2000-01-01, now + 1 day] is a typo or a swapped day and month, never a real record.
+EARLIEST_RECEIVED = "2000-01-01"
+RECEIVED_IN_RANGE = (
+    Rule(
+        "received_at",
+        f"received_at < TIMESTAMP '{EARLIEST_RECEIVED}'",
+        f"received before {EARLIEST_RECEIVED}: check the year",
+    ),
+    Rule(
+        "received_at",
+        "received_at > localtimestamp + INTERVAL 1 DAY",
+        "received in the future (more than 1 day after now): check the year and the date format (dd/mm/yyyy)",
+    ),
+)
+
+
 DOSSIER = Kind(
     name="dossier",
     table="dossier",
@@ -158,6 +174,7 @@ DOSSIER = Kind(
             "synced_to_national AND synced_at < received_at",
             "synced to the national portal before received",
         ),
+        *RECEIVED_IN_RANGE,
     ),
     references=(
         Reference("unit_id", "unit", "unknown unit code"),
@@ -264,6 +281,7 @@ FEEDBACK = Kind(
     rules=(
         Rule("handled_at", "handled_at < received_at", "handled before received"),
         Rule("due_at", "due_at < received_at", "due before received"),
+        *RECEIVED_IN_RANGE,
     ),
     references=(Reference("unit_id", "unit", "unknown unit code"),),
 )

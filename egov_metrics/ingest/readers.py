@@ -99,14 +99,35 @@ EXTENSIONS: dict[str, str] = {
     ".pq": "parquet",
 }
 _HTML_STARTS = (b"<html", b"<!doctype", b"<table", b"<?xml")
+#: Leading bytes of files that are not tables at all (a picture or a document saved under a table's name).
+NOT_TABULAR: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF-", "a PDF document"),
+    (b"{\\rtf", "an RTF document"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+)
 
 
 def detect_format(path: Path) -> str:
     """The reader for `path`, from its first bytes (content wins over the extension)."""
     head = _head(path, 512)
+    if not head:
+        raise IngestError(f"{path} is empty (0 bytes)", "export the file again from the source system")
     by_content = next((fmt for magic, fmt in MAGIC if head.startswith(magic)), None)
     if by_content:
         return by_content
+    what = next((name for magic, name in NOT_TABULAR if head.startswith(magic)), None)
+    if what is None and not head.startswith(tuple(m for m, _ in BOMS)) and _looks_binary(head):
+        what = "a binary file"
+    if what:
+        raise IngestError(
+            f"{path} is {what}, not a table (CSV, XLSX or Parquet)",
+            "check that you picked the right file; export the data from the source system as 'CSV UTF-8' or .xlsx",
+        )
     stripped = head.lstrip(b"\xef\xbb\xbf \r\n\t").lower()
     if stripped.startswith(_HTML_STARTS) or stripped.replace(b"\x00", b"").startswith(_HTML_STARTS[:3]):
         raise IngestError(
@@ -120,6 +141,18 @@ def detect_format(path: Path) -> str:
             "rename it to .csv if it is a CSV export, or export it again from the source system",
         )
     return "csv"
+
+
+def _looks_binary(head: bytes) -> bool:
+    """Control bytes (other than tab, CR, LF, form feed) in more than 1 % of the sample; UTF-16 text without a
+    BOM has NULs in every other byte and is recognised before this test."""
+    if not head:
+        return False
+    sample = head[:4096]
+    if sample[1::2].count(0) > len(sample) // 4 or sample[0::2].count(0) > len(sample) // 4:
+        return False
+    control = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
+    return control > max(1, len(sample) // 100)
 
 
 def _head(path: Path, n: int) -> bytes:
@@ -203,12 +236,55 @@ def sniff_encoding(path: Path) -> str:
     try:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError as exc:
-        raise IngestError(
-            f"{path} is not UTF-8 or UTF-16 text (byte {exc.start} cannot be decoded); it is probably in an old "
-            "Windows code page (TCVN3/VNI/cp1258)",
-            "in Excel choose Save As → 'CSV UTF-8 (Comma delimited)' or 'Unicode Text', then load that file",
-        ) from None
+        raise not_utf8(path, head, exc.start) from None
     return "utf-8"
+
+
+#: Bytes that Windows-1258 uses for its combining tone marks (̀ ̉ ̃ ́ ̣); TCVN3 (ABC) puts letters there.
+_CP1258_TONES = frozenset(b"\xcc\xd2\xde\xec\xf2")
+
+
+def guess_legacy_encoding(data: bytes) -> str:
+    """Which old Vietnamese code page undecodable text most likely uses (for the error message only)."""
+    high = [b for b in data if b >= 0x80]
+    if not high:
+        return "Windows-1258/TCVN3"
+    tones = sum(1 for b in high if b in _CP1258_TONES)
+    return "Windows-1258" if tones * 4 >= len(high) else "TCVN3 (ABC)"
+
+
+def not_utf8(path: Path, data: bytes, offset: int, base: int = 0, line: int | None = None) -> IngestError:
+    """The error for a text file with bytes that are not UTF-8: where, which code page it looks like, the fix.
+    `data` holds the file from byte `base`; `offset` is the bad byte's position in `data`."""
+    line = line if line is not None else data.count(b"\n", 0, offset) + 1
+    guess = guess_legacy_encoding(data[offset : offset + 4096])  # what precedes may be valid UTF-8
+    return IngestError(
+        f"file {path} is not UTF-8: looks like {guess} (an old Vietnamese code page, not UTF-8 or UTF-16); "
+        f"the first byte that is not UTF-8 is byte {base + offset} (0x{data[offset]:02x}), on line {line}",
+        "re-save as UTF-8 (Excel: Save As → CSV UTF-8 (Comma delimited)), then load that file",
+    )
+
+
+def _first_bad_utf8(path: Path) -> IngestError | None:
+    """Decode the whole file as UTF-8 in chunks; the error for its first undecodable byte, if any."""
+    base, lines, carry = 0, 0, b""
+    with path.open("rb") as fh:
+        while True:
+            chunk = fh.read(1 << 22)
+            data = carry + chunk
+            try:
+                data.decode("utf-8")
+                carry = b""
+            except UnicodeDecodeError as exc:
+                if chunk and exc.start >= len(data) - 3 and exc.reason == "unexpected end of data":
+                    carry = data[exc.start :]  # a character cut by the chunk boundary
+                    data = data[: exc.start]
+                else:
+                    return not_utf8(path, data, exc.start, base, lines + data.count(b"\n", 0, exc.start) + 1)
+            if not chunk:
+                return None
+            base += len(data)
+            lines += data.count(b"\n")
 
 
 def _decoded_sample(path: Path, encoding: str) -> str:
@@ -300,9 +376,12 @@ def _csv_read(path: Path, header_row: int, sheet: str | None, progress: Progress
         try:
             frame = _collect(scan, schema | {"__row": pl.Int64}, on_rows)
         except pl.exceptions.PolarsError as exc:
+            if "utf-8" in str(exc).lower() and (bad := _first_bad_utf8(utf8)) is not None:
+                raise bad from None  # a legacy code page further down than the sample that was checked
             raise IngestError(
                 f"{path}: cannot parse as CSV ({delimiter!r}-separated): {str(exc).splitlines()[0]}",
-                "check that quotes are balanced; export the file again as 'CSV UTF-8' from Excel",
+                "check that quotes are balanced (a quoted cell that never closes usually means the file was "
+                "cut short: export it again); save it again as 'CSV UTF-8' from Excel",
             ) from None
     frame = frame.with_columns(pl.col("__row").cast(pl.Int64), pl.coalesce(extras).alias("__extra")).drop(
         extras

@@ -64,7 +64,7 @@ def _open(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyCo
                 raise SchemaError(f"cannot open {path}: {exc}") from exc
             if time.monotonic() >= deadline:
                 raise DatabaseBusyError(
-                    f"{path} is being written by another process (waited {wait_seconds:.0f} s)",
+                    f"{path} is being written by another process (waited {wait_seconds:g} s)",
                     "wait for the running ingest or demo build to finish, or pass a longer --wait",
                 ) from None
             time.sleep(delay)
