@@ -11,11 +11,12 @@ the rows below are aggregated directly, never averaged. `explain()` returns the 
 How the SQL is built:
 1. a period spine for the grain (month, quarter, year, ytd) over the requested range (plus one year
    before it when comparisons are asked), each period with its end and the working-day index of its end;
-2. per (source, placement) group of indicators, the source rows are placed in periods: by an event date
-   (equi-join on the truncated date) and/or as a stock open at the period's end (range join);
-3. rows are scoped to a unit and everything below it and mapped to the requested level through the
-   `org_unit_closure` view, in the "current" unit version (old units through the crosswalk to their
-   successors) or the "historical" one;
+2. per source, the rows are scoped to a unit and everything below it and mapped to the requested level
+   through the `org_unit_closure` view, in the "current" unit version (old units through the crosswalk to
+   their successors) or the "historical" one; a source read by several groups is materialised once;
+3. per group of indicators (one source, placements that can share rows: `finished` with `open_at_end` and
+   `finished_or_open`), the rows are placed in periods: by an event date (the truncated date) and/or as a
+   stock open at the period's end (each open record expanded to its candidate periods, then equi-joined);
 4. one GROUP BY computes every indicator of the group as conditional aggregates, unnested to long rows;
 5. the groups are UNION ALL-ed and joined to themselves for the comparisons.
 Every user value is a bound parameter; identifiers come only from the validated catalog and registries.
@@ -24,6 +25,7 @@ Every user value is a bound parameter; identifiers come only from the validated 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,9 +81,14 @@ def _as_date(value: str | dt.date | None, name: str, *, month_end: bool = False)
         raise ComputeError(f"{name}={value!r} is not a date", "write YYYY-MM-DD or YYYY-MM") from None
 
 
-def _aggregates(ind: Indicator, n: int) -> tuple[str, str, str]:
+def _condition(ind: Indicator, placed: str = "TRUE") -> str:
+    """SQL: the rows an indicator describes: its placement's rows of the group (`placed`), its filters."""
+    return " AND ".join([*([placed] if placed != "TRUE" else []), *(f"({f})" for f in ind.filters)]) or "TRUE"
+
+
+def _aggregates(ind: Indicator, n: int, placed: str = "TRUE") -> tuple[str, str, str]:
     """SQL for numerator, denominator and value of one indicator (column aliases i{n}_*)."""
-    cond = " AND ".join(f"({f})" for f in ind.filters) or "TRUE"
+    cond = _condition(ind, placed)
     m = ind.measure
     num_expr = f"CAST(({m.numerator}) AS DOUBLE)"
     if m.aggregation in ("ratio", "count", "sum"):
@@ -97,11 +104,36 @@ def _aggregates(ind: Indicator, n: int) -> tuple[str, str, str]:
         den = f"CAST(count(CASE WHEN {cond} THEN {num_expr} END) AS DOUBLE)"
         value = f"CASE WHEN {den} > 0 THEN {num} / {den} * {m.factor} END"
     else:  # median, p90: exact quantiles; the denominator says how many records they describe
-        q = {"median": 0.5, "p90": 0.9}[m.aggregation]
         num = "CAST(NULL AS DOUBLE)"
         den = f"CAST(count(CASE WHEN {cond} THEN {num_expr} END) AS DOUBLE)"
-        value = f"quantile_cont(CASE WHEN {cond} THEN {num_expr} END, {q}) * {m.factor}"
+        value = f"quantile_cont({_quantile_argument(ind, placed)}, {_QUANTILES[m.aggregation]}) * {m.factor}"
     return num, den, value
+
+
+#: Columns of the spine that a placed row carries (besides is_open) and an expression may read.
+_SPINE_COLUMNS = ("period_key", "period", "period_start", "period_end_excl", "period_end_idx")
+
+#: Quantile aggregations and the fraction each asks for.
+_QUANTILES = {"median": 0.5, "p90": 0.9}
+
+
+def _quantile_argument(ind: Indicator, placed: str = "TRUE") -> str:
+    """The values a quantile indicator describes: its numerator where its rows are, else NULL."""
+    return f"CASE WHEN {_condition(ind, placed)} THEN CAST(({ind.measure.numerator}) AS DOUBLE) END"
+
+
+def _compatible(a: Placement, b: Placement) -> bool:
+    """Whether two placements' rows can be placed in one pass: no two different event dates or stocks."""
+    return (a.event is None or b.event is None or a.event == b.event) and (
+        a.stock is None or b.stock is None or a.stock == b.stock
+    )
+
+
+def _placed_condition(group: Placement, own: Placement) -> str:
+    """SQL: which of a merged group's placed rows an indicator placed by `own` counts."""
+    if group.event and group.stock and not (own.event and own.stock):
+        return "is_open" if own.stock else "NOT is_open"
+    return "TRUE"
 
 
 class _Builder:
@@ -152,24 +184,80 @@ class _Builder:
                 f"year(src.{column}) = year(sp.period_key) AND src.{column} >= sp.period_start "
                 f"AND src.{column} < sp.period_end_excl"
             )
+        # In the period of its truncated date, a value is before the period's end exactly when it is before
+        # the data end (only the last period is cut short): a pure equi-join plus a filter on the rows.
         return (
             f"CAST(date_trunc('{_TRUNC[self.grain]}', src.{column}) AS DATE) = sp.period_key "
-            f"AND src.{column} < sp.period_end_excl"
+            f"AND src.{column} < $data_end_excl"
         )
 
-    def placed(self, source: Source, placement: Placement) -> str:
+    def _first_key(self) -> str:
+        """SQL: the spine's first period key."""
+        return f"CAST(date_trunc('{_TRUNC[self.grain]}', CAST($spine_start AS DATE)) AS DATE)"
+
+    def _last_key(self) -> str:
+        """SQL: the spine's last period key (the one holding the day before the spine's end)."""
+        return f"CAST(date_trunc('{_TRUNC[self.grain]}', CAST($spine_end_excl AS DATE) - 1) AS DATE)"
+
+    def _stock_candidates(self, rows: str, start: str, stop: str) -> str:
+        """Source rows, each repeated for the period keys where it may be open at the period's end.
+
+        Open at the end of period k means start < end(k) <= stop (or no stop), end(k) = least(k + step, data
+        end): from the period holding `start` to the last one ending by `stop`, i.e. up to trunc(stop) - step
+        when stop is before the data end (period keys are aligned); none when no period boundary (an aligned
+        date or the data end) lies in (start, stop], which most records fail at the cost of one date_trunc.
+        The keys are clamped to the spine, and the exact condition is still checked after the equi-join, so
+        these bounds only need to include every match. An equi-join on a few rows per open record replaces
+        a range join of every record with every period (~10× cheaper on millions of rows).
+        """
+        step, trunc = _STEP[self.grain], _TRUNC[self.grain]
+        first_key, last_key = self._first_key(), self._last_key()
+        low = f"greatest(CAST(date_trunc('{trunc}', s.{start}) AS DATE), {first_key})"
+        high = (
+            f"least(CASE WHEN s.{stop} IS NULL OR s.{stop} >= $data_end_excl THEN {last_key} "
+            f"ELSE CAST(date_trunc('{trunc}', s.{stop}) - INTERVAL {step} AS DATE) END, {last_key})"
+        )
+        # cheap first test: some period boundary lies in (start, stop], or the record is open at the data end
+        may_be_open = (
+            f"s.{stop} IS NULL OR s.{stop} >= $data_end_excl OR date_trunc('{trunc}', s.{stop}) > s.{start}"
+        )
+        return (
+            f"SELECT c.* EXCLUDE (_low, _high), "
+            f"CAST(unnest(generate_series(c._low, c._high, INTERVAL {step})) AS DATE) AS _key "
+            f"FROM (SELECT s.*, {low} AS _low, {high} AS _high FROM ({rows}) s WHERE {may_be_open}) c"
+        )
+
+    def placed(self, source: Source, placement: Placement, rows: str, spine_columns: bool = True) -> str:
+        """The rows (the source's SQL, maybe joined to the units) placed in the periods of the spine.
+
+        Without `spine_columns` (no expression of the group reads the spine's columns) a placed row has
+        only its period_key, and a row placed by an event date in a month, quarter or year gets it from its
+        own date, without a join to the spine: the date is in the spine's range exactly when its truncation
+        is a spine key.
+        """
         parts = []
-        cols = "src.*, sp.period_key, sp.period, sp.period_start, sp.period_end_excl, sp.period_end_idx"
-        if placement.event:
+        cols = "src.*, sp.period_key" + (
+            ", sp.period, sp.period_start, sp.period_end_excl, sp.period_end_idx" if spine_columns else ""
+        )
+        if placement.event and not spine_columns and self.grain != "ytd":
+            column = placement.event
             parts.append(
-                f"SELECT {cols}, FALSE AS is_open FROM ({source.sql}) src "
+                f"SELECT src.*, CAST(date_trunc('{_TRUNC[self.grain]}', src.{column}) AS DATE) AS period_key, "
+                f"FALSE AS is_open FROM ({rows}) src "
+                f"WHERE src.{column} >= {self._first_key()} AND src.{column} < $data_end_excl"
+            )
+        elif placement.event:
+            parts.append(
+                f"SELECT {cols}, FALSE AS is_open FROM ({rows}) src "
                 f"JOIN spine sp ON {self._event_join(placement.event)}"
             )
         if placement.stock:
             start, stop = placement.stock
             parts.append(
-                f"SELECT {cols}, TRUE AS is_open FROM ({source.sql}) src JOIN spine sp "
-                f"ON src.{start} < sp.period_end_excl AND (src.{stop} IS NULL OR src.{stop} >= sp.period_end_excl)"
+                f"SELECT {cols.replace('src.*', 'src.* EXCLUDE (_key)')}, TRUE AS is_open "
+                f"FROM ({self._stock_candidates(rows, start, stop)}) src JOIN spine sp "
+                f"ON sp.period_key = src._key AND src.{start} < sp.period_end_excl "
+                f"AND (src.{stop} IS NULL OR src.{stop} >= sp.period_end_excl)"
             )
         sql = "\nUNION ALL\n".join(parts)
         if source.period_columns:
@@ -195,62 +283,140 @@ class _Builder:
             )
         return sql
 
-    # -- one group of indicators sharing source and placement -----------------------------------
-    def group_sql(self, source: Source, placement_name: str, inds: list[tuple[int, Indicator]]) -> str:
-        placement = source.placements[placement_name]
-        joins, wheres = [], []
-        dim_cols = []
+    # -- the rows of a source ----------------------------------------------------------------------
+    def rows_sql(self, source: Source) -> str:
+        """The source's rows in the unit scope, each with its unit of the split (`_split_unit_id`).
+
+        The unit scope and the unit split join the source rows themselves, before they are placed in
+        periods: so the small closure is the join's build side (placed rows have no useful cardinality
+        estimate, and DuckDB would otherwise build a hash table of millions of wide rows).
+        """
+        joins = []
         if source.unit_column and (self.scoped or "unit" in self.by):
             if self.scoped:
                 joins.append(
-                    f"JOIN org_unit_closure ua ON ua.unit_id = pl.{source.unit_column} "
+                    f"JOIN org_unit_closure ua ON ua.unit_id = s.{source.unit_column} "
                     "AND ua.version = $unit_version AND ua.ancestor_id = $scope"
                 )
             if "unit" in self.by:
                 joins.append(
-                    f"JOIN org_unit_closure ub ON ub.unit_id = pl.{source.unit_column} "
+                    f"JOIN org_unit_closure ub ON ub.unit_id = s.{source.unit_column} "
                     "AND ub.version = $unit_version AND list_contains($levels, ub.ancestor_level)"
                 )
+        unit_split = "ub.ancestor_id AS _split_unit_id" if "unit" in self.by and source.unit_column else ""
+        if not joins:
+            return source.sql
+        return f"SELECT s.*{', ' + unit_split if unit_split else ''} FROM ({source.sql}) s {' '.join(joins)}"
+
+    # -- one group of indicators sharing source and placement -----------------------------------
+    @staticmethod
+    def _reads_period_columns(source: Source, inds: list[tuple[int, Indicator]]) -> bool:
+        """Whether an expression of the group (or of the source) may read a column of the spine."""
+        if source.period_columns:
+            return True
+        texts = [t for _, i in inds for t in (i.measure.numerator, i.measure.denominator or "", *i.filters)]
+        return any(re.search(rf"\b{c}\b", t, re.IGNORECASE) for t in texts for c in _SPINE_COLUMNS)
+
+    def group_sql(
+        self, source: Source, placement: Placement, inds: list[tuple[int, Indicator]], rows: str
+    ) -> str:
+        """One pass over the group's placed rows: every indicator as conditional aggregates, unnested.
+
+        In a merged group (event rows and open rows, e.g. `finished` with `finished_or_open`), an indicator
+        counts only its own placement's rows, and gets a row only where its placement placed any.
+        """
+        own_rows = {
+            n: _placed_condition(placement, SOURCES[i.source].placements[i.period_by]) for n, i in inds
+        }
+        merged = any(c != "TRUE" for c in own_rows.values())
+        wheres: list[str] = []
+        dim_cols = []
         for dim in self.by:
             if dim == "unit":
-                dim_cols.append("ub.ancestor_id AS unit_id")
+                dim_cols.append("pl._split_unit_id AS unit_id")
             else:
                 dim_cols.append(f"CAST(pl.{source.dimensions[dim]} AS VARCHAR) AS {dim}")
         aggs = []
         structs = []
+        # Quantiles of the same values (median and p90 of one column) are computed once, in the list form
+        # quantile_cont(x, [0.5, 0.9]): one pass and one sort instead of one per quantile.
+        quantiles: dict[str, list[float]] = {}
         for n, ind in inds:
-            num, den, value = _aggregates(ind, n)
-            aggs.append(f"{num} AS i{n}_num, {den} AS i{n}_den, {value} AS i{n}_val")
+            num, den, value = _aggregates(ind, n, own_rows[n])
+            if ind.measure.aggregation in _QUANTILES:
+                argument = _quantile_argument(ind, own_rows[n])
+                fractions = quantiles.setdefault(argument, [])
+                fractions.append(_QUANTILES[ind.measure.aggregation])
+                k = list(quantiles).index(argument)
+                aggs.append(f"{num} AS i{n}_num, {den} AS i{n}_den")
+                value_ref = f"q{k}[{len(fractions)}] * {ind.measure.factor}"
+            else:
+                aggs.append(f"{num} AS i{n}_num, {den} AS i{n}_den, {value} AS i{n}_val")
+                value_ref = f"i{n}_val"
+            placed_field = ""
+            if merged:
+                aggs.append(f"count_if({own_rows[n]}) AS i{n}_placed")
+                placed_field = f", 'placed': i{n}_placed"
             structs.append(
-                f"{{'indicator': '{ind.id}', 'numerator': i{n}_num, 'denominator': i{n}_den, 'value': i{n}_val}}"
+                f"{{'indicator': '{ind.id}', 'numerator': i{n}_num, 'denominator': i{n}_den, "
+                f"'value': {value_ref}{placed_field}}}"
             )
+        aggs += [
+            f"quantile_cont({arg}, [{', '.join(map(str, fractions))}]) AS q{k}"
+            for k, (arg, fractions) in enumerate(quantiles.items())
+        ]
+        # Grouped by the period key alone; the spine's other period columns are joined to the few result rows.
         dims_out = ", ".join(
             [
-                "period_key",
-                "period",
-                "period_start",
-                "period_end_excl",
-                *[c.split(" AS ")[-1] for c in dim_cols],
+                "sp.period_key",
+                "sp.period",
+                "sp.period_start",
+                "sp.period_end_excl",
+                *[f"g.{c.split(' AS ')[-1]}" for c in dim_cols],
             ]
         )
-        select_dims = ", ".join(
-            ["pl.period_key", "pl.period", "pl.period_start", "pl.period_end_excl", *dim_cols]
-        )
+        select_dims = ", ".join(["pl.period_key", *dim_cols])
         where = f"WHERE {' AND '.join(wheres)}" if wheres else ""
-        return f"""SELECT {dims_out}, unnest([{", ".join(structs)}], recursive := true)
+        sql = f"""SELECT {dims_out}, unnest([{", ".join(structs)}], recursive := true)
 FROM (
     SELECT {select_dims}, {", ".join(aggs)}
-    FROM ({self.placed(source, placement)}) pl
-    {" ".join(joins)}
+    FROM ({self.placed(source, placement, rows, self._reads_period_columns(source, inds))}) pl
     {where}
     GROUP BY ALL
-)"""
+) g
+JOIN spine sp ON sp.period_key = g.period_key"""
+        return f"SELECT * EXCLUDE (placed) FROM ({sql}) WHERE placed > 0" if merged else sql
+
+    def groups(self) -> list[tuple[str, Placement, list[tuple[int, Indicator]]]]:
+        """Indicators computed in one pass: same source, and placements that can share placed rows.
+
+        Placements by the same event date and/or the same stock merge (e.g. `finished`, `open_at_end` and
+        `finished_or_open` of dossiers): the rows are placed and aggregated once, not once per placement.
+        """
+        out: list[tuple[str, Placement, list[tuple[int, Indicator]]]] = []
+        for n, ind in enumerate(self.indicators):
+            own = SOURCES[ind.source].placements[ind.period_by]
+            for k, (name, placement, members) in enumerate(out):
+                if name == ind.source and _compatible(placement, own):
+                    merged = Placement(event=placement.event or own.event, stock=placement.stock or own.stock)
+                    out[k] = (name, merged, [*members, (n, ind)])
+                    break
+            else:
+                out.append((ind.source, own, [(n, ind)]))
+        return out
 
     def sql(self, compare: bool) -> str:
-        groups: dict[tuple[str, str], list[tuple[int, Indicator]]] = {}
-        for n, ind in enumerate(self.indicators):
-            groups.setdefault((ind.source, ind.period_by), []).append((n, ind))
-        parts = [self.group_sql(SOURCES[s], p, inds) for (s, p), inds in groups.items()]
+        groups = self.groups()
+        # A source read by several groups (e.g. dossiers placed by received and by finished date) is read,
+        # joined to the calendar and the units once, into a materialised CTE that every group scans.
+        rows: dict[str, str] = {}
+        shared = []
+        for name in dict.fromkeys(s for s, _, _ in groups):
+            rows[name] = self.rows_sql(SOURCES[name])
+            if sum(1 for s, _, _ in groups if s == name) > 1:
+                shared.append(f"rows_{name} AS MATERIALIZED (\n{rows[name]}\n),\n")
+                rows[name] = f"SELECT * FROM rows_{name}"
+        parts = [self.group_sql(SOURCES[s], p, inds, rows[s]) for s, p, inds in groups]
         dims = [("unit_id" if d == "unit" else d) for d in self.by]
         meta = ", ".join(
             f"('{i.id}', '{i.unit}', {i.decimals}, '{i.direction}', '{i.measure.aggregation}')"
@@ -284,7 +450,7 @@ FROM (
         k_dims = "".join(f", k.{d}" for d in dims)
         match = "".join(f" AND raw.{d} IS NOT DISTINCT FROM k.{d}" for d in dims)
         return f"""WITH {self.spine()},
-raw AS (
+{"".join(shared)}raw AS (
 {union}
 ),
 meta(indicator, unit, decimals, direction, aggregation) AS (VALUES {meta}),

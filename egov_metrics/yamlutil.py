@@ -44,7 +44,7 @@ def _walk(node: yaml.Node, prefix: tuple, lines: dict[tuple, int]) -> None:
             _walk(item, (*prefix, index), lines)
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # C parser when libyaml is there
     """SafeLoader that rejects duplicate keys instead of silently keeping the last one."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
