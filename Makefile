@@ -52,6 +52,9 @@ demo: $(DEMO_STAMP) ## Build the demo database (DOSSIERS=…), render the latest
 
 test: $(BIN)/.stamp-test browser ## Lint, run the test suite (reports in a real browser too) and every notebook (nbval)
 	$(BIN)/ruff check egov_metrics tests bench conftest.py
+	$(BIN)/egov-metrics catalog check
+	$(BIN)/egov-metrics roadmap check
+	$(BIN)/egov-metrics schedule check
 	$(BIN)/python -m pytest -q
 	$(BIN)/python -m pytest -q --nbval-lax notebooks
 
