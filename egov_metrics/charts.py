@@ -221,6 +221,17 @@ def to_svg(chart: alt.TopLevelMixin) -> str:
     return vlc.vegalite_to_svg(chart.to_dict(), vl_version=VL_VERSION)
 
 
+def _inline_svg_renderer(spec: dict[str, Any], **_: Any) -> dict[str, str]:
+    """Altair renderer: a chart shown bare in JupyterLab (or under papermill) becomes inline SVG, drawn by
+    vl-convert, so it displays without network; the default renderer would load Vega from a CDN."""
+    return {"text/html": vlc.vegalite_to_svg(spec, vl_version=VL_VERSION)}
+
+
+RENDERER = "egov_svg"
+alt.renderers.register(RENDERER, _inline_svg_renderer)
+alt.renderers.enable(RENDERER)
+
+
 def _t(lang: str, key: str) -> str:
     return LABELS[check_lang(lang)][key]
 

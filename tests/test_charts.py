@@ -145,3 +145,19 @@ def test_every_roadmap_chart_from_the_demo(small_demo_db: Path) -> None:
     assert "Tỷ lệ hồ sơ trực tuyến toàn trình" in bullet and "Chệch hướng" in bullet
     heat = charts.to_svg(built["readiness"])
     assert "chậm tiến độ" in heat and "6/9" in heat
+
+
+def test_bare_charts_display_offline_as_inline_svg() -> None:
+    """A chart displayed without `present.chart()` (e.g. in JupyterLab) is inline SVG, not a CDN script."""
+    import altair as alt
+    import polars as pl
+
+    from egov_metrics import charts
+
+    frame = pl.DataFrame({"period_start": ["2025-01-01", "2025-02-01"], "value": [61.5, 62.3]})
+    chart = charts.chart_trend(frame, title="Tỷ lệ hồ sơ", lang="vi")
+    bundle = chart._repr_mimebundle_()
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert alt.renderers.active == charts.RENDERER
+    assert "<svg" in data["text/html"] and "Tỷ lệ hồ sơ" in data["text/html"]
+    assert "<script" not in data["text/html"] and "cdn" not in data["text/html"].lower()
