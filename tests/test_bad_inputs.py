@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
+from fixtures.samples import load_samples
 
 from egov_metrics.errors import IngestError
 from egov_metrics.ingest import IngestResult, ingest_file
@@ -56,13 +57,7 @@ def _csv(rows: list[list[object]], header: list[str] = HEADER) -> str:
 def reference_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Units, procedures and the 50-dossier one-stop sample, loaded by ingest itself."""
     db = tmp_path_factory.mktemp("bad") / "ref.duckdb"
-    for kind, name in (
-        ("unit", "units.csv"),
-        ("procedure", "procedures.csv"),
-        ("dossier", "dossiers_one_stop.csv"),
-    ):
-        ingest_file(db, kind, SAMPLES / name, progress=False)
-    return db
+    return load_samples(db)
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from fixtures.samples import load_samples
 
 from egov_metrics.ingest import ingest_file
 from egov_metrics.schema import connect
@@ -63,13 +64,7 @@ _CHILD = textwrap.dedent(
 @pytest.fixture(scope="module")
 def base_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("crash") / "base.duckdb"
-    for kind, name in (
-        ("unit", "units.csv"),
-        ("procedure", "procedures.csv"),
-        ("dossier", "dossiers_one_stop.csv"),
-    ):
-        ingest_file(db, kind, SAMPLES / name, progress=False)
-    return db
+    return load_samples(db)
 
 
 @pytest.fixture(scope="module")
