@@ -27,11 +27,11 @@ $(BIN)/.stamp-base: pyproject.toml | check-python
 	@touch $@
 
 $(BIN)/.stamp-test: $(BIN)/.stamp-base
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,scale]'
 	@touch $@
 
 $(BIN)/.stamp-lab: $(BIN)/.stamp-test
-	$(BIN)/python -m pip install --quiet -e '.[test,lab]'
+	$(BIN)/python -m pip install --quiet -e '.[test,scale,lab]'
 	@touch $@
 
 DEMO_STAMP := data/.demo-$(DOSSIERS)-$(SEED)-$(shell date +%Y-%m)

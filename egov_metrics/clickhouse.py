@@ -400,6 +400,18 @@ class ClickHouseSession:
             )
         return cls(sess, base, _data_end(con))
 
+    @classmethod
+    def attach(cls, folder: str | Path, con: duckdb.DuckDBPyConnection) -> ClickHouseSession:
+        """Reopen the tables that `from_duckdb` loaded into `folder` earlier (nothing is exported again)."""
+        from chdb import session as chsession
+
+        from egov_metrics.compute import _data_end
+
+        base = Path(folder)
+        if not (base / "chdb").is_dir():
+            raise ClickHouseError(f"no chDB tables in {base}", "load them first with ClickHouseSession.from_duckdb")
+        return cls(chsession.Session(str(base / "chdb")), base, _data_end(con))
+
     def query(self, sql: str) -> pl.DataFrame:
         """Run ClickHouse SQL; the answer as polars (through Arrow)."""
         import polars as pl
