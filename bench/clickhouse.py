@@ -30,7 +30,10 @@ from workloads import CORE, LEVELS, START, unit_indicators  # noqa: E402
 
 REQUESTS = {
     "core": lambda: (list(CORE), {"by": ["unit"], "level": list(LEVELS), "grain": "month", "start": START}),
-    "full": lambda: (unit_indicators(), {"by": ["unit"], "level": list(LEVELS), "grain": "month", "start": START}),
+    "full": lambda: (
+        unit_indicators(),
+        {"by": ["unit"], "level": list(LEVELS), "grain": "month", "start": START},
+    ),
 }
 
 
@@ -62,12 +65,16 @@ def child(engine: str, request: str, db: str, folder: str) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="1000000")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--cache", type=Path, default=CACHE_DIR)
     parser.add_argument("--out", type=Path)
-    parser.add_argument("--child", nargs=4, metavar=("ENGINE", "REQUEST", "DB", "FOLDER"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", nargs=4, metavar=("ENGINE", "REQUEST", "DB", "FOLDER"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(child(*args.child)))

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from egov_metrics.config import default_db_path
-from egov_metrics.errors import EgovError
+from egov_metrics.errors import EgovError, UnknownNameError
 
 app = typer.Typer(
     name="egov-metrics",
@@ -290,6 +290,13 @@ def compute(
     lang: Annotated[str, typer.Option(help="Language of unit names: vi or en.")] = "vi",
     out: Annotated[Path | None, typer.Option(help="Write to FILE.csv, FILE.xlsx or FILE.parquet.")] = None,
     show_sql: Annotated[bool, typer.Option("--show-sql", help="Print the SQL and its parameters.")] = False,
+    sql_dialect: Annotated[
+        str,
+        typer.Option(
+            "--sql-dialect",
+            help="With --show-sql: duckdb, or clickhouse (the same statement for a ClickHouse server).",
+        ),
+    ] = "duckdb",
     db: DbOption = None,  # type: ignore[assignment]
 ) -> None:
     """Compute indicators by dimensions and periods; print them or write CSV/XLSX/Parquet."""
@@ -315,7 +322,15 @@ def compute(
             lang=lang,
         )
         if show_sql:
-            typer.echo(str(compute_mod.explain(ids, db=_db(db), **kwargs)))
+            query = compute_mod.explain(ids, db=_db(db), **kwargs)
+            if sql_dialect == "clickhouse":
+                from egov_metrics.clickhouse import to_clickhouse
+
+                typer.echo(to_clickhouse(query.sql, query.params))
+            elif sql_dialect == "duckdb":
+                typer.echo(str(query))
+            else:
+                raise UnknownNameError.from_choices("SQL dialect", sql_dialect, ("duckdb", "clickhouse"))
         frame = compute_mod.compute(ids, db=_db(db), **kwargs)
         if out is not None:
             write_frame(frame, out)

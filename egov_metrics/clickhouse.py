@@ -42,12 +42,13 @@ if TYPE_CHECKING:
     import duckdb
     import polars as pl
 
-    from egov_metrics.compute import Query
 
 __all__ = [
     "TABLES",
+    "Agreement",
     "ClickHouseError",
     "ClickHouseSession",
+    "compare_answers",
     "compute_clickhouse",
     "inline_parameters",
     "to_clickhouse",
@@ -196,8 +197,8 @@ def rewrite_struct_unnest(tree: Any) -> Any:
     from sqlglot import exp
 
     for select in list(tree.find_all(exp.Select)):
-        new: list[exp.Expression] = []
-        arrays: list[exp.Expression] = []
+        new: list[Any] = []
+        arrays: list[Any] = []
         for projection in select.expressions:
             array = projection.this if isinstance(projection, exp.Explode) else None
             if not isinstance(array, exp.Array) or not all(
@@ -218,7 +219,9 @@ def rewrite_struct_unnest(tree: Any) -> Any:
             arrays.append(exp.alias_(exp.Array(expressions=tuples), alias))
             for position, name in enumerate(names, start=1):
                 new.append(
-                    exp.alias_(exp.func("tupleElement", exp.column(alias), exp.Literal.number(position)), name)
+                    exp.alias_(
+                        exp.func("tupleElement", exp.column(alias), exp.Literal.number(position)), name
+                    )
                 )
         if arrays:
             select.set("expressions", new)
@@ -234,8 +237,10 @@ def rewrite_projection_names(tree: Any) -> Any:
     for select in list(tree.find_all(exp.Select)):
         projections = []
         for projection in select.expressions:
-            if isinstance(projection, exp.Column) and projection.table and not isinstance(
-                projection.this, exp.Star
+            if (
+                isinstance(projection, exp.Column)
+                and projection.table
+                and not isinstance(projection.this, exp.Star)
             ):
                 projection = exp.alias_(projection, projection.name)
             projections.append(projection)
@@ -377,7 +382,9 @@ class ClickHouseSession:
     data_end: dt.date
 
     @classmethod
-    def from_duckdb(cls, con: duckdb.DuckDBPyConnection, folder: str | Path | None = None) -> ClickHouseSession:
+    def from_duckdb(
+        cls, con: duckdb.DuckDBPyConnection, folder: str | Path | None = None
+    ) -> ClickHouseSession:
         """Export `TABLES` to Parquet and load them into a new chDB session (MergeTree tables)."""
         try:
             from chdb import session as chsession
@@ -409,7 +416,9 @@ class ClickHouseSession:
 
         base = Path(folder)
         if not (base / "chdb").is_dir():
-            raise ClickHouseError(f"no chDB tables in {base}", "load them first with ClickHouseSession.from_duckdb")
+            raise ClickHouseError(
+                f"no chDB tables in {base}", "load them first with ClickHouseSession.from_duckdb"
+            )
         return cls(chsession.Session(str(base / "chdb")), base, _data_end(con))
 
     def query(self, sql: str) -> pl.DataFrame:
@@ -482,23 +491,24 @@ def compare_answers(left: pl.DataFrame, right: pl.DataFrame, *, tolerance: float
     cols = [*values, *extra]
 
     def prepared(frame: pl.DataFrame) -> pl.DataFrame:
-        return frame.select(
-            *keys, *(pl.col(c).cast(pl.Float64).fill_nan(None).alias(c) for c in cols)
-        )
+        return frame.select(*keys, *(pl.col(c).cast(pl.Float64).fill_nan(None).alias(c) for c in cols))
 
-    joined = prepared(left).join(prepared(right), on=keys, how="full", suffix="_r", coalesce=True,
-                                 nulls_equal=True)
-    only_left = joined.filter(pl.all_horizontal(pl.col(f"{c}_r").is_null() for c in values)
-                              & pl.any_horizontal(pl.col(c).is_not_null() for c in values)).height
-    only_right = joined.filter(pl.all_horizontal(pl.col(c).is_null() for c in values)
-                               & pl.any_horizontal(pl.col(f"{c}_r").is_not_null() for c in values)).height
+    joined = prepared(left).join(
+        prepared(right), on=keys, how="full", suffix="_r", coalesce=True, nulls_equal=True
+    )
+    only_left = joined.filter(
+        pl.all_horizontal(pl.col(f"{c}_r").is_null() for c in values)
+        & pl.any_horizontal(pl.col(c).is_not_null() for c in values)
+    ).height
+    only_right = joined.filter(
+        pl.all_horizontal(pl.col(c).is_null() for c in values)
+        & pl.any_horizontal(pl.col(f"{c}_r").is_not_null() for c in values)
+    ).height
     mismatch = pl.any_horizontal(
         (pl.col(c).is_null() != pl.col(f"{c}_r").is_null())
         | ((pl.col(c) - pl.col(f"{c}_r")).abs() > tolerance).fill_null(False)
         for c in cols
     )
     differing = joined.filter(mismatch).height - only_left - only_right
-    worst = joined.select(
-        pl.max_horizontal((pl.col(c) - pl.col(f"{c}_r")).abs().max() for c in cols)
-    ).item()
+    worst = joined.select(pl.max_horizontal((pl.col(c) - pl.col(f"{c}_r")).abs().max() for c in cols)).item()
     return Agreement(joined.height, only_left, only_right, max(differing, 0), float(worst or 0.0))

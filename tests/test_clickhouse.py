@@ -34,7 +34,9 @@ from egov_metrics.schema import connect
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[duckdb.DuckDBPyConnection, ClickHouseSession]]:
+def tiny(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[duckdb.DuckDBPyConnection, ClickHouseSession]]:
     folder = tmp_path_factory.mktemp("clickhouse")
     path = build_tiny_db(folder / "tiny.duckdb")
     con = connect(path, read_only=True)
@@ -136,7 +138,9 @@ def test_rewrite_gives_duckdbs_answer(case: str, tiny: tuple[Any, ClickHouseSess
 
 def test_quantiles_use_the_inclusive_definition(tiny: tuple[Any, ClickHouseSession]) -> None:
     """1, 2, 3, 10: inclusive p90 = 3 + 0.7 × 7 = 7.9 (ClickHouse's quantilesExact would say 10)."""
-    text = to_clickhouse("SELECT quantile_cont(x, [0.5, 0.9]) AS q FROM (SELECT unnest([1.0, 2.0, 3.0, 10.0]) AS x)")
+    text = to_clickhouse(
+        "SELECT quantile_cont(x, [0.5, 0.9]) AS q FROM (SELECT unnest([1.0, 2.0, 3.0, 10.0]) AS x)"
+    )
     assert "quantilesExactInclusive" in text
     assert tiny[1].query(text).item().to_list() == pytest.approx([2.5, 7.9])
 
@@ -183,15 +187,20 @@ def test_indicator_on_clickhouse_matches_golden_answer(
 ) -> None:
     want = _golden(golden_data, indicator, CASES[case_name])
     problems = _differences(_cells(clickhouse_answers[case_name], indicator), want)
-    assert not problems, f"{indicator} [{case_name}] on ClickHouse differs from the golden answer:\n" + "\n".join(
-        problems
+    assert not problems, (
+        f"{indicator} [{case_name}] on ClickHouse differs from the golden answer:\n" + "\n".join(problems)
     )
 
 
 def test_comparisons_agree_with_duckdb(tiny: tuple[duckdb.DuckDBPyConnection, ClickHouseSession]) -> None:
     """Previous-period and year-ago columns (compare=True) are the same on both engines, cell by cell."""
     con, session = tiny
-    kwargs: dict[str, Any] = {"by": ["unit"], "level": ["department", "commune"], "grain": "quarter", **YEAR_2025}
+    kwargs: dict[str, Any] = {
+        "by": ["unit"],
+        "level": ["department", "commune"],
+        "grain": "quarter",
+        **YEAR_2025,
+    }
     ids = ["dossiers_on_time", "online_share", "processing_days_median"]
     duck = compute(ids, db=con, **kwargs)
     ch = compute_clickhouse(ids, session=session, **kwargs)
@@ -200,7 +209,9 @@ def test_comparisons_agree_with_duckdb(tiny: tuple[duckdb.DuckDBPyConnection, Cl
     assert any(c.startswith("previous_") for c in duck.columns)
 
 
-def test_compare_answers_sees_a_difference(tiny: tuple[duckdb.DuckDBPyConnection, Any], tmp_path: Path) -> None:
+def test_compare_answers_sees_a_difference(
+    tiny: tuple[duckdb.DuckDBPyConnection, Any], tmp_path: Path
+) -> None:
     """The differential check is not blind: one changed numerator is one differing cell."""
     duck = compute(["online_share"], db=tiny[0], grain="month", compare=False, **YEAR_2025)
     changed = duck.with_columns(
@@ -209,3 +220,35 @@ def test_compare_answers_sees_a_difference(tiny: tuple[duckdb.DuckDBPyConnection
     agreement = compare_answers(duck, changed)
     assert not agreement.same
     assert agreement.differing == 1
+
+
+def test_cli_prints_the_clickhouse_statement(tiny: tuple[Any, ClickHouseSession]) -> None:
+    """`compute --show-sql --sql-dialect clickhouse` prints text that ClickHouse runs to the DuckDB answer."""
+    from typer.testing import CliRunner
+
+    from egov_metrics.cli import app
+
+    con, session = tiny
+    db = con.sql("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[
+        0
+    ][0]
+    args = [
+        "compute",
+        "online_share",
+        "--grain",
+        "quarter",
+        "--from",
+        "2025-01",
+        "--to",
+        "2025-12",
+        "--db",
+        db,
+    ]
+    result = CliRunner().invoke(app, [*args, "--show-sql", "--sql-dialect", "clickhouse"])
+    assert result.exit_code == 0, result.output
+    statement = result.output.splitlines()[0]  # one line of SQL, then the DuckDB answer as a table
+    ch = session.query(statement)
+    duck = compute(["online_share"], db=con, grain="quarter", start="2025-01-01", end="2025-12-31")
+    assert compare_answers(duck, ch).same
+    bad = CliRunner().invoke(app, [*args, "--show-sql", "--sql-dialect", "oracle"])
+    assert bad.exit_code != 0 and "clickhouse, duckdb" in bad.output
