@@ -558,6 +558,8 @@ class ScoreResult:
     groups: pl.DataFrame
     totals: pl.DataFrame
     method: ScoringMethod
+    #: groups of the method with no row at all in a published file: not scored (the total covers the others)
+    missing_groups: tuple[str, ...] = ()
 
     @property
     def method_version(self) -> str:
@@ -1076,7 +1078,21 @@ def score_from_published(
             f"write numbers without thousands separators; indicator ids: {', '.join(method.indicator_ids)}",
         )
     _check_counts(frame, first_line)
-    result = score(frame, method, peers=peers)
+    present = set(frame["indicator"].unique().to_list())
+    missing = tuple(
+        g.id for g in method.groups if not any(i.id in present for i in method.indicators if i.group == g.id)
+    )
+    if len(missing) == len(method.groups):
+        raise ScoringError("the published counts have no rows", "give one row per unit, period and indicator")
+    result = score(frame, _only_groups(method, missing), peers=peers)
+    if missing:
+        result = ScoreResult(
+            result.indicators,
+            result.groups,
+            result.totals.with_columns(band=pl.lit(None, pl.String), band_vi=pl.lit(None, pl.String)),
+            method,
+            missing,
+        )
 
     diffs = [
         _from_cents(_to_cents(pl.col(c.removeprefix("published_"))) - _to_cents(pl.col(c))).alias(
@@ -1088,7 +1104,23 @@ def score_from_published(
     if not diffs:
         return result
     indicators = result.indicators.with_columns(diffs)
-    return ScoreResult(indicators, result.groups, result.totals, result.method)
+    return ScoreResult(indicators, result.groups, result.totals, result.method, result.missing_groups)
+
+
+def _only_groups(method: ScoringMethod, missing: tuple[str, ...]) -> ScoringMethod:
+    """The method without the `missing` groups (a file that publishes only some groups is scored on those:
+    the others are not scored by their zero-denominator rule). The label stays the method's; the total's
+    maximum is the sum of the groups kept, and no band is given for such a partial total."""
+    if not missing:
+        return method
+    groups = tuple(g for g in method.groups if g.id not in missing)
+    return method.model_copy(
+        update={
+            "groups": groups,
+            "indicators": tuple(i for i in method.indicators if i.group not in missing),
+            "total_points": sum((g.max_points for g in groups), Decimal(0)),
+        }
+    )
 
 
 def score_units(
