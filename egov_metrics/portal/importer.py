@@ -512,7 +512,17 @@ def unit_matches(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Every imported portal unit with the local unit it maps to (null when none): portal_id, unit_code,
     unit_name, is_root, unit_id, matched_by (`mapping`: portal_unit_map names its departmentId or code;
     `code`: an org_unit has its code)."""
-    ensure_tables(con)
+    if not _has_table(con, "portal_unit"):
+        return pl.DataFrame(
+            schema={
+                "portal_id": pl.String,
+                "unit_code": pl.String,
+                "unit_name": pl.String,
+                "unit_level": pl.String,
+                "unit_id": pl.String,
+                "matched_by": pl.String,
+            }
+        )
     by_code = (
         "LEFT JOIN (SELECT code, any_value(id) AS id FROM org_unit GROUP BY code) o ON o.code = u.unit_code"
         if _has_table(con, "org_unit")
@@ -645,8 +655,13 @@ def published(
     con: duckdb.DuckDBPyConnection, *, period: str | None = None, latest: bool = True
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The imported figures (latest capture per group and period unless `latest` is False), with the local
-    unit id of each portal unit (null when unmatched): (indicators, groups)."""
-    ensure_tables(con)
+    unit id of each portal unit (null when unmatched): (indicators, groups). Read-only: without an import, both
+    frames are empty."""
+    if not _has_table(con, "portal_indicator"):
+        return (
+            pl.DataFrame(schema={**INDICATOR_COLUMNS, "captured_on": pl.Date, "unit_id": pl.String}),
+            pl.DataFrame(schema={**GROUP_COLUMNS, "captured_on": pl.Date, "unit_id": pl.String}),
+        )
     matches = unit_matches(con).select("portal_id", "unit_id", "matched_by")
     out = []
     for table in ("portal_indicator", "portal_group_score"):
