@@ -338,7 +338,7 @@ def score(
     ] = None,
     method: Annotated[
         str, typer.Option(help="Scoring method: a built-in name or a YAML file.")
-    ] = "portal_2026",
+    ] = "portal_2026_12",
     published: Annotated[
         Path | None,
         typer.Option(
@@ -367,7 +367,7 @@ def score(
     from egov_metrics.export import write_frame
 
     if reconcile:
-        _score_reconcile(_db(db), method if method != "portal_2026" else "portal_2026_12", unit, out)
+        _score_reconcile(_db(db), method, unit, out)
         return
     try:
         if published is not None:

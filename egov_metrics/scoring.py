@@ -78,7 +78,7 @@ __all__ = [
 ]
 
 METHODS_DIR = Path(__file__).parent / "methods"
-DEFAULT_METHOD = "portal_2026"
+DEFAULT_METHOD = "portal_2026_12"
 
 KEY_COLUMNS = ("unit_id", "period", "indicator")
 COUNT_COLUMNS = ("numerator", "denominator")
