@@ -73,7 +73,7 @@ def chart_scores(
     """One line per method segment (colour: the method label), a dashed rule at each boundary."""
     check_lang(lang)
     t = T[lang]
-    data = frame.select(x, y, "method_label", "segment").to_dicts()
+    data = frame.select(pl.col(x).cast(pl.String), y, "method_label", "segment").to_dicts()  # ISO dates
     base = alt.Chart(alt.Data(values=data))
     lines = base.mark_line(point=alt.OverlayMarkDef(size=18)).encode(
         x=alt.X(f"{x}:T", title=t["time"], axis=alt.Axis(format="%m/%Y", labelAngle=0)),
@@ -89,11 +89,13 @@ def chart_scores(
     )
     layers: list[Any] = [lines]
     if starts.height:
-        rule_data = alt.Data(values=starts.select(x, "text").to_dicts())
+        rule_data = alt.Data(
+            values=starts.select(pl.col(x).cast(pl.String), "text").to_dicts()
+        )  # ISO dates: parsed as time by Vega-Lite
         rule = alt.Chart(rule_data).mark_rule(strokeDash=[4, 3], color="#666").encode(x=f"{x}:T")
         label = (
             alt.Chart(rule_data)
-            .mark_text(align="left", dx=4, dy=-110, fontSize=10, color="#444")
+            .mark_text(align="left", baseline="top", dx=4, y=2, fontSize=10, color="#444")
             .encode(x=f"{x}:T", text="text:N")
         )
         layers += [rule, label]
