@@ -393,7 +393,7 @@ def score(
             str(row.get("unit_level") or ""),
             str(row["period"]),
             f"{row['total']:.2f}",
-            str(row["band_vi"]),
+            str(row["band_vi"] or "–"),
             f"{row['rank']}/{row['rank_among']}",
         )
     console.print(table)
@@ -421,7 +421,8 @@ def _published_differences(result: object, out: Path | None) -> None:
     if not diff_cols:
         console.print("no published_rate / published_points column: nothing to compare, totals only")
         return
-    differs = ind.filter(pl.any_horizontal(pl.col(c).fill_null(0) != 0 for c in diff_cols))
+    compared = ind.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in diff_cols))
+    differs = compared.filter(pl.any_horizontal(pl.col(c).fill_null(0) != 0 for c in diff_cols))
     table = Table(
         "unit",
         "period",
@@ -431,7 +432,7 @@ def _published_differences(result: object, out: Path | None) -> None:
         "points",
         "published points",
         "diff",
-        title=f"{result.method_version}: {differs.height} of {ind.height} indicator rows differ",  # type: ignore[attr-defined]
+        title=f"{result.method_version}: {differs.height} of {compared.height} published indicator rows differ",  # type: ignore[attr-defined]
     )
     for r in differs.iter_rows(named=True):
         table.add_row(

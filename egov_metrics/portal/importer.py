@@ -205,17 +205,18 @@ def _text(
 
 
 def _detect(data: Mapping[str, Any], mapping: PortalMapping, source: str) -> PortalEndpoint:
+    """The group of a response: the endpoint whose `detect` code or field appears in it (any unit)."""
     probe: set[str] = set()
-    for key in ("overview", "parent"):
-        node = data.get(key)
-        if isinstance(node, Mapping):
-            probe |= set(node)
-            probe |= {m.get("code") for m in node.get("metrics") or [] if isinstance(m, Mapping)}  # type: ignore[misc]
+    nodes = [data.get("overview"), data.get("parent")]
     for key in ("evaluation", "children"):
         items = data.get(key)
-        if isinstance(items, list) and items and isinstance(items[0], Mapping):
-            probe |= set(items[0])
-            probe |= {m.get("code") for m in items[0].get("metrics") or [] if isinstance(m, Mapping)}  # type: ignore[misc]
+        nodes += items if isinstance(items, list) else []
+    for node in nodes:
+        if isinstance(node, Mapping):
+            probe |= set(node)
+            metrics = node.get("metrics")
+            if isinstance(metrics, list):
+                probe |= {str(m.get("code")) for m in metrics if isinstance(m, Mapping)}
     found = [e for e in mapping.endpoints if e.detect in probe]
     if len(found) != 1:
         known = ", ".join(e.endpoint for e in mapping.endpoints)
