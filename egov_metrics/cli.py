@@ -695,10 +695,15 @@ def portal_import(
     period: Annotated[
         list[str] | None,
         typer.Option(
-            "--period", help="TYPE=LABEL for each period type: year=2026, quarter=2026-Q3, month=2026-08."
+            "--period",
+            help="TYPE=LABEL for each period type: year=2026, quarter=2026-Q3, month=2026-08 "
+            "(default: from the capture manifest).",
         ),
     ] = None,
-    captured_on: Annotated[str, typer.Option("--captured-on", help="Capture date, YYYY-MM-DD.")] = "",
+    captured_on: Annotated[
+        str,
+        typer.Option("--captured-on", help="Capture date, YYYY-MM-DD (default: from the capture manifest)."),
+    ] = "",
     period_type: Annotated[
         str | None,
         typer.Option("--period-type", help="year, quarter or month (default: from the file name)."),
@@ -718,13 +723,11 @@ def portal_import(
 
     try:
         try:
-            day = dt.date.fromisoformat(captured_on)
+            day = dt.date.fromisoformat(captured_on) if captured_on else None
         except ValueError:
             raise EgovError(
-                f"--captured-on {captured_on!r} is not a date"
-                if captured_on
-                else "--captured-on is required",
-                "give the day the responses were saved, YYYY-MM-DD (the capture tool's manifest has it)",
+                f"--captured-on {captured_on!r} is not a date",
+                "give the day the responses were saved, YYYY-MM-DD",
             ) from None
         with connect(_db(db), read_only=False) as con:
             if units is not None:
@@ -744,6 +747,8 @@ def portal_import(
         )
     for source in report.unchanged:
         console.print(f"{source}: already imported, unchanged", highlight=False)
+    for source in report.skipped:
+        console.print(f"{source}: filtered to one procedure, not a unit's score: skipped", highlight=False)
     if report.unmatched:
         console.print(
             f"[yellow]{len(report.unmatched)} portal unit(s) not matched to a unit of the database:[/]"

@@ -413,3 +413,34 @@ def test_cli_import_reports_and_fails_cleanly(files: list[Path], tmp_path: Path)
         ],
     )
     assert res.exit_code == 2 and str(broken) in res.output
+
+
+def test_capture_manifest_gives_dates_and_periods_and_procedure_files_are_skipped(tmp_path: Path) -> None:
+    # the capture tools' manifest (as in ChippedTopaz/qd766 tests/fixtures/manifest.m0.json): file, payload, capturedAt
+    digitized = write(tmp_path, "dossier-digitized", "quarter-all.json", DIGITIZED)
+    payment = write(tmp_path, "formality-online-payment-tree", "month-all.json", PAYMENT)
+    scoped = write(tmp_path, "formality-online-payment-tree", "month-formality.json", PAYMENT)
+    manifest = {
+        "schemaVersion": 1,
+        "captures": [
+            {
+                "file": "dossier-digitized/quarter-all.json",
+                "payload": {"timeType": "quarter", "year": 2026, "quarter": 3},
+                "capturedAt": "2026-09-26T11:21:25.156311+00:00",
+            },
+            {
+                "file": "formality-online-payment-tree/month-all.json",
+                "payload": {"fromDate": "2026-08-01", "toDate": "2026-08-31"},
+                "capturedAt": "2026-09-26T18:14:48.404267+00:00",
+            },
+        ],
+    }
+    (tmp_path / "manifest.m0.json").write_text(json.dumps(manifest), encoding="utf-8")
+    con = duckdb.connect()
+    report = import_files(con, [digitized, payment, scoped])
+    assert {(s.group, s.period, s.captured_on) for s in report.loaded} == {
+        ("digitization", "2026-Q3", DAY),
+        ("payment", "2026-08", DAY),
+    }
+    assert report.skipped == [str(scoped)]
+    assert con.sql("SELECT DISTINCT captured_on FROM portal_indicator").fetchall() == [(DAY,)]

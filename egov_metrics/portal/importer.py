@@ -160,6 +160,7 @@ class PortalSnapshot:
 class ImportReport:
     loaded: list[PortalSnapshot] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)  # files already imported with the same content
+    skipped: list[str] = field(default_factory=list)  # responses filtered to one procedure (…-formality.json)
     unmatched: list[tuple[str, str]] = field(default_factory=list)  # (portal code, name) with no local unit
     method_version: str = ""
 
@@ -544,38 +545,116 @@ def unit_matches(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     ).pl()
 
 
+def scope_of(path: str | Path) -> str:
+    """`formality` for a capture tool's response filtered to one procedure (`year-formality.json`), else `all`."""
+    return "formality" if Path(path).stem.lower().endswith("-formality") else "all"
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    captured_on: dt.date | None
+    period_type: str | None
+    period: str | None
+
+
+def _period_from_payload(payload: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    kind, year = payload.get("timeType"), payload.get("year")
+    if kind == "year" and year:
+        return "year", f"{int(year)}"
+    if kind == "quarter" and year and payload.get("quarter"):
+        return "quarter", f"{int(year)}-Q{int(payload['quarter'])}"
+    if kind == "month" and year and payload.get("month"):
+        return "month", f"{int(year)}-{int(payload['month']):02d}"
+    try:  # handling-satisfaction asks by dates
+        start = dt.date.fromisoformat(str(payload["fromDate"]))
+        end = dt.date.fromisoformat(str(payload["toDate"]))
+    except (KeyError, ValueError):
+        return None, None
+    months = (end.year - start.year) * 12 + end.month - start.month + 1
+    if start.day != 1 or (end + dt.timedelta(days=1)).day != 1:
+        return None, None
+    if months == 12 and start.month == 1:
+        return "year", f"{start.year}"
+    if months == 3 and start.month % 3 == 1:
+        return "quarter", f"{start.year}-Q{(start.month + 2) // 3}"
+    if months == 1:
+        return "month", f"{start.year}-{start.month:02d}"
+    return None, None
+
+
+def manifest_entry(path: str | Path) -> ManifestEntry | None:
+    """What a capture tool's manifest (`manifest*.json` next to the group folders) says about `path`."""
+    path = Path(path)
+    rel = f"{path.parent.name}/{path.name}"
+    for folder in (path.parent, path.parent.parent):
+        for manifest in sorted(folder.glob("manifest*.json")):
+            try:
+                doc = json.loads(manifest.read_text(encoding="utf-8-sig"))
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise PortalImportError(
+                    f"{manifest}: cannot read the capture manifest: {exc}",
+                    "fix or remove the manifest, or pass --captured-on and --period",
+                ) from None
+            captures = doc.get("captures") if isinstance(doc, Mapping) else None
+            for cap in captures if isinstance(captures, list) else []:
+                if not isinstance(cap, Mapping) or cap.get("file") not in (rel, path.name):
+                    continue
+                try:
+                    day = dt.datetime.fromisoformat(str(cap.get("capturedAt"))).date()
+                except ValueError:
+                    day = None
+                payload = cap.get("payload")
+                kind, label = _period_from_payload(payload) if isinstance(payload, Mapping) else (None, None)
+                return ManifestEntry(day, kind, label)
+    return None
+
+
 def import_files(
     con: duckdb.DuckDBPyConnection,
     files: Iterable[str | Path],
     *,
-    periods: Mapping[str, str],
-    captured_on: dt.date,
+    periods: Mapping[str, str] | None = None,
+    captured_on: dt.date | None = None,
     period_type: str | None = None,
     method: ScoringMethod | str = DEFAULT_PORTAL_METHOD,
 ) -> ImportReport:
     """Parse every file, then load them all in one transaction (or none, on the first problem).
 
     `periods` maps a period type to its label ({"year": "2026", "quarter": "2026-Q3", "month": "2026-08"});
-    a file's period type is `period_type`, else read from its name (`year-all.json`).
+    a file's period type is `period_type`, else read from its name (`year-all.json`). What is not given is taken
+    from the capture tool's manifest (`manifest*.json` beside the group folders: capturedAt and the request's
+    period), when there is one. Responses filtered to one procedure (`…-formality.json`) are not a unit's score:
+    they are skipped and listed.
     """
     method = method if isinstance(method, ScoringMethod) else load_method(method)
+    periods = dict(periods or {})
     snapshots: list[PortalSnapshot] = []
     seen: dict[tuple[str, str], str] = {}
+    skipped: list[str] = []
     for file in files:
-        kind = period_type or period_type_of(file)
+        if scope_of(file) != "all":
+            skipped.append(str(file))
+            continue
+        entry = manifest_entry(file)
+        kind = period_type or period_type_of(file) or (entry.period_type if entry else None)
         if kind is None:
             raise PortalImportError(
                 f"{file}: cannot tell the period type from the file name",
                 "name the file year-….json, quarter-….json or month-….json, or pass --period-type",
             )
-        if kind not in periods:
+        label = periods.get(kind) or (entry.period if entry and entry.period_type == kind else None)
+        if label is None:
             raise PortalImportError(
-                f"{file}: no period given for the period type {kind!r}",
+                f"{file}: no period given for the period type {kind!r} (and no capture manifest names it)",
                 f"pass --period {kind}=<label>, e.g. --period year=2026 --period quarter=2026-Q3",
             )
-        snap = read_response(
-            file, period=periods[kind], period_type=kind, captured_on=captured_on, method=method
-        )
+        day = captured_on or (entry.captured_on if entry else None)
+        if day is None:
+            raise PortalImportError(
+                f"{file}: no capture date (and no capture manifest names it)",
+                "pass --captured-on YYYY-MM-DD, the day the response was saved",
+            )
+        snap = read_response(file, period=label, period_type=kind, captured_on=day, method=method)
         key = (snap.group, snap.period)
         if key in seen:
             raise PortalImportError(
@@ -585,18 +664,18 @@ def import_files(
         seen[key] = str(file)
         snapshots.append(snap)
     ensure_tables(con)
-    report = ImportReport(method_version=method.label)
+    report = ImportReport(method_version=method.label, skipped=skipped)
     con.sql("BEGIN TRANSACTION")
     try:
         for snap in snapshots:
             same = con.sql(
                 'SELECT sha256, method_version FROM portal_capture WHERE "group" = ? AND period = ? AND captured_on = ?',
-                params=[snap.group, snap.period, captured_on],
+                params=[snap.group, snap.period, snap.captured_on],
             ).fetchall()
             if same and same[0] == (snap.sha256, method.label):
                 report.unchanged.append(snap.source)
                 continue
-            args = [snap.group, snap.period, captured_on]
+            args = [snap.group, snap.period, snap.captured_on]
             for table in ("portal_capture", "portal_group_score", "portal_indicator"):
                 con.sql(
                     f'DELETE FROM {table} WHERE "group" = ? AND period = ? AND captured_on = ?', params=args
@@ -611,7 +690,7 @@ def import_files(
                     snap.group,
                     snap.period_type,
                     snap.period,
-                    captured_on,
+                    snap.captured_on,
                     method.label,
                     snap.groups.height,
                 ],
