@@ -783,21 +783,52 @@ def portal_units(db: DbOption = None) -> None:  # type: ignore[assignment]
 
 @portal_app.command("conformance")
 def portal_conformance(
-    data: Annotated[Path, typer.Option(help="Folder of transcribed figures.")] = Path(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Saved portal responses to check (default: the transcribed figures in --data)."),
+    ] = None,
+    data: Annotated[Path, typer.Option(help="Folder of transcribed figures (CSV).")] = Path(
         "tests/conformance/data"
     ),
+    imported: Annotated[
+        bool,
+        typer.Option("--imported", help="Check the figures imported into --db (egov-metrics portal import)."),
+    ] = False,
+    period: Annotated[
+        list[str] | None, typer.Option("--period", help="With FILES: TYPE=LABEL (default: the manifest).")
+    ] = None,
+    captured_on: Annotated[
+        str, typer.Option("--captured-on", help="With FILES: capture date (default: the manifest).")
+    ] = "",
     method: Annotated[str, typer.Option(help="Scoring method.")] = "portal_2026_12",
     write_docs: Annotated[
         bool, typer.Option("--write-docs", help="Rewrite the table in docs/scoring.md.")
     ] = False,
+    differences: Annotated[
+        Path | None, typer.Option("--out", help="Write every case (published, recomputed, status) to FILE.")
+    ] = None,
+    db: DbOption = None,  # type: ignore[assignment]
 ) -> None:
-    """Recompute every published figure; print the match rate per group × period type."""
+    """Recompute every published figure from its published counts; print the match rate per group × period type."""
+    from egov_metrics.export import write_frame
     from egov_metrics.portal import conformance
     from egov_metrics.scoring import load_method
 
     try:
         m = load_method(method)
-        table = conformance.match_table(conformance.check(conformance.load_published(data, m), m), m)
+        if files:
+            day = dt.date.fromisoformat(captured_on) if captured_on else None
+            figures = conformance.load_responses(files, m, periods=_periods(period), captured_on=day)
+        elif imported:
+            from egov_metrics.portal.importer import published as imported_figures
+            from egov_metrics.schema.connection import connect
+
+            with connect(_db(db), read_only=True) as con:
+                figures = imported_figures(con)
+        else:
+            figures = conformance.load_published(data, m)
+        cases = conformance.check(figures, m)
+        table = conformance.match_table(cases, m)
         out = Table("group", "period", "published", "recomputable", "reproduced", title=m.label)
         for r in table.iter_rows(named=True):
             out.add_row(
@@ -808,9 +839,18 @@ def portal_conformance(
                 f"{r['reproduced']}/{r['checkable']}",
             )
         console.print(out)
+        total, ok = int(table["checkable"].sum()), int(table["reproduced"].sum())
+        console.print(f"reproduced {ok} of {total} recomputable published figures to 0.01", highlight=False)
+        if differences is not None:
+            write_frame(cases, differences)
+            console.print(f"{cases.height:,} cases written to {differences}")
         if write_docs:
             conformance.write_docs(conformance.render_markdown(table, m, "captured 2026-09-26"))
             console.print("docs/scoring.md updated")
+    except ValueError:
+        raise _fail(
+            EgovError(f"--captured-on {captured_on!r} is not a date", "write it YYYY-MM-DD")
+        ) from None
     except EgovError as exc:
         raise _fail(exc) from None
 

@@ -444,3 +444,15 @@ def test_capture_manifest_gives_dates_and_periods_and_procedure_files_are_skippe
     }
     assert report.skipped == [str(scoped)]
     assert con.sql("SELECT DISTINCT captured_on FROM portal_indicator").fetchall() == [(DAY,)]
+
+
+def test_cli_conformance_on_saved_responses(files: list[Path]) -> None:
+    res = CliRunner().invoke(
+        app,
+        ["portal", "conformance", *map(str, files), "--period", "year=2026", "--captured-on", "2026-09-26"],
+        env={"COLUMNS": "200"},
+    )
+    assert res.exit_code == 0, res.output
+    # payment: 3 of 3; digitization: the 2 units with all seven metrics; the province's row of this fixture
+    # lists one metric of seven, so its published group score (9.59) cannot come out of it: reported, not hidden
+    assert "reproduced 5 of 6 recomputable published figures to 0.01" in res.output

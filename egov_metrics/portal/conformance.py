@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import polars as pl
 import yaml
 
@@ -138,6 +139,30 @@ def load_published(
         pl.concat(inds) if inds else pl.DataFrame(schema=INDICATOR_COLUMNS),
         pl.concat(groups),
     )
+
+
+def load_responses(
+    files: list[Path] | list[str],
+    method: ScoringMethod | str = DEFAULT_PORTAL_METHOD,
+    *,
+    periods: Mapping[str, str] | None = None,
+    captured_on: dt.date | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Saved portal responses (JSON) as (indicators, groups) frames, read as `portal import` reads them (the
+    period and the capture date from the options, else the capture manifest), without a database."""
+    from egov_metrics.portal.importer import import_files
+
+    con = duckdb.connect()
+    try:
+        report = import_files(con, files, periods=periods, captured_on=captured_on, method=method)
+        if not report.loaded:
+            raise ConformanceError("no response to check among the files", "give …-all.json responses")
+        return (
+            pl.concat([s.indicators for s in report.loaded], how="vertical_relaxed"),
+            pl.concat([s.groups for s in report.loaded], how="vertical_relaxed"),
+        )
+    finally:
+        con.close()
 
 
 def load_deviations(path: str | Path) -> dict[tuple[str, str, str], str]:
