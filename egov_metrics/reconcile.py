@@ -34,7 +34,7 @@ from egov_metrics.errors import EgovError
 from egov_metrics.portal.importer import DEFAULT_PORTAL_METHOD, published
 from egov_metrics.scoring import ScoringMethod, load_method, score, score_units
 
-__all__ = ["CAUSES", "Cause", "ReconcileError", "reconcile"]
+__all__ = ["CAUSES", "Cause", "ReconcileError", "classify", "reconcile"]
 
 
 class ReconcileError(EgovError):
@@ -58,7 +58,11 @@ CAUSES: tuple[Cause, ...] = (
         "match",
         "khớp",
         "match",
-        lambda: _counts_equal() & (pl.col("points_diff").abs() < 0.005),
+        # same points, and the same counts or none published (the certified copy: null counts, points awarded)
+        lambda: (
+            (pl.col("points_diff").abs() < 0.005)
+            & (_counts_equal().fill_null(False) | pl.col("published_denominator").is_null())
+        ),
     ),
     Cause(
         "not_synced",
@@ -88,6 +92,31 @@ CAUSES: tuple[Cause, ...] = (
         "points_differ", "cách tính điểm khác", "the points are computed differently", lambda: pl.lit(True)
     ),
 )
+
+
+def classify(table: pl.DataFrame) -> pl.DataFrame:
+    """Add `cause`, `cause_vi`, `cause_en`: the first cause of `CAUSES` that applies to each row (`not_published`
+    when the portal gives neither points nor counts). Needs the reconciliation columns and `_timing`."""
+    cause_code: pl.Expr | pl.When | None = None
+    for cause in CAUSES:
+        cond = cause.applies().fill_null(False)
+        cause_code = (
+            pl.when(cond).then(pl.lit(cause.code))
+            if cause_code is None
+            else cause_code.when(cond).then(pl.lit(cause.code))  # type: ignore[union-attr]
+        )
+    names = {c.code: (c.vi, c.en) for c in CAUSES} | {
+        "not_published": ("Cổng không công bố số liệu", "not published by the portal")
+    }
+    return table.with_columns(
+        cause=pl.when(pl.col("published_points").is_null() & pl.col("published_denominator").is_null())
+        .then(pl.lit("not_published"))
+        .otherwise(cause_code.otherwise(pl.lit("points_differ")))  # type: ignore[union-attr]
+    ).with_columns(
+        cause_vi=pl.col("cause").replace_strict({k: v[0] for k, v in names.items()}, return_dtype=pl.String),
+        cause_en=pl.col("cause").replace_strict({k: v[1] for k, v in names.items()}, return_dtype=pl.String),
+    )
+
 
 _GRAIN = {"year": "year", "quarter": "quarter", "month": "month"}
 
@@ -222,29 +251,7 @@ def reconcile(
         points_diff=(pl.col("local_points") - pl.col("published_points")).round(2),
         method_version=pl.lit(method.label),
     )
-    cause_code: pl.Expr | pl.When | None = None
-    for cause in CAUSES:
-        cond = cause.applies().fill_null(False)
-        cause_code = (
-            pl.when(cond).then(pl.lit(cause.code))
-            if cause_code is None
-            else cause_code.when(cond).then(pl.lit(cause.code))  # type: ignore[union-attr]
-        )
-    names = {c.code: (c.vi, c.en) for c in CAUSES}
-    table = table.with_columns(
-        cause=pl.when(pl.col("published_points").is_null() & pl.col("published_denominator").is_null())
-        .then(pl.lit("not_published"))
-        .otherwise(cause_code.otherwise(pl.lit("points_differ")))  # type: ignore[union-attr]
-    ).with_columns(
-        cause_vi=pl.col("cause").replace_strict(
-            {k: v[0] for k, v in names.items()} | {"not_published": "Cổng không công bố số liệu"},
-            return_dtype=pl.String,
-        ),
-        cause_en=pl.col("cause").replace_strict(
-            {k: v[1] for k, v in names.items()} | {"not_published": "not published by the portal"},
-            return_dtype=pl.String,
-        ),
-    )
+    table = classify(table)
     order = {i.id: n for n, i in enumerate(method.indicators)}
     return (
         table.with_columns(pl.col("indicator").replace_strict(order, return_dtype=pl.Int64).alias("_o"))

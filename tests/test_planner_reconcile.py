@@ -193,3 +193,46 @@ def test_scorecard_shows_planner_and_reconciliation_in_vietnamese(reconciled_db:
         assert english not in gains + rec
     en = UnitScorecard(reconciled_db, "STP", "2026-05", "en")
     assert "Fastest ways to gain points" in str(en.fastest_gains())
+
+
+def test_each_cause_of_a_difference() -> None:
+    from egov_metrics.reconcile import classify
+
+    rows = [
+        # local n, d, points; published n, d, points; provisional; capture before the period's end
+        ("match", 90, 100, 5.4, 90, 100, 5.4, False, False),
+        ("awarded", 0, 0, 2.0, None, None, 2.0, True, False),  # certified copy: null counts, same points
+        ("not_synced", 90, 100, 5.4, 85, 95, 5.37, False, False),
+        ("capture_timing", 90, 100, 5.4, 95, 105, 5.43, False, True),
+        ("provisional_rule", 90, 100, 3.6, 90, 100, 3.0, True, False),
+        ("counts_differ", 90, 100, 5.4, 80, 110, 4.36, False, False),
+        ("points_differ", 90, 100, 5.4, 90, 100, 5.0, False, False),
+        ("not_published", 90, 100, 5.4, None, None, None, False, False),
+    ]
+    frame = pl.DataFrame(
+        rows,
+        schema=[
+            "case",
+            "local_numerator",
+            "local_denominator",
+            "local_points",
+            "published_numerator",
+            "published_denominator",
+            "published_points",
+            "provisional",
+            "_timing",
+        ],
+        orient="row",
+    ).with_columns(
+        numerator_diff=pl.col("local_numerator") - pl.col("published_numerator"),
+        denominator_diff=pl.col("local_denominator") - pl.col("published_denominator"),
+        points_diff=(pl.col("local_points") - pl.col("published_points")).round(2),
+    )
+    got = dict(zip(frame["case"], classify(frame)["cause"], strict=True))
+    assert got == {c: ("match" if c == "awarded" else c) for c in got}
+    assert (
+        classify(frame)
+        .filter(pl.col("case") == "not_synced")["cause_vi"]
+        .item()
+        .startswith("hồ sơ chưa đồng bộ")
+    )
