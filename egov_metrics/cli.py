@@ -755,17 +755,29 @@ def portal_import(
         )
         for code, name in report.unmatched:
             console.print(f"  {code}  {name}", highlight=False, markup=False)
-        console.print("Hint: map them with --units map.csv (columns portal_code,unit_id)", highlight=False)
+        console.print("Hint: map them with --units map.csv, or egov-metrics portal units --map map.csv (columns portal_code,unit_id)", highlight=False)
 
 
 @portal_app.command("units")
-def portal_units(db: DbOption = None) -> None:  # type: ignore[assignment]
+def portal_units(
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--map", help="Replace the unit mapping with this CSV (portal_code,unit_id[,note]) first."
+        ),
+    ] = None,
+    db: DbOption = None,  # type: ignore[assignment]
+) -> None:
     """The imported portal units and the local unit each is matched to (blank: unmatched)."""
     from egov_metrics.portal import importer
     from egov_metrics.schema.connection import connect
 
     try:
-        with connect(_db(db), read_only=True) as con:
+        with connect(_db(db), read_only=mapping is None) as con:
+            if mapping is not None:
+                importer.ensure_tables(con)
+                n = importer.load_unit_map(con, mapping)
+                console.print(f"unit mapping: {n} portal codes from {mapping}")
             frame = importer.unit_matches(con)
     except EgovError as exc:
         raise _fail(exc) from None
