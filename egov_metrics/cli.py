@@ -755,7 +755,10 @@ def portal_import(
         )
         for code, name in report.unmatched:
             console.print(f"  {code}  {name}", highlight=False, markup=False)
-        console.print("Hint: map them with --units map.csv, or egov-metrics portal units --map map.csv (columns portal_code,unit_id)", highlight=False)
+        console.print(
+            "Hint: map them with --units map.csv, or egov-metrics portal units --map map.csv (columns portal_code,unit_id)",
+            highlight=False,
+        )
 
 
 @portal_app.command("units")

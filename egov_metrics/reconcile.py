@@ -210,6 +210,7 @@ def reconcile(
         )
         local_ind = local.indicators.select(
             "unit_id",
+            pl.col("unit_name").alias("local_unit_name"),
             "indicator",
             "provisional",
             pl.col("numerator").cast(pl.Float64).alias("local_numerator"),
@@ -226,6 +227,7 @@ def reconcile(
     table = pl.concat(frames, how="vertical_relaxed")
     table = table.select(
         "unit_id",
+        pl.coalesce("local_unit_name", "unit_name").alias("unit_name"),
         pl.col("unit_code").alias("portal_code"),
         "group",
         "indicator",

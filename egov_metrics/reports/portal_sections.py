@@ -92,7 +92,10 @@ def load_reconciliation(
         return None
 
 
-def _latest(rec: pl.DataFrame) -> pl.DataFrame:
+def _latest(rec: pl.DataFrame, period: str | None = None) -> pl.DataFrame:
+    """The report's own period when the portal's figures for it were imported, else the latest capture."""
+    if period is not None and (rec["period"] == period).any():
+        return rec.filter(pl.col("period") == period)
     return rec.filter(pl.col("captured_on") == pl.col("captured_on").max()).filter(
         pl.col("period") == pl.col("period").max()
     )
@@ -102,12 +105,14 @@ def _ratio(n: float | None, d: float | None, lang: str) -> str:
     return f"{fmt_number(n, 0, lang)}/{fmt_number(d, 0, lang)}"
 
 
-def reconciliation_section(rec: pl.DataFrame | None, method: ScoringMethod, lang: str = "vi") -> Html:
+def reconciliation_section(
+    rec: pl.DataFrame | None, method: ScoringMethod, lang: str = "vi", period: str | None = None
+) -> Html:
     check_lang(lang)
     t = T[lang]
     if rec is None or rec.is_empty():
         return heading(t["rec_title"]) + note(t["rec_none"])
-    rec = _latest(rec)
+    rec = _latest(rec, period)
     names = {i.id: (i.name_vi if lang == "vi" else i.name_en) for i in method.indicators}
     frame = rec.with_columns(
         pl.col("indicator").replace_strict(names, default=pl.col("indicator")).alias("name"),
@@ -154,16 +159,19 @@ def reconciliation_section(rec: pl.DataFrame | None, method: ScoringMethod, lang
     )
 
 
-def reconciliation_summary(rec: pl.DataFrame | None, lang: str = "vi", limit: int = 15) -> Html:
+def reconciliation_summary(
+    rec: pl.DataFrame | None, lang: str = "vi", limit: int = 15, period: str | None = None
+) -> Html:
     """Per unit: indicators agreeing / differing with the portal, the largest gap and its main cause."""
     check_lang(lang)
     t = T[lang]
     if rec is None or rec.is_empty():
         return heading(t["sum_title"]) + note(t["rec_none"])
-    rec = _latest(rec)
+    rec = _latest(rec, period)
     frame = (
         rec.group_by("unit_id")
         .agg(
+            pl.col("unit_name").first(),
             (pl.col("cause") == "match").sum().alias("agree"),
             (pl.col("cause") != "match").sum().alias("differ"),
             pl.col("points_diff").abs().max().alias("gap"),
@@ -175,7 +183,7 @@ def reconciliation_summary(rec: pl.DataFrame | None, lang: str = "vi", limit: in
     )
     fmt = value_formatter("count", 2, lang)
     cols = [
-        ("unit_id", t["unit"]),
+        ("unit_name", t["unit"]),
         ("agree", t["agree"]),
         ("differ", t["differ"]),
         ("gap", t["gap"]),

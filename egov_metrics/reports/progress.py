@@ -444,8 +444,8 @@ class ProgressReport:
 
     def reconciliation(self) -> Html:
         if self.scope.is_province:
-            return reconciliation_summary(self.reconciled, self.lang)
-        return reconciliation_section(self.reconciled, self.method, self.lang)
+            return reconciliation_summary(self.reconciled, self.lang, period=self.period)
+        return reconciliation_section(self.reconciled, self.method, self.lang, self.period)
 
     def backlog(self) -> Html:
         t, lang = self.t, self.lang

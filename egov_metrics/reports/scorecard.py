@@ -206,7 +206,7 @@ class UnitScorecard:
         )
 
     def reconciliation(self) -> Html:
-        return reconciliation_section(self.reconciled, self.method, self.lang)
+        return reconciliation_section(self.reconciled, self.method, self.lang, self.period)
 
     def fastest_gains(self) -> Html:
         return planner_section(self.actions, self.method, self.lang)
