@@ -243,10 +243,21 @@ _PLAN_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+_SINGULAR = {
+    "dossiers": "dossier",
+    "procedures": "procedure",
+    "items": "item",
+    "results": "result",
+}
+
+
 def action_text(row: dict, lang: str = "vi") -> str:
     """'số hóa thêm 120 hồ sơ → +0,82 điểm' / 'digitise 120 more dossiers → +0.82 points'."""
     check_lang(lang)
     what = row[f"action_{lang}"].format(n=fmt_number(row["changed"], 0, lang))
+    if lang == "en" and row["changed"] == 1:  # "1 more dossier", not "1 more dossiers"
+        for plural, single in _SINGULAR.items():
+            what = what.replace(plural, single)
     unit = "điểm" if lang == "vi" else "points"
     return f"{what} → +{fmt_number(row['points_gain'], 2, lang)} {unit}"
 

@@ -456,3 +456,21 @@ def test_cli_conformance_on_saved_responses(files: list[Path]) -> None:
     # payment: 3 of 3; digitization: the 2 units with all seven metrics; the province's row of this fixture
     # lists one metric of seven, so its published group score (9.59) cannot come out of it: reported, not hidden
     assert "reproduced 5 of 6 recomputable published figures to 0.01" in res.output
+
+
+def test_a_portal_mapping_naming_an_unknown_indicator_is_reported_with_its_line(tmp_path: Path) -> None:
+    from egov_metrics.scoring import MethodError
+
+    src = Path(__file__).parents[1] / "egov_metrics" / "methods" / "portal_2026_12.yaml"
+    text = src.read_text(encoding="utf-8").replace(
+        "{code: PUBLISH_ON_TIME, indicator: procedures_published_on_time}",
+        "{code: PUBLISH_ON_TIME, indicator: procedures_publishd_on_time}",
+    )
+    path = tmp_path / "portal_2026_12.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(MethodError) as err:
+        load_method(path)
+    line = next(n for n, x in enumerate(text.splitlines(), 1) if "procedures_publishd_on_time" in x)
+    assert f"{path}:{line}" in str(err.value) and "unknown indicator 'procedures_publishd_on_time'" in str(
+        err.value
+    )
