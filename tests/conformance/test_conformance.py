@@ -104,3 +104,13 @@ def test_payment_rounding_alternatives_miss_published_totals(points_from: str, a
     other = METHOD.model_copy(update={"groups": groups})
     cases = check(load_published(DATA, METHOD), other).filter(pl.col("group") == "payment")
     assert cases.filter(pl.col("status") == "match").height < cases.height == 492
+
+
+def test_digitization_needs_the_raw_rate() -> None:
+    groups = tuple(
+        g.model_copy(update={"points_from": "rounded_rate"}) if g.id == "digitization" else g
+        for g in METHOD.groups
+    )
+    other = METHOD.model_copy(update={"groups": groups})
+    cases = check(load_published(DATA, METHOD), other).filter(pl.col("group") == "digitization")
+    assert cases.filter(pl.col("status") == "match").height < cases.height == 492
