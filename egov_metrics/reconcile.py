@@ -203,10 +203,14 @@ def reconcile(
         )
     data_end = con.sql("SELECT max(CAST(received_at AS DATE)) FROM dossier").fetchall()[0][0]
     frames = []
-    for (period_label, period_type), rows in pub_ind.group_by("period", "period_type", maintain_order=True):
+    groups = pub_ind.group_by("period", "period_type", "captured_on", maintain_order=True)
+    for (period_label, period_type, captured), rows in groups:
         end = _period_end(str(period_label), str(period_type))
+        # like with like: the local period stops where the portal's capture (or the local data) stops, to the
+        # month (a capture on 26 September is compared with the province's data to 30 September)
+        local_end = min(end, _period_end(captured.strftime("%Y-%m"), "month"), data_end)  # type: ignore[union-attr]
         local = score_units(
-            con, end=min(end, data_end).strftime("%Y-%m"), grain=_GRAIN[str(period_type)], method=method
+            con, end=local_end.strftime("%Y-%m"), grain=_GRAIN[str(period_type)], method=method
         )
         local_ind = local.indicators.select(
             "unit_id",

@@ -236,3 +236,21 @@ def test_each_cause_of_a_difference() -> None:
         .item()
         .startswith("hồ sơ chưa đồng bộ")
     )
+
+
+def test_a_capture_before_the_period_end_is_compared_with_local_data_to_the_capture_month(
+    small_demo_db: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "demo.duckdb"
+    shutil.copy(small_demo_db, db)
+    with connect(db, read_only=False) as con:
+        # the portal's year 2026, captured on 15 March: its counts run to mid-March (here: to the end of March)
+        files = write_demo_captures(
+            con, tmp_path / "cap", end="2026-03", period_type="year", unsynced_share=0
+        )
+        import_files(con, files, periods={"year": "2026"}, captured_on=dt.date(2026, 3, 15))
+    table = reconcile(db)
+    assert set(table["local_period"]) == {"2026"}
+    # compared with the province's data to March (not to June, the data's end): the counts are the same
+    assert table.filter(pl.col("published_denominator").is_not_null())["denominator_diff"].abs().max() == 0
+    assert set(table["cause"]) <= {"match", "not_published"}
