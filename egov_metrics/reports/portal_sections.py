@@ -23,8 +23,8 @@ __all__ = ["load_reconciliation", "planner_section", "reconciliation_section", "
 T = {
     "vi": {
         "rec_title": "Đối chiếu với số liệu Cổng Dịch vụ công quốc gia công bố",
-        "rec_none": "Chưa có số liệu do Cổng Dịch vụ công quốc gia công bố cho đơn vị này "
-        "(nhập bằng lệnh egov-metrics portal import).",
+        "rec_none": "Chưa có số liệu do Cổng Dịch vụ công quốc gia công bố cho đơn vị này: "
+        "cần nhập số liệu Cổng công bố trước khi đối chiếu.",
         "rec_note": "Kỳ {period}, số liệu Cổng lấy ngày {captured}; phương pháp {method}. "
         "Điểm Cổng không công bố theo chỉ tiêu được tính lại từ số liệu Cổng công bố.",
         "indicator": "Chỉ tiêu",
