@@ -474,3 +474,11 @@ def test_a_portal_mapping_naming_an_unknown_indicator_is_reported_with_its_line(
     assert f"{path}:{line}" in str(err.value) and "unknown indicator 'procedures_publishd_on_time'" in str(
         err.value
     )
+
+
+def test_cli_conformance_with_the_old_method_reads_with_the_newest_mapping() -> None:
+    res = CliRunner().invoke(
+        app, ["portal", "conformance", "--method", "portal_2026"], env={"COLUMNS": "200"}
+    )
+    assert res.exit_code == 0, res.output
+    assert "portal_2026@2026.1" in res.output and "reproduced" in res.output

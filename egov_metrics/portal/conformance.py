@@ -82,7 +82,7 @@ def load_published(
     periods: Mapping[str, str] = DEFAULT_PERIODS,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The transcribed figures as (indicators, groups) frames, in the shape `portal import` gives."""
-    method = method if isinstance(method, ScoringMethod) else load_method(method)
+    method = _reader(method)
     assert method.portal is not None
     data_dir = Path(data_dir)
     inds, groups = [], []
@@ -141,6 +141,13 @@ def load_published(
     )
 
 
+def _reader(method: ScoringMethod | str) -> ScoringMethod:
+    """The method whose portal mapping reads the figures: `method`, or the newest one when it has none (an older
+    method, e.g. portal_2026, can still score the figures read with the newest mapping)."""
+    method = method if isinstance(method, ScoringMethod) else load_method(method)
+    return method if method.portal is not None else load_method(DEFAULT_PORTAL_METHOD)
+
+
 def load_responses(
     files: list[Path] | list[str],
     method: ScoringMethod | str = DEFAULT_PORTAL_METHOD,
@@ -154,7 +161,7 @@ def load_responses(
 
     con = duckdb.connect()
     try:
-        report = import_files(con, files, periods=periods, captured_on=captured_on, method=method)
+        report = import_files(con, files, periods=periods, captured_on=captured_on, method=_reader(method))
         if not report.loaded:
             raise ConformanceError("no response to check among the files", "give …-all.json responses")
         return (
