@@ -353,23 +353,43 @@ def score(
     ] = None,
     method: Annotated[
         str, typer.Option(help="Scoring method: a built-in name or a YAML file.")
-    ] = "portal_2026",
+    ] = "portal_2026_12",
     published: Annotated[
         Path | None,
         typer.Option(
             help="Score published counts from a CSV/XLSX file instead of the database (see docs/scoring.md)."
         ),
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Write the totals to FILE.csv/.xlsx/.parquet.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the totals (with --published or --reconcile: the per-indicator differences) to "
+            "FILE.csv/.xlsx/.parquet."
+        ),
+    ] = None,
+    reconcile: Annotated[
+        bool,
+        typer.Option(
+            "--reconcile",
+            help="Compare the province's own figures with the imported portal figures, per indicator.",
+        ),
+    ] = False,
+    unit: Annotated[str | None, typer.Option(help="With --reconcile: one unit only.")] = None,
     db: DbOption = None,  # type: ignore[assignment]
 ) -> None:
     """The 766 index per unit: group scores, total, band and rank among peers."""
     from egov_metrics import scoring
     from egov_metrics.export import write_frame
 
+    if reconcile:
+        _score_reconcile(_db(db), method, unit, out)
+        return
     try:
         if published is not None:
             result = scoring.score_from_published(published, method)
+            _published_differences(result, out)
+            if out is not None:
+                return
         else:
             levels = tuple(level) if level else ("department", "commune")
             result = scoring.score_units(_db(db), end=end, grain=grain, levels=levels, method=method)
@@ -388,10 +408,106 @@ def score(
             str(row.get("unit_level") or ""),
             str(row["period"]),
             f"{row['total']:.2f}",
-            str(row["band_vi"]),
+            str(row["band_vi"] or "–"),
             f"{row['rank']}/{row['rank_among']}",
         )
     console.print(table)
+
+
+def _published_differences(result: object, out: Path | None) -> None:
+    """Per-indicator differences between the recomputed and the published figures (score --published)."""
+    import polars as pl
+
+    from egov_metrics.export import write_frame
+
+    ind = result.indicators  # type: ignore[attr-defined]
+    missing = result.missing_groups  # type: ignore[attr-defined]
+    if missing:
+        err_console.print(
+            f"[yellow]not scored (no rows in the file):[/] {', '.join(missing)}; "
+            "the totals cover the other groups only",
+            highlight=False,
+        )
+    diff_cols = [c for c in ("rate_diff", "points_diff") if c in ind.columns]
+    if out is not None:
+        write_frame(ind, out)
+        console.print(f"{ind.height:,} indicator rows written to {out} ({result.method_version})")  # type: ignore[attr-defined]
+        return
+    if not diff_cols:
+        console.print("no published_rate / published_points column: nothing to compare, totals only")
+        return
+    compared = ind.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in diff_cols))
+    differs = compared.filter(pl.any_horizontal(pl.col(c).fill_null(0) != 0 for c in diff_cols))
+    table = Table(
+        "unit",
+        "period",
+        "indicator",
+        "rate",
+        "published rate",
+        "points",
+        "published points",
+        "diff",
+        title=f"{result.method_version}: {differs.height} of {compared.height} published indicator rows differ",  # type: ignore[attr-defined]
+    )
+    for r in differs.iter_rows(named=True):
+        table.add_row(
+            str(r["unit_id"]),
+            str(r["period"]),
+            r["indicator"],
+            _num(r["rate"]),
+            _num(r.get("published_rate")),
+            _num(r["points"]),
+            _num(r.get("published_points")),
+            _num(r.get("points_diff")),
+        )
+    console.print(table)
+
+
+def _num(value: object) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def _score_reconcile(db: Path, method: str, unit: str | None, out: Path | None) -> None:
+    from egov_metrics.export import write_frame
+    from egov_metrics.reconcile import reconcile
+
+    try:
+        table = reconcile(db, unit=unit, method=method)
+    except EgovError as exc:
+        raise _fail(exc) from None
+    if out is not None:
+        write_frame(table, out)
+        console.print(f"{table.height:,} rows written to {out} ({table['method_version'][0]})")
+        return
+    shown = Table(
+        "unit",
+        "period",
+        "indicator",
+        "local n/d",
+        "portal n/d",
+        "local pts",
+        "portal pts",
+        "diff",
+        "likely cause",
+        title=f"{table['method_version'][0]}: local vs published",
+    )
+    for r in table.iter_rows(named=True):
+        shown.add_row(
+            r["unit_id"],
+            r["period"],
+            r["indicator"],
+            f"{_count(r['local_numerator'])}/{_count(r['local_denominator'])}",
+            f"{_count(r['published_numerator'])}/{_count(r['published_denominator'])}",
+            _num(r["local_points"]),
+            _num(r["published_points"]),
+            _num(r["points_diff"]),
+            r["cause_en"],
+        )
+    console.print(shown)
+
+
+def _count(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.0f}"
 
 
 # -- schedule: scheduled report generation (egov_metrics.schedule) ----------------------------------------
@@ -561,3 +677,258 @@ def schedule_check(
     if problems:
         raise typer.Exit(1)
     console.print(f"{len(jobs)} job(s), no problems.")
+
+
+# -- portal: the national portal's published 766 figures (egov_metrics.portal) ------------------------------
+
+portal_app = typer.Typer(
+    help="The national portal's published 766 figures: import saved responses, conformance, unit matching.",
+    no_args_is_help=True,
+)
+app.add_typer(portal_app, name="portal")
+
+
+def _periods(values: list[str] | None) -> dict[str, str]:
+    out = {}
+    for value in values or []:
+        kind, sep, label = value.partition("=")
+        if not sep or not label:
+            raise _fail(
+                EgovError(
+                    f"--period {value!r} is not TYPE=LABEL", "e.g. --period year=2026 --period month=2026-08"
+                )
+            )
+        out[kind.strip()] = label.strip()
+    return out
+
+
+@portal_app.command("import")
+def portal_import(
+    files: Annotated[
+        list[Path], typer.Argument(help="Saved JSON responses of the portal's 766 evaluation API.")
+    ],
+    period: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--period",
+            help="TYPE=LABEL for each period type: year=2026, quarter=2026-Q3, month=2026-08 "
+            "(default: from the capture manifest).",
+        ),
+    ] = None,
+    captured_on: Annotated[
+        str,
+        typer.Option("--captured-on", help="Capture date, YYYY-MM-DD (default: from the capture manifest)."),
+    ] = "",
+    period_type: Annotated[
+        str | None,
+        typer.Option("--period-type", help="year, quarter or month (default: from the file name)."),
+    ] = None,
+    units: Annotated[
+        Path | None,
+        typer.Option("--units", help="Unit mapping CSV: portal_code,unit_id (replaces the mapping)."),
+    ] = None,
+    method: Annotated[
+        str, typer.Option(help="Method whose portal mapping reads the files.")
+    ] = "portal_2026_12",
+    db: DbOption = None,  # type: ignore[assignment]
+) -> None:
+    """Load saved portal responses into portal_indicator / portal_group_score (all or nothing)."""
+    from egov_metrics.portal import importer
+    from egov_metrics.schema.connection import connect
+
+    try:
+        try:
+            day = dt.date.fromisoformat(captured_on) if captured_on else None
+        except ValueError:
+            raise EgovError(
+                f"--captured-on {captured_on!r} is not a date",
+                "give the day the responses were saved, YYYY-MM-DD",
+            ) from None
+        with connect(_db(db), read_only=False) as con:
+            if units is not None:
+                importer.ensure_tables(con)
+                n = importer.load_unit_map(con, units)
+                console.print(f"unit mapping: {n} portal codes from {units}")
+            report = importer.import_files(
+                con, files, periods=_periods(period), captured_on=day, period_type=period_type, method=method
+            )
+    except EgovError as exc:
+        raise _fail(exc) from None
+    for snap in report.loaded:
+        console.print(
+            f"{snap.source}: {snap.group} {snap.period}: {snap.groups.height} units, "
+            f"{snap.indicators.height} indicator rows ({report.method_version})",
+            highlight=False,
+        )
+    for source in report.unchanged:
+        console.print(f"{source}: already imported, unchanged", highlight=False)
+    for source in report.skipped:
+        console.print(f"{source}: filtered to one procedure, not a unit's score: skipped", highlight=False)
+    if report.unmatched:
+        console.print(
+            f"[yellow]{len(report.unmatched)} portal unit(s) not matched to a unit of the database:[/]"
+        )
+        for code, name in report.unmatched:
+            console.print(f"  {code}  {name}", highlight=False, markup=False)
+        console.print(
+            "Hint: map them with --units map.csv, or egov-metrics portal units --map map.csv (columns portal_code,unit_id)",
+            highlight=False,
+        )
+
+
+@portal_app.command("units")
+def portal_units(
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--map", help="Replace the unit mapping with this CSV (portal_code,unit_id[,note]) first."
+        ),
+    ] = None,
+    db: DbOption = None,  # type: ignore[assignment]
+) -> None:
+    """The imported portal units and the local unit each is matched to (blank: unmatched)."""
+    from egov_metrics.portal import importer
+    from egov_metrics.schema.connection import connect
+
+    try:
+        with connect(_db(db), read_only=mapping is None) as con:
+            if mapping is not None:
+                importer.ensure_tables(con)
+                n = importer.load_unit_map(con, mapping)
+                console.print(f"unit mapping: {n} portal codes from {mapping}")
+            frame = importer.unit_matches(con)
+    except EgovError as exc:
+        raise _fail(exc) from None
+    table = Table("portal id", "code", "name", "unit", "matched by")
+    for r in frame.iter_rows(named=True):
+        table.add_row(
+            r["portal_id"],
+            r["unit_code"] or "",
+            r["unit_name"] or "",
+            r["unit_id"] or "–",
+            r["matched_by"] or "",
+        )
+    console.print(table)
+
+
+@portal_app.command("conformance")
+def portal_conformance(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Saved portal responses to check (default: the transcribed figures in --data)."),
+    ] = None,
+    data: Annotated[Path, typer.Option(help="Folder of transcribed figures (CSV).")] = Path(
+        "tests/conformance/data"
+    ),
+    imported: Annotated[
+        bool,
+        typer.Option("--imported", help="Check the figures imported into --db (egov-metrics portal import)."),
+    ] = False,
+    period: Annotated[
+        list[str] | None, typer.Option("--period", help="With FILES: TYPE=LABEL (default: the manifest).")
+    ] = None,
+    captured_on: Annotated[
+        str, typer.Option("--captured-on", help="With FILES: capture date (default: the manifest).")
+    ] = "",
+    method: Annotated[str, typer.Option(help="Scoring method.")] = "portal_2026_12",
+    write_docs: Annotated[
+        bool, typer.Option("--write-docs", help="Rewrite the table in docs/scoring.md.")
+    ] = False,
+    differences: Annotated[
+        Path | None, typer.Option("--out", help="Write every case (published, recomputed, status) to FILE.")
+    ] = None,
+    db: DbOption = None,  # type: ignore[assignment]
+) -> None:
+    """Recompute every published figure from its published counts; print the match rate per group × period type."""
+    from egov_metrics.export import write_frame
+    from egov_metrics.portal import conformance
+    from egov_metrics.scoring import load_method
+
+    try:
+        m = load_method(method)
+        if files:
+            day = dt.date.fromisoformat(captured_on) if captured_on else None
+            figures = conformance.load_responses(files, m, periods=_periods(period), captured_on=day)
+        elif imported:
+            from egov_metrics.portal.importer import published as imported_figures
+            from egov_metrics.schema.connection import connect
+
+            with connect(_db(db), read_only=True) as con:
+                figures = imported_figures(con)
+        else:
+            figures = conformance.load_published(data, m)
+        cases = conformance.check(figures, m)
+        table = conformance.match_table(cases, m)
+        out = Table("group", "period", "published", "recomputable", "reproduced", title=m.label)
+        for r in table.iter_rows(named=True):
+            out.add_row(
+                r["group"],
+                r["period_type"],
+                str(r["published"]),
+                str(r["checkable"]),
+                f"{r['reproduced']}/{r['checkable']}",
+            )
+        console.print(out)
+        total, ok = int(table["checkable"].sum()), int(table["reproduced"].sum())
+        console.print(f"reproduced {ok} of {total} recomputable published figures to 0.01", highlight=False)
+        if differences is not None:
+            write_frame(cases, differences)
+            console.print(f"{cases.height:,} cases written to {differences}")
+        if write_docs:
+            conformance.write_docs(conformance.render_markdown(table, m, "captured 2026-09-26"))
+            console.print("docs/scoring.md updated")
+    except ValueError:
+        raise _fail(
+            EgovError(f"--captured-on {captured_on!r} is not a date", "write it YYYY-MM-DD")
+        ) from None
+    except EgovError as exc:
+        raise _fail(exc) from None
+
+
+@portal_app.command("demo-capture")
+def portal_demo_capture(
+    out: Annotated[Path, typer.Option(help="Folder for the synthetic responses.")],
+    end: Annotated[str, typer.Option(help="Last month of the period, YYYY-MM.")],
+    period_type: Annotated[str, typer.Option("--period-type", help="year, quarter or month.")] = "month",
+    db: DbOption = None,  # type: ignore[assignment]
+) -> None:
+    """Write synthetic portal responses for the demo database (to try import and reconciliation)."""
+    from egov_metrics.portal.synthetic import write_demo_captures
+    from egov_metrics.schema.connection import connect
+
+    try:
+        with connect(_db(db), read_only=True) as con:
+            files = write_demo_captures(con, out, end=end, period_type=period_type)
+    except EgovError as exc:
+        raise _fail(exc) from None
+    for f in files:
+        console.print(str(f), highlight=False)
+
+
+@app.command()
+def plan(
+    unit: Annotated[str, typer.Argument(help="A department or commune: id, code or name.")],
+    end: Annotated[str | None, typer.Option(help="Last month of the period, YYYY-MM.")] = None,
+    grain: Annotated[str, typer.Option(help="ytd, month, quarter or year.")] = "ytd",
+    method: Annotated[str, typer.Option(help="Scoring method.")] = "portal_2026_12",
+    lang: Annotated[str, typer.Option(help="vi or en.")] = "vi",
+    out: Annotated[Path | None, typer.Option(help="Write the actions to FILE.csv/.xlsx/.parquet.")] = None,
+    db: DbOption = None,  # type: ignore[assignment]
+) -> None:
+    """The points planner: actions ranked by 766 points gained per dossier or procedure changed."""
+    from egov_metrics.export import write_frame
+    from egov_metrics.planner import action_text, plan_unit
+
+    try:
+        actions = plan_unit(_db(db), unit, end=end, grain=grain, method=method)
+    except EgovError as exc:
+        raise _fail(exc) from None
+    if out is not None:
+        write_frame(actions, out)
+        console.print(f"{actions.height} actions written to {out}")
+        return
+    label = actions["method_version"][0] if actions.height else method
+    table = Table("#", "action" if lang == "en" else "việc cần làm", "per item", title=f"{unit} · {label}")
+    for n, row in enumerate(actions.iter_rows(named=True), 1):
+        table.add_row(str(n), action_text(row, lang), f"{row['points_per_item']:.4f}")
+    console.print(table)

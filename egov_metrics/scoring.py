@@ -48,7 +48,7 @@ import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Literal
@@ -58,6 +58,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from egov_metrics.errors import EgovError, UnknownNameError
+from egov_metrics.portal.mapping import PortalMapping
 from egov_metrics.yamlutil import Problem, format_validation_error, load_yaml_with_lines
 
 __all__ = [
@@ -77,7 +78,7 @@ __all__ = [
 ]
 
 METHODS_DIR = Path(__file__).parent / "methods"
-DEFAULT_METHOD = "portal_2026"
+DEFAULT_METHOD = "portal_2026_12"
 
 KEY_COLUMNS = ("unit_id", "period", "indicator")
 COUNT_COLUMNS = ("numerator", "denominator")
@@ -175,6 +176,21 @@ register_conversion(
         _share_full_at,
     )
 )
+
+
+def _rate_awarded(n: pl.Expr, d: pl.Expr) -> Ratio:
+    return pl.lit(1, _I), pl.lit(1, _I)
+
+
+register_conversion(
+    Conversion(
+        "awarded",
+        "the portal awards full points whatever the counts (rate shown 100 %)",
+        False,
+        _rate_awarded,
+        _share_linear,
+    )
+)
 register_conversion(
     Conversion(
         "complement_full_at",
@@ -227,11 +243,23 @@ class Rule(_Frozen):
         return self
 
 
+PointsFrom = Literal["rounded_rate", "raw_rate"]
+Arithmetic = Literal["exact", "binary_float"]
+
+
 class MethodGroup(_Frozen):
+    """A group; `points_from` / `arithmetic` override the method's rounding model for its indicators.
+
+    `arithmetic: binary_float` computes max × rate ÷ threshold in IEEE binary floating point and rounds the
+    binary value half up to 2 decimals (JavaScript's `toFixed(2)`): 6 × 0.9325 is 5.59499… in binary, so 5.59.
+    """
+
     id: Id
     name_vi: Text
     name_en: Text
     max_points: Points
+    points_from: PointsFrom | None = None
+    arithmetic: Arithmetic | None = None
 
 
 class MethodIndicator(_Frozen):
@@ -277,15 +305,18 @@ class ScoringMethod(_Frozen):
     valid_to: date | None = None
     source: Text
     total_points: Points
-    points_from: Literal["rounded_rate", "raw_rate"]
+    points_from: PointsFrom
+    arithmetic: Arithmetic = "exact"
     notes: tuple[str, ...] = ()
+    #: where the portal publishes each indicator (metric codes, fields of its API responses); see portal/
+    portal: PortalMapping | None = None
     groups: tuple[MethodGroup, ...]
     indicators: tuple[MethodIndicator, ...]
     bands: tuple[Band, ...]
 
     @model_validator(mode="after")
     def _consistent(self) -> ScoringMethod:
-        issues = [*self._group_issues(), *self._band_issues()]
+        issues = [*self._group_issues(), *self._band_issues(), *self._portal_issues()]
         if self.valid_to is not None and self.valid_to <= self.valid_from:
             issues.append(_issue(("valid_to",), "valid_to must be after valid_from", str(self.valid_to)))
         if issues:
@@ -346,6 +377,32 @@ class ScoringMethod(_Frozen):
                     str(total),
                 )
             )
+        return issues
+
+    def _portal_issues(self) -> list[InitErrorDetails]:
+        if self.portal is None:
+            return []
+        known = {i.id for i in self.indicators}
+        groups = {g.id for g in self.groups}
+        issues = [
+            _issue(("portal", "endpoints", n, "group"), f"unknown group {e.group!r}", e.group)
+            for n, e in enumerate(self.portal.endpoints)
+            if e.group not in groups
+        ]
+        for part in ("metrics", "fields"):
+            for n, entry in enumerate(getattr(self.portal, part)):
+                if entry.indicator not in known:
+                    issues.append(
+                        _issue(
+                            ("portal", part, n, "indicator"),
+                            f"unknown indicator {entry.indicator!r}",
+                            entry.indicator,
+                        )
+                    )
+        seen = self.portal.indicator_ids()
+        doubled = sorted({i for i in seen if seen.count(i) > 1})
+        if doubled:
+            issues.append(_issue(("portal",), f"indicator(s) mapped twice: {', '.join(doubled)}", doubled))
         return issues
 
     def _band_issues(self) -> list[InitErrorDetails]:
@@ -501,6 +558,8 @@ class ScoreResult:
     groups: pl.DataFrame
     totals: pl.DataFrame
     method: ScoringMethod
+    #: groups of the method with no row at all in a published file: not scored (the total covers the others)
+    missing_groups: tuple[str, ...] = ()
 
     @property
     def method_version(self) -> str:
@@ -636,9 +695,12 @@ def _dispatch(kinds: list[str], build: Callable[[Conversion], Ratio]) -> Ratio:
 def _method_table(method: ScoringMethod) -> pl.DataFrame:
     """The per-indicator parameters as exact integers (points in hundredths, thresholds × 10 000)."""
     ind = method.indicators
+    groups = {g.id: g for g in method.groups}
     return pl.DataFrame(
         {
             "indicator": [i.id for i in ind],
+            "_pf": [groups[i.group].points_from or method.points_from for i in ind],
+            "_arith": [groups[i.group].arithmetic or method.arithmetic for i in ind],
             "group": [i.group for i in ind],
             "provisional": [i.provisional for i in ind],
             "_rule": [i.rule.kind for i in ind],
@@ -651,6 +713,43 @@ def _method_table(method: ScoringMethod) -> pl.DataFrame:
         },
         schema_overrides={"_max": _I, "_threshold": _I, "_order": pl.Int64},
     )
+
+
+def _binary_float_points(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Points of the `binary_float` indicators: min(max, rate% × max ÷ threshold ÷ 100) in IEEE doubles, left
+    to right, the binary value rounded half up to 2 decimals (as JavaScript's toFixed(2) does: 93.25 × 6 ÷ 1
+    ÷ 100 is 5.59499… in binary → 5.59; 45 × 2 ÷ 0.8 ÷ 100 is 1.125 exactly → 1.13).
+
+    Exact rounding of a binary value needs its exact decimal expansion (`Decimal(float)`), so the points are
+    computed once per distinct (max, rate, threshold) and joined back: a few hundred values, not one per row.
+    """
+    # the rate in percent as a double (93.25), correctly rounded from the exact ratio
+    rate_f = ((pl.col("_pn") * 100).cast(pl.Float64) / pl.col("_pd").cast(pl.Float64)).alias("_rate_f")
+    target = (
+        (pl.col("_arith") == "binary_float")
+        & (pl.col("basis") == "rate")
+        & (pl.col("_md") == 1)
+        & (pl.col("_rule") != "awarded")
+    )
+    frame = frame.with_columns(rate_f, _target=target)
+    keys = ["_max", "_threshold", "_rate_f"]
+    distinct = frame.filter("_target").select(keys).unique().collect()
+    cents = [
+        _to_fixed_cents(int(m), t, r) for m, t, r in distinct.iter_rows()
+    ]  # one value per distinct key, not per row
+    lookup = distinct.with_columns(pl.Series("_float_c", cents, dtype=_I)).lazy()
+    return (
+        frame.join(lookup, on=keys, how="left", nulls_equal=True)
+        .with_columns(_points_c=pl.when("_target").then(pl.col("_float_c")).otherwise(pl.col("_points_c")))
+        .drop("_float_c", "_target", "_rate_f")
+    )
+
+
+def _to_fixed_cents(max_cents: int, threshold: int | None, percent: float) -> int:
+    """min(max, percent × max ÷ threshold ÷ 100) in doubles, left to right, then the binary value half up."""
+    mx = max_cents / 100
+    points = min(mx, max(percent, 0.0) * mx / (threshold / _ONE if threshold else 1.0) / 100)
+    return int((Decimal(points) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def _from_cents(cents: pl.Expr) -> pl.Expr:
@@ -722,11 +821,11 @@ def score(
     frame = frame.with_columns(_rn=pl.max_horizontal(rn, pl.lit(0, _I)), _rd=rd).with_columns(
         _rate=pl.when("_has").then(_half_up(_ONE * pl.col("_rn"), pl.col("_rd")))
     )
-    pn, pd = (
-        (pl.col("_rate"), pl.lit(_ONE, _I))
-        if method.points_from == "rounded_rate"
-        else (pl.col("_rn"), pl.col("_rd"))
-    )
+    from_rounded = pl.col("_pf") == "rounded_rate"
+    pn = pl.when(from_rounded).then(pl.col("_rate")).otherwise(pl.col("_rn"))
+    pd = pl.when(from_rounded).then(pl.lit(_ONE, _I)).otherwise(pl.col("_rd"))
+    frame = frame.with_columns(_pn=pn, _pd=pd)
+    pn, pd = pl.col("_pn"), pl.col("_pd")
     sn, sd = _dispatch(kinds, lambda c: c.share(pn, pd, pl.col("_threshold")))
     frame = frame.with_columns(
         basis=pl.when("_has").then(pl.lit("rate")).otherwise(pl.col("_zero")),
@@ -749,22 +848,21 @@ def score(
     dropped = candidate & (pl.col("_k") > 0)
     shared = (pl.col("_split") + pl.col("_excl") > 0) & ~candidate
     k, kept, mx = pl.col("_k"), pl.col("_kept_max"), pl.col("_max")
-    frame = (
-        frame.with_columns(
-            # effective maximum (hundredths of a point) as an exact ratio _mn / _md
-            _mn=pl.when(dropped)
-            .then(pl.lit(0, _I))
-            .when(shared)
-            .then(mx * k * kept + pl.col("_split") * kept + mx * pl.col("_excl") * k)
-            .otherwise(mx),
-            _md=pl.when(shared).then(k * kept).otherwise(pl.lit(1, _I)),
-        )
-        .with_columns(
-            _points_c=_half_up(pl.col("_mn") * pl.col("_sn"), pl.col("_md") * pl.col("_sd")),
-            _max_points_c=_half_up(pl.col("_mn"), pl.col("_md")),
-        )
-        .with_columns(_points_lost_c=pl.col("_max_points_c") - pl.col("_points_c"))
+    frame = frame.with_columns(
+        # effective maximum (hundredths of a point) as an exact ratio _mn / _md
+        _mn=pl.when(dropped)
+        .then(pl.lit(0, _I))
+        .when(shared)
+        .then(mx * k * kept + pl.col("_split") * kept + mx * pl.col("_excl") * k)
+        .otherwise(mx),
+        _md=pl.when(shared).then(k * kept).otherwise(pl.lit(1, _I)),
+    ).with_columns(
+        _points_c=_half_up(pl.col("_mn") * pl.col("_sn"), pl.col("_md") * pl.col("_sd")),
+        _max_points_c=_half_up(pl.col("_mn"), pl.col("_md")),
     )
+    if "binary_float" in set(table["_arith"]):
+        frame = _binary_float_points(frame)
+    frame = frame.with_columns(_points_lost_c=pl.col("_max_points_c") - pl.col("_points_c"))
     indicators = (
         frame.sort(["_unit_order", "_order"])
         .select(
@@ -980,7 +1078,21 @@ def score_from_published(
             f"write numbers without thousands separators; indicator ids: {', '.join(method.indicator_ids)}",
         )
     _check_counts(frame, first_line)
-    result = score(frame, method, peers=peers)
+    present = set(frame["indicator"].unique().to_list())
+    missing = tuple(
+        g.id for g in method.groups if not any(i.id in present for i in method.indicators if i.group == g.id)
+    )
+    if len(missing) == len(method.groups):
+        raise ScoringError("the published counts have no rows", "give one row per unit, period and indicator")
+    result = score(frame, _only_groups(method, missing), peers=peers)
+    if missing:
+        result = ScoreResult(
+            result.indicators,
+            result.groups,
+            result.totals.with_columns(band=pl.lit(None, pl.String), band_vi=pl.lit(None, pl.String)),
+            method,
+            missing,
+        )
 
     diffs = [
         _from_cents(_to_cents(pl.col(c.removeprefix("published_"))) - _to_cents(pl.col(c))).alias(
@@ -992,7 +1104,23 @@ def score_from_published(
     if not diffs:
         return result
     indicators = result.indicators.with_columns(diffs)
-    return ScoreResult(indicators, result.groups, result.totals, result.method)
+    return ScoreResult(indicators, result.groups, result.totals, result.method, result.missing_groups)
+
+
+def _only_groups(method: ScoringMethod, missing: tuple[str, ...]) -> ScoringMethod:
+    """The method without the `missing` groups (a file that publishes only some groups is scored on those:
+    the others are not scored by their zero-denominator rule). The label stays the method's; the total's
+    maximum is the sum of the groups kept, and no band is given for such a partial total."""
+    if not missing:
+        return method
+    groups = tuple(g for g in method.groups if g.id not in missing)
+    return method.model_copy(
+        update={
+            "groups": groups,
+            "indicators": tuple(i for i in method.indicators if i.group not in missing),
+            "total_points": sum((g.max_points for g in groups), Decimal(0)),
+        }
+    )
 
 
 def score_units(

@@ -103,8 +103,8 @@ def test_portal_examples_reproduce(
     assert row(result.groups, group="progress")["score"] == points
 
 
-def test_default_method_is_portal_2026():
-    assert "portal_2026" in known_methods()
+def test_default_method_is_portal_2026_12_and_portal_2026_stays_loadable():
+    assert {"portal_2026", "portal_2026_12"} <= set(known_methods())
     assert PORTAL.label == "portal_2026@2026.1"
     assert [(g.id, float(g.max_points)) for g in PORTAL.groups] == [
         ("transparency", 18),
@@ -115,7 +115,8 @@ def test_default_method_is_portal_2026():
         ("satisfaction", 18),
     ]
     assert len(PORTAL.indicators) == 21
-    assert score(counts([("dossiers_on_time", 3, 5)])).method_version == "portal_2026@2026.1"
+    assert score(counts([("dossiers_on_time", 3, 5)]), PORTAL).method_version == "portal_2026@2026.1"
+    assert score(counts([("dossiers_on_time", 3, 5)])).method_version == "portal_2026_12@2026.12"
 
 
 # --- rounding: half up, and which rate the points come from ----------------------------------------
@@ -287,7 +288,7 @@ def test_split_with_nobody_to_take_the_points_loses_them():
 
 
 def test_missing_indicator_is_a_zero_denominator_and_flagged():
-    result = score(counts([("dossiers_on_time", 3, 5)]))
+    result = score(counts([("dossiers_on_time", 3, 5)]), PORTAL)
     assert result.indicators.height == 21  # every indicator of the method, for the one unit
     fb = row(result.indicators, indicator="feedback_on_time")
     assert (fb["missing"], fb["points"], fb["numerator"], fb["denominator"]) == (True, 6.00, None, None)
@@ -373,7 +374,7 @@ FULL_UNIT = [
 
 
 def test_a_whole_unit_groups_and_total():
-    result = score(counts(FULL_UNIT, unit_name="Sở Ví dụ", unit_level="department"))
+    result = score(counts(FULL_UNIT, unit_name="Sở Ví dụ", unit_level="department"), PORTAL)
     assert dict(result.groups.select("group", "score").iter_rows()) == {
         "transparency": 14.97,
         "progress": 17.68,

@@ -30,7 +30,12 @@ from egov_metrics.reports.common import (
     open_db,
     scope_of,
 )
-from egov_metrics.scoring import ScoringError, score_units
+from egov_metrics.reports.portal_sections import (
+    load_reconciliation,
+    reconciliation_section,
+    reconciliation_summary,
+)
+from egov_metrics.scoring import ScoringError, load_method, score_units
 
 KPI_IDS = (
     "online_share",
@@ -80,6 +85,7 @@ T = {
         "share": "Tỷ trọng",
         "none_overdue": "Không có hồ sơ quá hạn tại cuối kỳ.",
         "only_own": "Báo cáo của một đơn vị chỉ hiển thị số liệu của đơn vị đó.",
+        "method_of": "Điểm tính theo phương pháp {m}.",
         "province_only": "Chỉ tiêu cấp tỉnh; chỉ có trong báo cáo toàn tỉnh.",
     },
     "en": {
@@ -108,6 +114,7 @@ T = {
         "share": "Share",
         "none_overdue": "No overdue dossiers at the period's end.",
         "only_own": "A unit's report shows that unit's figures only.",
+        "method_of": "Scores computed with method {m}.",
         "province_only": "Province-wide indicators; shown in the province's report only.",
     },
 }
@@ -199,6 +206,11 @@ class ProgressReport:
             except ScoringError:
                 self.scores = None
             self.quality = _quality(con, self.scope, self.first, self.last)
+            self.method = load_method()
+            # the province's report names every unit; a unit's report holds its own figures only
+            self.reconciled = load_reconciliation(
+                con, None if self.scope.is_province else self.scope.unit_id, self.method
+            )
         self.current = self.monthly.filter(pl.col("period") == self.period)
         self.used.update(self.monthly["indicator"].unique().to_list())
 
@@ -385,6 +397,7 @@ class ProgressReport:
                 [
                     heading(t["league"]),
                     table(frame, cols, lang=lang, formats=_points_formats(cols, lang)),
+                    note(t["method_of"].format(m=self.scores.method_version)),
                     note(t["only_own"]),
                 ]
             )
@@ -421,8 +434,18 @@ class ProgressReport:
             )
         )
         return join(
-            [heading(t["league"]), table(frame, cols, lang=lang, formats=_points_formats(cols, lang)), bars]
+            [
+                heading(t["league"]),
+                table(frame, cols, lang=lang, formats=_points_formats(cols, lang)),
+                note(t["method_of"].format(m=self.scores.method_version)),
+                bars,
+            ]
         )
+
+    def reconciliation(self) -> Html:
+        if self.scope.is_province:
+            return reconciliation_summary(self.reconciled, self.lang, period=self.period)
+        return reconciliation_section(self.reconciled, self.method, self.lang, self.period)
 
     def backlog(self) -> Html:
         t, lang = self.t, self.lang

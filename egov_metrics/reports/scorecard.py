@@ -10,9 +10,11 @@ from pathlib import Path
 
 import polars as pl
 
-from egov_metrics.charts import chart_bar, chart_trend
+from egov_metrics.charts import chart_bar
 from egov_metrics.errors import EgovError
 from egov_metrics.i18n import check_lang, fmt_number, fmt_period
+from egov_metrics.method_trend import chart_scores, segments
+from egov_metrics.planner import plan
 from egov_metrics.present import Html, chart, definitions, esc, heading, join, note, table, value_formatter
 from egov_metrics.reports.common import (
     PAGE_CSS,
@@ -23,6 +25,7 @@ from egov_metrics.reports.common import (
     open_db,
     scope_of,
 )
+from egov_metrics.reports.portal_sections import load_reconciliation, planner_section, reconciliation_section
 from egov_metrics.reports.progress import GROUP_NAMES
 from egov_metrics.scoring import load_method, score_units
 
@@ -94,13 +97,15 @@ class UnitScorecard:
             self.months = score_units(
                 con, start=months_before(first, 11), end=self.period, grain="month", levels=levels
             )
-        self.method = load_method()
+            self.method = load_method()
+            self.reconciled = load_reconciliation(con, self.scope.unit_id, self.method)
         me = pl.col("unit_id") == self.scope.unit_id
         self.total = self.ytd.totals.filter(me)
         self.groups = self.ytd.groups.filter(me)
         self.indicators = self.ytd.indicators.filter(me)
         self.trend = self.months.totals.filter(me)
         self.all_units = self.ytd.totals.height
+        self.actions = plan(self.ytd, self.scope.unit_id)
 
     def style(self) -> Html:
         return Html(PAGE_CSS)
@@ -153,7 +158,7 @@ class UnitScorecard:
                 lang=lang,
             )
         )
-        return join([heading(t["groups"]), tab, bars])
+        return join([heading(t["groups"]), tab, note(t["method"].format(m=self.ytd.method_version)), bars])
 
     def by_indicator(self) -> Html:
         t, lang = self.t, self.lang
@@ -173,36 +178,38 @@ class UnitScorecard:
             ("points_lost", t["lost"]),
             ("prov", t["provisional"]),
         ]
-        return heading(t["indicators"]) + table(
-            frame,
-            cols,
-            lang=lang,
-            formats={
-                "rate": fmt,
-                "points": fmt,
-                "max_points": fmt,
-                "points_lost": fmt,
-                "numerator": value_formatter("count", 0, lang),
-                "denominator": value_formatter("count", 0, lang),
-            },
+        return (
+            heading(t["indicators"])
+            + note(t["method"].format(m=self.ytd.method_version))
+            + table(
+                frame,
+                cols,
+                lang=lang,
+                formats={
+                    "rate": fmt,
+                    "points": fmt,
+                    "max_points": fmt,
+                    "points_lost": fmt,
+                    "numerator": value_formatter("count", 0, lang),
+                    "denominator": value_formatter("count", 0, lang),
+                },
+            )
         )
 
     def trend_chart(self) -> Html:
         if self.trend.height == 0:
             return heading(self.t["trend"]) + note("–")
-        frame = self.trend.with_columns(pl.lit(self.t["score"]).alias("name"))
+        # a change of method (or a method applied outside its validity) breaks the line: never one line across
+        frame = segments(self.trend, {self.method.label: self.method}, lang=self.lang)
         return heading(self.t["trend"]) + chart(
-            chart_trend(
-                frame,
-                x="period_start",
-                y="total",
-                color="name",
-                unit="count",
-                title=self.t["score"],
-                y_title=self.t["points"],
-                lang=self.lang,
-            )
+            chart_scores(frame, y="total", title=self.t["score"], y_title=self.t["points"], lang=self.lang)
         )
+
+    def reconciliation(self) -> Html:
+        return reconciliation_section(self.reconciled, self.method, self.lang, self.period)
+
+    def fastest_gains(self) -> Html:
+        return planner_section(self.actions, self.method, self.lang)
 
     def appendix(self) -> Html:
         return definitions(self.indicators["indicator"].to_list(), self.lang)

@@ -1,0 +1,266 @@
+"""Reconciliation: the province's own counts against the portal's published figures, per unit and indicator.
+
+    table = reconcile(con)                     # every imported period, every matched unit
+    table = reconcile(con, unit="STP", period="2026-08")
+
+For every period the portal's figures were imported for (`egov-metrics portal import`), the province's own data
+is scored for the same period (year, quarter or month) with the same method, and each indicator of each matched
+unit gets one row: local and published numerator, denominator, rate and points, their differences, and the
+likely cause of a difference. Published points the portal does not show per indicator (payment, online
+services) are recomputed from the published counts with the method (`published_points_from` says which).
+
+The causes are a registry (`CAUSES`), tried in order; the first that applies names the row:
+
+* ``not_synced`` — the portal counts fewer dossiers than the province: dossiers not synchronised to the portal;
+* ``capture_timing`` — the portal counts more, and the capture was taken before the period ended (or the
+  province's data ends before the capture): the two counts cover different days;
+* ``provisional_rule`` — the counts agree but the points differ on an indicator whose rule is provisional;
+* ``counts_differ`` — the counts differ otherwise (different definitions or data);
+* ``points_differ`` — same counts, different points: a method difference;
+* ``match`` — no difference.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from egov_metrics.errors import EgovError
+from egov_metrics.portal.importer import DEFAULT_PORTAL_METHOD, published
+from egov_metrics.scoring import ScoringMethod, load_method, score, score_units
+
+__all__ = ["CAUSES", "Cause", "ReconcileError", "classify", "reconcile"]
+
+
+class ReconcileError(EgovError):
+    """Nothing to reconcile (no imported portal figures, no matched unit, no local data)."""
+
+
+@dataclass(frozen=True)
+class Cause:
+    code: str
+    vi: str
+    en: str
+    applies: Callable[[], pl.Expr]
+
+
+def _counts_equal() -> pl.Expr:
+    return (pl.col("denominator_diff").abs() < 0.5) & (pl.col("numerator_diff").abs() < 0.5)
+
+
+CAUSES: tuple[Cause, ...] = (
+    Cause(
+        "match",
+        "khớp",
+        "match",
+        # same points, and the same counts or none published (the certified copy: null counts, points awarded)
+        lambda: (
+            (pl.col("points_diff").abs() < 0.005)
+            & (_counts_equal().fill_null(False) | pl.col("published_denominator").is_null())
+        ),
+    ),
+    Cause(
+        "not_synced",
+        "hồ sơ chưa đồng bộ lên Cổng Dịch vụ công quốc gia",
+        "dossiers not synchronised to the national portal",
+        lambda: pl.col("published_denominator") < pl.col("local_denominator") - 0.5,
+    ),
+    Cause(
+        "capture_timing",
+        "thời điểm lấy số liệu của Cổng khác kỳ của tỉnh",
+        "the portal's capture and the province's data cover different days",
+        lambda: (pl.col("published_denominator") > pl.col("local_denominator") + 0.5) & pl.col("_timing"),
+    ),
+    Cause(
+        "provisional_rule",
+        "quy tắc tính điểm tạm tính (chưa được xác nhận)",
+        "a provisional scoring rule",
+        lambda: _counts_equal() & pl.col("provisional"),
+    ),
+    Cause(
+        "counts_differ",
+        "số liệu của tỉnh và của Cổng khác nhau",
+        "the province's and the portal's counts differ",
+        lambda: ~_counts_equal(),
+    ),
+    Cause(
+        "points_differ", "cách tính điểm khác", "the points are computed differently", lambda: pl.lit(True)
+    ),
+)
+
+
+def classify(table: pl.DataFrame) -> pl.DataFrame:
+    """Add `cause`, `cause_vi`, `cause_en`: the first cause of `CAUSES` that applies to each row (`not_published`
+    when the portal gives neither points nor counts). Needs the reconciliation columns and `_timing`."""
+    cause_code: pl.Expr | pl.When | None = None
+    for cause in CAUSES:
+        cond = cause.applies().fill_null(False)
+        cause_code = (
+            pl.when(cond).then(pl.lit(cause.code))
+            if cause_code is None
+            else cause_code.when(cond).then(pl.lit(cause.code))  # type: ignore[union-attr]
+        )
+    names = {c.code: (c.vi, c.en) for c in CAUSES} | {
+        "not_published": ("Cổng không công bố số liệu", "not published by the portal")
+    }
+    return table.with_columns(
+        cause=pl.when(pl.col("published_points").is_null() & pl.col("published_denominator").is_null())
+        .then(pl.lit("not_published"))
+        .otherwise(cause_code.otherwise(pl.lit("points_differ")))  # type: ignore[union-attr]
+    ).with_columns(
+        cause_vi=pl.col("cause").replace_strict({k: v[0] for k, v in names.items()}, return_dtype=pl.String),
+        cause_en=pl.col("cause").replace_strict({k: v[1] for k, v in names.items()}, return_dtype=pl.String),
+    )
+
+
+_GRAIN = {"year": "year", "quarter": "quarter", "month": "month"}
+
+
+def _period_end(period: str, period_type: str) -> dt.date:
+    if period_type == "year":
+        return dt.date(int(period), 12, 31)
+    if period_type == "quarter":
+        year, q = period.split("-Q")
+        month = int(q) * 3
+    else:
+        year, m = period.split("-")
+        month = int(m)
+    first_next = dt.date(int(year) + (month == 12), month % 12 + 1, 1)
+    return first_next - dt.timedelta(days=1)
+
+
+def _published_points(indicators: pl.DataFrame, method: ScoringMethod) -> pl.DataFrame:
+    """The portal's points per indicator; where it publishes none, the points of its counts under the method."""
+    counts = indicators.filter(
+        pl.col("indicator").is_not_null()
+        & pl.col("numerator").is_not_null()
+        & pl.col("denominator").is_not_null()
+    )
+    if counts.is_empty():
+        return indicators.with_columns(published_points_from=pl.lit(None, pl.String))
+    scored = score(
+        counts.select(
+            pl.col("portal_id").alias("unit_id"), "period", "indicator", "numerator", "denominator"
+        ).unique(["unit_id", "period", "indicator"]),
+        method,
+    ).indicators.filter(~pl.col("missing"))
+    recomputed = scored.select(
+        pl.col("unit_id").alias("portal_id"), "period", "indicator", pl.col("points").alias("_from_counts")
+    )
+    return (
+        indicators.join(recomputed, on=["portal_id", "period", "indicator"], how="left")
+        .with_columns(
+            published_points_from=pl.when(pl.col("points").is_not_null())
+            .then(pl.lit("portal"))
+            .when(pl.col("_from_counts").is_not_null())
+            .then(pl.lit("counts"))
+            .when(pl.col("_from_counts").is_null() & pl.col("points").is_null())
+            .then(pl.lit(None, pl.String)),
+            points=pl.coalesce("points", "_from_counts"),
+        )
+        .drop("_from_counts")
+    )
+
+
+def reconcile(
+    con: duckdb.DuckDBPyConnection | str | Path,
+    *,
+    unit: str | None = None,
+    period: str | None = None,
+    method: ScoringMethod | str = DEFAULT_PORTAL_METHOD,
+) -> pl.DataFrame:
+    """Local versus published counts, rate and points per unit, indicator and imported period."""
+    if isinstance(con, str | Path):
+        from egov_metrics.schema.connection import connect
+
+        with connect(con, read_only=True) as reader:
+            return reconcile(reader, unit=unit, period=period, method=method)
+    method = method if isinstance(method, ScoringMethod) else load_method(method)
+    pub_ind, _ = published(con, period=period)
+    if pub_ind.is_empty():
+        raise ReconcileError(
+            "no portal figures imported" + (f" for {period}" if period else ""),
+            "import the portal's saved responses first: egov-metrics portal import FILE... --period year=2026",
+        )
+    unit_id = None
+    if unit is not None:
+        from egov_metrics.orgunits import resolve_unit
+
+        unit_id = resolve_unit(con, unit)
+    pub_ind = _published_points(pub_ind.filter(pl.col("indicator").is_not_null()), method)
+    pub_ind = pub_ind.filter(pl.col("unit_id").is_not_null())
+    if unit_id is not None:
+        pub_ind = pub_ind.filter(pl.col("unit_id") == unit_id)
+    if pub_ind.is_empty():
+        raise ReconcileError(
+            "no imported portal unit is matched to " + (unit or "a unit of the database"),
+            "map the portal's unit codes to the province's units: egov-metrics portal import … --units map.csv",
+        )
+    data_end = con.sql("SELECT max(CAST(received_at AS DATE)) FROM dossier").fetchall()[0][0]
+    frames = []
+    groups = pub_ind.group_by("period", "period_type", "captured_on", maintain_order=True)
+    for (period_label, period_type, captured), rows in groups:
+        end = _period_end(str(period_label), str(period_type))
+        # like with like: the local period stops where the portal's capture (or the local data) stops, to the
+        # month (a capture on 26 September is compared with the province's data to 30 September)
+        local_end = min(end, _period_end(captured.strftime("%Y-%m"), "month"), data_end)  # type: ignore[union-attr]
+        local = score_units(
+            con, end=local_end.strftime("%Y-%m"), grain=_GRAIN[str(period_type)], method=method
+        )
+        local_ind = local.indicators.select(
+            "unit_id",
+            pl.col("unit_name").alias("local_unit_name"),
+            "indicator",
+            "provisional",
+            pl.col("numerator").cast(pl.Float64).alias("local_numerator"),
+            pl.col("denominator").cast(pl.Float64).alias("local_denominator"),
+            pl.col("rate").alias("local_rate"),
+            pl.col("points").alias("local_points"),
+            pl.col("period").alias("local_period"),
+        )
+        frames.append(
+            rows.join(local_ind, on=["unit_id", "indicator"], how="inner").with_columns(
+                _timing=(pl.col("captured_on") < pl.lit(end)) | pl.lit(data_end < end)
+            )
+        )
+    table = pl.concat(frames, how="vertical_relaxed")
+    table = table.select(
+        "unit_id",
+        pl.coalesce("local_unit_name", "unit_name").alias("unit_name"),
+        pl.col("unit_code").alias("portal_code"),
+        "group",
+        "indicator",
+        "period_type",
+        "period",
+        "local_period",
+        "local_numerator",
+        pl.col("numerator").alias("published_numerator"),
+        "local_denominator",
+        pl.col("denominator").alias("published_denominator"),
+        "local_rate",
+        pl.col("rate").alias("published_rate"),
+        "local_points",
+        pl.col("points").alias("published_points"),
+        "published_points_from",
+        "provisional",
+        "captured_on",
+        "_timing",
+    ).with_columns(
+        numerator_diff=pl.col("local_numerator") - pl.col("published_numerator"),
+        denominator_diff=pl.col("local_denominator") - pl.col("published_denominator"),
+        rate_diff=(pl.col("local_rate") - pl.col("published_rate")).round(2),
+        points_diff=(pl.col("local_points") - pl.col("published_points")).round(2),
+        method_version=pl.lit(method.label),
+    )
+    table = classify(table)
+    order = {i.id: n for n, i in enumerate(method.indicators)}
+    return (
+        table.with_columns(pl.col("indicator").replace_strict(order, return_dtype=pl.Int64).alias("_o"))
+        .sort("unit_id", "period", "_o")
+        .drop("_o", "_timing")
+    )

@@ -1,0 +1,256 @@
+"""The points planner, reconciliation with the portal's figures, and method-version boundaries in trends."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from egov_metrics.cli import app
+from egov_metrics.method_trend import segments
+from egov_metrics.planner import action_text, plan
+from egov_metrics.portal.importer import import_files
+from egov_metrics.portal.synthetic import write_demo_captures
+from egov_metrics.reconcile import reconcile
+from egov_metrics.schema.connection import connect
+from egov_metrics.scoring import load_method, score
+
+# --- planner: golden answers by hand --------------------------------------------------------------------------
+
+
+def counts(rows: list[tuple[str, float, float]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [("U", "2026", i, n, d) for i, n, d in rows],
+        schema=["unit_id", "period", "indicator", "numerator", "denominator"],
+        orient="row",
+    )
+
+
+def test_planner_ranks_by_points_per_item_with_caps_and_thresholds() -> None:
+    result = score(
+        counts(
+            [
+                (
+                    "dossiers_digitized",
+                    100,
+                    400,
+                ),  # 4 × 0.25 = 1.00; full at 400: +300 dossiers → +3.00, 0.01 each
+                ("data_reuse", 40, 100),  # full at 80 %: 2 × 0.4 ÷ 0.8 = 1.00; +40 → 2.00: +1.00, 0.025 each
+                ("procedures_population_db", 5, 10),  # 2 × 0.5 = 1.00; +5 procedures → +1.00, 0.2 each
+                ("dossiers_on_time", 50, 50),  # already full: no action
+            ]
+        )
+    )
+    actions = plan(result, "U")
+    got = [(r["indicator"], r["changed"], r["points_gain"]) for r in actions.iter_rows(named=True)]
+    assert got == [
+        ("procedures_population_db", 5, 1.0),
+        ("data_reuse", 40, 1.0),
+        ("dossiers_digitized", 300, 3.0),
+    ]
+    assert actions["points_per_item"].to_list() == pytest.approx([0.2, 0.025, 0.01])
+    assert actions["reaches_max"].all()
+    assert "communes_e_certified_copy" not in actions["indicator"].to_list()  # awarded: nothing to do
+    first = actions.row(2, named=True)
+    assert action_text(first, "vi") == "số hóa thêm 300 hồ sơ → +3,00 điểm"
+    assert action_text(first, "en") == "digitise 300 more dossiers → +3.00 points"
+    assert actions["method_version"].unique().to_list() == ["portal_2026_12@2026.12"]
+
+
+def test_planner_payment_uses_the_methods_rounding() -> None:
+    # 1437/1541 paid online: 5.59 now (binary rounding); to full 6 points: +104 dossiers → 6.00, +0.41
+    actions = plan(score(counts([("paid_online", 1437, 1541)])), "U")
+    row = actions.filter(pl.col("indicator") == "paid_online").row(0, named=True)
+    assert (row["changed"], row["points_now"], row["points_after"], row["points_gain"]) == (
+        104,
+        5.59,
+        6.0,
+        0.41,
+    )
+
+
+# --- method-version boundaries -------------------------------------------------------------------------------
+
+
+def test_segments_break_at_a_method_change_and_outside_validity() -> None:
+    old, new = load_method("portal_2026"), load_method("portal_2026_12")
+    old = old.model_copy(update={"valid_from": dt.date(2025, 1, 1), "valid_to": dt.date(2026, 3, 1)})
+    frame = pl.DataFrame(
+        {
+            "period_start": [
+                dt.date(2024, 12, 1),
+                dt.date(2026, 1, 1),
+                dt.date(2026, 2, 1),
+                dt.date(2026, 3, 1),
+            ],
+            "total": [80.0, 81.0, 82.0, 83.0],
+            "method_version": [old.label, old.label, old.label, new.label],
+        }
+    )
+    out = segments(frame, {old.label: old, new.label: new}, lang="en")
+    assert out["segment"].to_list() == [1, 2, 2, 3]
+    assert out["method_label"].to_list() == [
+        "portal_2026@2026.1 (applied retroactively)",
+        "portal_2026@2026.1",
+        "portal_2026@2026.1",
+        "portal_2026_12@2026.12",
+    ]
+
+
+# --- reconciliation on the demo database ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def reconciled_db(small_demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("portal")
+    db = folder / "demo.duckdb"
+    shutil.copy(small_demo_db, db)
+    with connect(db, read_only=False) as con:
+        files = write_demo_captures(con, folder / "captures", end="2026-05", period_type="month")
+        import_files(con, files, periods={"month": "2026-05"}, captured_on=dt.date(2026, 6, 10))
+    return db
+
+
+def test_reconciliation_names_likely_causes(reconciled_db: Path) -> None:
+    table = reconcile(reconciled_db)
+    assert table.height > 0
+    assert set(table["cause"]) <= {
+        "match",
+        "not_synced",
+        "capture_timing",
+        "provisional_rule",
+        "counts_differ",
+        "points_differ",
+        "not_published",
+    }
+    synced = table.filter(pl.col("cause") == "not_synced")
+    assert synced.height > 0  # the synthetic portal misses a few per cent of some units' dossiers
+    assert (synced["published_denominator"] < synced["local_denominator"]).all()
+    matched = table.filter(pl.col("cause") == "match")
+    assert matched.height > 0
+    assert (matched["points_diff"].abs() < 0.005).all()
+    # every difference is local − published
+    r = table.filter(pl.col("points_diff").is_not_null()).row(0, named=True)
+    assert r["points_diff"] == pytest.approx(r["local_points"] - r["published_points"], abs=0.005)
+    assert table["method_version"].unique().to_list() == ["portal_2026_12@2026.12"]
+    # payment points are not published per indicator: recomputed from the published counts
+    pay = table.filter(pl.col("group") == "payment")
+    assert set(pay["published_points_from"].drop_nulls()) == {"counts"}
+
+
+def test_cli_reconcile_prints_and_writes(reconciled_db: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    res = runner.invoke(
+        app, ["score", "--reconcile", "--unit", "STP", "--db", str(reconciled_db)], env={"COLUMNS": "200"}
+    )
+    assert res.exit_code == 0, res.output
+    assert "local vs published" in res.output and "STP" in res.output
+    out = tmp_path / "rec.csv"
+    res = runner.invoke(app, ["score", "--reconcile", "--db", str(reconciled_db), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    written = pl.read_csv(out)
+    assert {"local_points", "published_points", "points_diff", "cause_vi", "cause_en"} <= set(written.columns)
+
+
+def test_cli_plan(small_demo_db: Path) -> None:
+    res = CliRunner().invoke(app, ["plan", "STP", "--db", str(small_demo_db)], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "→ +" in res.output and "điểm" in res.output
+
+
+def test_cli_published_prints_per_indicator_differences(tmp_path: Path) -> None:
+    path = tmp_path / "pub.csv"
+    path.write_text(
+        "unit_id,period,indicator,numerator,denominator,published_points\n"
+        "SNV,2026,dossiers_on_time,1652,2270,14.56\n"
+        "SNV,2026,e_results,1645,2270,4.30\n",
+        encoding="utf-8",
+    )
+    res = CliRunner().invoke(app, ["score", "--published", str(path)], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "1 of 2 published indicator rows differ" in res.output and "e_results" in res.output
+    assert "not scored (no rows in the file)" in res.output
+    out = tmp_path / "diff.csv"
+    res = CliRunner().invoke(app, ["score", "--published", str(path), "--out", str(out)])
+    assert res.exit_code == 0
+    diff = pl.read_csv(out).filter(pl.col("indicator") == "e_results").row(0, named=True)
+    assert diff["points_diff"] == pytest.approx(0.05)  # 6 × 1645/2270 = 4.348… → 4.35; published 4.30
+
+
+def test_scorecard_shows_planner_and_reconciliation_in_vietnamese(reconciled_db: Path) -> None:
+    from egov_metrics.reports.scorecard import UnitScorecard
+
+    card = UnitScorecard(reconciled_db, "STP", "2026-05", "vi")
+    gains = str(card.fastest_gains())
+    assert "Cách tăng điểm nhanh nhất" in gains and "→ +" in gains and "điểm" in gains
+    rec = str(card.reconciliation())
+    assert "Đối chiếu với số liệu Cổng" in rec and "Nguyên nhân có thể" in rec
+    for english in ("points", "Likely cause", "dossiers not synchronised", "match<"):
+        assert english not in gains + rec
+    en = UnitScorecard(reconciled_db, "STP", "2026-05", "en")
+    assert "Fastest ways to gain points" in str(en.fastest_gains())
+
+
+def test_each_cause_of_a_difference() -> None:
+    from egov_metrics.reconcile import classify
+
+    rows = [
+        # local n, d, points; published n, d, points; provisional; capture before the period's end
+        ("match", 90, 100, 5.4, 90, 100, 5.4, False, False),
+        ("awarded", 0, 0, 2.0, None, None, 2.0, True, False),  # certified copy: null counts, same points
+        ("not_synced", 90, 100, 5.4, 85, 95, 5.37, False, False),
+        ("capture_timing", 90, 100, 5.4, 95, 105, 5.43, False, True),
+        ("provisional_rule", 90, 100, 3.6, 90, 100, 3.0, True, False),
+        ("counts_differ", 90, 100, 5.4, 80, 110, 4.36, False, False),
+        ("points_differ", 90, 100, 5.4, 90, 100, 5.0, False, False),
+        ("not_published", 90, 100, 5.4, None, None, None, False, False),
+    ]
+    frame = pl.DataFrame(
+        rows,
+        schema=[
+            "case",
+            "local_numerator",
+            "local_denominator",
+            "local_points",
+            "published_numerator",
+            "published_denominator",
+            "published_points",
+            "provisional",
+            "_timing",
+        ],
+        orient="row",
+    ).with_columns(
+        numerator_diff=pl.col("local_numerator") - pl.col("published_numerator"),
+        denominator_diff=pl.col("local_denominator") - pl.col("published_denominator"),
+        points_diff=(pl.col("local_points") - pl.col("published_points")).round(2),
+    )
+    got = dict(zip(frame["case"], classify(frame)["cause"], strict=True))
+    assert got == {c: ("match" if c == "awarded" else c) for c in got}
+    assert (
+        classify(frame)
+        .filter(pl.col("case") == "not_synced")["cause_vi"]
+        .item()
+        .startswith("hồ sơ chưa đồng bộ")
+    )
+
+
+def test_a_capture_before_the_period_end_is_compared_with_local_data_to_the_capture_month(
+    small_demo_db: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "demo.duckdb"
+    shutil.copy(small_demo_db, db)
+    with connect(db, read_only=False) as con:
+        # the portal's year 2026, captured on 15 March: its counts run to mid-March (here: to the end of March)
+        files = write_demo_captures(
+            con, tmp_path / "cap", end="2026-03", period_type="year", unsynced_share=0
+        )
+        import_files(con, files, periods={"year": "2026"}, captured_on=dt.date(2026, 3, 15))
+    table = reconcile(db)
+    assert set(table["local_period"]) == {"2026"}
+    # compared with the province's data to March (not to June, the data's end): the counts are the same
+    assert table.filter(pl.col("published_denominator").is_not_null())["denominator_diff"].abs().max() == 0
+    assert set(table["cause"]) <= {"match", "not_published"}
