@@ -31,7 +31,9 @@ DbOption = Annotated[
 
 
 def _db(path: Path | None) -> Path:
-    return path if path is not None else default_db_path()
+    """The database path, absolute (a relative --db is relative to the current directory, wherever a report's
+    kernel later runs)."""
+    return (path if path is not None else default_db_path()).expanduser().absolute()
 
 
 def _fail(exc: EgovError, code: int = 2) -> typer.Exit:
@@ -79,12 +81,28 @@ def ingest(
         typer.Option(help="Column mapping: a built-in name or a YAML file (default: the built-in for KIND)."),
     ] = None,
     rejects: Annotated[Path | None, typer.Option(help="Also write the rejected rows to this CSV.")] = None,
+    sheet: Annotated[
+        str | None,
+        typer.Option(help="XLSX: the sheet that holds the data (default: the mapping's or the first)."),
+    ] = None,
+    wait: Annotated[
+        float, typer.Option("--wait", min=0, help="Seconds to wait for another ingest of the same database.")
+    ] = 600.0,
 ) -> None:
     """Load an export into the database: validate, quarantine bad rows, upsert the rest in one transaction."""
     from egov_metrics import ingest as ingest_mod
 
     try:
-        result = ingest_mod.ingest_file(_db(db), kind, file, mapping=mapping, progress=True, rejects=rejects)
+        result = ingest_mod.ingest_file(
+            _db(db),
+            kind,
+            file,
+            mapping=mapping,
+            progress=True,
+            rejects=rejects,
+            sheet=sheet,
+            wait_seconds=wait,
+        )
     except EgovError as exc:
         raise _fail(exc) from None
     console.print(result.summary())
@@ -255,7 +273,7 @@ def report(
             raise _fail(EgovError(f"--param {item!r} is not name=value", "write e.g. --param period=2026-10"))
         params[name.strip()] = value
     if db is not None:
-        params.setdefault("db_path", str(db))
+        params.setdefault("db_path", str(_db(db)))
     try:
         result = render_report(kind, params, out_dir=out or REPORTS_DIR)
     except EgovError as exc:

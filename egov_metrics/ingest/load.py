@@ -26,11 +26,12 @@ from rich.progress import (
 
 from egov_metrics import calendar
 from egov_metrics.errors import IngestError
+from egov_metrics.export import write_csv
 from egov_metrics.ingest import sql
 from egov_metrics.ingest.kinds import Kind, get_kind
 from egov_metrics.ingest.mapping import Mapping, normalise, resolve_mapping
 from egov_metrics.ingest.readers import Source, read_source
-from egov_metrics.schema import connect
+from egov_metrics.schema.publish import DEFAULT_WRITER_WAIT, publishing
 
 #: Rejected rows listed in the summary; the rest are in `quarantine`.
 SUMMARY_REJECTS = 10
@@ -279,13 +280,11 @@ def _rejects(con: duckdb.DuckDBPyConnection, run_id: int, limit: int) -> tuple[R
     return tuple(Reject(*r) for r in rows)
 
 
-def _open_writer(db_path: Path) -> duckdb.DuckDBPyConnection:
-    con = connect(db_path, read_only=False, create=True)
+def _ensure_calendar(con: duckdb.DuckDBPyConnection) -> None:
     if not _one(con, "SELECT count(*) FROM calendar_day"):
         con.execute("BEGIN TRANSACTION")
         calendar.materialise(con)
         con.execute("COMMIT")
-    return con
 
 
 def _load(
@@ -322,6 +321,8 @@ def ingest_file(
     progress: bool = True,
     *,
     rejects: Path | None = None,
+    wait_seconds: float = DEFAULT_WRITER_WAIT,
+    sheet: str | None = None,
 ) -> IngestResult:
     """Load an export (CSV, XLSX or Parquet) of `kind` into the database at `db_path`.
 
@@ -330,22 +331,26 @@ def ingest_file(
     are upserted by primary key, all in one transaction. Loading the same file again changes nothing.
     A database that does not exist yet is created (schema and calendar). With `rejects`, the rejected rows are
     also written to that CSV file.
+
+    The load is written into a copy of the database that replaces it atomically at the end (`schema.publish`):
+    reports and notebooks started meanwhile read the previous state at once. Another writer of the same
+    database is waited for, up to `wait_seconds`.
     """
     t0 = time.perf_counter()
     spec: Kind = get_kind(kind)
     chosen = resolve_mapping(spec, mapping)
     file = Path(file)
     with _feedback(progress, file) as feedback:
-        source = read_source(file, _known_headers(chosen), chosen.header_row, chosen.sheet, feedback.reading)
+        source = read_source(
+            file, _known_headers(chosen), chosen.header_row, sheet or chosen.sheet, feedback.reading
+        )
         plan = sql.plan_columns(spec, chosen, source.headers, file)
         sha256 = _sha256(file)
-        con = _open_writer(Path(db_path))
-        try:
+        with publishing(db_path, f"ingest {spec.name} {file.name}", wait_seconds=wait_seconds) as con:
+            _ensure_calendar(con)
             run_id, counts, sample = _load(con, plan, source, sha256, feedback)
             if rejects is not None and counts.rejected:
                 export_rejects(con, run_id, rejects)
-        finally:
-            con.close()
     return IngestResult(
         run_id=run_id,
         kind=spec.name,
@@ -379,8 +384,8 @@ def read_rejects(con: duckdb.DuckDBPyConnection, run_id: int | None = None) -> p
 
 
 def export_rejects(con: duckdb.DuckDBPyConnection, run_id: int, path: Path) -> int:
-    """Write one run's quarantined rows to a CSV that Excel opens with Vietnamese intact (UTF-8 with BOM)."""
+    """Write one run's quarantined rows to a CSV that Excel opens with Vietnamese intact (UTF-8 with BOM);
+    values that a spreadsheet would read as formulas are written with a leading single quote."""
     frame = read_rejects(con, run_id)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    frame.write_csv(path, include_bom=True)
+    write_csv(frame, path)  # text cells made safe: a rejected value may be a formula
     return frame.height
