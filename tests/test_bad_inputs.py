@@ -231,7 +231,7 @@ def test_dates_before_2000_or_in_the_future_are_quarantined(db: Path, tmp_path: 
         (6, "Ngày tiếp nhận"),
     ]
     assert found[0][3] == "received before 2000-01-01: check the year"
-    assert found[1][3].startswith("received in the future (more than 1 day after now)")
+    assert found[1][3].startswith("received in the future (more than 1 day(s) after now)")
     assert found[2][2] == "10/03/2205"
     feedback = tmp_path / "feedback.csv"
     feedback.write_text(

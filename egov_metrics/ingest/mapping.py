@@ -68,6 +68,8 @@ class Mapping(BaseModel):
     false_values: tuple[str, ...] = DEFAULT_FALSE
     defaults: dict[str, str] = Field(default_factory=dict)
     thousands_separator: str | None = None
+    #: How many days after the ingest a received/finished/returned/handled/synced date may lie (clock skew).
+    future_margin_days: int = Field(default=1, ge=0, le=3660)
 
     def rules(self) -> list[tuple[str, ColumnRule]]:
         """(source header, rule) pairs in file order, the short form expanded."""

@@ -23,7 +23,7 @@ from pathlib import Path
 from egov_metrics.errors import IngestError
 from egov_metrics.ingest.kinds import Column, Kind
 from egov_metrics.ingest.mapping import ColumnRule, Mapping, normalise, suggest
-from egov_metrics.ingest.parsers import PARSERS, lit, q
+from egov_metrics.ingest.parsers import CONTROL_CHARS, PARSERS, clean_cell, lit, q
 
 # --- the column plan -------------------------------------------------------------------------------------
 
@@ -95,7 +95,11 @@ def _missing_columns(
 
 def _input_expr(field: Field) -> str:
     """The source text of a column (readers already trimmed it), its pattern applied, its default filled in."""
-    text = f"c{field.index}" if field.index is not None else "CAST(NULL AS VARCHAR)"
+    text = (
+        clean_cell(f"c{field.index}", nfc=field.column.type in ("text", "tthc_code"))
+        if field.index is not None
+        else "CAST(NULL AS VARCHAR)"
+    )
     if field.rule and field.rule.pattern:
         # the group's match when the pattern matches, the text unchanged otherwise (a value map may know it)
         text = f"coalesce(nullif(regexp_extract({text}, {lit(field.rule.pattern)}, 1), ''), {text})"
@@ -280,6 +284,8 @@ def _reject(select_from: str, column: str | None, reason: str, where: str) -> st
 
 
 TOO_MANY_FIELDS = "too many fields: a value probably contains the delimiter without quotes"
+#: Excel's longest cell; a longer value is a damaged file (a quote that never closes swallowed the rest).
+MAX_CELL_CHARS = 32_767
 #: Upper bounds of the integer columns stored in narrower types than BIGINT.
 INT_LIMITS = {"supplement_count": 32767, "supplement_days": 2**31 - 1, "statutory_days": 2**31 - 1}
 
@@ -294,7 +300,38 @@ def _value_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
     for column, field in plan.fields.items():
         c, raw, col = q(column), q(column + "$in"), field.column
         reason = PARSERS[col.type].reason(col, plan.mapping, field.rule)
-        parts.append(_reject("ingest_parsed", column, lit(reason), f"{raw} IS NOT NULL AND {c} IS NULL"))
+        damaged = f"regexp_matches({raw}, {lit(CONTROL_CHARS)})"
+        too_long = f"length({raw}) > {MAX_CELL_CHARS}"
+        parts.append(
+            _reject(
+                "ingest_parsed",
+                column,
+                lit(
+                    "control character (such as a NUL byte) in the value: the file is damaged; export it again "
+                    "or delete the character"
+                ),
+                damaged,
+            )
+        )
+        parts.append(
+            _reject(
+                "ingest_parsed",
+                column,
+                lit(
+                    f"value longer than {MAX_CELL_CHARS:,} characters (the most a spreadsheet cell holds): "
+                    "usually a quote that never closes; check the row in the source file"
+                ),
+                f"{too_long} AND NOT {damaged}",
+            )
+        )
+        parts.append(
+            _reject(
+                "ingest_parsed",
+                column,
+                lit(reason),
+                f"{raw} IS NOT NULL AND {c} IS NULL AND NOT {damaged} AND NOT {too_long}",
+            )
+        )
         if col.minimum is not None:
             parts.append(
                 _reject("ingest_parsed", column, lit(f"number below {col.minimum}"), f"{c} < {col.minimum}")
@@ -334,9 +371,17 @@ def _reference_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
 
 
 def _rule_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
-    """The schema's CHECK rules across columns, on the row as it would be stored."""
+    """The schema's CHECK rules across columns and the plausible-date windows, on the row as it would be
+    stored (`{margin}` is the mapping's future_margin_days)."""
+    margin = str(plan.mapping.future_margin_days)
     return [
-        _reject("ingest_eff", r.column, lit(r.reason), f"({r.violation}) IS TRUE") for r in plan.kind.rules
+        _reject(
+            "ingest_eff",
+            r.column,
+            lit(r.reason.replace("{margin}", margin)),
+            f"({r.violation.replace('{margin}', margin)}) IS TRUE",
+        )
+        for r in plan.kind.rules
     ]
 
 
