@@ -71,6 +71,10 @@ class IngestResult:
     rejects: tuple[Reject, ...]
     seconds: float
     rejects_file: Path | None = None
+    #: Total rows ("Tổng cộng") skipped: (row, label).
+    total_rows: tuple[tuple[int, str], ...] = ()
+    #: Rows whose unit did not exist yet on the received day, attached to the unit that did (crosswalk).
+    crosswalked: tuple[tuple[str, str, int], ...] = ()
 
     @property
     def rejects_query(self) -> str:
@@ -85,6 +89,14 @@ class IngestResult:
         ]
         if self.blank_rows:
             lines.append(f"  skipped {self.blank_rows:,} blank row(s)")
+        if self.total_rows:
+            shown = ", ".join(f"row {r} ({label!r})" for r, label in self.total_rows[:3])
+            lines.append(f"  skipped {len(self.total_rows):,} total row(s), not dossiers: {shown}")
+        for given, used, n in self.crosswalked:
+            lines.append(
+                f"  {n:,} row(s) with unit {given!r} received before that unit existed were attached to {used!r}, "
+                "the unit that existed then (crosswalk)"
+            )
         if self.ignored_columns:
             lines.append(f"  columns not used by the mapping: {', '.join(self.ignored_columns)}")
         if self.rejected:
@@ -185,6 +197,8 @@ AFTER_LOAD: dict[str, Callable[[duckdb.DuckDBPyConnection, sql.Plan], None]] = {
 class _Counts:
     rows_read: int
     blank_rows: int
+    total_rows: tuple[tuple[int, str], ...]
+    crosswalked: tuple[tuple[str, str, int], ...]
     inserted: int
     updated: int
     unchanged: int
@@ -211,15 +225,19 @@ def _stage(con: duckdb.DuckDBPyConnection, plan: sql.Plan, source: Source, feedb
     feedback.step("checking rules")
     con.execute(sql.reject_sql(plan, refs))
     con.execute(sql.good_sql(plan))
+    crossed = sql.crosswalked(con, plan)
     for table in ("ingest_parsed", "ingest_eff", *(f"ingest_map_{c}" for c in sql.map_sql(plan))):
         con.execute(f"DROP TABLE IF EXISTS {table}")  # free memory before the write
     status = dict(con.sql("SELECT __status, count(*) FROM ingest_good GROUP BY ALL").fetchall())
     raw = int(_one(con, "SELECT count(*) FROM ingest_raw"))  # type: ignore[arg-type]
     read = int(_one(con, "SELECT count(*) FROM ingest_clean"))  # type: ignore[arg-type]
+    totals = tuple((int(r), str(label)) for r, label in con.sql(sql.total_rows_sql(plan)).fetchall())
     rejected, problems = con.sql("SELECT count(DISTINCT __row), count(*) FROM ingest_reject").fetchall()[0]
     return _Counts(
         read,
-        raw - read,
+        raw - read - len(totals),
+        totals,
+        crossed,
         status.get("insert", 0),
         status.get("update", 0),
         status.get("same", 0),
@@ -344,7 +362,14 @@ def ingest_file(
         source = read_source(
             file, _known_headers(chosen), chosen.header_row, sheet or chosen.sheet, feedback.reading
         )
-        plan = sql.plan_columns(spec, chosen, source.headers, file)
+        plan = sql.plan_columns(
+            spec,
+            chosen,
+            source.headers,
+            file,
+            odd_spaces=source.odd_spaces,
+            control_chars=source.control_chars,
+        )
         sha256 = _sha256(file)
         with publishing(db_path, f"ingest {spec.name} {file.name}", wait_seconds=wait_seconds) as con:
             _ensure_calendar(con)
@@ -369,6 +394,8 @@ def ingest_file(
         rejects=sample,
         seconds=time.perf_counter() - t0,
         rejects_file=rejects if rejects is not None and counts.rejected else None,
+        total_rows=counts.total_rows,
+        crosswalked=counts.crosswalked,
     )
 
 

@@ -29,13 +29,22 @@ ODD_SPACES = "\u00a0\u2007\u202f"
 CONTROL_CHARS = "[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]|\x00"
 
 
-def clean_cell(expr: str, nfc: bool) -> str:
-    """SQL: a cell without zero-width characters, with no-break spaces as spaces, trimmed (NULL when empty),
-    in Unicode NFC when `nfc`. Only cells with non-ASCII characters pay for it (bytes ≠ characters)."""
-    fixed = f"regexp_replace(regexp_replace({expr}, '[{ZERO_WIDTH}]', '', 'g'), '[{ODD_SPACES}]', ' ', 'g')"
+#: The same characters as UTF-8 bytes, to find out cheaply whether a file holds any of them at all.
+ODD_BYTES: tuple[bytes, ...] = tuple(ch.encode("utf-8") for ch in ZERO_WIDTH + ODD_SPACES)
+
+
+def clean_cell(expr: str, nfc: bool, odd: bool = True) -> str:
+    """SQL: a cell in Unicode NFC (when `nfc`; keys and names) and, when the file holds any (`odd`), without
+    zero-width characters and with no-break spaces as plain spaces, trimmed (NULL when empty). ASCII cells
+    (bytes = characters) are left as they are, at no cost."""
+    fixed = expr
+    if odd:
+        fixed = f"nullif(trim(regexp_replace(regexp_replace({fixed}, '[{ZERO_WIDTH}]', '', 'g'), '[{ODD_SPACES}]', ' ', 'g')), '')"
     if nfc:
         fixed = f"nfc_normalize({fixed})"
-    return f"CASE WHEN strlen({expr}) = length({expr}) THEN {expr} ELSE nullif(trim({fixed}), '') END"
+    if fixed == expr:
+        return expr
+    return f"CASE WHEN strlen({expr}) = length({expr}) THEN {expr} ELSE {fixed} END"
 
 
 def value_key(text: str) -> str:

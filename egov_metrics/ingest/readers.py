@@ -12,6 +12,8 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
+import sys
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -24,6 +26,11 @@ import polars as pl
 
 from egov_metrics.errors import IngestError, UnknownNameError
 from egov_metrics.ingest.mapping import normalise
+from egov_metrics.ingest.parsers import ODD_BYTES
+
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_TEXT = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+_ODD_TEXT = "[" + "".join(b.decode("utf-8") for b in ODD_BYTES) + "]"
 
 #: Rows looked at to find the header when the mapping says `header_row: auto`.
 PREVIEW_ROWS = 30
@@ -51,6 +58,9 @@ class Source:
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
+    #: Whether any cell holds zero-width characters / no-break spaces, or control characters (True: unknown).
+    odd_spaces: bool = True
+    control_chars: bool = True
 
     def describe(self) -> str:
         delimiter = {",": "comma", ";": "semicolon", "\t": "tab"}.get(self.delimiter or "")
@@ -212,7 +222,37 @@ def _header_texts(row: list[str | None]) -> list[str]:
     return [c or f"column {i + 1}" for i, c in enumerate(cells)]
 
 
+def _scan_bytes(path: Path, skip: int = 0) -> tuple[bool, bool]:
+    """(odd spaces, control characters) anywhere in a UTF-8 file: one fast pass over its bytes."""
+    odd = control = False
+    tail = b""
+    with path.open("rb") as fh:
+        fh.seek(skip)
+        while chunk := fh.read(1 << 24):
+            data = tail + chunk
+            odd = odd or any(b in data for b in ODD_BYTES)
+            control = control or _CONTROL_BYTES.search(chunk) is not None
+            if odd and control:
+                break
+            tail = data[-3:]
+    return odd, control
+
+
+def _scan_frame(frame: pl.DataFrame, columns: list[str]) -> tuple[bool, bool]:
+    """(odd spaces, control characters) anywhere in the text columns of a frame."""
+    if not columns or frame.height == 0:
+        return False, False
+    flags = frame.select(
+        pl.any_horizontal(pl.col(c).str.contains(_ODD_TEXT).any() for c in columns).alias("odd"),
+        pl.any_horizontal(pl.col(c).str.contains(_CONTROL_TEXT).any() for c in columns).alias("control"),
+    ).row(0)
+    return bool(flags[0]), bool(flags[1])
+
+
 # --- CSV -------------------------------------------------------------------------------------------------
+
+# A cell may be as long as the file (a quote that never closes): the check of cell lengths is in sql.py
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 #: Byte-order marks → Python codec (the codec strips the BOM).
 BOMS: tuple[tuple[bytes, str], ...] = (
@@ -317,10 +357,16 @@ def _csv_preview(path: Path, sheet: str | None) -> list[list[str | None]]:
     return list(_records(sample, sniff_delimiter(sample), PREVIEW_ROWS))
 
 
+def _cr_only(sample: str) -> bool:
+    """Lines end with a bare CR (Excel's "CSV (Macintosh)"): the CSV parser would see one long line."""
+    return "\r" in sample and "\n" not in sample
+
+
 @contextmanager
-def _utf8_copy(path: Path, encoding: str, progress: Progress) -> Iterator[Path]:
-    """`path` itself when it is UTF-8; otherwise a temporary UTF-8 copy, transcoded in 4 MB chunks."""
-    if encoding in ("utf-8", "utf-8-sig"):
+def _utf8_copy(path: Path, encoding: str, progress: Progress, cr_only: bool = False) -> Iterator[Path]:
+    """`path` itself when it is UTF-8 with LF or CRLF line ends; otherwise a temporary UTF-8 copy, transcoded
+    in 4 MB chunks (bare CR line ends become LF)."""
+    if encoding in ("utf-8", "utf-8-sig") and not cr_only:
         yield path
         return
     total = path.stat().st_size
@@ -330,7 +376,8 @@ def _utf8_copy(path: Path, encoding: str, progress: Progress) -> Iterator[Path]:
         done = 0
         with path.open("rb") as src, target.open("w", encoding="utf-8", newline="") as dst:
             while chunk := src.read(1 << 22):
-                dst.write(decoder.decode(chunk))
+                text = decoder.decode(chunk)
+                dst.write(text.replace("\r", "\n") if cr_only else text)
                 done += len(chunk)
                 progress(done // 2, total)
             dst.write(decoder.decode(b"", final=True))
@@ -353,7 +400,7 @@ def _csv_read(path: Path, header_row: int, sheet: str | None, progress: Progress
     extras = [f"__x{i}" for i in range(_EXTRA_FIELDS)]
     schema = dict.fromkeys([f"c{i}" for i in range(len(headers))] + extras, pl.String)
     total = path.stat().st_size
-    with _utf8_copy(path, encoding, progress) as utf8:
+    with _utf8_copy(path, encoding, progress, _cr_only(sample)) as utf8:
         scan = pl.scan_csv(
             utf8,
             has_header=False,
@@ -383,12 +430,24 @@ def _csv_read(path: Path, header_row: int, sheet: str | None, progress: Progress
                 "check that quotes are balanced (a quoted cell that never closes usually means the file was "
                 "cut short: export it again); save it again as 'CSV UTF-8' from Excel",
             ) from None
+        odd, control = _scan_bytes(utf8, 3 if utf8 == path and encoding == "utf-8-sig" else 0)
     frame = frame.with_columns(pl.col("__row").cast(pl.Int64), pl.coalesce(extras).alias("__extra")).drop(
         extras
     )
     names, frame = _frame(headers, frame, header_row + 1)
     progress(total, total)
-    return Source(path, "csv", names, frame, header_row, encoding.replace("-sig", " with BOM"), delimiter)
+    return Source(
+        path,
+        "csv",
+        names,
+        frame,
+        header_row,
+        encoding.replace("-sig", " with BOM"),
+        delimiter,
+        None,
+        odd,
+        control,
+    )
 
 
 def _collect(
@@ -447,8 +506,18 @@ def _xlsx_read(path: Path, header_row: int, sheet: str | None, progress: Progres
         )
     headers += [f"column {i + 1}" for i in range(width, frame.width)]  # cells right of the header
     names, frame = _frame(headers, frame.select(pl.all().cast(pl.String)), header_row + 1)
+    odd, control = _scan_frame(frame, [c for c in frame.columns if c != "__row"])
     progress(1, 1)
-    return Source(path, "xlsx", names, frame, header_row, sheet=sheet or workbook.sheet_names[0])
+    return Source(
+        path,
+        "xlsx",
+        names,
+        frame,
+        header_row,
+        sheet=sheet or workbook.sheet_names[0],
+        odd_spaces=odd,
+        control_chars=control,
+    )
 
 
 register_reader("xlsx", Reader(_xlsx_preview, _xlsx_read))
@@ -480,7 +549,8 @@ def _parquet_read(path: Path, header_row: int, sheet: str | None, progress: Prog
             "export flat columns (text, numbers, dates, booleans); nested lists or structs cannot be mapped",
         ) from None
     names, frame = _frame(headers, frame, 2)
-    return Source(path, "parquet", names, frame, 1)
+    odd, control = _scan_frame(frame, [c for c in frame.columns if c != "__row"])
+    return Source(path, "parquet", names, frame, 1, odd_spaces=odd, control_chars=control)
 
 
 register_reader("parquet", Reader(_parquet_preview, _parquet_read))
