@@ -65,6 +65,9 @@ class Kind:
     references: tuple[Reference, ...] = ()
     #: Steps run after the upsert, by name (see `load.AFTER_LOAD`).
     after_load: tuple[str, ...] = ()
+    #: Columns linking a row to another row of the same table (parent, successor): a chain that comes back
+    #: to where it started is rejected with the cycle named (`sql.reject_cycles`).
+    no_cycles: tuple[str, ...] = ()
     description: str = ""
     aliases: tuple[str, ...] = field(default=())
 
@@ -291,6 +294,7 @@ UNIT = Kind(
         Reference("parent_id", "unit_in_file", "unknown parent unit"),
         Reference("successor_id", "unit_in_file", "unknown successor unit"),
     ),
+    no_cycles=("parent_id", "successor_id"),
 )
 
 FEEDBACK = Kind(

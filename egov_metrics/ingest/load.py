@@ -30,7 +30,7 @@ from egov_metrics.export import write_csv
 from egov_metrics.ingest import sql
 from egov_metrics.ingest.kinds import Kind, get_kind
 from egov_metrics.ingest.mapping import Mapping, normalise, resolve_mapping
-from egov_metrics.ingest.readers import Source, read_source
+from egov_metrics.ingest.readers import Source, read_source, sheets_with_headers
 from egov_metrics.schema.publish import DEFAULT_WRITER_WAIT, publishing
 
 #: Rejected rows listed in the summary; the rest are in `quarantine`.
@@ -224,6 +224,8 @@ def _stage(con: duckdb.DuckDBPyConnection, plan: sql.Plan, source: Source, feedb
     con.execute(sql.eff_sql(plan, refs))
     feedback.step("checking rules")
     con.execute(sql.reject_sql(plan, refs))
+    for column in plan.kind.no_cycles:
+        sql.reject_cycles(con, plan, column)
     con.execute(sql.good_sql(plan))
     crossed = sql.crosswalked(con, plan)
     for table in ("ingest_parsed", "ingest_eff", *(f"ingest_map_{c}" for c in sql.map_sql(plan))):
@@ -296,6 +298,20 @@ def _rejects(con: duckdb.DuckDBPyConnection, run_id: int, limit: int) -> tuple[R
         params=[run_id, limit],
     ).fetchall()
     return tuple(Reject(*r) for r in rows)
+
+
+def _other_sheet(exc: IngestError, source: Source, mapping: Mapping) -> IngestError:
+    """A workbook whose headers are on another sheet than the one read: say which sheet and how to pick it."""
+    if source.format != "xlsx" or "missing required column" not in exc.message:
+        return exc
+    others = sheets_with_headers(source.path, _known_headers(mapping), source.sheet)
+    if not others:
+        return exc
+    return IngestError(
+        f"{exc.message}\nthis was sheet {source.sheet!r}; the sheet {others[0]!r} holds the headers the mapping "
+        "expects",
+        f"pass --sheet {others[0]!r} (or set `sheet: {others[0]}` in a mapping file) to load that sheet",
+    )
 
 
 def _ensure_calendar(con: duckdb.DuckDBPyConnection) -> None:

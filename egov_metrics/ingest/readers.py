@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import codecs
 import csv
+import html
 import io
 import re
 import sys
 import tempfile
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -468,7 +470,135 @@ register_reader("csv", Reader(_csv_preview, _csv_read))
 # --- XLSX / XLS ------------------------------------------------------------------------------------------
 
 
+#: Bounds checked before a workbook is opened: a few KB can declare a sheet of 17 billion cells.
+MAX_XLSX_UNCOMPRESSED = 2 << 30  # bytes of XML, all parts together
+MAX_XLSX_COLUMNS = 500
+MAX_XLSX_ROWS = 1_048_576  # Excel's own limit
+MAX_XLSX_CELLS = 30_000_000  # columns × rows of the used range
+#: Sheets up to this size (uncompressed XML) are scanned for their farthest cell; larger ones are judged by
+#: their declared <dimension> and their last rows.
+_FULL_SCAN_BYTES = 256 << 20
+_CELL_REF = re.compile(rb'<(?:c|x:c)\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
+_ROW_REF = re.compile(rb'<(?:row|x:row)\b[^>]*?\br="([0-9]{1,7})"')
+_DIMENSION = re.compile(
+    rb'<(?:dimension|x:dimension)\b[^>]*?\bref="(?:[A-Z]{1,3}[0-9]{1,7}:)?([A-Z]{1,3})([0-9]{1,7})"'
+)
+
+
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name → its XML part, from xl/workbook.xml and its relationships."""
+    try:
+        workbook = zf.read("xl/workbook.xml").decode("utf-8", "replace")
+        rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    except KeyError:
+        return {}
+    targets = dict(re.findall(r'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels))
+    targets |= {i: t for t, i in re.findall(r'<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)}
+    parts = {}
+    for tag in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", workbook):
+        name = re.search(r'\bname="([^"]*)"', tag)
+        rid = re.search(r'\br:id="([^"]*)"|\bid="([^"]*)"', tag)
+        if not name or not rid:
+            continue
+        target = targets.get(rid.group(1) or rid.group(2) or "", "")
+        target = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        parts[html.unescape(name.group(1))] = target
+    return parts
+
+
+def check_xlsx_bounds(path: Path, sheet: str | None) -> None:
+    """Refuse a workbook whose XML is too large or whose sheet reaches too far, before reading it."""
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        return  # a legacy .xls, or a damaged file: the reader reports it
+    with zf:
+        total = sum(info.file_size for info in zf.infolist())
+        if total > MAX_XLSX_UNCOMPRESSED:
+            raise IngestError(
+                f"{path}: the workbook unpacks to {total / 2**30:.1f} GB of XML, more than egov-metrics reads "
+                f"({MAX_XLSX_UNCOMPRESSED / 2**30:.0f} GB)",
+                "export the data as 'CSV UTF-8' instead (no size limit), or split it into several files",
+            )
+        parts = _sheet_parts(zf)
+        name = sheet if sheet is not None else next(iter(parts), None)
+        part = parts.get(name or "")
+        if part is None or part not in zf.NameToInfo:
+            return
+        size = zf.getinfo(part).file_size
+        max_col = max_row = 0
+
+        def scan(chunk: bytes) -> None:
+            nonlocal max_col, max_row
+            for m in _CELL_REF.finditer(chunk):
+                max_col, max_row = max(max_col, _col_number(m.group(1))), max(max_row, int(m.group(2)))
+            for m in _ROW_REF.finditer(chunk):
+                max_row = max(max_row, int(m.group(1)))
+
+        with zf.open(part) as fh:
+            head = fh.read(1 << 16)
+            declared = _DIMENSION.search(head)
+            if declared:
+                max_col, max_row = _col_number(declared.group(1)), int(declared.group(2))
+            scan(head)
+            tail = head[-200:]
+            while data := fh.read(1 << 20):
+                if size <= _FULL_SCAN_BYTES:
+                    scan(tail + data)  # every cell of the sheet
+                    tail = data[-200:]
+                else:
+                    tail = (tail + data)[-(1 << 20) :]  # a large sheet: its last rows only
+            scan(tail)
+    cells = max_col * max_row
+    if max_col > MAX_XLSX_COLUMNS or max_row > MAX_XLSX_ROWS or cells > MAX_XLSX_CELLS:
+        last = _column_name(max_col) + str(max_row)
+        raise IngestError(
+            f"{path}: sheet {name!r} reaches cell {last} ({max_col:,} columns × {max_row:,} rows = {cells:,} "
+            f"cells), more than egov-metrics reads ({MAX_XLSX_COLUMNS} columns, {MAX_XLSX_CELLS:,} cells): "
+            "nothing was loaded",
+            "a stray value or format far from the data makes the sheet that large: in Excel press Ctrl+End to "
+            "find the last cell, delete the rows and columns after the data, save and load again; or save the "
+            "sheet as 'CSV UTF-8'",
+        )
+
+
+def _column_name(n: int) -> str:
+    letters = ""
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters or "A"
+
+
+def sheets_with_headers(path: Path, known_headers: set[str], skip: str | None) -> list[str]:
+    """The other sheets of a workbook whose first rows hold headers the mapping knows (best first)."""
+    try:
+        names = fastexcel.read_excel(path).sheet_names
+    except Exception:  # fastexcel raises its own error types
+        return []
+    scored = []
+    for name in names:
+        if name == skip:
+            continue
+        try:
+            rows = _xlsx_preview(path, name)
+        except IngestError:
+            continue
+        best = max((sum(1 for c in row if c and normalise(c) in known_headers) for row in rows), default=0)
+        if best:
+            scored.append((best, name))
+    return [name for _, name in sorted(scored, key=lambda t: -t[0])]
+
+
 def _sheet(path: Path, sheet: str | None) -> tuple[fastexcel.ExcelReader, str | int]:
+    check_xlsx_bounds(path, sheet)
     try:
         workbook = fastexcel.read_excel(path)
     except Exception as exc:  # fastexcel raises its own error types

@@ -516,6 +516,54 @@ def _duplicates(plan: Plan) -> str:
     )
 
 
+def _find_cycles(links: dict[str, str | None]) -> list[list[str]]:
+    """Cycles in the graph id → links[id], each once, in the order the links follow."""
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    found = []
+    for start in links:
+        path: list[str] = []
+        node: str | None = start
+        while node is not None and node in links and state.get(node) is None:
+            state[node] = 1
+            path.append(node)
+            node = links[node]
+        if node is not None and state.get(node) == 1:
+            found.append(path[path.index(node) :])
+        for i in path:
+            state[i] = 2
+    return found
+
+
+def reject_cycles(con: object, plan: Plan, column: str) -> int:
+    """Add to ingest_reject the rows of the file that close a cycle through `column` (units that are each
+    other's parent), over the table as it would be after the load; returns the number of rows rejected.
+    A cycle would count every dossier below it again and again in roll-ups."""
+    if column not in plan.fields:
+        return 0
+    key = plan.kind.key[0]
+    table = plan.kind.table
+    rows = con.sql(  # type: ignore[attr-defined]
+        f"SELECT {q(key)}, {q(column)}, __row FROM ingest_eff "
+        f"WHERE __row NOT IN (SELECT __row FROM ingest_reject) AND {q(key)} IS NOT NULL"
+    ).fetchall()
+    stored = con.sql(f"SELECT {q(key)}, {q(column)} FROM {table}").fetchall()  # type: ignore[attr-defined]
+    links: dict[str, str | None] = dict(stored)
+    in_file: dict[str, int] = {}
+    for ident, link, row in rows:
+        links[ident] = link
+        in_file.setdefault(ident, row)
+    what = column.removesuffix("_id")
+    found = []
+    for cycle in _find_cycles(links):
+        chain = " → ".join([*cycle, cycle[0]])
+        rows_in = sorted(in_file[i] for i in cycle if i in in_file)
+        reason = f"{what} cycle {chain}: a unit cannot be above itself; fix the {what} of one of them"
+        found += [(row, column, reason + f" (rows {', '.join(map(str, rows_in))})") for row in rows_in]
+    if found:
+        con.executemany("INSERT INTO ingest_reject VALUES (?, ?, ?)", found)  # type: ignore[attr-defined]
+    return len(found)
+
+
 def crosswalked(con: object, plan: Plan) -> tuple[tuple[str, str, int], ...]:
     """(unit as given, unit attached, rows) for kept rows whose unit did not exist yet on the received day.
     Needs ingest_parsed, the unit lookups and ingest_good (call before they are dropped)."""
