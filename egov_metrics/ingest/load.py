@@ -378,14 +378,17 @@ def ingest_file(
         source = read_source(
             file, _known_headers(chosen), chosen.header_row, sheet or chosen.sheet, feedback.reading
         )
-        plan = sql.plan_columns(
-            spec,
-            chosen,
-            source.headers,
-            file,
-            odd_spaces=source.odd_spaces,
-            control_chars=source.control_chars,
-        )
+        try:
+            plan = sql.plan_columns(
+                spec,
+                chosen,
+                source.headers,
+                file,
+                odd_spaces=source.odd_spaces,
+                control_chars=source.control_chars,
+            )
+        except IngestError as exc:
+            raise _other_sheet(exc, source, chosen) from None
         sha256 = _sha256(file)
         with publishing(db_path, f"ingest {spec.name} {file.name}", wait_seconds=wait_seconds) as con:
             _ensure_calendar(con)
