@@ -211,14 +211,21 @@ def test_the_mappings_declared_date_format_wins(db: Path, tmp_path: Path) -> Non
 def test_dates_before_2000_or_in_the_future_are_quarantined(db: Path, tmp_path: Path) -> None:
     tomorrow_noon = dt.datetime.combine(dt.date.today() + dt.timedelta(days=1), dt.time(0, 0))
     far = dt.date.today() + dt.timedelta(days=3)
+    units = tmp_path / "old_unit.csv"  # a unit that existed in 1990 (the sample units start in 2015)
+    units.write_text(
+        "id,code,name_vi,name_en,level,parent_id,valid_from,valid_to,successor_id\n"
+        "OLD,OLD,Ban cũ,Old board,department,T58,1990-01-01,,\n",
+        encoding="utf-8",
+    )
+    assert load(db, units, kind="unit").inserted == 1
     path = tmp_path / "years.csv"
     path.write_text(
         _csv([
-            _row("Y1", "31/12/1999 23:59"),
-            _row("Y2", "01/01/2000"),  # the first day accepted
-            _row("Y3", f"{far:%d/%m/%Y} 08:00"),
-            _row("Y4", f"{tomorrow_noon:%d/%m/%Y %H:%M}"),  # less than a day ahead: clocks and time zones
-            _row("Y5", "10/03/2205"),
+            _row("Y1", "31/12/1999 23:59", **{"Đơn vị": "OLD"}),
+            _row("Y2", "01/01/2000", **{"Đơn vị": "OLD"}),  # the first day accepted
+            _row("Y3", f"{far:%d/%m/%Y} 08:00", **{"Đơn vị": "OLD"}),
+            _row("Y4", f"{tomorrow_noon:%d/%m/%Y %H:%M}", **{"Đơn vị": "OLD"}),  # less than a day ahead
+            _row("Y5", "10/03/2205", **{"Đơn vị": "OLD"}),
         ]),
         encoding="utf-8",
     )  # fmt: skip
@@ -235,7 +242,7 @@ def test_dates_before_2000_or_in_the_future_are_quarantined(db: Path, tmp_path: 
     assert found[2][2] == "10/03/2205"
     feedback = tmp_path / "feedback.csv"
     feedback.write_text(
-        "Mã PAKN,Đơn vị,Ngày tiếp nhận\r\nP1,STP,05/03/1995 09:15\r\nP2,STP,05/03/2025 09:15\r\n",
+        "Mã PAKN,Đơn vị,Ngày tiếp nhận\r\nP1,OLD,05/03/1995 09:15\r\nP2,STP,05/03/2025 09:15\r\n",
         encoding="utf-8",
     )
     result = load(db, feedback, kind="feedback")

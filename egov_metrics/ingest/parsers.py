@@ -138,9 +138,9 @@ def _parse_int(v: str, column: Column, mapping: Mapping, rule: ColumnRule | None
         return f"CASE WHEN {x} = floor({x}) AND abs({x}) < 9.0e15 THEN CAST({x} AS BIGINT) END"
     plain = f"replace({text}, ' ', '')"
     return (
-        f"CASE WHEN regexp_full_match({plain}, '[+-]?[0-9]{{1,15}}') THEN TRY_CAST({plain} AS BIGINT) "
+        f"CASE WHEN regexp_full_match({plain}, '[+-]?[0-9]{{1,18}}') THEN TRY_CAST({plain} AS BIGINT) "
         # 12.0: a whole number that went through a floating-point column (Parquet, a database export)
-        f"WHEN regexp_full_match({plain}, '[+-]?[0-9]{{1,15}}\\.0') THEN TRY_CAST(left({plain}, -2) AS BIGINT) "
+        f"WHEN regexp_full_match({plain}, '[+-]?[0-9]{{1,18}}\\.0') THEN TRY_CAST(left({plain}, -2) AS BIGINT) "
         f"WHEN regexp_full_match({plain}, '[+-]?{VI_THOUSANDS}') AND length({plain}) < 20 "
         f"THEN TRY_CAST(replace({plain}, '.', '') AS BIGINT) END"
     )
