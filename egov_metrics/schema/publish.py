@@ -4,8 +4,8 @@ DuckDB lets any number of processes read a file, but while one process holds a r
 other process can open it at all, not even read-only. So no egov-metrics writer ever opens the published
 file for writing. Every writer (ingest, `calendar load`, the demo build) goes through `publishing()`:
 
-1. it takes the *writer lock* `<db>.lock` (an advisory `flock`; readers never look at it), so that two
-   writers follow one another instead of losing each other's work;
+1. it takes the *writer lock* `<db>.lock` (an advisory `flock` on a file that exists while a writer runs;
+   readers never look at it), so that two writers follow one another instead of losing each other's work;
 2. it copies the database to a private file next to it (`.<db>.publish-<pid>`) and writes into the copy;
 3. on success it checkpoints and closes the copy and `os.replace()`s it over the database: one atomic
    rename. A reader that opened the old file keeps reading the old state (its open file is the old inode);
@@ -56,37 +56,50 @@ def _holder(lock: Path) -> str:
     )
 
 
-@contextlib.contextmanager
-def writer_lock(db: Path, what: str, wait_seconds: float = DEFAULT_WRITER_WAIT) -> Iterator[None]:
-    """Hold the writer lock of `db` (waiting up to `wait_seconds` for another writer); readers are not affected."""
-    db.parent.mkdir(parents=True, exist_ok=True)
-    lock = lock_path(db)
+def _try_lock(lock: Path) -> int | None:
+    """A descriptor of `lock` holding its exclusive flock, or None when another process holds it. The file is
+    removed by its holder on release, so a lock taken on a file that was meanwhile removed is retried."""
     fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        deadline = time.monotonic() + wait_seconds
-        delay = 0.05
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise WriterBusyError(
-                        f"{db} is being updated by {_holder(lock)}; waited {wait_seconds:g} s for it to finish. "
-                        "Reports and notebooks are not affected: they keep reading the last published state",
-                        "run this again when that one has finished, or pass --wait SECONDS to wait longer",
-                    ) from None
-                time.sleep(delay)
-                delay = min(delay * 2, 1.0)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    try:
+        same = os.fstat(fd).st_ino == os.stat(lock).st_ino
+    except FileNotFoundError:
+        same = False
+    if not same:  # the previous holder removed this file after we opened it: take the new one
+        os.close(fd)
+        return _try_lock(lock)
+    return fd
+
+
+@contextlib.contextmanager
+def writer_lock(db: Path, what: str, wait_seconds: float = DEFAULT_WRITER_WAIT) -> Iterator[None]:
+    """Hold the writer lock of `db` (waiting up to `wait_seconds` for another writer); readers are not affected.
+    The lock file `<db>.lock` exists only while a writer runs."""
+    db.parent.mkdir(parents=True, exist_ok=True)
+    lock = lock_path(db)
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.05
+    while (fd := _try_lock(lock)) is None:
+        if time.monotonic() >= deadline:
+            raise WriterBusyError(
+                f"{db} is being updated by {_holder(lock)}; waited {wait_seconds:g} s for it to finish. "
+                "Reports and notebooks are not affected: they keep reading the last published state",
+                "run this again when that one has finished, or pass --wait SECONDS to wait longer",
+            )
+        time.sleep(delay)
+        delay = min(delay * 2, 1.0)
+    try:
         since = dt.datetime.now().astimezone().isoformat(timespec="seconds")
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps({"pid": os.getpid(), "what": what, "since": since}).encode(), 0)
-        try:
-            yield
-        finally:
-            os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
+        yield
     finally:
+        lock.unlink(missing_ok=True)  # while still holding it: a waiting writer then retries on a new file
+        fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
 
 
