@@ -37,6 +37,10 @@ from egov_metrics.schema.connection import connect, create_database
 DEFAULT_WRITER_WAIT = 600.0
 
 
+class PublishError(EgovError):
+    """The new state could not be written next to the database (disk full, no permission)."""
+
+
 class WriterBusyError(EgovError):
     """Another egov-metrics writer is publishing a new state of the same database and did not finish in time."""
 
@@ -113,6 +117,25 @@ def _remove_stale_drafts(db: Path) -> None:
         draft.unlink(missing_ok=True)
 
 
+def _copy(db: Path, draft: Path) -> None:
+    """Copy the database to the draft; a full disk is said plainly (the database is untouched)."""
+    need = db.stat().st_size
+    free = shutil.disk_usage(db.parent).free
+    try:
+        if free < need * 1.2:
+            raise OSError(28, "No space left on device")
+        shutil.copyfile(db, draft)
+    except OSError as exc:
+        draft.unlink(missing_ok=True)
+        raise PublishError(
+            f"cannot copy {db} to write the new state next to it ({exc.strerror or exc}); "
+            f"{need / 2**20:,.0f} MB are needed, {free / 2**20:,.0f} MB are free on that disk. "
+            "Nothing was changed",
+            "free disk space next to the database (a load writes a copy of it, then swaps it in), then run this "
+            "again",
+        ) from None
+
+
 def _fsync_dir(directory: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(directory, os.O_RDONLY)
@@ -152,7 +175,7 @@ def publishing(
         if db.exists():
             _flush_wal(db)
             connect(db, read_only=True).close()  # the schema check, with its clear errors, on the original
-            shutil.copyfile(db, draft)
+            _copy(db, draft)
             con = connect(draft, read_only=False)
         elif create:
             con = create_database(draft)
