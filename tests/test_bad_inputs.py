@@ -743,12 +743,13 @@ def test_invisible_characters_never_make_a_second_dossier(db: Path, tmp_path: Pa
     first.write_text(_csv([_row("INV-1"), _row("INV-2")]), encoding="utf-8")
     assert load(db, first).inserted == 2
     again = tmp_path / "b.csv"
+    header = ["Mã hồ sơ\u200b", *HEADER[1:]]  # a zero-width space in a header too
     again.write_text(
         _csv([
             _row("\u200bINV-1", **{"Đơn vị": "STP\u00a0"}),  # zero-width space before, NBSP after the unit
             _row("INV-2\u00a0", **{"Hình thức nộp": "Trực\u00a0tuyến"}),  # NBSP after the id and inside a value
             _row("INV-3\u2060", **{"Trạng thái": unicodedata.normalize("NFD", "Đang xử lý")}),
-        ]),
+        ], header),
         encoding="utf-8",
     )  # fmt: skip
     result = load(db, again)

@@ -89,7 +89,8 @@ class Mapping(BaseModel):
 
 def normalise(text: str) -> str:
     """Case-, space- and Unicode-form-insensitive form of a header or value (NFC, casefold, single spaces)."""
-    text = unicodedata.normalize("NFC", text.replace("\ufeff", "").replace("\u00a0", " "))
+    text = re.sub("[\u200b\u200c\u200d\u2060\ufeff]", "", text)  # zero-width characters
+    text = unicodedata.normalize("NFC", re.sub("[\u00a0\u2007\u202f]", " ", text))  # no-break spaces
     return " ".join(text.casefold().split())
 
 
