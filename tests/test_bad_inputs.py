@@ -936,3 +936,26 @@ def test_a_formula_in_a_unit_name_is_never_exported_as_a_formula(db: Path, tmp_p
     with duckdb.connect(str(db), read_only=True) as con:
         export_rejects(con, result.run_id, tmp_path / "rejects.csv")
     assert "'=1+2" in (tmp_path / "rejects.csv").read_text(encoding="utf-8-sig")
+
+
+def test_exit_codes_are_the_documented_ones(db: Path, tmp_path: Path) -> None:
+    """docs/ingest.md: 0 every row loaded, 1 some rows rejected, 2 nothing loaded (with the file and the fix)."""
+    from typer.testing import CliRunner
+
+    from egov_metrics.cli import app
+
+    good = tmp_path / "good.csv"
+    good.write_text(_csv([_row("EXIT-1")]), encoding="utf-8")
+    some = tmp_path / "some.csv"
+    some.write_text(_csv([_row("EXIT-2"), _row("EXIT-3", "10/03/2205")]), encoding="utf-8")
+    dup = tmp_path / "dup.csv"
+    dup.write_text(_csv([[*_row("EXIT-4"), "x"]], [*HEADER, "Mã hồ sơ"]), encoding="utf-8")
+    far = tmp_path / "far.xlsx"
+    _xlsx_with_far_cell(far, "XFD1048576")
+    runner = CliRunner()
+    for path, code in ((good, 0), (some, 1), (dup, 2), (far, 2)):
+        outcome = runner.invoke(app, ["ingest", "dossier", str(path), "--db", str(db)])
+        assert outcome.exit_code == code, (path.name, outcome.output)
+        assert "Traceback" not in outcome.output
+        if code == 2:
+            assert str(path) in outcome.output.replace("\n", "") and "Hint:" in outcome.output
