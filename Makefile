@@ -81,6 +81,7 @@ lab: $(BIN)/.stamp-lab ## Open JupyterLab on the project (notebooks/)
 bench: $(BIN)/.stamp-test ## Run the benchmarks (not part of make test); see bench/README.md
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/reports.py
+	$(BIN)/python bench/publish.py
 
 clean: ## Remove generated databases and reports (keeps .venv)
 	rm -f data/*.duckdb data/*.duckdb.wal data/.demo-*

@@ -1,15 +1,23 @@
 """Vietnamese working-day calendar: weekends, statutory holidays (lunar ones included) and declared swaps.
 
 Statutory holidays and the swaps the government announced come from the `holidays` package (Vietnam);
-`reference/calendar_overrides.csv` (or a file of the user's) adds declared days off and working weekend
-days. The calendar is materialised in `calendar_day` with a running working-day index, which makes
-working-day arithmetic a join (see the `wd_between`/`wd_add` macros in schema.sql).
+`reference/calendar_overrides.csv` corrects and completes it with the official notices (each line has its
+`source` and a `status`: official or unconfirmed). A province's own days off and swaps live in a file of the
+user's OUTSIDE the package, with the same columns: `egov-metrics calendar load FILE` checks it, stores it in
+the database (`meta` key `calendar_overrides`, so that every later rebuild keeps it) and recomputes
+`calendar_day`; `$EGOV_CALENDAR` names such a file for databases created afterwards. A user's line wins over
+a shipped line for the same day.
+
+The calendar is materialised in `calendar_day` with a running working-day index, which makes working-day
+arithmetic a join (see the `wd_between`/`wd_add` macros in schema.sql); indicators read it at query time, so
+recomputing the table is enough for every number to follow.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +29,21 @@ from egov_metrics.config import CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR, REFEREN
 from egov_metrics.errors import CalendarError
 
 DEFAULT_OVERRIDES = REFERENCE_DIR / "calendar_overrides.csv"
-OVERRIDE_KINDS = ("declared_off", "working_weekend")
+#: declared_off: a weekday off; working_weekend: a Saturday/Sunday worked; workday: a weekday that is a normal
+#: working day although the `holidays` package lists it (to cancel an announcement that did not happen).
+OVERRIDE_KINDS = ("declared_off", "working_weekend", "workday")
+STATUSES = ("official", "unconfirmed")
+#: The `meta` key holding the user's overrides (the CSV text) and the file they came from.
+META_KEY = "calendar_overrides"
+#: Names the `holidays` package gives to days that no official text makes a day off yet.
+UNCONFIRMED_PACKAGE_DAYS = frozenset({"Vietnam Cultural Day"})
+STATUTORY_SOURCE = "Bộ luật Lao động 2019, Điều 112"
+PACKAGE_SWAP_SOURCE = "thư viện holidays (Việt Nam)"
+#: The sources this module writes itself, in English (a cited notice's number is the same in both languages).
+SOURCES_EN = {
+    STATUTORY_SOURCE: "Labour Code 2019, art. 112",
+    PACKAGE_SWAP_SOURCE: "holidays package (Vietnam)",
+}
 
 
 @dataclass(frozen=True)
@@ -31,22 +53,33 @@ class Override:
     reason_vi: str
     reason_en: str
     source: str
+    status: str = "official"
 
 
-def read_overrides(path: str | Path = DEFAULT_OVERRIDES) -> list[Override]:
-    """Read a calendar overrides CSV; every bad line is reported at once with its line number."""
+def user_overrides_path() -> Path | None:
+    """The file named by `$EGOV_CALENDAR`, if any (a province's own days off and swaps)."""
+    value = os.environ.get("EGOV_CALENDAR")
+    return Path(value).expanduser().absolute() if value else None
+
+
+def read_overrides(path: str | Path = DEFAULT_OVERRIDES, text: str | None = None) -> list[Override]:
+    """Read a calendar overrides CSV (or its `text`); every bad line is reported at once with its number."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise CalendarError(f"cannot read calendar overrides {path}: {exc}") from exc
+    if text is None:
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except OSError as exc:
+            raise CalendarError(
+                f"cannot read calendar overrides {path}: {exc.strerror or exc}", "check the path"
+            ) from None
     lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if not line.startswith("#")]
     reader = csv.DictReader([line for _, line in lines])
     required = {"day", "kind", "reason_vi", "reason_en"}
     if reader.fieldnames is None or not required <= set(reader.fieldnames):
         raise CalendarError(
             f"{path}: header must name the columns {sorted(required)} (and optionally 'source')",
-            "copy the header of egov_metrics/reference/calendar_overrides.csv",
+            "copy the header of egov_metrics/reference/calendar_overrides.csv "
+            "(day,kind,reason_vi,reason_en,source,status)",
         )
     out: list[Override] = []
     problems: list[str] = []
@@ -70,6 +103,18 @@ def read_overrides(path: str | Path = DEFAULT_OVERRIDES) -> list[Override]:
                 f"{path}:{lineno}: {day} is a weekday; 'working_weekend' is for Saturdays/Sundays"
             )
             continue
+        if kind == "workday" and day.weekday() >= 5:
+            problems.append(f"{path}:{lineno}: {day} is a weekend day; use 'working_weekend' for it")
+            continue
+        status = (row.get("status") or "official").strip() or "official"
+        if status not in STATUSES:
+            problems.append(
+                f"{path}:{lineno}: column 'status': {status!r} must be one of {', '.join(STATUSES)}"
+            )
+            continue
+        if not (row.get("reason_vi") or "").strip() or not (row.get("reason_en") or "").strip():
+            problems.append(f"{path}:{lineno}: reason_vi and reason_en are both needed (Vietnamese, English)")
+            continue
         if day in seen:
             problems.append(f"{path}:{lineno}: {day} is listed again (first on line {seen[day]})")
             continue
@@ -81,6 +126,7 @@ def read_overrides(path: str | Path = DEFAULT_OVERRIDES) -> list[Override]:
                 row["reason_vi"].strip(),
                 row["reason_en"].strip(),
                 (row.get("source") or "").strip(),
+                status,
             )
         )
     if problems:
@@ -93,7 +139,9 @@ def calendar_frame(
     last_year: int = CALENDAR_LAST_YEAR,
     overrides: list[Override] | None = None,
 ) -> pl.DataFrame:
-    """One row per day with `is_working_day`, `kind`, Vietnamese and English reasons and `wd_index`."""
+    """One row per day with `is_working_day`, `kind`, Vietnamese and English reasons, `wd_index`, and where
+    the day comes from (`source`, `status`: official or unconfirmed). `overrides` (default: the shipped ones)
+    apply in order, a later line for the same day winning."""
     overrides = read_overrides() if overrides is None else overrides
     years = range(first_year, last_year + 1)
     vi = holidays.country_holidays("VN", years=years, language="vi")
@@ -106,20 +154,65 @@ def calendar_frame(
     while day <= end:
         if day in by_day:
             o = by_day[day]
-            rows.append((day, o.kind == "working_weekend", o.kind, o.reason_vi, o.reason_en))
+            working = o.kind != "declared_off"
+            rows.append((day, working, o.kind, o.reason_vi, o.reason_en, o.source, o.status))
         elif day in vi:
-            rows.append((day, False, "holiday", vi[day], en.get(day)))
+            swap = "substituted" in (en.get(day) or "")
+            status = (
+                "unconfirmed"
+                if en.get(day) in UNCONFIRMED_PACKAGE_DAYS or (day.year >= 2026 and swap)
+                else "official"
+            )
+            source = PACKAGE_SWAP_SOURCE if swap else STATUTORY_SOURCE
+            rows.append((day, False, "holiday", vi[day], en.get(day), source, status))
         elif day in swapped_workdays:
-            rows.append((day, True, "working_weekend", "Ngày làm bù", "Working weekend day (swap)"))
+            status = "unconfirmed" if day.year >= 2026 else "official"
+            rows.append(
+                (
+                    day,
+                    True,
+                    "working_weekend",
+                    "Ngày làm bù",
+                    "Working weekend day (swap)",
+                    PACKAGE_SWAP_SOURCE,
+                    status,
+                )
+            )
         elif day.weekday() >= 5:
-            rows.append((day, False, "weekend", None, None))
+            rows.append((day, False, "weekend", None, None, None, None))
         else:
-            rows.append((day, True, "workday", None, None))
+            rows.append((day, True, "workday", None, None, None, None))
         day += dt.timedelta(days=1)
     frame = pl.DataFrame(
-        rows, schema=["day", "is_working_day", "kind", "reason_vi", "reason_en"], orient="row"
+        rows,
+        schema=["day", "is_working_day", "kind", "reason_vi", "reason_en", "source", "status"],
+        orient="row",
     )
     return frame.with_columns(wd_index=pl.col("is_working_day").cast(pl.Int32).cum_sum())
+
+
+def stored_user_overrides(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
+    """(file name, CSV text) of the user's overrides stored in the database by `calendar load`, if any."""
+    rows = con.sql(
+        "SELECT key, value FROM meta WHERE key IN (?, ?)", params=[META_KEY, META_KEY + "_file"]
+    ).fetchall()
+    found = dict(rows)
+    return (found.get(META_KEY + "_file", "stored"), found[META_KEY]) if META_KEY in found else None
+
+
+def effective_overrides(
+    con: duckdb.DuckDBPyConnection | None = None, user_path: str | Path | None = None
+) -> list[Override]:
+    """The shipped overrides, then the user's: `user_path`, else those stored in the database, else
+    `$EGOV_CALENDAR`."""
+    overrides = read_overrides(DEFAULT_OVERRIDES)
+    if user_path is not None:
+        return overrides + read_overrides(user_path)
+    stored = stored_user_overrides(con) if con is not None else None
+    if stored is not None:
+        return overrides + read_overrides(stored[0], stored[1])
+    env = user_overrides_path()
+    return overrides + (read_overrides(env) if env is not None else [])
 
 
 def materialise(
@@ -128,14 +221,47 @@ def materialise(
     first_year: int = CALENDAR_FIRST_YEAR,
     last_year: int = CALENDAR_LAST_YEAR,
 ) -> int:
-    """Replace `calendar_day` with the calendar for the given years; returns the number of days."""
-    overrides = read_overrides(overrides_path or DEFAULT_OVERRIDES)
-    frame = calendar_frame(first_year, last_year, overrides)
+    """Replace `calendar_day` (the working-day indexes included) with the calendar for the given years: the
+    shipped overrides, then the user's (`overrides_path`, else stored in the database, else `$EGOV_CALENDAR`).
+    Returns the number of days."""
+    frame = calendar_frame(first_year, last_year, effective_overrides(con, overrides_path))
     con.execute("DELETE FROM calendar_day")
     con.execute(
         "INSERT INTO calendar_day SELECT day, is_working_day, kind, reason_vi, reason_en, wd_index FROM frame"
     )
     return frame.height
+
+
+def load_user_overrides(con: duckdb.DuckDBPyConnection, path: str | Path) -> list[tuple[dt.date, str, str]]:
+    """Check the user's overrides file, store it in the database and recompute `calendar_day` (in the
+    caller's transaction). Returns the days whose kind changed: (day, old kind, new kind)."""
+    path = Path(path)
+    text = _read_text(path)
+    read_overrides(path, text)  # every problem with its line, before anything is written
+    before = dict(con.sql("SELECT day, kind FROM calendar_day").fetchall())
+    con.execute("DELETE FROM meta WHERE key IN (?, ?)", [META_KEY, META_KEY + "_file"])
+    con.execute("INSERT INTO meta VALUES (?, ?), (?, ?)", [META_KEY, text, META_KEY + "_file", str(path)])
+    materialise(con, None)
+    after = con.sql("SELECT day, kind FROM calendar_day ORDER BY day").fetchall()
+    return [(day, before.get(day, "none"), kind) for day, kind in after if before.get(day) != kind]
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise CalendarError(
+            f"cannot read calendar overrides {path}: {exc.strerror or exc}", "check the path"
+        ) from None
+
+
+def days_off_and_swaps(year: int, overrides: list[Override] | None = None) -> pl.DataFrame:
+    """The holidays, declared days off, working weekend days and overridden weekdays of `year`, with their
+    reasons, source and status (what `egov-metrics calendar show` prints)."""
+    frame = calendar_frame(year, year, overrides)
+    return frame.filter(
+        pl.col("kind").is_in(["holiday", "declared_off", "working_weekend"]) | pl.col("source").is_not_null()
+    ).select("day", "is_working_day", "kind", "reason_vi", "reason_en", "source", "status")
 
 
 def working_days_between(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> int:

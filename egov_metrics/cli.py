@@ -31,7 +31,9 @@ DbOption = Annotated[
 
 
 def _db(path: Path | None) -> Path:
-    return path if path is not None else default_db_path()
+    """The database path, absolute (a relative --db is relative to the current directory, wherever a report's
+    kernel later runs)."""
+    return (path if path is not None else default_db_path()).expanduser().absolute()
 
 
 def _fail(exc: EgovError, code: int = 2) -> typer.Exit:
@@ -79,12 +81,28 @@ def ingest(
         typer.Option(help="Column mapping: a built-in name or a YAML file (default: the built-in for KIND)."),
     ] = None,
     rejects: Annotated[Path | None, typer.Option(help="Also write the rejected rows to this CSV.")] = None,
+    sheet: Annotated[
+        str | None,
+        typer.Option(help="XLSX: the sheet that holds the data (default: the mapping's or the first)."),
+    ] = None,
+    wait: Annotated[
+        float, typer.Option("--wait", min=0, help="Seconds to wait for another ingest of the same database.")
+    ] = 600.0,
 ) -> None:
     """Load an export into the database: validate, quarantine bad rows, upsert the rest in one transaction."""
     from egov_metrics import ingest as ingest_mod
 
     try:
-        result = ingest_mod.ingest_file(_db(db), kind, file, mapping=mapping, progress=True, rejects=rejects)
+        result = ingest_mod.ingest_file(
+            _db(db),
+            kind,
+            file,
+            mapping=mapping,
+            progress=True,
+            rejects=rejects,
+            sheet=sheet,
+            wait_seconds=wait,
+        )
     except EgovError as exc:
         raise _fail(exc) from None
     console.print(result.summary())
@@ -255,7 +273,7 @@ def report(
             raise _fail(EgovError(f"--param {item!r} is not name=value", "write e.g. --param period=2026-10"))
         params[name.strip()] = value
     if db is not None:
-        params.setdefault("db_path", str(db))
+        params.setdefault("db_path", str(_db(db)))
     try:
         result = render_report(kind, params, out_dir=out or REPORTS_DIR)
     except EgovError as exc:
@@ -744,7 +762,9 @@ def portal_import(
                 f"--captured-on {captured_on!r} is not a date",
                 "give the day the responses were saved, YYYY-MM-DD",
             ) from None
-        with connect(_db(db), read_only=False) as con:
+        from egov_metrics.schema.publish import publishing
+
+        with publishing(_db(db), "portal import", create=False) as con:
             if units is not None:
                 importer.ensure_tables(con)
                 n = importer.load_unit_map(con, units)
@@ -791,11 +811,14 @@ def portal_units(
     from egov_metrics.schema.connection import connect
 
     try:
-        with connect(_db(db), read_only=mapping is None) as con:
-            if mapping is not None:
+        if mapping is not None:
+            from egov_metrics.schema.publish import publishing
+
+            with publishing(_db(db), "portal units --map", create=False) as con:
                 importer.ensure_tables(con)
                 n = importer.load_unit_map(con, mapping)
                 console.print(f"unit mapping: {n} portal codes from {mapping}")
+        with connect(_db(db), read_only=True) as con:
             frame = importer.unit_matches(con)
     except EgovError as exc:
         raise _fail(exc) from None
@@ -932,3 +955,103 @@ def plan(
     for n, row in enumerate(actions.iter_rows(named=True), 1):
         table.add_row(str(n), action_text(row, lang), f"{row['points_per_item']:.4f}")
     console.print(table)
+
+
+# -- calendar: the working-day calendar (egov_metrics.calendar) ------------------------------------------
+
+calendar_app = typer.Typer(
+    help="The working-day calendar: show a year's days off and swaps, load a province's own.",
+    no_args_is_help=True,
+)
+app.add_typer(calendar_app, name="calendar")
+
+_CALENDAR_HEADS = {
+    "vi": ("ngày", "thứ", "loại", "lý do", "nguồn", "tình trạng"),
+    "en": ("day", "weekday", "kind", "reason", "source", "status"),
+}
+_CALENDAR_WORDS = {
+    "vi": {
+        "holiday": "nghỉ lễ, Tết", "declared_off": "nghỉ (công bố)", "working_weekend": "làm bù",
+        "workday": "ngày làm việc", "official": "chính thức", "unconfirmed": "chưa xác nhận",
+    },
+    "en": {
+        "holiday": "public holiday", "declared_off": "declared day off", "working_weekend": "working weekend day",
+        "workday": "working day", "official": "official", "unconfirmed": "unconfirmed",
+    },
+}  # fmt: skip
+_WEEKDAYS = {
+    "vi": ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+
+
+@calendar_app.command("show")
+def calendar_show(
+    year: Annotated[int, typer.Argument(help="The year, e.g. 2026.")],
+    file: Annotated[
+        Path | None, typer.Option("--file", help="Your own overrides file (default: the one loaded in --db).")
+    ] = None,
+    lang: Annotated[str, typer.Option(help="vi or en.")] = "vi",
+    db: DbOption = None,  # type: ignore[assignment]
+) -> None:
+    """The days off and swaps of YEAR with their reasons, sources and status (official or unconfirmed)."""
+    from egov_metrics import calendar as cal
+    from egov_metrics.schema import connect
+
+    lang = lang if lang in ("vi", "en") else "vi"
+    path = _db(db)
+    try:
+        if file is None and path.exists():
+            with connect(path, read_only=True) as con:
+                overrides = cal.effective_overrides(con)
+        else:
+            overrides = cal.effective_overrides(None, file)
+        frame = cal.days_off_and_swaps(year, overrides)
+    except EgovError as exc:
+        raise _fail(exc) from None
+    words = _CALENDAR_WORDS[lang]
+    rows = [
+        (
+            row["day"].strftime("%d/%m/%Y"),
+            _WEEKDAYS[lang][row["day"].weekday()],
+            words.get(row["kind"], row["kind"]),
+            str(row["reason_vi" if lang == "vi" else "reason_en"] or ""),
+            (cal.SOURCES_EN.get(row["source"], row["source"]) if lang == "en" else row["source"]) or "–",
+            words.get(row["status"] or "", ""),
+        )
+        for row in frame.iter_rows(named=True)
+    ]
+    if console.is_terminal:
+        table = Table(*_CALENDAR_HEADS[lang], title=f"{year}")
+        for r in rows:
+            table.add_row(*r)
+        console.print(table)
+    else:  # piped or logged: tab-separated lines, never cut at the terminal's width
+        typer.echo("\n".join("\t".join(r) for r in [_CALENDAR_HEADS[lang], *rows]))
+
+
+@calendar_app.command("load")
+def calendar_load(
+    file: Annotated[Path, typer.Argument(help="CSV: day,kind,reason_vi,reason_en,source,status.")],
+    db: DbOption = None,  # type: ignore[assignment]
+    wait: Annotated[
+        float, typer.Option("--wait", min=0, help="Seconds to wait for another writer of the database.")
+    ] = 600.0,
+) -> None:
+    """Apply your own days off and swaps to an existing database and recompute the working-day indexes."""
+    from egov_metrics import calendar as cal
+    from egov_metrics.schema.publish import publishing
+
+    try:
+        cal.read_overrides(file)  # every problem with its line, before the database is touched
+        with publishing(_db(db), f"calendar load {file.name}", create=False, wait_seconds=wait) as con:
+            con.execute("BEGIN TRANSACTION")
+            changed = cal.load_user_overrides(con, file.absolute())
+            con.execute("COMMIT")
+    except EgovError as exc:
+        raise _fail(exc) from None
+    console.print(
+        f"Calendar of {_db(db)} recomputed with {file}: {len(changed)} day(s) changed.", soft_wrap=True
+    )
+    for day, old, new in changed:
+        console.print(f"  {day:%d/%m/%Y}: {old} → {new}", highlight=False)

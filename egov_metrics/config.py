@@ -18,8 +18,9 @@ REPORTS_DIR = PROJECT_DIR / "reports"
 
 
 def default_db_path() -> Path:
-    """The database used when none is given: `$EGOV_DB`, else `data/egov.duckdb`."""
-    return Path(os.environ.get("EGOV_DB", DATA_DIR / "egov.duckdb"))
+    """The database used when none is given: `$EGOV_DB` (relative to the current directory), else
+    `data/egov.duckdb`; always absolute, so that a notebook kernel running elsewhere opens the same file."""
+    return Path(os.environ.get("EGOV_DB", DATA_DIR / "egov.duckdb")).expanduser().absolute()
 
 
 #: Calendar years materialised in `calendar_day`.

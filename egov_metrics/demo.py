@@ -34,6 +34,7 @@ from egov_metrics.config import CALENDAR_LAST_YEAR, PACKAGE_DIR
 from egov_metrics.errors import DemoError
 from egov_metrics.roadmap import load_roadmap, write_roadmap_tables
 from egov_metrics.schema import TABLES, create_database, table_counts
+from egov_metrics.schema.publish import writer_lock
 
 DEMO_SQL_DIR = PACKAGE_DIR / "demo_sql"
 DEMO_DATA_DIR = PACKAGE_DIR / "demo_data"
@@ -259,6 +260,15 @@ def build_demo(
         f"{settings.start:%Y-%m} to {settings.last_day:%Y-%m}"
     )
     started = time.perf_counter()
+    with writer_lock(path.absolute(), "demo build"):  # one writer at a time; readers keep the old file
+        counts = _build(tmp, path, wal, spill, settings, say)
+    say(f"demo: done in {time.perf_counter() - started:.1f} s: {path}")
+    return counts
+
+
+def _build(
+    tmp: Path, path: Path, wal: Path, spill: Path, settings: DemoSettings, say: Callable[[str], object]
+) -> dict[str, int]:
     con = create_database(tmp)
     try:
         con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
@@ -282,5 +292,4 @@ def build_demo(
             for f in spill.iterdir():
                 f.unlink(missing_ok=True)
             spill.rmdir()
-    say(f"demo: done in {time.perf_counter() - started:.1f} s: {path}")
     return counts

@@ -1,56 +1,141 @@
 """Write result frames to the formats data officers use: CSV (Excel-friendly UTF-8 with BOM), XLSX, Parquet.
 
-Writers register by file extension; files are written to a temporary name and renamed, so a failed
-export never leaves a half-written file behind.
+Every CSV and XLSX file egov-metrics writes goes through this module (compute --out, score --out, roadmap
+assess --out, quarantine exports), so that none of them can carry a spreadsheet formula:
+
+- `safe_text_cell(text)`: a text that a spreadsheet would read as a formula or a command (it starts with
+  `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading single quote (`'=HYPERLINK(…)`); other text
+  is returned unchanged. Only text cells are touched: numbers stay numbers (-5 is still the number -5).
+- `write_csv(frame, path)`: UTF-8 with BOM (Excel opens Vietnamese text correctly), text cells made safe.
+- `write_xlsx(frame, path, sheet_name=…)`: text cells are made safe the same way and written as explicit
+  strings (inline text, never a `<f>` formula element), so the cell stays text even when someone later saves
+  the sheet as CSV; numbers, dates and booleans keep their types.
+  A formatted writer can build on `xlsx_cell`.
+- `write_frame(frame, path)`: picks the writer from the extension (.csv, .xlsx, .parquet); atomic.
+
+Files are written to a temporary name and renamed, so a failed export never leaves a half-written file.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.worksheet.worksheet import Worksheet
 
 from egov_metrics.errors import UnknownNameError
 
+#: First characters that make a spreadsheet read a cell as a formula or a DDE command.
+FORMULA_STARTS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+#: The longest text an Excel cell holds.
+EXCEL_CELL_LIMIT = 32_767
 
-def _write_csv(frame: pl.DataFrame, path: Path) -> None:
-    # A BOM makes Excel open Vietnamese text as UTF-8.
+
+def is_formula_like(text: str) -> bool:
+    """Would a spreadsheet read this text as a formula (or a command)?"""
+    return text.startswith(FORMULA_STARTS)
+
+
+def safe_text_cell(text: str | None) -> str | None:
+    """`text` with a leading single quote when a spreadsheet would read it as a formula; otherwise unchanged."""
+    if text is None or not is_formula_like(text):
+        return text
+    return "'" + text
+
+
+def safe_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with every text column made safe by `safe_text_cell` (other columns untouched)."""
+    starts = r"^[=+\-@\t\r]"  # FORMULA_STARTS as a regular expression
+    text_columns = [name for name, dtype in frame.schema.items() if dtype in (pl.String, pl.Categorical)]
+    return frame.with_columns(
+        pl.when(pl.col(c).cast(pl.String).str.contains(starts))
+        .then(pl.lit("'") + pl.col(c).cast(pl.String))
+        .otherwise(pl.col(c).cast(pl.String))
+        .alias(c)
+        for c in text_columns
+    )
+
+
+def write_csv(frame: pl.DataFrame, path: str | Path) -> Path:
+    """Write `frame` as CSV (UTF-8 with BOM, text cells made safe); atomic."""
+    return _atomic(Path(path), lambda tmp: _csv(frame, tmp))
+
+
+def write_xlsx(frame: pl.DataFrame, path: str | Path, sheet_name: str = "egov-metrics") -> Path:
+    """Write `frame` as one XLSX sheet (text never a formula, numbers as numbers); atomic."""
+    return _atomic(Path(path), lambda tmp: _xlsx(frame, tmp, sheet_name))
+
+
+def write_parquet(frame: pl.DataFrame, path: str | Path) -> Path:
+    """Write `frame` as Parquet (typed columns; no spreadsheet reads it as formulas); atomic."""
+    return _atomic(Path(path), lambda tmp: frame.write_parquet(tmp))
+
+
+def xlsx_cell(sheet: Worksheet, value: object) -> WriteOnlyCell:
+    """One cell for a write-only sheet: text as an explicit string (never a formula), other types kept."""
+    if isinstance(value, str):
+        cell = WriteOnlyCell(sheet, value=safe_text_cell(value)[:EXCEL_CELL_LIMIT])
+        cell.data_type = "s"  # openpyxl would otherwise store a text starting with '=' as a formula
+        return cell
+    if isinstance(value, dt.timedelta):
+        value = value.total_seconds() / 86400
+    return WriteOnlyCell(sheet, value=value)
+
+
+def _csv(frame: pl.DataFrame, path: Path) -> None:
     with path.open("wb") as fh:
-        fh.write(b"\xef\xbb\xbf")
-        frame.write_csv(fh)
+        fh.write(b"\xef\xbb\xbf")  # a BOM makes Excel open Vietnamese text as UTF-8
+        safe_frame(frame).write_csv(fh)
 
 
-def _write_xlsx(frame: pl.DataFrame, path: Path) -> None:
-    frame.to_pandas().to_excel(path, index=False, engine="openpyxl", sheet_name="egov-metrics")
+def _xlsx(frame: pl.DataFrame, path: Path, sheet_name: str) -> None:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(sheet_name[:31])
+    sheet.append([xlsx_cell(sheet, str(name)) for name in frame.columns])
+    for row in frame.iter_rows():
+        sheet.append([xlsx_cell(sheet, _plain(v)) for v in row])
+    workbook.save(path)
 
 
-def _write_parquet(frame: pl.DataFrame, path: Path) -> None:
-    frame.write_parquet(path)
+def _plain(value: object) -> object:
+    """Values openpyxl cannot write (lists, structs, timezone-aware times) as text."""
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.replace(tzinfo=None)
+    if isinstance(value, list | dict | tuple):
+        return str(value)
+    return value
 
 
-WRITERS: dict[str, Callable[[pl.DataFrame, Path], None]] = {
-    ".csv": _write_csv,
-    ".xlsx": _write_xlsx,
-    ".parquet": _write_parquet,
-}
-
-
-def write_frame(frame: pl.DataFrame, path: str | Path) -> Path:
-    """Write `frame` to `path`, choosing the format from the extension; atomic."""
-    path = Path(path)
-    writer = WRITERS.get(path.suffix.lower())
-    if writer is None:
-        raise UnknownNameError.from_choices("output format", path.suffix or "(none)", WRITERS)
+def _atomic(path: Path, write: Callable[[Path], object]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     try:
-        writer(frame, Path(tmp))
+        write(Path(tmp))
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+WRITERS: dict[str, Callable[[pl.DataFrame, Path], Path]] = {
+    ".csv": write_csv,
+    ".xlsx": write_xlsx,
+    ".parquet": write_parquet,
+}
+
+
+def write_frame(frame: pl.DataFrame, path: str | Path) -> Path:
+    """Write `frame` to `path`, choosing the format from the extension (.csv, .xlsx, .parquet); atomic."""
+    path = Path(path)
+    writer = WRITERS.get(path.suffix.lower())
+    if writer is None:
+        raise UnknownNameError.from_choices("output format", path.suffix or "(none)", WRITERS)
+    return writer(frame, path)

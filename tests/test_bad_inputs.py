@@ -211,14 +211,21 @@ def test_the_mappings_declared_date_format_wins(db: Path, tmp_path: Path) -> Non
 def test_dates_before_2000_or_in_the_future_are_quarantined(db: Path, tmp_path: Path) -> None:
     tomorrow_noon = dt.datetime.combine(dt.date.today() + dt.timedelta(days=1), dt.time(0, 0))
     far = dt.date.today() + dt.timedelta(days=3)
+    units = tmp_path / "old_unit.csv"  # a unit that existed in 1990 (the sample units start in 2015)
+    units.write_text(
+        "id,code,name_vi,name_en,level,parent_id,valid_from,valid_to,successor_id\n"
+        "OLD,OLD,Ban cũ,Old board,department,T58,1990-01-01,,\n",
+        encoding="utf-8",
+    )
+    assert load(db, units, kind="unit").inserted == 1
     path = tmp_path / "years.csv"
     path.write_text(
         _csv([
-            _row("Y1", "31/12/1999 23:59"),
-            _row("Y2", "01/01/2000"),  # the first day accepted
-            _row("Y3", f"{far:%d/%m/%Y} 08:00"),
-            _row("Y4", f"{tomorrow_noon:%d/%m/%Y %H:%M}"),  # less than a day ahead: clocks and time zones
-            _row("Y5", "10/03/2205"),
+            _row("Y1", "31/12/1999 23:59", **{"Đơn vị": "OLD"}),
+            _row("Y2", "01/01/2000", **{"Đơn vị": "OLD"}),  # the first day accepted
+            _row("Y3", f"{far:%d/%m/%Y} 08:00", **{"Đơn vị": "OLD"}),
+            _row("Y4", f"{tomorrow_noon:%d/%m/%Y %H:%M}", **{"Đơn vị": "OLD"}),  # less than a day ahead
+            _row("Y5", "10/03/2205", **{"Đơn vị": "OLD"}),
         ]),
         encoding="utf-8",
     )  # fmt: skip
@@ -231,11 +238,11 @@ def test_dates_before_2000_or_in_the_future_are_quarantined(db: Path, tmp_path: 
         (6, "Ngày tiếp nhận"),
     ]
     assert found[0][3] == "received before 2000-01-01: check the year"
-    assert found[1][3].startswith("received in the future (more than 1 day after now)")
+    assert found[1][3].startswith("received in the future (more than 1 day(s) after now)")
     assert found[2][2] == "10/03/2205"
     feedback = tmp_path / "feedback.csv"
     feedback.write_text(
-        "Mã PAKN,Đơn vị,Ngày tiếp nhận\r\nP1,STP,05/03/1995 09:15\r\nP2,STP,05/03/2025 09:15\r\n",
+        "Mã PAKN,Đơn vị,Ngày tiếp nhận\r\nP1,OLD,05/03/1995 09:15\r\nP2,STP,05/03/2025 09:15\r\n",
         encoding="utf-8",
     )
     result = load(db, feedback, kind="feedback")
@@ -610,3 +617,345 @@ def test_roadmap_check_reports_file_and_line(tmp_path: Path, case: str) -> None:
     path.write_text(text, encoding="utf-8")
     err = _check_cli("roadmap", "check", str(path))
     assert f"{path}:{_line_of(text, at)}: " in err and message in err, err
+
+
+# --- issue 10: files the corpus did not hold (each ends loaded correctly, or refused/quarantined with the fix) ---
+
+FULL = [*HEADER, "Ngày hẹn trả", "Ngày kết thúc xử lý", "Số ngày bổ sung"]
+
+
+def _full(id_: str, received: str = "10/03/2025 08:00", **over: object) -> list[object]:
+    values = dict(zip(HEADER, _row(id_, received), strict=True))
+    values |= {"Ngày hẹn trả": "", "Ngày kết thúc xử lý": "", "Số ngày bổ sung": ""} | over
+    return [values[h] for h in FULL]
+
+
+def _count(db: Path, sql: str, params: list[object] | None = None) -> object:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.sql(sql, params=params or []).fetchall()[0][0]
+
+
+def test_units_that_are_each_others_parent_are_rejected_with_the_cycle_named(
+    db: Path, tmp_path: Path
+) -> None:
+    units = tmp_path / "units.csv"
+    units.write_text(
+        "id,code,name_vi,name_en,level,parent_id,valid_from,valid_to,successor_id\n"
+        "CYC-A,CYCA,Ban A,Board A,department,CYC-B,2020-01-01,,\n"  # row 2
+        "CYC-B,CYCB,Ban B,Board B,department,CYC-A,2020-01-01,,\n"  # row 3
+        "OK-1,OK1,Ban C,Board C,department,T58,2020-01-01,,\n"  # row 4: fine
+        "SELF,SELF,Ban D,Board D,department,SELF,2020-01-01,,\n"  # row 5: its own parent
+        "STP-UP,STPUP,Ban E,Board E,department,STP,2020-01-01,,\n"  # row 6: below STP …
+        "STP,STP,Sở Tư pháp,Department of Justice,department,STP-UP,2015-01-01,,\n",  # row 7: … and STP below it
+        encoding="utf-8",
+    )
+    before = _count(db, "SELECT count(*) FROM org_unit")
+    result = load(db, units, kind="unit")
+    found = rejects(db, result.run_id)
+    assert {(r[0], r[1]) for r in found} == {(2, "parent_id"), (3, "parent_id"), (5, "parent_id"),
+                                             (6, "parent_id"), (7, "parent_id")}  # fmt: skip
+    reasons = {r[0]: r[3] for r in found}
+    assert "parent cycle CYC-A → CYC-B → CYC-A" in reasons[2] and "(rows 2, 3)" in reasons[2]
+    assert reasons[5] == "unit is its own parent"
+    assert "parent cycle" in reasons[6] and "STP" in reasons[6] and "STP-UP" in reasons[6]
+    assert (result.inserted, result.rejected) == (1, 5)
+    assert _count(db, "SELECT count(*) FROM org_unit") == before + 1
+    assert _count(db, "SELECT parent_id FROM org_unit WHERE id = 'STP'") == "T58"  # unchanged
+
+
+def test_implausible_dates_are_quarantined_and_scoring_still_works(db: Path, tmp_path: Path) -> None:
+    path = tmp_path / "dates.csv"
+    path.write_text(
+        _csv(
+            [
+                _full("D-2052", **{"Ngày kết thúc xử lý": "20/03/2052", "Trạng thái": "Đã trả kết quả"}),
+                _full("D-2205", **{"Ngày hẹn trả": "20/03/2205"}),
+                _full("D-1999", **{"Ngày kết thúc xử lý": "20/03/1999", "Trạng thái": "Hoàn thành"}),
+                _full("D-OK", **{"Ngày hẹn trả": "20/03/2025"}),
+            ],
+            FULL,
+        ),
+        encoding="utf-8",
+    )
+    result = load(db, path)
+    found = {(r[0], r[1]): r[3] for r in rejects(db, result.run_id)}
+    assert found[2, "Ngày kết thúc xử lý"].startswith("finished in the future (more than 1 day(s) after now)")
+    assert found[3, "Ngày hẹn trả"] == "due more than 3 years after received: check the year"
+    assert any(k[0] == 4 for k in found)  # 1999 is before the receipt (and before 2000)
+    assert (result.inserted, result.rejected) == (1, 3)
+    assert (
+        _count(
+            db, "SELECT count(*) FROM dossier WHERE finished_at > now() OR due_at > TIMESTAMP '2100-01-01'"
+        )
+        == 0
+    )
+    from egov_metrics.scoring import score_units
+
+    assert score_units(db).totals.height > 0  # one typed year cannot break scoring for everyone
+
+
+def test_a_margin_in_the_mapping_allows_dates_a_little_ahead(db: Path, tmp_path: Path) -> None:
+    mapping = tmp_path / "m.yaml"
+    base = (ROOT / "egov_metrics" / "mappings" / "one_stop_vi.yaml").read_text(encoding="utf-8")
+    mapping.write_text(
+        base.replace("name: one_stop_vi", "name: ahead") + "\nfuture_margin_days: '30'\n", "utf-8"
+    )
+    soon = (dt.date.today() + dt.timedelta(days=10)).strftime("%d/%m/%Y 08:00")
+    path = tmp_path / "soon.csv"
+    path.write_text(_csv([_row("SOON", soon)]), encoding="utf-8")
+    assert load(db, path).rejected == 1  # default margin: 1 day
+    assert load(db, path, mapping=str(mapping)).inserted == 1
+
+
+def test_csv_with_cr_only_line_ends_loads_every_row(db: Path, tmp_path: Path) -> None:
+    path = tmp_path / "mac.csv"
+    path.write_bytes(
+        _csv([_row("CR-1"), _row("CR-2"), _row("CR-3")]).replace("\r\n", "\r").encode("utf-8-sig")
+    )
+    result = load(db, path)
+    assert (result.rows_read, result.inserted, result.rejected) == (3, 3, 0)
+    assert dossier(db, "CR-3") == (dt.datetime(2025, 3, 10, 8, 0), "processing", "online")
+
+
+def test_counts_with_the_vietnamese_thousands_separator(db: Path, tmp_path: Path) -> None:
+    path = tmp_path / "counts.csv"
+    cells = ["12.000", "7", "1.234.567", "12,5", "2.5", "1,000", "3.0"]
+    path.write_text(
+        _csv([_full(f"N-{i}", **{"Số ngày bổ sung": c}) for i, c in enumerate(cells)], FULL)
+        .replace("12,5", '"12,5"')
+        .replace("1,000", '"1,000"'),
+        encoding="utf-8",
+    )
+    result = load(db, path)
+    stored = dict(
+        duckdb.connect(str(db), read_only=True)
+        .sql("SELECT id, supplement_days FROM dossier WHERE id LIKE 'N-%'")
+        .fetchall()
+    )
+    assert stored == {"N-0": 12000, "N-1": 7, "N-2": 1234567, "N-6": 3}
+    found = rejects(db, result.run_id)
+    assert [(r[0], r[2]) for r in found] == [(5, "12,5"), (6, "2.5"), (7, "1,000")]
+    assert all("ambiguous" in r[3] for r in found)
+
+
+def test_invisible_characters_never_make_a_second_dossier(db: Path, tmp_path: Path) -> None:
+    first = tmp_path / "a.csv"
+    first.write_text(_csv([_row("INV-1"), _row("INV-2")]), encoding="utf-8")
+    assert load(db, first).inserted == 2
+    again = tmp_path / "b.csv"
+    header = ["Mã hồ sơ\u200b", *HEADER[1:]]  # a zero-width space in a header too
+    again.write_text(
+        _csv([
+            _row("\u200bINV-1", **{"Đơn vị": "STP\u00a0"}),  # zero-width space before, NBSP after the unit
+            _row("INV-2\u00a0", **{"Hình thức nộp": "Trực\u00a0tuyến"}),  # NBSP after the id and inside a value
+            _row("INV-3\u2060", **{"Trạng thái": unicodedata.normalize("NFD", "Đang xử lý")}),
+        ], header),
+        encoding="utf-8",
+    )  # fmt: skip
+    result = load(db, again)
+    assert (result.inserted, result.updated, result.unchanged, result.rejected) == (1, 0, 2, 0)
+    assert _count(db, "SELECT count(*) FROM dossier WHERE id LIKE '%INV-%'") == 3
+    assert _count(db, "SELECT count(*) FROM dossier WHERE id IN ('INV-1', 'INV-2', 'INV-3')") == 3
+
+
+def test_iso_times_with_an_offset_are_converted_to_vietnam_time(db: Path, tmp_path: Path) -> None:
+    path = tmp_path / "iso.csv"
+    path.write_text(
+        _csv([_row("TZ-1", "2025-03-10T23:30:00+00:00"), _row("TZ-2", "2025-03-10T08:00:00Z"),
+              _row("TZ-3", "2025-03-10T08:00:00+07:00"), _row("TZ-4", "2025-03-10 08:00:00")]),
+        encoding="utf-8",
+    )  # fmt: skip
+    assert load(db, path).inserted == 4
+    assert dossier(db, "TZ-1")[0] == dt.datetime(2025, 3, 11, 6, 30)
+    assert dossier(db, "TZ-2")[0] == dt.datetime(2025, 3, 10, 15, 0)
+    assert dossier(db, "TZ-3")[0] == dossier(db, "TZ-4")[0] == dt.datetime(2025, 3, 10, 8, 0)
+
+
+def test_a_unit_used_before_it_existed_goes_through_the_crosswalk_or_to_quarantine(
+    db: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "early.csv"
+    path.write_text(
+        _csv([
+            _row("EARLY-1", "15/05/2024 08:00", **{"Đơn vị": "SNNMT"}),  # SNNMT-2025 replaced STNMT on 1/3/2025
+            _row("EARLY-2", "15/05/2024 08:00", **{"Đơn vị": "SNNMT-2025"}),
+            _row("EARLY-3", "15/05/2024 08:00", **{"Đơn vị": "STC-2025"}),  # replaced SKHDT and STC: which one?
+            _row("LATE-1", "15/05/2025 08:00", **{"Đơn vị": "SNNMT"}),
+        ]),
+        encoding="utf-8",
+    )  # fmt: skip
+    result = load(db, path)
+    with duckdb.connect(str(db), read_only=True) as con:
+        units = dict(
+            con.sql("SELECT id, unit_id FROM dossier WHERE id LIKE 'EARLY-%' OR id LIKE 'LATE-%'").fetchall()
+        )
+    assert units == {"EARLY-1": "STNMT", "EARLY-2": "STNMT", "LATE-1": "SNNMT-2025"}
+    ((row, column, value, reason),) = rejects(db, result.run_id)
+    assert (row, column, value) == (4, "Đơn vị", "STC-2025")
+    assert "did not exist yet" in reason and "SKHDT, STC" in reason and "give the code" in reason
+    text = result.summary(markup=False)
+    assert "with unit 'SNNMT' received before that unit existed were attached to 'STNMT'" in text
+    assert "with unit 'SNNMT-2025' received before that unit existed were attached to 'STNMT'" in text
+
+
+def test_duplicate_headers_are_refused(db: Path, tmp_path: Path) -> None:
+    path = tmp_path / "dup.csv"
+    header = [*HEADER, "Trạng thái"]
+    path.write_text(_csv([[*_row("DUP-1"), "Hoàn thành"]], header), encoding="utf-8")
+    message = fails(db, path, "'Trạng thái' in columns F (6), G (7)", "every header is unique")
+    assert "same header" in message
+
+
+def _xlsx_with_far_cell(path: Path, ref: str) -> None:
+    """A tiny workbook: the data, and one cell far away (declared in <dimension> and written in the sheet)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(HEADER)
+    ws.append(_row("FAR-1"))
+    ws[ref] = "x"
+    wb.save(path)
+
+
+@pytest.mark.parametrize("ref", ["XFD1048576", "ZZ300000"])
+def test_xlsx_reaching_far_is_refused_before_it_is_read(db: Path, tmp_path: Path, ref: str) -> None:
+    path = tmp_path / "far.xlsx"
+    _xlsx_with_far_cell(path, ref)
+    assert path.stat().st_size < 10_000
+    fails(db, path, f"reaches cell {ref}", "Ctrl+End")
+
+
+def test_xlsx_declaring_a_huge_range_without_cells_is_refused(db: Path, tmp_path: Path) -> None:
+    path = tmp_path / "declared.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(HEADER)
+    wb.save(path)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b'<dimension ref="A1:F1"', b'<dimension ref="A1:XFD1048576"')
+            dst.writestr(item, data)
+    path.write_bytes(buffer.getvalue())
+    fails(db, path, "reaches cell XFD1048576")
+
+
+def test_a_one_megabyte_cell_is_quarantined_and_the_exit_code_is_documented(db: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from egov_metrics.cli import app
+
+    path = tmp_path / "big_cell.csv"
+    path.write_text(_csv([_row("BIGCELL-1", **{"Trạng thái": "x" * 1_000_000}), _row("BIGCELL-2")]), "utf-8")
+    outcome = CliRunner().invoke(app, ["ingest", "dossier", str(path), "--db", str(db)])
+    assert outcome.exit_code == 1, outcome.output  # loaded, one row rejected (docs/ingest.md)
+    assert "Traceback" not in outcome.output
+    with duckdb.connect(str(db), read_only=True) as con:
+        ((row, column, reason),) = con.sql(
+            "SELECT row_number, \"column\", reason FROM quarantine WHERE file LIKE '%big_cell.csv'"
+        ).fetchall()
+    assert (row, column) == (2, "Trạng thái") and reason.startswith("value longer than 32,767 characters")
+    assert dossier(db, "BIGCELL-2") is not None
+
+
+def test_a_nul_byte_deep_in_a_csv_is_not_stored(db: Path, tmp_path: Path) -> None:
+    rows = [_row(f"NUL-{i}") for i in range(6000)]  # ~400 KB: beyond the sample the format sniffer reads
+    rows[5000][0] = "NUL-5000\x00X"
+    path = tmp_path / "nul.csv"
+    path.write_text(_csv(rows), encoding="utf-8")
+    assert path.stat().st_size > 300_000
+    result = load(db, path)
+    assert (result.inserted, result.rejected) == (5999, 1)
+    ((row, column, _value, reason),) = rejects(db, result.run_id)
+    assert (row, column) == (5002, "Mã hồ sơ") and reason.startswith("control character")
+    assert _count(db, "SELECT count(*) FROM dossier WHERE contains(id, chr(0))") == 0
+
+
+def test_data_on_another_sheet_names_the_sheet_and_the_option(db: Path, tmp_path: Path) -> None:
+    path = tmp_path / "two_sheets.xlsx"
+    wb = openpyxl.Workbook()
+    guide = wb.active
+    guide.title = "Hướng dẫn"
+    guide.append(["Danh sách hồ sơ tháng 3/2025, xem trang sau"])
+    data = wb.create_sheet("Dữ liệu")
+    data.append(HEADER)
+    data.append(_row("SHEET-1"))
+    wb.save(path)
+    message = fails(db, path, "sheet 'Dữ liệu' holds the headers", "--sheet 'Dữ liệu'")
+    assert "this was sheet 'Hướng dẫn'" in message
+    result = ingest_file(db, "dossier", path, progress=False, sheet="Dữ liệu")
+    assert result.inserted == 1 and dossier(db, "SHEET-1") is not None
+
+
+def test_a_total_row_is_recognised_and_reported(db: Path, tmp_path: Path) -> None:
+    path = tmp_path / "total.csv"
+    header = ["STT", *HEADER]
+    rows = [[1, *_row("TOT-1")], [2, *_row("TOT-2")], ["Tổng cộng", "", "", "", "", "", ""]]
+    path.write_text(_csv(rows, header), encoding="utf-8")
+    result = load(db, path)
+    assert (result.rows_read, result.inserted, result.rejected) == (2, 2, 0)
+    assert result.total_rows == ((4, "Tổng cộng"),)
+    assert "skipped 1 total row(s), not dossiers: row 4 ('Tổng cộng')" in result.summary(markup=False)
+
+
+def test_a_formula_in_a_unit_name_is_never_exported_as_a_formula(db: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from egov_metrics.cli import app
+    from egov_metrics.ingest import export_rejects
+
+    formula = '=HYPERLINK("http://example.invalid","Bấm vào đây")'
+    units = tmp_path / "units.csv"
+    units.write_text(
+        "id,code,name_vi,name_en,level,parent_id,valid_from,valid_to,successor_id\n"
+        f'STP,STP,"{formula.replace(chr(34), chr(34) * 2)}",Department of Justice,department,T58,2015-01-01,,\n',
+        encoding="utf-8",
+    )
+    assert load(db, units, kind="unit").updated == 1
+    runner = CliRunner()
+    for out in (tmp_path / "x.xlsx", tmp_path / "x.csv"):
+        done = runner.invoke(app, ["compute", "dossiers_received", "--by", "unit", "--level", "department",
+                                   "--grain", "year", "--db", str(db), "--out", str(out)])  # fmt: skip
+        assert done.exit_code == 0, done.output
+    with zipfile.ZipFile(tmp_path / "x.xlsx") as zf:
+        sheet = zf.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    assert "<f>" not in sheet and "HYPERLINK" in sheet  # the text is there, never as a formula
+    ws = openpyxl.load_workbook(tmp_path / "x.xlsx").active
+    texts = [
+        c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str) and "HYPERLINK" in c.value
+    ]
+    assert texts and all(t.startswith("'=") for t in texts)
+    numbers = [c.value for row in ws.iter_rows(min_row=2) for c in row if isinstance(c.value, int | float)]
+    assert numbers, "counts stay numbers"
+    csv_text = (tmp_path / "x.csv").read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK" in csv_text and ",=HYPERLINK" not in csv_text and '"=HYPERLINK' not in csv_text
+    # quarantine exports too
+    bad = tmp_path / "bad.csv"
+    bad.write_text(_csv([_row("Q-1", **{"Hình thức nộp": "=1+2"})]), encoding="utf-8")
+    result = load(db, bad)
+    with duckdb.connect(str(db), read_only=True) as con:
+        export_rejects(con, result.run_id, tmp_path / "rejects.csv")
+    assert "'=1+2" in (tmp_path / "rejects.csv").read_text(encoding="utf-8-sig")
+
+
+def test_exit_codes_are_the_documented_ones(db: Path, tmp_path: Path) -> None:
+    """docs/ingest.md: 0 every row loaded, 1 some rows rejected, 2 nothing loaded (with the file and the fix)."""
+    from typer.testing import CliRunner
+
+    from egov_metrics.cli import app
+
+    good = tmp_path / "good.csv"
+    good.write_text(_csv([_row("EXIT-1")]), encoding="utf-8")
+    some = tmp_path / "some.csv"
+    some.write_text(_csv([_row("EXIT-2"), _row("EXIT-3", "10/03/2205")]), encoding="utf-8")
+    dup = tmp_path / "dup.csv"
+    dup.write_text(_csv([[*_row("EXIT-4"), "x"]], [*HEADER, "Mã hồ sơ"]), encoding="utf-8")
+    far = tmp_path / "far.xlsx"
+    _xlsx_with_far_cell(far, "XFD1048576")
+    runner = CliRunner()
+    for path, code in ((good, 0), (some, 1), (dup, 2), (far, 2)):
+        outcome = runner.invoke(app, ["ingest", "dossier", str(path), "--db", str(db)])
+        assert outcome.exit_code == code, (path.name, outcome.output)
+        assert "Traceback" not in outcome.output
+        if code == 2:
+            assert str(path) in outcome.output.replace("\n", "") and "Hint:" in outcome.output

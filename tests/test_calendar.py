@@ -48,6 +48,15 @@ def con(tmp_path_factory: pytest.TempPathFactory):
         (D(2024, 12, 31), D(2025, 1, 31), 17, "January 2025"),
         # February 2025: 20 weekdays, no weekday holiday.
         (D(2025, 1, 31), D(2025, 2, 28), 20, "February 2025"),
+        # New Year 2026 (Government Office letter 12729/VPCP-KGVX, 25/12/2025): Thu 1/1 and Fri 2/1 off,
+        # Sat 10/1 worked. Wed 31/12/2025 → Mon 5/1/2026: only Mon 5/1 counts.
+        (D(2025, 12, 31), D(2026, 1, 5), 1, "New Year 2026"),
+        # Fri 9/1 → Mon 12/1/2026: Sat 10/1 worked, Sun 11/1 off, Mon 12/1: 2.
+        (D(2026, 1, 9), D(2026, 1, 12), 2, "working Saturday 10/1/2026"),
+        # January 2026: 22 weekdays, minus 1/1 and 2/1, plus Sat 10/1 = 21.
+        (D(2025, 12, 31), D(2026, 1, 31), 21, "January 2026"),
+        # Tết Bính Ngọ 2026: civil servants off Sat 14/2 – Sun 22/2; Fri 13/2 → Mon 23/2: only 23/2 counts.
+        (D(2026, 2, 13), D(2026, 2, 23), 1, "Tết 2026"),
     ],
 )
 def test_working_days_between(con, start: dt.date, end: dt.date, expected: int, why: str) -> None:
@@ -77,9 +86,67 @@ def test_calendar_covers_2015_to_2035_with_reasons(con) -> None:
     row = con.sql("SELECT kind, reason_vi FROM calendar_day WHERE day = DATE '2025-01-29'").fetchall()[0]
     assert row[0] == "holiday" and "Tết" in row[1]
     # the Saturday worked in exchange for 2/5/2025
-    assert con.sql("SELECT is_working_day, kind FROM calendar_day WHERE day = DATE '2025-04-26'").fetchall() == [
-        (True, "working_weekend")
-    ]
+    assert con.sql(
+        "SELECT is_working_day, kind FROM calendar_day WHERE day = DATE '2025-04-26'"
+    ).fetchall() == [(True, "working_weekend")]
+
+
+def test_shipped_overrides_cite_the_notices_and_mark_what_is_unconfirmed() -> None:
+    by_day = {o.day: o for o in calendar.read_overrides()}
+    assert by_day[D(2025, 5, 2)].source == by_day[D(2025, 4, 26)].source == "Thông báo 6150/TB-BLĐTBXH"
+    assert (
+        "12729/VPCP-KGVX" in by_day[D(2026, 1, 2)].source
+        and "12729/VPCP-KGVX" in by_day[D(2026, 1, 10)].source
+    )
+    assert {d for d, o in by_day.items() if o.status == "unconfirmed"} == {
+        D(2026, 8, 22),
+        D(2026, 8, 31),
+        D(2026, 11, 24),
+    }
+    shown = calendar.days_off_and_swaps(2026)
+    status = dict(zip(shown["day"].to_list(), shown["status"].to_list(), strict=True))
+    assert status[D(2026, 1, 2)] == status[D(2026, 2, 17)] == "official"
+    assert status[D(2026, 11, 24)] == status[D(2026, 8, 31)] == "unconfirmed"
+
+
+def test_calendar_load_applies_a_users_file_to_an_existing_database(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from egov_metrics.cli import app
+
+    db = tmp_path / "c.duckdb"
+    c = create_database(db)
+    calendar.materialise(c)
+    c.close()
+    mine = tmp_path / "tinh.csv"  # a province's own file, outside the package (days invented for the test)
+    mine.write_text(
+        "day,kind,reason_vi,reason_en,source,status\n"
+        "2026-03-04,declared_off,Nghỉ theo quyết định của tỉnh,Provincial day off,QĐ 1/QĐ-UBND (test),official\n"
+        "2026-11-24,workday,Không nghỉ,Not a day off,,official\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    result = runner.invoke(app, ["calendar", "load", str(mine), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "2 day(s) changed" in result.output
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        # Tue 3/3 → Thu 5/3/2026: 2 working days, 1 with Wed 4/3 off; 24/11 is a working day again
+        assert calendar.working_days_between(con, D(2026, 3, 3), D(2026, 3, 5)) == 1
+        assert calendar.working_days_between(con, D(2026, 11, 23), D(2026, 11, 24)) == 1
+        # the indexes after the changed days moved: December 2026 is still 23 weekdays, minus nothing
+        assert calendar.working_days_between(con, D(2026, 11, 30), D(2026, 12, 31)) == 23
+        # a later rebuild keeps the user's days (stored in the database)
+    with duckdb.connect(str(db)) as con:
+        calendar.materialise(con)
+        assert calendar.working_days_between(con, D(2026, 3, 3), D(2026, 3, 5)) == 1
+    shown = runner.invoke(app, ["calendar", "show", "2026", "--db", str(db), "--lang", "en"])
+    assert shown.exit_code == 0 and "QĐ 1/QĐ-UBND" in shown.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("day,kind,reason_vi,reason_en\n2026-03-07,declared_off,x,x\n2026-13-01,declared_off,x,x\n")
+    failed = runner.invoke(app, ["calendar", "load", str(bad), "--db", str(db)])
+    assert failed.exit_code == 2 and f"{bad}:3: column 'day'" in failed.output
 
 
 def test_user_override_file_adds_a_declared_day_off(tmp_path: Path) -> None:

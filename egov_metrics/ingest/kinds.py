@@ -65,6 +65,9 @@ class Kind:
     references: tuple[Reference, ...] = ()
     #: Steps run after the upsert, by name (see `load.AFTER_LOAD`).
     after_load: tuple[str, ...] = ()
+    #: Columns linking a row to another row of the same table (parent, successor): a chain that comes back
+    #: to where it started is rejected with the cycle named (`sql.reject_cycles`).
+    no_cycles: tuple[str, ...] = ()
     description: str = ""
     aliases: tuple[str, ...] = field(default=())
 
@@ -88,20 +91,47 @@ def _flag(name: str) -> Column:
     return Column(name, "bool", default="false")
 
 
-#: A receipt date outside [2000-01-01, now + 1 day] is a typo or a swapped day and month, never a real record.
+#: A date outside [2000-01-01, the ingest's day + a margin] is a typo or a swapped day and month, never a
+#: real record; one such row would otherwise stretch every period and working-day index past the calendar.
+#: `{margin}` is the mapping's `future_margin_days` (default 1), filled in by `sql._rule_problems`.
 EARLIEST_RECEIVED = "2000-01-01"
-RECEIVED_IN_RANGE = (
-    Rule(
-        "received_at",
-        f"received_at < TIMESTAMP '{EARLIEST_RECEIVED}'",
-        f"received before {EARLIEST_RECEIVED}: check the year",
-    ),
-    Rule(
-        "received_at",
-        "received_at > localtimestamp + INTERVAL 1 DAY",
-        "received in the future (more than 1 day after now): check the year and the date format (dd/mm/yyyy)",
-    ),
-)
+#: An appointment more than this many years after the receipt is a typo (2205 for 2025).
+MAX_DUE_YEARS = 3
+
+
+def _in_window(column: str, what: str) -> tuple[Rule, ...]:
+    """The plausible-date window of an event column (received, finished, returned, handled, synced)."""
+    return (
+        Rule(
+            column,
+            f"{column} < TIMESTAMP '{EARLIEST_RECEIVED}'",
+            f"{what} before {EARLIEST_RECEIVED}: check the year",
+        ),
+        Rule(
+            column,
+            f"{column} > localtimestamp + INTERVAL {{margin}} DAY",
+            f"{what} in the future (more than {{margin}} day(s) after now): check the year and the date format "
+            "(dd/mm/yyyy); a mapping's future_margin_days allows more",
+        ),
+    )
+
+
+def _due_window(column: str = "due_at") -> tuple[Rule, ...]:
+    return (
+        Rule(
+            column,
+            f"{column} < TIMESTAMP '{EARLIEST_RECEIVED}'",
+            f"due before {EARLIEST_RECEIVED}: check the year",
+        ),
+        Rule(
+            column,
+            f"{column} > received_at + INTERVAL {MAX_DUE_YEARS} YEAR",
+            f"due more than {MAX_DUE_YEARS} years after received: check the year",
+        ),
+    )
+
+
+RECEIVED_IN_RANGE = _in_window("received_at", "received")
 
 
 DOSSIER = Kind(
@@ -175,6 +205,10 @@ DOSSIER = Kind(
             "synced to the national portal before received",
         ),
         *RECEIVED_IN_RANGE,
+        *_in_window("finished_at", "finished"),
+        *_in_window("returned_at", "returned"),
+        *_in_window("synced_at", "synced"),
+        *_due_window(),
     ),
     references=(
         Reference("unit_id", "unit", "unknown unit code"),
@@ -260,6 +294,7 @@ UNIT = Kind(
         Reference("parent_id", "unit_in_file", "unknown parent unit"),
         Reference("successor_id", "unit_in_file", "unknown successor unit"),
     ),
+    no_cycles=("parent_id", "successor_id"),
 )
 
 FEEDBACK = Kind(
@@ -282,6 +317,8 @@ FEEDBACK = Kind(
         Rule("handled_at", "handled_at < received_at", "handled before received"),
         Rule("due_at", "due_at < received_at", "due before received"),
         *RECEIVED_IN_RANGE,
+        *_in_window("handled_at", "handled"),
+        *_due_window(),
     ),
     references=(Reference("unit_id", "unit", "unknown unit code"),),
 )
@@ -301,7 +338,15 @@ DATA_EXCHANGE = Kind(
         Column("failures", "int", default="0", minimum=0),
         _text("source", default="'unknown'"),
     ),
-    rules=(Rule("failures", "failures > requests", "more failures than requests"),),
+    rules=(
+        Rule("failures", "failures > requests", "more failures than requests"),
+        Rule("day", f"day < DATE '{EARLIEST_RECEIVED}'", f"day before {EARLIEST_RECEIVED}: check the year"),
+        Rule(
+            "day",
+            "day > CAST(localtimestamp AS DATE) + INTERVAL {margin} DAY",
+            "day in the future (more than {margin} day(s) after now): check the year and the date format",
+        ),
+    ),
 )
 
 KINDS: dict[str, Kind] = {k.name: k for k in (DOSSIER, PROCEDURE, UNIT, FEEDBACK, DATA_EXCHANGE)}

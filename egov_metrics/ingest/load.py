@@ -26,11 +26,12 @@ from rich.progress import (
 
 from egov_metrics import calendar
 from egov_metrics.errors import IngestError
+from egov_metrics.export import write_csv
 from egov_metrics.ingest import sql
 from egov_metrics.ingest.kinds import Kind, get_kind
 from egov_metrics.ingest.mapping import Mapping, normalise, resolve_mapping
-from egov_metrics.ingest.readers import Source, read_source
-from egov_metrics.schema import connect
+from egov_metrics.ingest.readers import Source, read_source, sheets_with_headers
+from egov_metrics.schema.publish import DEFAULT_WRITER_WAIT, publishing
 
 #: Rejected rows listed in the summary; the rest are in `quarantine`.
 SUMMARY_REJECTS = 10
@@ -70,6 +71,10 @@ class IngestResult:
     rejects: tuple[Reject, ...]
     seconds: float
     rejects_file: Path | None = None
+    #: Total rows ("Tổng cộng") skipped: (row, label).
+    total_rows: tuple[tuple[int, str], ...] = ()
+    #: Rows whose unit did not exist yet on the received day, attached to the unit that did (crosswalk).
+    crosswalked: tuple[tuple[str, str, int], ...] = ()
 
     @property
     def rejects_query(self) -> str:
@@ -84,6 +89,14 @@ class IngestResult:
         ]
         if self.blank_rows:
             lines.append(f"  skipped {self.blank_rows:,} blank row(s)")
+        if self.total_rows:
+            shown = ", ".join(f"row {r} ({label!r})" for r, label in self.total_rows[:3])
+            lines.append(f"  skipped {len(self.total_rows):,} total row(s), not dossiers: {shown}")
+        for given, used, n in self.crosswalked:
+            lines.append(
+                f"  {n:,} row(s) with unit {given!r} received before that unit existed were attached to {used!r}, "
+                "the unit that existed then (crosswalk)"
+            )
         if self.ignored_columns:
             lines.append(f"  columns not used by the mapping: {', '.join(self.ignored_columns)}")
         if self.rejected:
@@ -184,6 +197,8 @@ AFTER_LOAD: dict[str, Callable[[duckdb.DuckDBPyConnection, sql.Plan], None]] = {
 class _Counts:
     rows_read: int
     blank_rows: int
+    total_rows: tuple[tuple[int, str], ...]
+    crosswalked: tuple[tuple[str, str, int], ...]
     inserted: int
     updated: int
     unchanged: int
@@ -209,16 +224,22 @@ def _stage(con: duckdb.DuckDBPyConnection, plan: sql.Plan, source: Source, feedb
     con.execute(sql.eff_sql(plan, refs))
     feedback.step("checking rules")
     con.execute(sql.reject_sql(plan, refs))
+    for column in plan.kind.no_cycles:
+        sql.reject_cycles(con, plan, column)
     con.execute(sql.good_sql(plan))
+    crossed = sql.crosswalked(con, plan)
     for table in ("ingest_parsed", "ingest_eff", *(f"ingest_map_{c}" for c in sql.map_sql(plan))):
         con.execute(f"DROP TABLE IF EXISTS {table}")  # free memory before the write
     status = dict(con.sql("SELECT __status, count(*) FROM ingest_good GROUP BY ALL").fetchall())
     raw = int(_one(con, "SELECT count(*) FROM ingest_raw"))  # type: ignore[arg-type]
     read = int(_one(con, "SELECT count(*) FROM ingest_clean"))  # type: ignore[arg-type]
+    totals = tuple((int(r), str(label)) for r, label in con.sql(sql.total_rows_sql(plan)).fetchall())
     rejected, problems = con.sql("SELECT count(DISTINCT __row), count(*) FROM ingest_reject").fetchall()[0]
     return _Counts(
         read,
-        raw - read,
+        raw - read - len(totals),
+        totals,
+        crossed,
         status.get("insert", 0),
         status.get("update", 0),
         status.get("same", 0),
@@ -279,13 +300,25 @@ def _rejects(con: duckdb.DuckDBPyConnection, run_id: int, limit: int) -> tuple[R
     return tuple(Reject(*r) for r in rows)
 
 
-def _open_writer(db_path: Path) -> duckdb.DuckDBPyConnection:
-    con = connect(db_path, read_only=False, create=True)
+def _other_sheet(exc: IngestError, source: Source, mapping: Mapping) -> IngestError:
+    """A workbook whose headers are on another sheet than the one read: say which sheet and how to pick it."""
+    if source.format != "xlsx" or "missing required column" not in exc.message:
+        return exc
+    others = sheets_with_headers(source.path, _known_headers(mapping), source.sheet)
+    if not others:
+        return exc
+    return IngestError(
+        f"{exc.message}\nthis was sheet {source.sheet!r}; the sheet {others[0]!r} holds the headers the mapping "
+        "expects",
+        f"pass --sheet {others[0]!r} (or set `sheet: {others[0]}` in a mapping file) to load that sheet",
+    )
+
+
+def _ensure_calendar(con: duckdb.DuckDBPyConnection) -> None:
     if not _one(con, "SELECT count(*) FROM calendar_day"):
         con.execute("BEGIN TRANSACTION")
         calendar.materialise(con)
         con.execute("COMMIT")
-    return con
 
 
 def _load(
@@ -322,6 +355,8 @@ def ingest_file(
     progress: bool = True,
     *,
     rejects: Path | None = None,
+    wait_seconds: float = DEFAULT_WRITER_WAIT,
+    sheet: str | None = None,
 ) -> IngestResult:
     """Load an export (CSV, XLSX or Parquet) of `kind` into the database at `db_path`.
 
@@ -330,22 +365,36 @@ def ingest_file(
     are upserted by primary key, all in one transaction. Loading the same file again changes nothing.
     A database that does not exist yet is created (schema and calendar). With `rejects`, the rejected rows are
     also written to that CSV file.
+
+    The load is written into a copy of the database that replaces it atomically at the end (`schema.publish`):
+    reports and notebooks started meanwhile read the previous state at once. Another writer of the same
+    database is waited for, up to `wait_seconds`.
     """
     t0 = time.perf_counter()
     spec: Kind = get_kind(kind)
     chosen = resolve_mapping(spec, mapping)
     file = Path(file)
     with _feedback(progress, file) as feedback:
-        source = read_source(file, _known_headers(chosen), chosen.header_row, chosen.sheet, feedback.reading)
-        plan = sql.plan_columns(spec, chosen, source.headers, file)
-        sha256 = _sha256(file)
-        con = _open_writer(Path(db_path))
+        source = read_source(
+            file, _known_headers(chosen), chosen.header_row, sheet or chosen.sheet, feedback.reading
+        )
         try:
+            plan = sql.plan_columns(
+                spec,
+                chosen,
+                source.headers,
+                file,
+                odd_spaces=source.odd_spaces,
+                control_chars=source.control_chars,
+            )
+        except IngestError as exc:
+            raise _other_sheet(exc, source, chosen) from None
+        sha256 = _sha256(file)
+        with publishing(db_path, f"ingest {spec.name} {file.name}", wait_seconds=wait_seconds) as con:
+            _ensure_calendar(con)
             run_id, counts, sample = _load(con, plan, source, sha256, feedback)
             if rejects is not None and counts.rejected:
                 export_rejects(con, run_id, rejects)
-        finally:
-            con.close()
     return IngestResult(
         run_id=run_id,
         kind=spec.name,
@@ -364,6 +413,8 @@ def ingest_file(
         rejects=sample,
         seconds=time.perf_counter() - t0,
         rejects_file=rejects if rejects is not None and counts.rejected else None,
+        total_rows=counts.total_rows,
+        crosswalked=counts.crosswalked,
     )
 
 
@@ -379,8 +430,8 @@ def read_rejects(con: duckdb.DuckDBPyConnection, run_id: int | None = None) -> p
 
 
 def export_rejects(con: duckdb.DuckDBPyConnection, run_id: int, path: Path) -> int:
-    """Write one run's quarantined rows to a CSV that Excel opens with Vietnamese intact (UTF-8 with BOM)."""
+    """Write one run's quarantined rows to a CSV that Excel opens with Vietnamese intact (UTF-8 with BOM);
+    values that a spreadsheet would read as formulas are written with a leading single quote."""
     frame = read_rejects(con, run_id)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    frame.write_csv(path, include_bom=True)
+    write_csv(frame, path)  # text cells made safe: a rejected value may be a formula
     return frame.height

@@ -68,6 +68,8 @@ class Mapping(BaseModel):
     false_values: tuple[str, ...] = DEFAULT_FALSE
     defaults: dict[str, str] = Field(default_factory=dict)
     thousands_separator: str | None = None
+    #: How many days after the ingest a received/finished/returned/handled/synced date may lie (clock skew).
+    future_margin_days: int = Field(default=1, ge=0, le=3660)
 
     def rules(self) -> list[tuple[str, ColumnRule]]:
         """(source header, rule) pairs in file order, the short form expanded."""
@@ -87,7 +89,8 @@ class Mapping(BaseModel):
 
 def normalise(text: str) -> str:
     """Case-, space- and Unicode-form-insensitive form of a header or value (NFC, casefold, single spaces)."""
-    text = unicodedata.normalize("NFC", text.replace("\ufeff", "").replace("\u00a0", " "))
+    text = re.sub("[\u200b\u200c\u200d\u2060\ufeff]", "", text)  # zero-width characters
+    text = unicodedata.normalize("NFC", re.sub("[\u00a0\u2007\u202f]", " ", text))  # no-break spaces
     return " ".join(text.casefold().split())
 
 

@@ -21,8 +21,36 @@ def lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+#: Characters that show as nothing (zero-width space, joiners, word joiner, BOM) and spaces that are not
+#: ASCII spaces (no-break, figure, narrow no-break): removed / made plain spaces in every cell before matching.
+ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+ODD_SPACES = "\u00a0\u2007\u202f"
+#: Control characters that no export puts in a value (a NUL byte in a CSV is a damaged file).
+CONTROL_CHARS = "[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]|\x00"
+
+
+#: The same characters as UTF-8 bytes, to find out cheaply whether a file holds any of them at all.
+ODD_BYTES: tuple[bytes, ...] = tuple(ch.encode("utf-8") for ch in ZERO_WIDTH + ODD_SPACES)
+
+
+def clean_cell(expr: str, nfc: bool, odd: bool = True) -> str:
+    """SQL: a cell in Unicode NFC (when `nfc`; keys and names) and, when the file holds any (`odd`), without
+    zero-width characters and with no-break spaces as plain spaces, trimmed (NULL when empty). ASCII cells
+    (bytes = characters) are left as they are, at no cost."""
+    fixed = expr
+    if odd:
+        fixed = f"nullif(trim(regexp_replace(regexp_replace({fixed}, '[{ZERO_WIDTH}]', '', 'g'), '[{ODD_SPACES}]', ' ', 'g')), '')"
+    if nfc:
+        fixed = f"nfc_normalize({fixed})"
+    if fixed == expr:
+        return expr
+    return f"CASE WHEN strlen({expr}) = length({expr}) THEN {expr} ELSE {fixed} END"
+
+
 def value_key(text: str) -> str:
     """How a cell is compared with value-map keys; the SQL side is `_norm()` (NFC, lower case, single spaces)."""
+    text = re.sub(f"[{ZERO_WIDTH}]", "", text)
+    text = re.sub(f"[{ODD_SPACES}]", " ", text)
     return re.sub(r"[ \t\n\r\f\v]+", " ", unicodedata.normalize("NFC", text).strip()).lower()
 
 
@@ -44,7 +72,8 @@ def _value_map(column: Column, mapping: Mapping, rule: ColumnRule | None) -> dic
 
 
 def _norm(expr: str) -> str:
-    """The SQL side of `value_key`: NFC, lower case, inner white space collapsed."""
+    """The SQL side of `value_key`: NFC, lower case, inner white space collapsed (cells reach it cleaned by
+    `clean_cell`: no zero-width characters, no no-break spaces)."""
     return f"lower(nfc_normalize(regexp_replace({expr}, '\\s+', ' ', 'g')))"
 
 
@@ -93,9 +122,37 @@ def _number_text(v: str, mapping: Mapping) -> str:
     return text
 
 
+#: A whole number written with the Vietnamese thousands separator: 12.000, 1.234.567 (groups of three).
+VI_THOUSANDS = "[0-9]{1,3}(\\.[0-9]{3})+"
+#: A number with a separator that could be read two ways (12,5 · 1,000 · 12.50): quarantined, not guessed.
+AMBIGUOUS_NUMBER = "[0-9]+([.,][0-9]+)+"
+
+
 def _parse_int(v: str, column: Column, mapping: Mapping, rule: ColumnRule | None) -> str:
-    x = f"TRY_CAST({_number_text(_mapped_text(v, column, mapping, rule), mapping)} AS DOUBLE)"
-    return f"CASE WHEN {x} = floor({x}) AND abs({x}) < 9.0e15 THEN CAST({x} AS BIGINT) END"
+    """Whole numbers: plain digits; 12.000 (the Vietnamese thousands separator) is twelve thousand; a value
+    with another separator (12,5 · 1,000 · 2.5) is ambiguous and left unparsed (quarantined). A mapping's
+    own `thousands_separator` replaces this rule."""
+    text = _mapped_text(v, column, mapping, rule)
+    if mapping.thousands_separator:
+        x = f"TRY_CAST({_number_text(text, mapping)} AS DOUBLE)"
+        return f"CASE WHEN {x} = floor({x}) AND abs({x}) < 9.0e15 THEN CAST({x} AS BIGINT) END"
+    plain = f"replace({text}, ' ', '')"
+    return (
+        f"CASE WHEN regexp_full_match({plain}, '[+-]?[0-9]{{1,18}}') THEN TRY_CAST({plain} AS BIGINT) "
+        # 12.0: a whole number that went through a floating-point column (Parquet, a database export)
+        f"WHEN regexp_full_match({plain}, '[+-]?[0-9]{{1,18}}\\.0') THEN TRY_CAST(left({plain}, -2) AS BIGINT) "
+        f"WHEN regexp_full_match({plain}, '[+-]?{VI_THOUSANDS}') AND length({plain}) < 20 "
+        f"THEN TRY_CAST(replace({plain}, '.', '') AS BIGINT) END"
+    )
+
+
+def _int_reason(column: Column, mapping: Mapping, rule: ColumnRule | None) -> str:
+    if mapping.thousands_separator:
+        return "unparseable number: expected a whole number"
+    return (
+        "unparseable number: expected a whole number such as 12 or 12.000 (twelve thousand); a value such as "
+        "12,5, 2.5 or 1,000 is ambiguous: write it without separators (or set thousands_separator in a mapping)"
+    )
 
 
 def _parse_double(v: str, column: Column, mapping: Mapping, rule: ColumnRule | None) -> str:
@@ -124,11 +181,35 @@ def _strptime(text: str, formats: tuple[str, ...]) -> str:
     return f"CASE length({text}) - length(replace({text}, ':', '')) {whens} END"
 
 
+#: An ISO time with a UTC offset: 2025-03-10T23:30:00+00:00, …Z, …+0700, …+07.
+_OFFSET = "([+-])([0-9]{2}):?([0-9]{2})?$"
+_ISO_WITH_OFFSET = (
+    "[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)"
+)
+#: Vietnam time (UTC+7, no daylight saving time since 1975): every stored time is local time.
+VIETNAM_UTC_OFFSET_MINUTES = 7 * 60
+
+
+def _iso(text: str) -> str:
+    """ISO 8601 text → TIMESTAMP in Vietnam time: a time with a UTC offset (or Z) is converted to UTC+7."""
+    sign = f"CASE regexp_extract({text}, '{_OFFSET}', 1) WHEN '-' THEN -1 ELSE 1 END"
+    hours = f"TRY_CAST(regexp_extract({text}, '{_OFFSET}', 2) AS INTEGER)"
+    minutes = f"coalesce(TRY_CAST(nullif(regexp_extract({text}, '{_OFFSET}', 3), '') AS INTEGER), 0)"
+    offset = f"CASE WHEN right({text}, 1) = 'Z' THEN 0 ELSE {sign} * ({hours} * 60 + {minutes}) END"
+    bare = f"regexp_replace({text}, '(Z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$', '')"
+    shifted = f"TRY_CAST({bare} AS TIMESTAMP) + to_minutes({VIETNAM_UTC_OFFSET_MINUTES} - {offset})"
+    return (
+        f"CASE WHEN regexp_full_match({text}, '{_ISO_WITH_OFFSET}') THEN {shifted} "
+        f"ELSE TRY_CAST({text} AS TIMESTAMP) END"
+    )
+
+
 def _parse_timestamp(v: str, column: Column, mapping: Mapping, rule: ColumnRule | None) -> str:
-    """The mapping's formats, then ISO 8601 (what XLSX and Parquet cells become as text)."""
+    """The mapping's formats, then ISO 8601 (what XLSX and Parquet cells become as text); a time with a UTC
+    offset is converted to Vietnam time."""
     formats = _formats(mapping, rule)
     text = _mapped_text(v, column, mapping, rule)
-    iso = f"TRY_CAST({text} AS TIMESTAMP)"
+    iso = _iso(text)
     if any(
         f.startswith("%Y") for f in formats
     ):  # the mapping has its own year-first formats: they come first
@@ -175,7 +256,7 @@ PARSERS: dict[str, TypeParser] = {
     "tthc_code": TypeParser(_tthc_code, lambda c, m, r: "unparseable procedure code"),
     "enum": TypeParser(_parse_enum, _enum_reason, distinct=True),
     "bool": TypeParser(_parse_bool, _bool_reason, distinct=True),
-    "int": TypeParser(_parse_int, lambda c, m, r: "unparseable number: expected a whole number"),
+    "int": TypeParser(_parse_int, _int_reason),
     "double": TypeParser(_parse_double, lambda c, m, r: "unparseable number"),
     "timestamp": TypeParser(_parse_timestamp, _date_reason),
     "date": TypeParser(_parse_date, _date_reason),

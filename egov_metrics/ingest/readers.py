@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import codecs
 import csv
+import html
 import io
+import re
+import sys
 import tempfile
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +28,11 @@ import polars as pl
 
 from egov_metrics.errors import IngestError, UnknownNameError
 from egov_metrics.ingest.mapping import normalise
+from egov_metrics.ingest.parsers import ODD_BYTES
+
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_TEXT = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+_ODD_TEXT = "[" + "".join(b.decode("utf-8") for b in ODD_BYTES) + "]"
 
 #: Rows looked at to find the header when the mapping says `header_row: auto`.
 PREVIEW_ROWS = 30
@@ -51,6 +60,9 @@ class Source:
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
+    #: Whether any cell holds zero-width characters / no-break spaces, or control characters (True: unknown).
+    odd_spaces: bool = True
+    control_chars: bool = True
 
     def describe(self) -> str:
         delimiter = {",": "comma", ";": "semicolon", "\t": "tab"}.get(self.delimiter or "")
@@ -212,7 +224,37 @@ def _header_texts(row: list[str | None]) -> list[str]:
     return [c or f"column {i + 1}" for i, c in enumerate(cells)]
 
 
+def _scan_bytes(path: Path, skip: int = 0) -> tuple[bool, bool]:
+    """(odd spaces, control characters) anywhere in a UTF-8 file: one fast pass over its bytes."""
+    odd = control = False
+    tail = b""
+    with path.open("rb") as fh:
+        fh.seek(skip)
+        while chunk := fh.read(1 << 24):
+            data = tail + chunk
+            odd = odd or any(b in data for b in ODD_BYTES)
+            control = control or _CONTROL_BYTES.search(chunk) is not None
+            if odd and control:
+                break
+            tail = data[-3:]
+    return odd, control
+
+
+def _scan_frame(frame: pl.DataFrame, columns: list[str]) -> tuple[bool, bool]:
+    """(odd spaces, control characters) anywhere in the text columns of a frame."""
+    if not columns or frame.height == 0:
+        return False, False
+    flags = frame.select(
+        pl.any_horizontal(pl.col(c).str.contains(_ODD_TEXT).any() for c in columns).alias("odd"),
+        pl.any_horizontal(pl.col(c).str.contains(_CONTROL_TEXT).any() for c in columns).alias("control"),
+    ).row(0)
+    return bool(flags[0]), bool(flags[1])
+
+
 # --- CSV -------------------------------------------------------------------------------------------------
+
+# A cell may be as long as the file (a quote that never closes): the check of cell lengths is in sql.py
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 #: Byte-order marks → Python codec (the codec strips the BOM).
 BOMS: tuple[tuple[bytes, str], ...] = (
@@ -317,10 +359,16 @@ def _csv_preview(path: Path, sheet: str | None) -> list[list[str | None]]:
     return list(_records(sample, sniff_delimiter(sample), PREVIEW_ROWS))
 
 
+def _cr_only(sample: str) -> bool:
+    """Lines end with a bare CR (Excel's "CSV (Macintosh)"): the CSV parser would see one long line."""
+    return "\r" in sample and "\n" not in sample
+
+
 @contextmanager
-def _utf8_copy(path: Path, encoding: str, progress: Progress) -> Iterator[Path]:
-    """`path` itself when it is UTF-8; otherwise a temporary UTF-8 copy, transcoded in 4 MB chunks."""
-    if encoding in ("utf-8", "utf-8-sig"):
+def _utf8_copy(path: Path, encoding: str, progress: Progress, cr_only: bool = False) -> Iterator[Path]:
+    """`path` itself when it is UTF-8 with LF or CRLF line ends; otherwise a temporary UTF-8 copy, transcoded
+    in 4 MB chunks (bare CR line ends become LF)."""
+    if encoding in ("utf-8", "utf-8-sig") and not cr_only:
         yield path
         return
     total = path.stat().st_size
@@ -330,7 +378,8 @@ def _utf8_copy(path: Path, encoding: str, progress: Progress) -> Iterator[Path]:
         done = 0
         with path.open("rb") as src, target.open("w", encoding="utf-8", newline="") as dst:
             while chunk := src.read(1 << 22):
-                dst.write(decoder.decode(chunk))
+                text = decoder.decode(chunk)
+                dst.write(text.replace("\r", "\n") if cr_only else text)
                 done += len(chunk)
                 progress(done // 2, total)
             dst.write(decoder.decode(b"", final=True))
@@ -353,7 +402,7 @@ def _csv_read(path: Path, header_row: int, sheet: str | None, progress: Progress
     extras = [f"__x{i}" for i in range(_EXTRA_FIELDS)]
     schema = dict.fromkeys([f"c{i}" for i in range(len(headers))] + extras, pl.String)
     total = path.stat().st_size
-    with _utf8_copy(path, encoding, progress) as utf8:
+    with _utf8_copy(path, encoding, progress, _cr_only(sample)) as utf8:
         scan = pl.scan_csv(
             utf8,
             has_header=False,
@@ -383,12 +432,24 @@ def _csv_read(path: Path, header_row: int, sheet: str | None, progress: Progress
                 "check that quotes are balanced (a quoted cell that never closes usually means the file was "
                 "cut short: export it again); save it again as 'CSV UTF-8' from Excel",
             ) from None
+        odd, control = _scan_bytes(utf8, 3 if utf8 == path and encoding == "utf-8-sig" else 0)
     frame = frame.with_columns(pl.col("__row").cast(pl.Int64), pl.coalesce(extras).alias("__extra")).drop(
         extras
     )
     names, frame = _frame(headers, frame, header_row + 1)
     progress(total, total)
-    return Source(path, "csv", names, frame, header_row, encoding.replace("-sig", " with BOM"), delimiter)
+    return Source(
+        path,
+        "csv",
+        names,
+        frame,
+        header_row,
+        encoding.replace("-sig", " with BOM"),
+        delimiter,
+        None,
+        odd,
+        control,
+    )
 
 
 def _collect(
@@ -409,7 +470,135 @@ register_reader("csv", Reader(_csv_preview, _csv_read))
 # --- XLSX / XLS ------------------------------------------------------------------------------------------
 
 
+#: Bounds checked before a workbook is opened: a few KB can declare a sheet of 17 billion cells.
+MAX_XLSX_UNCOMPRESSED = 2 << 30  # bytes of XML, all parts together
+MAX_XLSX_COLUMNS = 500
+MAX_XLSX_ROWS = 1_048_576  # Excel's own limit
+MAX_XLSX_CELLS = 30_000_000  # columns × rows of the used range
+#: Sheets up to this size (uncompressed XML) are scanned for their farthest cell; larger ones are judged by
+#: their declared <dimension> and their last rows.
+_FULL_SCAN_BYTES = 256 << 20
+_CELL_REF = re.compile(rb'<(?:c|x:c)\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
+_ROW_REF = re.compile(rb'<(?:row|x:row)\b[^>]*?\br="([0-9]{1,7})"')
+_DIMENSION = re.compile(
+    rb'<(?:dimension|x:dimension)\b[^>]*?\bref="(?:[A-Z]{1,3}[0-9]{1,7}:)?([A-Z]{1,3})([0-9]{1,7})"'
+)
+
+
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name → its XML part, from xl/workbook.xml and its relationships."""
+    try:
+        workbook = zf.read("xl/workbook.xml").decode("utf-8", "replace")
+        rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    except KeyError:
+        return {}
+    targets = dict(re.findall(r'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels))
+    targets |= {i: t for t, i in re.findall(r'<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)}
+    parts = {}
+    for tag in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", workbook):
+        name = re.search(r'\bname="([^"]*)"', tag)
+        rid = re.search(r'\br:id="([^"]*)"|\bid="([^"]*)"', tag)
+        if not name or not rid:
+            continue
+        target = targets.get(rid.group(1) or rid.group(2) or "", "")
+        target = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        parts[html.unescape(name.group(1))] = target
+    return parts
+
+
+def check_xlsx_bounds(path: Path, sheet: str | None) -> None:
+    """Refuse a workbook whose XML is too large or whose sheet reaches too far, before reading it."""
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        return  # a legacy .xls, or a damaged file: the reader reports it
+    with zf:
+        total = sum(info.file_size for info in zf.infolist())
+        if total > MAX_XLSX_UNCOMPRESSED:
+            raise IngestError(
+                f"{path}: the workbook unpacks to {total / 2**30:.1f} GB of XML, more than egov-metrics reads "
+                f"({MAX_XLSX_UNCOMPRESSED / 2**30:.0f} GB)",
+                "export the data as 'CSV UTF-8' instead (no size limit), or split it into several files",
+            )
+        parts = _sheet_parts(zf)
+        name = sheet if sheet is not None else next(iter(parts), None)
+        part = parts.get(name or "")
+        if part is None or part not in zf.NameToInfo:
+            return
+        size = zf.getinfo(part).file_size
+        max_col = max_row = 0
+
+        def scan(chunk: bytes) -> None:
+            nonlocal max_col, max_row
+            for m in _CELL_REF.finditer(chunk):
+                max_col, max_row = max(max_col, _col_number(m.group(1))), max(max_row, int(m.group(2)))
+            for m in _ROW_REF.finditer(chunk):
+                max_row = max(max_row, int(m.group(1)))
+
+        with zf.open(part) as fh:
+            head = fh.read(1 << 16)
+            declared = _DIMENSION.search(head)
+            if declared:
+                max_col, max_row = _col_number(declared.group(1)), int(declared.group(2))
+            scan(head)
+            tail = head[-200:]
+            while data := fh.read(1 << 20):
+                if size <= _FULL_SCAN_BYTES:
+                    scan(tail + data)  # every cell of the sheet
+                    tail = data[-200:]
+                else:
+                    tail = (tail + data)[-(1 << 20) :]  # a large sheet: its last rows only
+            scan(tail)
+    cells = max_col * max_row
+    if max_col > MAX_XLSX_COLUMNS or max_row > MAX_XLSX_ROWS or cells > MAX_XLSX_CELLS:
+        last = _column_name(max_col) + str(max_row)
+        raise IngestError(
+            f"{path}: sheet {name!r} reaches cell {last} ({max_col:,} columns × {max_row:,} rows = {cells:,} "
+            f"cells), more than egov-metrics reads ({MAX_XLSX_COLUMNS} columns, {MAX_XLSX_CELLS:,} cells): "
+            "nothing was loaded",
+            "a stray value or format far from the data makes the sheet that large: in Excel press Ctrl+End to "
+            "find the last cell, delete the rows and columns after the data, save and load again; or save the "
+            "sheet as 'CSV UTF-8'",
+        )
+
+
+def _column_name(n: int) -> str:
+    letters = ""
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters or "A"
+
+
+def sheets_with_headers(path: Path, known_headers: set[str], skip: str | None) -> list[str]:
+    """The other sheets of a workbook whose first rows hold headers the mapping knows (best first)."""
+    try:
+        names = fastexcel.read_excel(path).sheet_names
+    except Exception:  # fastexcel raises its own error types
+        return []
+    scored = []
+    for name in names:
+        if name == skip:
+            continue
+        try:
+            rows = _xlsx_preview(path, name)
+        except IngestError:
+            continue
+        best = max((sum(1 for c in row if c and normalise(c) in known_headers) for row in rows), default=0)
+        if best:
+            scored.append((best, name))
+    return [name for _, name in sorted(scored, key=lambda t: -t[0])]
+
+
 def _sheet(path: Path, sheet: str | None) -> tuple[fastexcel.ExcelReader, str | int]:
+    check_xlsx_bounds(path, sheet)
     try:
         workbook = fastexcel.read_excel(path)
     except Exception as exc:  # fastexcel raises its own error types
@@ -447,8 +636,18 @@ def _xlsx_read(path: Path, header_row: int, sheet: str | None, progress: Progres
         )
     headers += [f"column {i + 1}" for i in range(width, frame.width)]  # cells right of the header
     names, frame = _frame(headers, frame.select(pl.all().cast(pl.String)), header_row + 1)
+    odd, control = _scan_frame(frame, [c for c in frame.columns if c != "__row"])
     progress(1, 1)
-    return Source(path, "xlsx", names, frame, header_row, sheet=sheet or workbook.sheet_names[0])
+    return Source(
+        path,
+        "xlsx",
+        names,
+        frame,
+        header_row,
+        sheet=sheet or workbook.sheet_names[0],
+        odd_spaces=odd,
+        control_chars=control,
+    )
 
 
 register_reader("xlsx", Reader(_xlsx_preview, _xlsx_read))
@@ -480,7 +679,8 @@ def _parquet_read(path: Path, header_row: int, sheet: str | None, progress: Prog
             "export flat columns (text, numbers, dates, booleans); nested lists or structs cannot be mapped",
         ) from None
     names, frame = _frame(headers, frame, 2)
-    return Source(path, "parquet", names, frame, 1)
+    odd, control = _scan_frame(frame, [c for c in frame.columns if c != "__row"])
+    return Source(path, "parquet", names, frame, 1, odd_spaces=odd, control_chars=control)
 
 
 register_reader("parquet", Reader(_parquet_preview, _parquet_read))

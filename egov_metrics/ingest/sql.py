@@ -23,7 +23,7 @@ from pathlib import Path
 from egov_metrics.errors import IngestError
 from egov_metrics.ingest.kinds import Column, Kind
 from egov_metrics.ingest.mapping import ColumnRule, Mapping, normalise, suggest
-from egov_metrics.ingest.parsers import PARSERS, lit, q
+from egov_metrics.ingest.parsers import CONTROL_CHARS, PARSERS, clean_cell, lit, q
 
 # --- the column plan -------------------------------------------------------------------------------------
 
@@ -46,9 +46,21 @@ class Plan:
     headers: tuple[str, ...]
     fields: dict[str, Field]
     ignored: tuple[str, ...]
+    #: The file holds zero-width characters or no-break spaces somewhere (cells are cleaned of them).
+    odd_spaces: bool = True
+    #: The file holds control characters somewhere (cells are checked for them).
+    control_chars: bool = True
 
 
-def plan_columns(kind: Kind, mapping: Mapping, headers: tuple[str, ...], path: Path) -> Plan:
+def plan_columns(
+    kind: Kind,
+    mapping: Mapping,
+    headers: tuple[str, ...],
+    path: Path,
+    *,
+    odd_spaces: bool = True,
+    control_chars: bool = True,
+) -> Plan:
     """Match the file's headers to the mapping; raises IngestError naming every missing required column."""
     position: dict[str, int] = {}
     for i, header in enumerate(headers):
@@ -69,9 +81,39 @@ def plan_columns(kind: Kind, mapping: Mapping, headers: tuple[str, ...], path: P
     missing = [c for c in kind.required if c not in fields and kind.column(c).fallback not in fields]
     if missing:
         raise _missing_columns(kind, mapping, headers, missing, path)
+    _refuse_duplicate_headers(headers, path)
     used = {f.index for f in fields.values()}
     ignored = tuple(h for i, h in enumerate(headers) if i not in used)
-    return Plan(kind, mapping, headers, fields, ignored)
+    return Plan(kind, mapping, headers, fields, ignored, odd_spaces, control_chars)
+
+
+def _column_letter(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA: the column as a spreadsheet names it."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _refuse_duplicate_headers(headers: tuple[str, ...], path: Path) -> None:
+    """Two columns with the same header (case, spaces and Unicode form aside): which one holds the data is a
+    guess, so the file is refused."""
+    where: dict[str, list[int]] = {}
+    for i, header in enumerate(headers):
+        where.setdefault(normalise(header), []).append(i)
+    twice = [(headers[ix[0]], ix) for ix in where.values() if len(ix) > 1]
+    if twice:
+        lines = [
+            f"  {h!r} in columns {', '.join(_column_letter(i) + f' ({i + 1})' for i in ix)}"
+            for h, ix in twice
+        ]
+        raise IngestError(
+            f"{path}: the same header appears more than once, so which column holds the data is unclear:\n"
+            + "\n".join(lines),
+            "rename or delete the extra column(s) in the file so that every header is unique, then load it again",
+        )
 
 
 def _missing_columns(
@@ -93,9 +135,13 @@ def _missing_columns(
     )
 
 
-def _input_expr(field: Field) -> str:
+def _input_expr(field: Field, odd: bool = True) -> str:
     """The source text of a column (readers already trimmed it), its pattern applied, its default filled in."""
-    text = f"c{field.index}" if field.index is not None else "CAST(NULL AS VARCHAR)"
+    text = (
+        clean_cell(f"c{field.index}", nfc=field.column.type in ("text", "tthc_code"), odd=odd)
+        if field.index is not None
+        else "CAST(NULL AS VARCHAR)"
+    )
     if field.rule and field.rule.pattern:
         # the group's match when the pattern matches, the text unchanged otherwise (a value map may know it)
         text = f"coalesce(nullif(regexp_extract({text}, {lit(field.rule.pattern)}, 1), ''), {text})"
@@ -104,14 +150,45 @@ def _input_expr(field: Field) -> str:
     return text
 
 
+#: What the label of a total row says ("Tổng cộng: 1.234 hồ sơ" is one too), normalised (NFC, lower case).
+TOTAL_WORDS = ("tổng cộng", "tổng", "cộng", "tổng số", "total", "grand total", "sum")
+#: Columns looked at for a total row's label (it sits in the first columns, or in the key column).
+TOTAL_LABEL_COLUMNS = 4
+
+
+def _total_label(expr: str) -> str:
+    words = "|".join(TOTAL_WORDS)
+    return f"regexp_full_match(lower(nfc_normalize({expr})), '\\s*({words})\\s*(:.*)?')"
+
+
+def total_row_sql(plan: Plan) -> str:
+    """SQL that is TRUE for a total row: its key cell is empty or a total label, and one of its first
+    cells (or the key cell) is a total label ("Tổng cộng"). It is skipped and reported, not quarantined."""
+    key = plan.fields.get(plan.kind.key[0])
+    key_cell = f"c{key.index}" if key is not None and key.index is not None else "NULL"
+    first = [f"c{i}" for i in range(min(TOTAL_LABEL_COLUMNS, len(plan.headers)))]
+    labels = " OR ".join(_total_label(c) for c in dict.fromkeys([*first, key_cell]) if c != "NULL") or "false"
+    return (
+        f"CASE WHEN {key_cell} IS NULL OR length({key_cell}) < 40 AND {_total_label(key_cell)} "
+        f"THEN coalesce({labels}, false) ELSE false END"
+    )
+
+
 def clean_sql(plan: Plan) -> str:
-    """ingest_clean (a view): the mapped columns as text; blank rows left out."""
-    inputs = ", ".join(f"{_input_expr(f)} AS {q(c + '$in')}" for c, f in plan.fields.items())
+    """ingest_clean (a view): the mapped columns as text; blank rows and total rows left out."""
+    inputs = ", ".join(f"{_input_expr(f, plan.odd_spaces)} AS {q(c + '$in')}" for c, f in plan.fields.items())
     blank = " AND ".join(f"c{i} IS NULL" for i in range(len(plan.headers))) or "true"
     return (
         f"CREATE OR REPLACE TEMP VIEW ingest_clean AS SELECT __row, __extra, {inputs} "
-        f"FROM ingest_raw WHERE NOT ({blank} AND __extra IS NULL)"
+        f"FROM ingest_raw WHERE NOT ({blank} AND __extra IS NULL) AND NOT ({total_row_sql(plan)})"
     )
+
+
+def total_rows_sql(plan: Plan) -> str:
+    """The total rows that `clean_sql` leaves out: (__row, label)."""
+    first = [f"c{i}" for i in range(min(TOTAL_LABEL_COLUMNS, len(plan.headers)))]
+    label = f"coalesce({', '.join(first)})" if first else "NULL"
+    return f"SELECT __row, {label} AS label FROM ingest_raw WHERE {total_row_sql(plan)} ORDER BY __row"
 
 
 def map_sql(plan: Plan) -> dict[str, str]:
@@ -156,6 +233,8 @@ class Lookup:
 
     create: str
     on: Callable[[str], str]
+    #: SQL of the reason when the value is not found (default: the Reference's fixed reason).
+    reason: Callable[[str], str] | None = None
 
     def join(self, column: str) -> str:
         alias = q("ref$" + column)
@@ -165,20 +244,54 @@ class Lookup:
 def _unit_lookup(column: str, plan: Plan) -> Lookup:
     """A unit by its id or its code: the unit valid on the received day first (a code is reused by the new
     version of a merged unit, whose old version kept the code as its id), then an id before a code, then the
-    latest version."""
+    latest version.
+
+    A row received before any unit with that id or code existed (SNNMT-2025 in 2024) is attached to the
+    unit's predecessor that was valid that day (crosswalk or successor links), reported in the summary; with
+    no such predecessor, or several, the row is quarantined with the reason (`how`: crosswalk, none, several).
+    """
     day = "CAST(received_at AS DATE)" if "received_at" in plan.fields else "CAST(NULL AS DATE)"
+    valid = "(w.day >= c.valid_from AND (c.valid_to IS NULL OR w.day < c.valid_to))"
     create = f"""
         WITH wanted AS (SELECT DISTINCT {q(column)} AS key, {day} AS day FROM ingest_parsed
                          WHERE {q(column)} IS NOT NULL),
              candidate AS (SELECT id AS key, id, 0 AS pri, valid_from, valid_to FROM org_unit
-                           UNION ALL SELECT code, id, 1, valid_from, valid_to FROM org_unit)
-        SELECT w.key, w.day,
-               first(c.id ORDER BY
-                     (w.day >= c.valid_from AND (c.valid_to IS NULL OR w.day < c.valid_to)) DESC NULLS LAST,
-                     c.pri, c.valid_from DESC) AS value
-        FROM wanted w JOIN candidate c ON c.key = w.key GROUP BY w.key, w.day"""
+                           UNION ALL SELECT code, id, 1, valid_from, valid_to FROM org_unit),
+             direct AS (
+                SELECT w.key, w.day,
+                       first(c.id ORDER BY {valid} DESC NULLS LAST, c.pri, c.valid_from DESC) AS value,
+                       min(c.valid_from) AS first_from
+                FROM wanted w JOIN candidate c ON c.key = w.key GROUP BY w.key, w.day),
+             link AS (SELECT old_id, new_id FROM org_unit_crosswalk
+                      UNION SELECT id, successor_id FROM org_unit WHERE successor_id IS NOT NULL),
+             early AS (SELECT * FROM direct WHERE day < first_from),
+             via AS (
+                SELECT e.key, e.day, list(DISTINCT o.id ORDER BY o.id) AS ids
+                FROM early e JOIN link l ON l.new_id = e.value JOIN org_unit o ON o.id = l.old_id
+                WHERE e.day >= o.valid_from AND (o.valid_to IS NULL OR e.day < o.valid_to)
+                GROUP BY ALL)
+        SELECT d.key, d.day,
+               CASE WHEN d.day IS NULL OR d.day >= d.first_from THEN d.value
+                    WHEN len(v.ids) = 1 THEN v.ids[1] END AS value,
+               CASE WHEN d.day IS NULL OR d.day >= d.first_from THEN 'direct'
+                    WHEN len(v.ids) = 1 THEN 'crosswalk' WHEN len(v.ids) > 1 THEN 'several' ELSE 'none' END AS how,
+               d.value AS given, d.first_from, array_to_string(v.ids, ', ') AS candidates
+        FROM direct d LEFT JOIN via v ON v.key = d.key AND v.day IS NOT DISTINCT FROM d.day"""
     p_day = day.replace("received_at", "p.received_at")
-    return Lookup(create, lambda r: f"{r}.key = p.{q(column)} AND {r}.day IS NOT DISTINCT FROM {p_day}")
+
+    def reason(r: str) -> str:
+        return (
+            f"CASE {r}.how WHEN 'none' THEN 'unit ' || {r}.given || ' did not exist yet on the received day (it "
+            f"exists from ' || {r}.first_from || ') and no unit it replaced was valid that day: check the unit code or "
+            "the date' WHEN 'several' THEN 'unit ' || "
+            f"{r}.given || ' did not exist yet on the received day (it exists from ' || {r}.first_from || '); "
+            f"the units it replaced were ' || {r}.candidates || ': give the code of the one that received the "
+            "dossier' ELSE 'unknown unit code' END"
+        )
+
+    return Lookup(
+        create, lambda r: f"{r}.key = p.{q(column)} AND {r}.day IS NOT DISTINCT FROM {p_day}", reason
+    )
 
 
 def _procedure_lookup(column: str, plan: Plan) -> Lookup:
@@ -280,6 +393,16 @@ def _reject(select_from: str, column: str | None, reason: str, where: str) -> st
 
 
 TOO_MANY_FIELDS = "too many fields: a value probably contains the delimiter without quotes"
+#: Excel's longest cell; a longer value is a damaged file (a quote that never closes swallowed the rest).
+MAX_CELL_CHARS = 32_767
+DAMAGED = (
+    "control character (such as a NUL byte) in the value: the file is damaged; export it again or delete "
+    "the character"
+)
+TOO_LONG = (
+    f"value longer than {MAX_CELL_CHARS:,} characters (the most a spreadsheet cell holds): usually a quote "
+    "that never closes; check the row in the source file"
+)
 #: Upper bounds of the integer columns stored in narrower types than BIGINT.
 INT_LIMITS = {"supplement_count": 32767, "supplement_days": 2**31 - 1, "statutory_days": 2**31 - 1}
 
@@ -294,7 +417,15 @@ def _value_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
     for column, field in plan.fields.items():
         c, raw, col = q(column), q(column + "$in"), field.column
         reason = PARSERS[col.type].reason(col, plan.mapping, field.rule)
-        parts.append(_reject("ingest_parsed", column, lit(reason), f"{raw} IS NOT NULL AND {c} IS NULL"))
+        damaged = f"regexp_matches({raw}, {lit(CONTROL_CHARS)})" if plan.control_chars else "false"
+        too_long = f"length({raw}) > {MAX_CELL_CHARS}"
+        if plan.control_chars:
+            parts.append(_reject("ingest_parsed", column, lit(DAMAGED), damaged))
+        parts.append(_reject("ingest_parsed", column, lit(TOO_LONG), f"{too_long} AND NOT {damaged}"))
+        unparsed = (
+            f"CASE WHEN {raw} IS NOT NULL AND {c} IS NULL THEN NOT ({damaged} OR {too_long}) ELSE false END"
+        )
+        parts.append(_reject("ingest_parsed", column, lit(reason), unparsed))
         if col.minimum is not None:
             parts.append(
                 _reject("ingest_parsed", column, lit(f"number below {col.minimum}"), f"{c} < {col.minimum}")
@@ -327,16 +458,27 @@ def _reference_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
     parts = []
     for ref in plan.kind.references:
         if ref.column in refs and not ref.keep_unknown:
-            where = f"p.{q(ref.column)} IS NOT NULL AND {q('ref$' + ref.column)}.value IS NULL"
-            source = f"ingest_parsed p {refs[ref.column].join(ref.column)}"
-            parts.append(_reject(source, ref.column, lit(ref.reason), where))
+            alias = q("ref$" + ref.column)
+            where = f"p.{q(ref.column)} IS NOT NULL AND {alias}.value IS NULL"
+            lookup = refs[ref.column]
+            source = f"ingest_parsed p {lookup.join(ref.column)}"
+            reason = lookup.reason(alias) if lookup.reason else lit(ref.reason)
+            parts.append(_reject(source, ref.column, reason, where))
     return parts
 
 
 def _rule_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
-    """The schema's CHECK rules across columns, on the row as it would be stored."""
+    """The schema's CHECK rules across columns and the plausible-date windows, on the row as it would be
+    stored (`{margin}` is the mapping's future_margin_days)."""
+    margin = str(plan.mapping.future_margin_days)
     return [
-        _reject("ingest_eff", r.column, lit(r.reason), f"({r.violation}) IS TRUE") for r in plan.kind.rules
+        _reject(
+            "ingest_eff",
+            r.column,
+            lit(r.reason.replace("{margin}", margin)),
+            f"({r.violation.replace('{margin}', margin)}) IS TRUE",
+        )
+        for r in plan.kind.rules
     ]
 
 
@@ -372,6 +514,70 @@ def _duplicates(plan: Plan) -> str:
         f"FROM (SELECT __row, min(__row) OVER (PARTITION BY {cols}) AS first_row FROM ingest_parsed "
         f"WHERE {not_null}) WHERE __row > first_row"
     )
+
+
+def _find_cycles(links: dict[str, str | None]) -> list[list[str]]:
+    """Cycles in the graph id → links[id], each once, in the order the links follow."""
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    found = []
+    for start in links:
+        path: list[str] = []
+        node: str | None = start
+        while node is not None and node in links and state.get(node) is None:
+            state[node] = 1
+            path.append(node)
+            node = links[node]
+        if node is not None and state.get(node) == 1:
+            found.append(path[path.index(node) :])
+        for i in path:
+            state[i] = 2
+    return found
+
+
+def reject_cycles(con: object, plan: Plan, column: str) -> int:
+    """Add to ingest_reject the rows of the file that close a cycle through `column` (units that are each
+    other's parent), over the table as it would be after the load; returns the number of rows rejected.
+    A cycle would count every dossier below it again and again in roll-ups."""
+    if column not in plan.fields:
+        return 0
+    key = plan.kind.key[0]
+    table = plan.kind.table
+    rows = con.sql(  # type: ignore[attr-defined]
+        f"SELECT {q(key)}, {q(column)}, __row FROM ingest_eff "
+        f"WHERE __row NOT IN (SELECT __row FROM ingest_reject) AND {q(key)} IS NOT NULL"
+    ).fetchall()
+    stored = con.sql(f"SELECT {q(key)}, {q(column)} FROM {table}").fetchall()  # type: ignore[attr-defined]
+    links: dict[str, str | None] = dict(stored)
+    in_file: dict[str, int] = {}
+    for ident, link, row in rows:
+        links[ident] = link
+        in_file.setdefault(ident, row)
+    what = column.removesuffix("_id")
+    found = []
+    for cycle in _find_cycles(links):
+        chain = " → ".join([*cycle, cycle[0]])
+        rows_in = sorted(in_file[i] for i in cycle if i in in_file)
+        reason = f"{what} cycle {chain}: a unit cannot be above itself; fix the {what} of one of them"
+        found += [(row, column, reason + f" (rows {', '.join(map(str, rows_in))})") for row in rows_in]
+    if found:
+        con.executemany("INSERT INTO ingest_reject VALUES (?, ?, ?)", found)  # type: ignore[attr-defined]
+    return len(found)
+
+
+def crosswalked(con: object, plan: Plan) -> tuple[tuple[str, str, int], ...]:
+    """(unit as given, unit attached, rows) for kept rows whose unit did not exist yet on the received day.
+    Needs ingest_parsed, the unit lookups and ingest_good (call before they are dropped)."""
+    found: list[tuple[str, str, int]] = []
+    for ref in plan.kind.references:
+        if ref.resolver != "unit" or ref.column not in plan.fields:
+            continue
+        day = "CAST(p.received_at AS DATE)" if "received_at" in plan.fields else "CAST(NULL AS DATE)"
+        found += con.sql(  # type: ignore[attr-defined]
+            f"SELECT r.key, r.value, count(*) FROM ingest_parsed p JOIN ingest_ref_{ref.column} r "
+            f"ON r.key = p.{q(ref.column)} AND r.day IS NOT DISTINCT FROM {day} "
+            "WHERE r.how = 'crosswalk' AND p.__row IN (SELECT __row FROM ingest_good) GROUP BY ALL ORDER BY 1"
+        ).fetchall()
+    return tuple((str(a), str(b), int(n)) for a, b, n in found)
 
 
 def good_sql(plan: Plan) -> str:

@@ -148,6 +148,8 @@ def render_report(
     kind = get_kind(kind_name)
     raw = dict(params)
     raw.setdefault("db_path", str(Path(os.environ.get("EGOV_DB", PROJECT_DIR / "data" / "egov.duckdb"))))
+    # the kernel runs in the notebooks folder: a relative path is made absolute from the caller's directory
+    raw["db_path"] = str(Path(str(raw["db_path"])).expanduser().absolute())
     validated = validate_params(kind, raw)
     validated = _resolve(kind, validated)
     out_dir = Path(out_dir)

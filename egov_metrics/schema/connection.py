@@ -38,7 +38,10 @@ TABLES: tuple[str, ...] = (
 
 
 class DatabaseBusyError(EgovError):
-    """Another process holds the database for writing and did not release it in time."""
+    """Another program holds a read-write connection to the database file and did not release it in time.
+
+    egov-metrics' own writers never do (they publish a new copy, see `schema.publish`): this is a DuckDB
+    shell, a notebook or a script that opened the file with read_only=False."""
 
 
 def schema_sql() -> str:
@@ -64,8 +67,11 @@ def _open(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyCo
                 raise SchemaError(f"cannot open {path}: {exc}") from exc
             if time.monotonic() >= deadline:
                 raise DatabaseBusyError(
-                    f"{path} is being written by another process (waited {wait_seconds:g} s)",
-                    "wait for the running ingest or demo build to finish, or pass a longer --wait",
+                    f"{path} is held open for writing by another program (waited {wait_seconds:g} s). "
+                    "egov-metrics ingests never do this (they publish a new copy of the file); it is a "
+                    "DuckDB shell, a notebook or a script that opened the file with read_only=False",
+                    "close that program's connection (or open the file there with read_only=True), then "
+                    "run this again",
                 ) from None
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
