@@ -162,20 +162,19 @@ def catalog_list(
         "vi": ("mã", "tên chỉ tiêu", "đơn vị", "hướng", "nhóm 766", "tầng", "tạm tính"),
         "en": ("id", "indicator", "unit", "better", "766 group", "layer", "provisional"),
     }[lang if lang in ("vi", "en") else "vi"]
-    table = Table(*heads)
-    for ind in catalog:
-        if group and ind.group_766 != group:
-            continue
-        table.add_row(
-            ind.id,
-            ind.name_in(lang),
-            ind.unit,
-            ind.direction,
-            ind.group_766 or "",
-            str(ind.layer or ""),
-            "✓" if ind.provisional else "",
-        )
-    console.print(table)
+    rows = [
+        (ind.id, ind.name_in(lang), ind.unit, ind.direction, ind.group_766 or "", str(ind.layer or ""),
+         "✓" if ind.provisional else "")
+        for ind in catalog
+        if not group or ind.group_766 == group
+    ]  # fmt: skip
+    if console.is_terminal:
+        table = Table(*heads)
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    else:  # piped or redirected: tab-separated lines, never cut or wrapped at a terminal's width
+        typer.echo("\n".join("\t".join(r) for r in [heads, *rows]))
 
 
 roadmap_app = typer.Typer(
@@ -279,8 +278,16 @@ def compute(
         typer.Option("--level", help="Unit level(s) for --by unit: department, district, commune."),
     ] = None,
     grain: Annotated[str, typer.Option(help="month, quarter, year or ytd.")] = "month",
-    start: Annotated[str | None, typer.Option("--from", help="First day or month (YYYY-MM[-DD]).")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last day or month (YYYY-MM[-DD]).")] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--from", help="First day, month, quarter or year (YYYY-MM-DD, YYYY-MM, 2026-Q3, 2026)."
+        ),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option("--to", help="Last day, month, quarter or year (YYYY-MM-DD, YYYY-MM, 2026-Q3, 2026)."),
+    ] = None,
     unit: Annotated[
         str | None, typer.Option(help="Scope: a unit (id, code or name) and everything below it.")
     ] = None,
