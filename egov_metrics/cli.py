@@ -295,7 +295,13 @@ def compute(
         str, typer.Option(help="current (crosswalked to today's units) or historical.")
     ] = "current",
     lang: Annotated[str, typer.Option(help="Language of unit names: vi or en.")] = "vi",
-    out: Annotated[Path | None, typer.Option(help="Write to FILE.csv, FILE.xlsx or FILE.parquet.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write to FILE.csv, FILE.parquet or FILE.xlsx (a formatted workbook for leaders)."),
+    ] = None,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="With --out FILE.xlsx: periods across, one row per unit/value.")
+    ] = False,
     show_sql: Annotated[bool, typer.Option("--show-sql", help="Print the SQL and its parameters.")] = False,
     db: DbOption = None,  # type: ignore[assignment]
 ) -> None:
@@ -323,8 +329,14 @@ def compute(
         )
         if show_sql:
             typer.echo(str(compute_mod.explain(ids, db=_db(db), **kwargs)))
-        frame = compute_mod.compute(ids, db=_db(db), **kwargs)
-        if out is not None:
+        excel = out is not None and out.suffix.lower() == ".xlsx"
+        frame = compute_mod.compute(ids, db=_db(db), names=excel, **kwargs)
+        if excel:
+            from egov_metrics.excel import write_excel
+
+            write_excel(frame, out, lang=lang, layout="wide" if wide else "long")
+            console.print(f"{frame.height:,} rows written to {out}")
+        elif out is not None:
             write_frame(frame, out)
             console.print(f"{frame.height:,} rows written to {out}")
         else:
