@@ -598,9 +598,7 @@ def chart_trend(
     """
     check_lang(lang)
     shown = display_column(frame, color) if color else None
-    data = _frame(
-        frame, [c for c in (x, y, shown, "period") if c and c in _polars(frame).columns], "chart_trend"
-    )
+    data = _frame(frame, [c for c in (x, y, shown) if c], "chart_trend")
     axis = UNIT_AXIS.get(unit, UNIT_AXIS["count"])
     tooltip = [
         alt.Tooltip(f"{x}:T", title=_t(lang, "time"), format=TIME_AXIS_FORMAT),
