@@ -604,8 +604,18 @@ def chart_trend(
         alt.Tooltip(f"{x}:T", title=_t(lang, "time"), format=TIME_AXIS_FORMAT),
         _tooltip_value(y, unit, lang),
     ]
+    # a few months: one tick per month (Vega would put two ticks, both labelled with the month, in one month)
+    months = (
+        data[x].dt.year().cast(pl.Int32) * 12 + data[x].dt.month().cast(pl.Int32) if data.height else None
+    )
+    few = months is not None and int(months.max() - months.min()) <= 24  # type: ignore[operator]
+    time_axis = alt.Axis(
+        format=TIME_AXIS_FORMAT,
+        labelAngle=0,
+        **({"tickCount": {"interval": "month", "step": 1}} if few else {}),  # type: ignore[arg-type]
+    )
     enc: dict[str, Any] = {
-        "x": alt.X(f"{x}:T", title=_t(lang, "time"), axis=alt.Axis(format=TIME_AXIS_FORMAT, labelAngle=0)),
+        "x": alt.X(f"{x}:T", title=_t(lang, "time"), axis=time_axis),
         "y": alt.Y(
             f"{y}:Q",
             title=y_title or axis[lang],
@@ -617,13 +627,13 @@ def chart_trend(
     if shown:
         tooltip.insert(0, alt.Tooltip(f"{shown}:N", title=_t(lang, "series")))
         if data[shown].n_unique() > MAX_SERIES:
-            facet = alt.Facet(f"{shown}:N", title=None, columns=4)
+            facet = alt.Facet(f"{shown}:N", title=None)
         else:
             enc["color"] = alt.Color(f"{shown}:N", title=None)
     enc["tooltip"] = tooltip
     chart = alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=18)).encode(**enc)
     if facet is not None:
-        chart = chart.properties(width=180, height=110).facet(facet).properties(title=title or "")
+        chart = chart.properties(width=180, height=110).facet(facet, columns=4).properties(title=title or "")
     else:
         chart = chart.properties(title=title or "", width=560, height=240)
     return localise(chart, lang)

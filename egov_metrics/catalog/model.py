@@ -267,9 +267,12 @@ def _check_folders(folders: list[Path], fields: Mapping[str, object] | None) -> 
     files: list[Path] = []
     for n, directory in enumerate(folders):
         if n > 0 and not directory.is_dir():
-            problems.append(
-                Problem(directory, 0, "", f"the planner's indicator folder does not exist (${USER_DIR_ENV})")
-            )
+            if (
+                not directory.parent.is_dir()
+            ):  # a mistyped $EGOV_USER_DIR; a planner folder without indicators is fine
+                problems.append(
+                    Problem(directory.parent, 0, "", f"the planner's folder (${USER_DIR_ENV}) does not exist")
+                )
             continue
         found = sorted(directory.glob("*.yaml"))
         if not found and n == 0:
