@@ -449,3 +449,24 @@ def test_a_planner_roadmap_replaces_the_shipped_one_and_is_checked(
 def test_catalog_check_help_names_the_planner_folder() -> None:
     text = textwrap.dedent(load_catalog.__doc__ or "")
     assert "$EGOV_USER_DIR/indicators" in text
+
+
+# -- 8. notebooks paired with jupytext --------------------------------------------------------------------------
+
+
+def test_paired_notebooks_match_their_py_percent_text() -> None:
+    import jupytext
+
+    paired = [p for p in sorted((ROOT / "notebooks").glob("*.ipynb"))
+              if "py:percent" in str(jupytext.read(p).metadata.get("jupytext", {}).get("formats", ""))]  # fmt: skip
+    assert [p.name for p in paired] >= ["explore.ipynb"]
+    for ipynb in paired:
+        text = ipynb.with_suffix(".py")
+        assert text.is_file(), f"{ipynb.name} is paired but {text.name} is missing: run jupytext --sync"
+        cells = [
+            (c.cell_type, c.source.strip(), c.metadata.get("tags", [])) for c in jupytext.read(ipynb).cells
+        ]
+        again = [
+            (c.cell_type, c.source.strip(), c.metadata.get("tags", [])) for c in jupytext.read(text).cells
+        ]
+        assert cells == again, f"{ipynb.name} and {text.name} differ: run jupytext --sync {ipynb.name}"
