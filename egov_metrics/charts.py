@@ -605,9 +605,8 @@ def chart_trend(
         _tooltip_value(y, unit, lang),
     ]
     # a few months: one tick per month (Vega would put two ticks, both labelled with the month, in one month)
-    months = (
-        data[x].dt.year().cast(pl.Int32) * 12 + data[x].dt.month().cast(pl.Int32) if data.height else None
-    )
+    temporal = data.height > 0 and data.schema[x].is_temporal()
+    months = data[x].dt.year().cast(pl.Int32) * 12 + data[x].dt.month().cast(pl.Int32) if temporal else None
     few = months is not None and int(months.max() - months.min()) <= 24  # type: ignore[operator]
     time_axis = alt.Axis(
         format=TIME_AXIS_FORMAT,

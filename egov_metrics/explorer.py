@@ -338,7 +338,7 @@ class Explorer:
         notes = "".join(f"<p>{html.escape(n)}</p>" for n in current.notes)
         self.status.value = f'<div class="egov-status">{current.frame.height:,} {t["rows"]}</div>{notes}'
         if current.chart is not None:
-            self.chart_widget = interactive(current.chart)
+            self.chart_widget = interactive(current.chart, lang=self.lang)
             self.chart_box.children = (self.chart_widget,)
         else:
             self.chart_widget = None

@@ -28,7 +28,20 @@ from typing import Any
 import altair as alt
 
 from egov_metrics.errors import EgovError
+from egov_metrics.i18n import check_lang
 
+#: vega-embed's menu (the "…" button) in the chart's language: export as PNG/SVG only (no link to the online
+#: Vega editor, no source views).
+EMBED_OPTIONS: dict[str, dict[str, Any]] = {
+    "vi": {
+        "actions": {"export": True, "source": False, "compiled": False, "editor": False},
+        "i18n": {"PNG_ACTION": "Lưu ảnh PNG", "SVG_ACTION": "Lưu ảnh SVG"},
+    },
+    "en": {
+        "actions": {"export": True, "source": False, "compiled": False, "editor": False},
+        "i18n": {"PNG_ACTION": "Save as PNG", "SVG_ACTION": "Save as SVG"},
+    },
+}
 LEGEND = "legend"
 ZOOM = "zoom"
 FADED_OPACITY = 0.15
@@ -77,11 +90,10 @@ def make_interactive(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     return chart.add_params(*params).encode(**updates)
 
 
-def interactive(chart: alt.TopLevelMixin, **kwargs: Any) -> alt.JupyterChart:
-    """The chart as an offline JupyterChart widget with tooltips, zoom/pan and legend highlighting.
-
-    `kwargs` go to `alt.JupyterChart` (e.g. `debounce_wait`). Needs `anywidget` (installed with egov-metrics).
-    """
+def interactive(chart: alt.TopLevelMixin, *, lang: str = "vi", **kwargs: Any) -> alt.JupyterChart:
+    """The chart as an offline JupyterChart widget with tooltips, zoom/pan and legend highlighting; its menu
+    in `lang`. `kwargs` go to `alt.JupyterChart` (e.g. `debounce_wait`). Needs `anywidget` (a dependency)."""
+    check_lang(lang)
     try:
         import anywidget  # noqa: F401
     except ImportError:  # pragma: no cover - anywidget is a dependency
@@ -89,4 +101,5 @@ def interactive(chart: alt.TopLevelMixin, **kwargs: Any) -> alt.JupyterChart:
             "interactive charts need the anywidget package", "pip install anywidget (it is a dependency)"
         ) from None
     alt.JupyterChart.enable_offline()
+    kwargs.setdefault("embed_options", EMBED_OPTIONS[lang])
     return alt.JupyterChart(make_interactive(chart), **kwargs)

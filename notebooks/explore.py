@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -65,7 +67,7 @@ from egov_metrics.interactive import interactive
 
 monthly = compute(["dossiers_on_time"], by=["unit"], level="department", start="2025-07", names=True,
                   lang=lang, db=db_path)
-interactive(chart_trend(monthly, color="unit", title=monthly["indicator_name"][0], lang=lang))
+interactive(chart_trend(monthly, color="unit", title=monthly["indicator_name"][0], lang=lang), lang=lang)
 
 # %% [markdown]
 # ## Recipe 4 · What if digitization rose 20 points?

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from egov_metrics.catalog import check_catalog, load_catalog
 from egov_metrics.catalog.model import literal_comparisons
-from egov_metrics.charts import PALETTE, chart_trend
+from egov_metrics.charts import PALETTE, chart_bar, chart_trend
 from egov_metrics.cli import app
 from egov_metrics.codes import CHANNELS
 from egov_metrics.compute import ComputeError, _as_date, compute
@@ -470,3 +470,52 @@ def test_paired_notebooks_match_their_py_percent_text() -> None:
             (c.cell_type, c.source.strip(), c.metadata.get("tags", [])) for c in jupytext.read(text).cells
         ]
         assert cells == again, f"{ipynb.name} and {text.name} differ: run jupytext --sync {ipynb.name}"
+
+
+# -- 1, 2. interactive charts and the explorer (without a browser; tests/test_explorer_browser.py drives one) -----
+
+
+def test_interactive_charts_are_offline_and_add_legend_and_zoom_selections(small_demo_db: Path) -> None:
+    import altair as alt
+
+    from egov_metrics.interactive import LEGEND, ZOOM, interactive, make_interactive
+
+    monthly = compute(["dossiers_on_time"], by=["channel"], start="2026-01", names=True, db=small_demo_db)
+    chart = chart_trend(monthly, color="channel")
+    spec = make_interactive(chart).to_dict()
+    params = {p["name"]: p for p in spec["params"]}
+    assert params[LEGEND]["bind"] == "legend" and params[LEGEND]["select"]["fields"] == ["channel_name"]
+    assert params[ZOOM]["bind"] == "scales" and params[ZOOM]["select"]["encodings"] == ["x"]
+    assert spec["encoding"]["opacity"]["condition"]["param"] == LEGEND
+    widget = interactive(chart)
+    assert alt.JupyterChart._is_offline
+    assert "cdn.jsdelivr" not in widget._esm and "https://" not in widget._esm.split("\n", 1)[0]
+    assert widget.selections.legend.value == []  # readable in Python; filled by clicks in JupyterLab
+    assert widget.embed_options["actions"]["editor"] is False  # no link to the online editor
+    bars = monthly.filter(pl.col("period") == monthly["period"].max())
+    assert bars.height == 3
+    assert make_interactive(chart_bar(bars, category="channel")).to_dict().get("params") is None
+
+
+def test_the_explorer_view_follows_the_selection(small_demo_db: Path, tmp_path: Path) -> None:
+    from egov_metrics.explorer import Selection, explore, view
+
+    plain = view(Selection(start="2026-01", end="2026-06"), small_demo_db)
+    assert plain.frame["period"].to_list() == [f"2026-0{m}" for m in range(1, 7)]
+    assert "Tỷ lệ hồ sơ trực tuyến" in plain.table_html and "tháng 03/2026" in plain.table_html
+    assert "Phụ lục" in plain.definition_html and "SELECT" in plain.sql
+    split = view(
+        Selection(dimension="channel", grain="quarter", start="2026-Q1", end="2026-Q2"), small_demo_db
+    )
+    assert set(split.frame["channel_name"]) == {"Trực tuyến", "Trực tiếp", "Bưu chính công ích"}
+    assert split.chart is not None and split.chart.to_dict()["encoding"]["color"]["field"] == "channel_name"
+    many = view(Selection(dimension="procedure", grain="year", start="2025", end="2025"), small_demo_db)
+    assert many.frame["procedure"].n_unique() > 20 and many.notes  # the chart keeps the 20 largest
+    explorer = explore(small_demo_db, start="2026-01", end="2026-06")
+    assert explorer.current is not None and explorer.chart_widget is not None
+    explorer.dimension.value = "unit:department"
+    assert "unit_name" in explorer.current.frame.columns
+    written = explorer.export(tmp_path / "explorer.xlsx")
+    assert written is not None and openpyxl.load_workbook(written).sheetnames == ["Số liệu", "Định nghĩa"]
+    explorer.start.value = "2026-Q7"
+    assert "Lỗi" in explorer.status.value and "2026-Q3" in explorer.status.value
