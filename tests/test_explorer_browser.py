@@ -8,7 +8,8 @@ checks that the table and the chart were redrawn with the channels' Vietnamese n
 shows a tooltip with a Vietnamese-formatted value. Every request that does not go to the local server is
 aborted and recorded: the explorer must need none.
 
-Cost: JupyterLab is part of the test extra for this test (~60 MB installed); the test takes ~30–60 s.
+Cost: JupyterLab is part of the test extra for this test (~67 MB of packages in the venv, measured with du);
+the test took 35 s on the 2-core machine (server start, kernel, two renders).
 """
 
 from __future__ import annotations
