@@ -7,6 +7,9 @@ The public API, by verb family:
     ingest_file(db, kind, file)            load an export (CSV/XLSX/Parquet) with quarantine
     load_catalog()                         the validated indicator catalog
     compute(ids, by=…, grain=…)            indicators as a long polars frame; explain(…) for the SQL
+    write_excel(frame, "x.xlsx")           a formatted workbook for leaders (layout="wide": periods across)
+    what_if(changes, end=…)                766 scores before and after changing counts or rates of units
+    explore()                              the indicator explorer (JupyterLab, offline)
     score(counts) / score_units(db)        the 766 index
     load_roadmap() / assess(as_of=…)       the phased roadmap and its targets' status
     render_report(kind, params)            an offline single-file HTML report
@@ -31,6 +34,9 @@ _EXPORTS = {
     "load_catalog": "egov_metrics.catalog",
     "compute": "egov_metrics.compute",
     "explain": "egov_metrics.compute",
+    "write_excel": "egov_metrics.excel",
+    "what_if": "egov_metrics.whatif",
+    "explore": "egov_metrics.explorer",
     "score": "egov_metrics.scoring",
     "score_units": "egov_metrics.scoring",
     "load_roadmap": "egov_metrics.roadmap",

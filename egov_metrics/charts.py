@@ -40,6 +40,15 @@ NUMBER_LOCALE: dict[str, dict[str, Any]] = {
     "en": {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["", " VND"]},
 }
 
+#: Series colours: 20 of maximum contrast (after Kelly's list), so ~20 lines or bars stay apart; more series
+#: than this are drawn as small multiples (facets) instead of sharing colours.
+PALETTE = (
+    "#0067a5", "#f38400", "#008856", "#be0032", "#875692", "#a1caf1", "#f3c300", "#882d17", "#8db600",
+    "#e68fac", "#604e97", "#c2b280", "#2b3d26", "#f99379", "#b3446c", "#848482", "#654522", "#dcd300",
+    "#e25822", "#222222",
+)  # fmt: skip
+MAX_SERIES = len(PALETTE)
+
 #: Colours, one place for all charts.
 INK = "#1f2933"
 MUTED = "#7b8794"
@@ -178,6 +187,7 @@ def egov_theme() -> alt.theme.ThemeConfig:
             "text": {"font": FONT, "color": INK},
             "line": {"strokeWidth": 2},
             "locale": {"number": NUMBER_LOCALE["vi"], "time": TIME_LOCALE_VI},
+            "range": {"category": list(PALETTE)},
         }
     )  # fmt: skip
 
@@ -558,6 +568,18 @@ def chart_readiness(readiness: Any, *, lang: str = "vi", title: str | None = Non
 # --- simple helpers -------------------------------------------------------------------------------------------
 
 
+def display_column(frame: Any, column: str) -> str:
+    """The column a person should read for `column`: `<column>_name` when the frame has it (names beside
+    codes, from `compute(..., names=True)`), else the column itself."""
+    columns = _polars(frame).columns
+    return f"{column}_name" if f"{column}_name" in columns else column
+
+
+def _tooltip_value(y: str, unit: str, lang: str) -> alt.Tooltip:
+    title = _t(lang, "value") + (f" ({UNIT_AXIS[unit][lang]})" if unit in UNIT_AXIS else "")
+    return alt.Tooltip(f"{y}:Q", title=title, format=",.2f" if unit != "count" else ",.0f")
+
+
 def chart_trend(
     frame: Any,
     *,
@@ -569,12 +591,30 @@ def chart_trend(
     unit: str = "percent",
     lang: str = "vi",
 ) -> alt.TopLevelMixin:
-    """A line per `color` group over time (e.g. `compute(...)` by month), with points."""
+    """A line per `color` group over time (e.g. `compute(...)` by month), with points and tooltips.
+
+    With `compute(..., names=True)` the legend shows names, not codes (`color="field"` reads `field_name`).
+    Up to MAX_SERIES (20) groups get distinct colours; more are drawn as small multiples, one per group.
+    """
     check_lang(lang)
-    data = _frame(frame, [c for c in (x, y, color) if c], "chart_trend")
+    shown = display_column(frame, color) if color else None
+    data = _frame(frame, [c for c in (x, y, shown) if c], "chart_trend")
     axis = UNIT_AXIS.get(unit, UNIT_AXIS["count"])
+    tooltip = [
+        alt.Tooltip(f"{x}:T", title=_t(lang, "time"), format=TIME_AXIS_FORMAT),
+        _tooltip_value(y, unit, lang),
+    ]
+    # a few months: one tick per month (Vega would put two ticks, both labelled with the month, in one month)
+    temporal = data.height > 0 and data.schema[x].is_temporal()
+    months = data[x].dt.year().cast(pl.Int32) * 12 + data[x].dt.month().cast(pl.Int32) if temporal else None
+    few = months is not None and int(months.max() - months.min()) <= 24  # type: ignore[operator]
+    time_axis = alt.Axis(
+        format=TIME_AXIS_FORMAT,
+        labelAngle=0,
+        **({"tickCount": {"interval": "month", "step": 1}} if few else {}),  # type: ignore[arg-type]
+    )
     enc: dict[str, Any] = {
-        "x": alt.X(f"{x}:T", title=_t(lang, "time"), axis=alt.Axis(format=TIME_AXIS_FORMAT, labelAngle=0)),
+        "x": alt.X(f"{x}:T", title=_t(lang, "time"), axis=time_axis),
         "y": alt.Y(
             f"{y}:Q",
             title=y_title or axis[lang],
@@ -582,10 +622,19 @@ def chart_trend(
             scale=alt.Scale(zero=unit != "percent"),  # rates: show the movement, not the distance to 0
         ),
     }
-    if color:
-        enc["color"] = alt.Color(f"{color}:N", title=None)
+    facet = None
+    if shown:
+        tooltip.insert(0, alt.Tooltip(f"{shown}:N", title=_t(lang, "series")))
+        if data[shown].n_unique() > MAX_SERIES:
+            facet = alt.Facet(f"{shown}:N", title=None)
+        else:
+            enc["color"] = alt.Color(f"{shown}:N", title=None)
+    enc["tooltip"] = tooltip
     chart = alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=18)).encode(**enc)
-    chart = chart.properties(title=title or "", width=560, height=240)
+    if facet is not None:
+        chart = chart.properties(width=180, height=110).facet(facet, columns=4).properties(title=title or "")
+    else:
+        chart = chart.properties(title=title or "", width=560, height=240)
     return localise(chart, lang)
 
 
@@ -601,8 +650,12 @@ def chart_bar(
     lang: str = "vi",
     sort_descending: bool = True,
 ) -> alt.TopLevelMixin:
-    """Horizontal bars of `value` per `category` (e.g. a unit league table), largest first by default."""
+    """Horizontal bars of `value` per `category` (e.g. a unit league table), largest first by default.
+
+    Names replace codes when the frame has them (`category="field"` reads `field_name`)."""
     check_lang(lang)
+    category = display_column(frame, category)
+    color = display_column(frame, color) if color else None
     data = _frame(frame, [c for c in (category, value, color) if c], "chart_bar")
     axis = UNIT_AXIS.get(unit, UNIT_AXIS["count"])
     enc: dict[str, Any] = {
@@ -610,6 +663,10 @@ def chart_bar(
             f"{category}:N", title=None, sort="-x" if sort_descending else "x", axis=alt.Axis(labelLimit=300)
         ),
         "x": alt.X(f"{value}:Q", title=value_title or axis[lang], axis=alt.Axis(format=axis["format"])),
+        "tooltip": [
+            alt.Tooltip(f"{category}:N", title=_t(lang, "series")),
+            _tooltip_value(value, unit, lang),
+        ],
     }
     if color:
         enc["color"] = alt.Color(f"{color}:N", title=None)

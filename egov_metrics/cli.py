@@ -180,20 +180,19 @@ def catalog_list(
         "vi": ("mã", "tên chỉ tiêu", "đơn vị", "hướng", "nhóm 766", "tầng", "tạm tính"),
         "en": ("id", "indicator", "unit", "better", "766 group", "layer", "provisional"),
     }[lang if lang in ("vi", "en") else "vi"]
-    table = Table(*heads)
-    for ind in catalog:
-        if group and ind.group_766 != group:
-            continue
-        table.add_row(
-            ind.id,
-            ind.name_in(lang),
-            ind.unit,
-            ind.direction,
-            ind.group_766 or "",
-            str(ind.layer or ""),
-            "✓" if ind.provisional else "",
-        )
-    console.print(table)
+    rows = [
+        (ind.id, ind.name_in(lang), ind.unit, ind.direction, ind.group_766 or "", str(ind.layer or ""),
+         "✓" if ind.provisional else "")
+        for ind in catalog
+        if not group or ind.group_766 == group
+    ]  # fmt: skip
+    if console.is_terminal:
+        table = Table(*heads)
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    else:  # piped or redirected: tab-separated lines, never cut or wrapped at a terminal's width
+        typer.echo("\n".join("\t".join(r) for r in [heads, *rows]))
 
 
 roadmap_app = typer.Typer(
@@ -297,8 +296,16 @@ def compute(
         typer.Option("--level", help="Unit level(s) for --by unit: department, district, commune."),
     ] = None,
     grain: Annotated[str, typer.Option(help="month, quarter, year or ytd.")] = "month",
-    start: Annotated[str | None, typer.Option("--from", help="First day or month (YYYY-MM[-DD]).")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last day or month (YYYY-MM[-DD]).")] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--from", help="First day, month, quarter or year (YYYY-MM-DD, YYYY-MM, 2026-Q3, 2026)."
+        ),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option("--to", help="Last day, month, quarter or year (YYYY-MM-DD, YYYY-MM, 2026-Q3, 2026)."),
+    ] = None,
     unit: Annotated[
         str | None, typer.Option(help="Scope: a unit (id, code or name) and everything below it.")
     ] = None,
@@ -306,7 +313,13 @@ def compute(
         str, typer.Option(help="current (crosswalked to today's units) or historical.")
     ] = "current",
     lang: Annotated[str, typer.Option(help="Language of unit names: vi or en.")] = "vi",
-    out: Annotated[Path | None, typer.Option(help="Write to FILE.csv, FILE.xlsx or FILE.parquet.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write to FILE.csv, FILE.parquet or FILE.xlsx (a formatted workbook for leaders)."),
+    ] = None,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="With --out FILE.xlsx: periods across, one row per unit/value.")
+    ] = False,
     show_sql: Annotated[bool, typer.Option("--show-sql", help="Print the SQL and its parameters.")] = False,
     sql_dialect: Annotated[
         str,
@@ -349,8 +362,14 @@ def compute(
                 typer.echo(str(query))
             else:
                 raise UnknownNameError.from_choices("SQL dialect", sql_dialect, ("duckdb", "clickhouse"))
-        frame = compute_mod.compute(ids, db=_db(db), **kwargs)
-        if out is not None:
+        excel = out is not None and out.suffix.lower() == ".xlsx"
+        frame = compute_mod.compute(ids, db=_db(db), names=excel, **kwargs)
+        if excel:
+            from egov_metrics.excel import write_excel
+
+            write_excel(frame, out, lang=lang, layout="wide" if wide else "long")
+            console.print(f"{frame.height:,} rows written to {out}")
+        elif out is not None:
             write_frame(frame, out)
             console.print(f"{frame.height:,} rows written to {out}")
         else:
@@ -752,7 +771,6 @@ def portal_import(
 ) -> None:
     """Load saved portal responses into portal_indicator / portal_group_score (all or nothing)."""
     from egov_metrics.portal import importer
-    from egov_metrics.schema.connection import connect
 
     try:
         try:

@@ -65,20 +65,37 @@ class Query:
         return f"-- parameters:\n{shown}\n{self.sql}"
 
 
+_QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
+
+
+def _last_day(year: int, month: int) -> dt.date:
+    return (dt.date(year, month, 28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+
+
 def _as_date(value: str | dt.date | None, name: str, *, month_end: bool = False) -> dt.date | None:
-    """Parse YYYY-MM-DD or YYYY-MM; a bare month means its first day, or its last with `month_end`."""
+    """Parse a date or a period label: YYYY-MM-DD, YYYY-MM, YYYY-Qn (as the engine labels quarters) or YYYY.
+
+    A month, quarter or year means its first day, or its last day with `month_end` (for `end`).
+    """
     if value is None or isinstance(value, dt.date):
         return value
-    text = value.strip()
+    text = str(value).strip()
     try:
+        quarter = _QUARTER.match(text)
+        if quarter:
+            year, q = int(quarter[1]), int(quarter[2])
+            return _last_day(year, 3 * q) if month_end else dt.date(year, 3 * q - 2, 1)
+        if len(text) == 4 and text.isdigit():
+            return dt.date(int(text), 12, 31) if month_end else dt.date(int(text), 1, 1)
         if len(text) == 7:
             first = dt.date.fromisoformat(text + "-01")
-            if not month_end:
-                return first
-            return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+            return _last_day(first.year, first.month) if month_end else first
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise ComputeError(f"{name}={value!r} is not a date", "write YYYY-MM-DD or YYYY-MM") from None
+        raise ComputeError(
+            f"{name}={value!r} is not a date or a period",
+            "write YYYY-MM-DD, YYYY-MM, a quarter YYYY-Qn (e.g. 2026-Q3) or a year YYYY",
+        ) from None
 
 
 def _condition(ind: Indicator, placed: str = "TRUE") -> str:
@@ -146,6 +163,7 @@ class _Builder:
         unit_version: str,
         scoped: bool,
         lang: str,
+        names: bool = False,
     ) -> None:
         self.indicators = indicators
         self.by = by
@@ -154,6 +172,7 @@ class _Builder:
         self.unit_version = unit_version
         self.scoped = scoped
         self.lang = lang
+        self.names = names
 
     # -- periods -------------------------------------------------------------------------------
     def spine(self) -> str:
@@ -405,6 +424,38 @@ JOIN spine sp ON sp.period_key = g.period_key"""
                 out.append((ind.source, own, [(n, ind)]))
         return out
 
+    def _names(self, dims: list[str]) -> tuple[str, str, str]:
+        """SQL: the indicator's name, then `<dimension>_name` for field, procedure, layer, phase and the coded
+        dimensions (channel, applicant type, online level, platform), in the request's language."""
+        from egov_metrics.codes import DIMENSION_CODES
+
+        lang = self.lang
+        cols = []
+        joins = []
+        tables = {
+            "field": ("field", "code"),
+            "procedure": ("procedure", "code"),
+            "layer": ("arch_layer", "layer"),
+            "phase": ("roadmap_phase", "id"),
+        }
+        for d in dims:
+            if d in tables:
+                table, key = tables[d]
+                name = f"coalesce(n_{d}.name_{lang}, n_{d}.name_vi)" if lang == "en" else f"n_{d}.name_vi"
+                cols.append(f", {name} AS {d}_name")
+                joins.append(f"LEFT JOIN {table} n_{d} ON CAST(n_{d}.{key} AS VARCHAR) = r.{d}")
+            elif d in DIMENSION_CODES:
+                cases = " ".join(
+                    f"WHEN '{c.code}' THEN '{c.name(lang).replace(chr(39), chr(39) * 2)}'"
+                    for c in DIMENSION_CODES[d].values()
+                )
+                cols.append(f", CASE r.{d} {cases} ELSE r.{d} END AS {d}_name")
+        return (
+            ", CAST($indicator_names AS VARCHAR[])[m.ord] AS indicator_name",
+            "".join(cols),
+            "\n".join(joins),
+        )
+
     def sql(self, compare: bool) -> str:
         groups = self.groups()
         # A source read by several groups (e.g. dossiers placed by received and by finished date) is read,
@@ -428,6 +479,7 @@ JOIN spine sp ON sp.period_key = g.period_key"""
             name_col = "name_vi" if self.lang == "vi" else "name_en"
             unit_name = f", u.{name_col} AS unit_name, u.level AS unit_level"
             unit_join = "LEFT JOIN org_unit u ON u.id = r.unit_id"
+        ind_name, name_cols, name_joins = self._names(dims) if self.names else ("", "", "")
         cmp_cols = cmp_joins = ""
         if compare:
             key = " AND ".join(
@@ -472,12 +524,13 @@ res AS (
     JOIN meta m ON m.indicator = k.indicator
     LEFT JOIN raw ON raw.indicator = k.indicator AND raw.period_key = sp.period_key{match}
 )
-SELECT r.indicator, r.period, r.period_start, CAST(r.period_end_excl - 1 AS DATE) AS period_end{dim_select}{unit_name},
+SELECT r.indicator{ind_name}, r.period, r.period_start, CAST(r.period_end_excl - 1 AS DATE) AS period_end{dim_select}{name_cols}{unit_name},
        r.numerator, r.denominator, r.value, m.unit, m.decimals, m.direction,
        $unit_version AS unit_version{cmp_cols}
 FROM res r
 JOIN ordered m ON m.indicator = r.indicator
 {unit_join}
+{name_joins}
 {cmp_joins}
 WHERE r.period_key >= CAST(date_trunc('{_TRUNC[self.grain]}', CAST($start AS DATE)) AS DATE)
 ORDER BY {order}"""
@@ -502,6 +555,7 @@ def build_query(
     unit_version: str = "current",
     compare: bool = True,
     lang: str = "vi",
+    names: bool = False,
     data_end: dt.date,
     catalog: Catalog | None = None,
 ) -> Query:
@@ -542,7 +596,7 @@ def build_query(
     if start_date > end_date:
         raise ComputeError(f"start {start_date} is after end {end_date}", "swap --from and --to")
     spine_start = dt.date(start_date.year - 1, start_date.month, 1) if compare else start_date
-    builder = _Builder(chosen, by, levels, grain, unit_version, unit is not None, lang)
+    builder = _Builder(chosen, by, levels, grain, unit_version, unit is not None, lang, names)
     params: dict[str, object] = {
         "start": start_date,
         "spine_start": spine_start,
@@ -550,6 +604,7 @@ def build_query(
         # periods end at the requested end (an as-of date) or where the data ends, whichever is first
         "data_end_excl": end_date + dt.timedelta(days=1),
         "unit_version": unit_version,
+        "indicator_names": [i.name_in(lang) for i in chosen],
     }
     if "unit" in by:
         params["levels"] = list(levels)
@@ -584,6 +639,8 @@ def _run(
 ) -> tuple[Query, pl.DataFrame | None]:
     con = db if isinstance(db, duckdb.DuckDBPyConnection) else connect(db, read_only=True)
     try:
+        if con is db:  # a caller's connection: no progress bar with meaningless estimates in scripts either
+            con.execute("SET enable_progress_bar = false")
         unit = kwargs.get("unit")
         if unit is not None:
             from egov_metrics.orgunits import resolve_unit
@@ -611,11 +668,19 @@ def compute(
     unit_version: str = "current",
     compare: bool = True,
     lang: str = "vi",
+    names: bool = False,
     db: str | Path | duckdb.DuckDBPyConnection | None = None,
     catalog: Catalog | None = None,
     pandas: bool = False,
 ) -> pl.DataFrame:
-    """Compute indicators; see the module docstring. Returns polars (or pandas with `pandas=True`)."""
+    """Compute indicators; see the module docstring. Returns polars (or pandas with `pandas=True`).
+
+    `start`/`end` take a day (2026-07-15), a month (2026-07), a quarter (2026-Q3) or a year (2026); an end
+    month, quarter or year means its last day. With `names=True`, people's names sit beside the codes, in
+    `lang`: `indicator_name` after `indicator`, and `field_name`, `procedure_name`, `channel_name`,
+    `applicant_type_name`, `online_level_name`, … after the dimension they name (`unit_name` is always
+    there when split by unit).
+    """
     kwargs = dict(
         by=by,
         level=level,
@@ -626,6 +691,7 @@ def compute(
         unit_version=unit_version,
         compare=compare,
         lang=lang,
+        names=names,
         catalog=catalog,
     )
     _, frame = _run(db, indicators, kwargs, execute=True)

@@ -798,6 +798,27 @@ class _Runner:
                 self._done(futures[future], *future.result())
 
 
+def _refuse_broken_planner_catalog() -> None:
+    """A planner's broken indicator file ($EGOV_USER_DIR) stops the run before anything is rendered, naming
+    every problem (file:line): reports are never made from a catalog nobody checked, and never fail one by one
+    for a reason unrelated to them (docs/schedule.md, "The planner's own indicators")."""
+    from egov_metrics.catalog import USER_DIR_ENV, planner_problems
+    from egov_metrics.roadmap.model import check_roadmap, user_roadmap
+
+    problems = planner_problems()
+    roadmap = user_roadmap()
+    if roadmap is not None and not problems:
+        problems = check_roadmap(roadmap)
+    if problems:
+        lines = "\n".join(str(p) for p in problems)
+        raise ScheduleError(
+            f"the planner's indicators or roadmap (${USER_DIR_ENV}) have {len(problems)} problem(s); "
+            f"no report was rendered:\n{lines}",
+            f"fix the file(s) named above (`egov-metrics catalog check` lists them), or unset ${USER_DIR_ENV}; "
+            "the next run renders everything that is due",
+        )
+
+
 def run(
     as_of: str | dt.date | None = None,
     *,
@@ -821,6 +842,7 @@ def run(
     """
     from egov_metrics.reports.render import NOTEBOOKS_DIR
 
+    _refuse_broken_planner_catalog()
     started, started_at = time.perf_counter(), _now()
     job_list = tuple(jobs) if isinstance(jobs, (list, tuple)) else load_jobs(jobs)  # type: ignore[arg-type]
     out_dir = Path(out_dir).resolve()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
-from collections.abc import Iterator
+import os
+import re
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -15,6 +18,16 @@ from egov_metrics.sources import SOURCES
 from egov_metrics.yamlutil import Problem, format_validation_error, load_yaml_with_lines
 
 CATALOG_DIR = Path(__file__).parent / "indicators"
+#: The planner's own folder (outside the package): `$EGOV_USER_DIR/indicators/*.yaml` add indicators to the
+#: shipped catalog.
+USER_DIR_ENV = "EGOV_USER_DIR"
+
+
+def user_catalog_dir() -> Path | None:
+    """The planner's indicator folder, `$EGOV_USER_DIR/indicators`, or None when the variable is not set."""
+    root = os.environ.get(USER_DIR_ENV, "").strip()
+    return Path(root).expanduser() / "indicators" if root else None
+
 
 Aggregation = Literal["ratio", "count", "sum", "mean", "median", "p90"]
 Group766 = Literal["transparency", "progress", "online", "payment", "digitization", "satisfaction"]
@@ -182,13 +195,89 @@ def _check_expressions(indicator: Indicator, path: Path, lines: dict[tuple, int]
     return problems
 
 
-def check_catalog(directory: str | Path | None = None) -> tuple[Catalog, list[Problem]]:
-    """Validate every `*.yaml` in `directory` (default: the built-in catalog); return what loaded and every problem."""
-    directory = Path(directory) if directory else CATALOG_DIR
-    files = sorted(directory.glob("*.yaml"))
+#: `column = 'x'`, `column <> 'x'`, `column != 'x'` (and the literal first); `column [NOT] IN ('x', 'y')`.
+_COMPARISON = re.compile(r"(?<![\w.'])([A-Za-z_]\w*)\s*(?:=|<>|!=)\s*'((?:[^']|'')*)'")
+_COMPARISON_REVERSED = re.compile(r"'((?:[^']|'')*)'\s*(?:=|<>|!=)\s*([A-Za-z_]\w*)(?![\w(])")
+_IN_LIST = re.compile(r"(?<![\w.'])([A-Za-z_]\w*)\s+(?:NOT\s+)?IN\s*\(([^()]*)\)", re.IGNORECASE)
+_LITERAL = re.compile(r"'((?:[^']|'')*)'")
+
+
+def literal_comparisons(expression: str) -> list[tuple[str, str]]:
+    """(column, literal) for every comparison of a column with a text literal in a SQL expression."""
+    found = [(c, v) for c, v in _COMPARISON.findall(expression)]
+    found += [(c, v) for v, c in _COMPARISON_REVERSED.findall(expression)]
+    for column, items in _IN_LIST.findall(expression):
+        found += [(column, v) for v in _LITERAL.findall(items)]
+    return [(c.lower(), v.replace("''", "'")) for c, v in found]
+
+
+def _check_literals(
+    indicator: Indicator, path: Path, lines: dict[tuple, int], fields: Mapping[str, object] | None
+) -> list[Problem]:
+    """Every literal an expression compares a coded column with must be one of the column's codes: a wrong
+    value (`channel = 'postal'`) would otherwise match nothing and silently give 0 %."""
+    from egov_metrics.codes import column_codes
+
+    codes = column_codes(indicator.source, fields)  # type: ignore[arg-type]
+    if not codes:
+        return []
+    exprs: list[tuple[tuple, str]] = [(("measure", "numerator"), indicator.measure.numerator)]
+    if indicator.measure.denominator:
+        exprs.append((("measure", "denominator"), indicator.measure.denominator))
+    exprs += [(("filters", n), f) for n, f in enumerate(indicator.filters)]
+    problems = []
+    for key, expr in exprs:
+        for column, value in literal_comparisons(expr):
+            known = codes.get(column)
+            if known is None or value in known:
+                continue
+            close = difflib.get_close_matches(value, list(known), n=2, cutoff=0.5)
+            guess = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+            message = (
+                f"{column} is compared with {value!r}, which is not a {column} code{guess}; "
+                f"known: {', '.join(sorted(known))}"
+            )
+            problems.append(
+                Problem(path, lines.get(key, lines.get(key[:1], 1)), ".".join(map(str, key)), message)
+            )
+    return problems
+
+
+def check_catalog(
+    directory: str | Path | None = None,
+    *,
+    user_dir: str | Path | None = None,
+    fields: Mapping[str, object] | None = None,
+) -> tuple[Catalog, list[Problem]]:
+    """Validate the catalog; return what loaded and every problem (file:line).
+
+    Default: the built-in catalog plus the planner's folder `$EGOV_USER_DIR/indicators` when that variable is
+    set (or `user_dir`, a folder of indicator files). With `directory`, only that folder. Besides the schema and
+    the SQL, literal codes are checked against the known ones (channels, statuses, levels, fields, …; fields
+    against `fields`, default the shipped list). A planner's indicator may not reuse a shipped id.
+    """
+    if directory is not None:
+        return _check_folders([Path(directory)], fields)
+    extra = Path(user_dir) if user_dir is not None else user_catalog_dir()
+    return _check_folders([CATALOG_DIR, *([extra] if extra is not None else [])], fields)
+
+
+def _check_folders(folders: list[Path], fields: Mapping[str, object] | None) -> tuple[Catalog, list[Problem]]:
     problems: list[Problem] = []
-    if not files:
-        problems.append(Problem(directory, 0, "", "no indicator files (*.yaml) found"))
+    files: list[Path] = []
+    for n, directory in enumerate(folders):
+        if n > 0 and not directory.is_dir():
+            if (
+                not directory.parent.is_dir()
+            ):  # a mistyped $EGOV_USER_DIR; a planner folder without indicators is fine
+                problems.append(
+                    Problem(directory.parent, 0, "", f"the planner's folder (${USER_DIR_ENV}) does not exist")
+                )
+            continue
+        found = sorted(directory.glob("*.yaml"))
+        if not found and n == 0:
+            problems.append(Problem(directory, 0, "", "no indicator files (*.yaml) found"))
+        files += found
     indicators: dict[str, Indicator] = {}
     paths: dict[str, Path] = {}
     for path in files:
@@ -212,14 +301,32 @@ def check_catalog(directory: str | Path | None = None) -> tuple[Catalog, list[Pr
             )
             continue
         if indicator.id in indicators:
-            problems.append(Problem(path, 1, "id", f"duplicate id, also in {paths[indicator.id]}"))
+            problems.append(
+                Problem(
+                    path,
+                    lines.get(("id",), 1),
+                    "id",
+                    f"duplicate id, also in {paths[indicator.id]}",
+                )
+            )
             continue
-        expr_problems = _check_expressions(indicator, path, lines)
+        expr_problems = _check_expressions(indicator, path, lines) + _check_literals(
+            indicator, path, lines, fields
+        )
         problems += expr_problems
         if not expr_problems:
             indicators[indicator.id] = indicator
             paths[indicator.id] = path
     return Catalog(indicators, paths), problems
+
+
+def planner_problems() -> list[Problem]:
+    """Every problem of the planner's indicator folder (`$EGOV_USER_DIR/indicators`); [] when none is set."""
+    folder = user_catalog_dir()
+    if folder is None:
+        return []
+    _, problems = check_catalog(user_dir=folder)
+    return [p for p in problems if not str(p.path).startswith(str(CATALOG_DIR))]
 
 
 @functools.cache
@@ -230,10 +337,32 @@ def _builtin_catalog() -> Catalog:
     return catalog
 
 
+def _signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """What identifies a folder's content cheaply: each file's name, size and modification time."""
+    if not folder.is_dir():
+        return ()
+    return tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.glob("*.yaml")))
+
+
+@functools.lru_cache(maxsize=8)
+def _catalog_with(folder: str, signature: tuple[tuple[str, int, int], ...]) -> Catalog:
+    catalog, problems = check_catalog(user_dir=folder)
+    if problems:
+        raise CatalogError(problems)
+    return catalog
+
+
 def load_catalog(directory: str | Path | None = None) -> Catalog:
-    """The validated catalog (built-in by default); raises CatalogError with every problem."""
+    """The validated catalog; raises CatalogError with every problem (file:line).
+
+    Default: the built-in catalog, plus the planner's own indicators in `$EGOV_USER_DIR/indicators` when that
+    variable is set (re-read when a file there changes). With `directory`, only the files of that folder.
+    """
     if directory is None:
-        return _builtin_catalog()
+        extra = user_catalog_dir()
+        if extra is None:
+            return _builtin_catalog()
+        return _catalog_with(str(extra), _signature(extra))
     catalog, problems = check_catalog(directory)
     if problems:
         raise CatalogError(problems)

@@ -13,6 +13,7 @@ import datetime as dt
 import difflib
 import functools
 import itertools
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,20 @@ from egov_metrics.yamlutil import Problem, format_validation_error, line_of, loa
 
 ROADMAP_DATA_DIR = PACKAGE_DIR / "roadmap_data"
 DEFAULT_ROADMAP = ROADMAP_DATA_DIR / "default.yaml"
+
+
+def user_roadmap() -> Path | None:
+    """The planner's own roadmap and targets, `$EGOV_USER_DIR/roadmap.yaml`, when the variable is set and the
+    file exists (a copy of the shipped file, edited): it replaces the shipped roadmap everywhere."""
+    root = os.environ.get("EGOV_USER_DIR", "").strip()
+    path = Path(root).expanduser() / "roadmap.yaml" if root else None
+    return path if path is not None and path.is_file() else None
+
+
+def default_roadmap() -> Path:
+    """The roadmap used when none is named: the planner's (`user_roadmap()`) or the shipped one."""
+    return user_roadmap() or DEFAULT_ROADMAP
+
 
 Level = Literal["province", "department", "district", "commune"]
 LEVELS: tuple[str, ...] = ("province", "department", "district", "commune")
@@ -696,7 +711,7 @@ def _legends(
 
 def check_roadmap(path: str | Path | None = None, *, catalog: Catalog | None = None) -> list[Problem]:
     """Every problem of a roadmap file (the shipped one by default), each with file and line."""
-    _, problems = _check(Path(path) if path else DEFAULT_ROADMAP, catalog)
+    _, problems = _check(Path(path) if path else default_roadmap(), catalog)
     return problems
 
 
@@ -763,7 +778,7 @@ def _load(path: Path, mtime_ns: int) -> Roadmap:
 
 def load_roadmap(path: str | Path | None = None) -> Roadmap:
     """The validated roadmap (the province's shipped one by default); raises RoadmapError with every problem."""
-    path = Path(path) if path else DEFAULT_ROADMAP
+    path = Path(path) if path else default_roadmap()
     if not path.is_file():
         raise RoadmapError([Problem(path, 0, "", "no such file")])
     path = path.resolve()

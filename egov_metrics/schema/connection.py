@@ -49,6 +49,14 @@ def schema_sql() -> str:
     return "\n".join((SCHEMA_DIR / name).read_text(encoding="utf-8") for name in ("schema.sql", "views.sql"))
 
 
+def _connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection with threads = the cores this process may use, and no progress bar: DuckDB prints one with
+    meaningless time estimates into scripts and logs (a per-connection setting; config= refuses it)."""
+    con = duckdb.connect(str(path), read_only=read_only, config={"threads": _threads()})
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
 def _threads() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -61,7 +69,7 @@ def _open(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyCo
     delay = 0.05
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only, config={"threads": _threads()})
+            return _connect(path, read_only)
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise SchemaError(f"cannot open {path}: {exc}") from exc
@@ -83,7 +91,7 @@ def create_database(path: str | Path) -> duckdb.DuckDBPyConnection:
     if path.exists():
         raise SchemaError(f"{path} already exists", "choose another path or delete the file first")
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), config={"threads": _threads()})
+    con = _connect(path)
     try:
         con.execute("BEGIN TRANSACTION")
         con.execute(schema_sql())

@@ -465,7 +465,7 @@ ORACLES: dict[str, Spec] = {
         "unit_procedure",
         "in_force",
         lambda r: r["e_result_dossiers"] > 0,
-        where=lambda r: r["unit_level"] == "commune" and r["field"] == "certification",
+        where=lambda r: r["unit_level"] == "commune" and r["field"] == "chung_thuc",
     ),
     # -- other sources
     "exchange_requests": Spec("data_exchange", "day", "sum", lambda r: r["requests"]),
