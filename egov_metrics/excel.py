@@ -43,7 +43,6 @@ Layout = Literal["long", "wide"]
 LAYOUTS = ("long", "wide")
 
 #: Characters that make a spreadsheet treat a text cell as a formula (OWASP "CSV injection").
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -155,10 +154,11 @@ class ExcelError(EgovError):
 
 
 def neutralise_formula(value: Any) -> Any:
-    """A text that a spreadsheet would run as a formula gets a leading apostrophe; other values unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
+    """A text that a spreadsheet would run as a formula gets a leading apostrophe; other values unchanged
+    (the project's one rule: `egov_metrics.export.safe_text_cell`)."""
+    from egov_metrics.export import safe_text_cell
+
+    return safe_text_cell(value) if isinstance(value, str) else value
 
 
 def value_format(unit: str, decimals: int) -> str:
