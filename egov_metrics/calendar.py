@@ -148,7 +148,7 @@ def calendar_frame(
     en = holidays.country_holidays("VN", years=years, language="en_US")
     swapped_workdays = set(getattr(vi, "weekend_workdays", set()))
     by_day = {o.day: o for o in overrides}
-    rows = []
+    rows: list[tuple[dt.date, bool, str, str | None, str | None, str | None, str | None]] = []
     day = dt.date(first_year, 1, 1)
     end = dt.date(last_year, 12, 31)
     while day <= end:

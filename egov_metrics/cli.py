@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -136,10 +136,6 @@ def info(
         err_console.print(f"[yellow]check:[/] {problem}")
     if report.problems:
         raise typer.Exit(1)
-
-
-def main() -> None:  # pragma: no cover - console entry
-    app()
 
 
 catalog_app = typer.Typer(help="The indicator catalog: check it, list it.", no_args_is_help=True)
@@ -342,7 +338,7 @@ def compute(
             from egov_metrics.sources import SOURCES
 
             ids = [i for i in ids if SOURCES[load_catalog().get(i).source].unit_column]
-        kwargs = dict(
+        kwargs: dict[str, Any] = dict(
             by=by,
             level=level,
             grain=grain,
@@ -364,7 +360,7 @@ def compute(
                 raise UnknownNameError.from_choices("SQL dialect", sql_dialect, ("duckdb", "clickhouse"))
         excel = out is not None and out.suffix.lower() == ".xlsx"
         frame = compute_mod.compute(ids, db=_db(db), names=excel, **kwargs)
-        if excel:
+        if excel and out is not None:
             from egov_metrics.excel import write_excel
 
             write_excel(frame, out, lang=lang, layout="wide" if wide else "long")

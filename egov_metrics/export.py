@@ -23,6 +23,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import overload
 
 import polars as pl
 from openpyxl import Workbook
@@ -42,6 +43,10 @@ def is_formula_like(text: str) -> bool:
     return text.startswith(FORMULA_STARTS)
 
 
+@overload
+def safe_text_cell(text: str) -> str: ...
+@overload
+def safe_text_cell(text: None) -> None: ...
 def safe_text_cell(text: str | None) -> str | None:
     """`text` with a leading single quote when a spreadsheet would read it as a formula; otherwise unchanged."""
     if text is None or not is_formula_like(text):

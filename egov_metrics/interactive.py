@@ -23,7 +23,7 @@ Layered, faceted or concatenated charts are shown as they are (tooltips only).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import altair as alt
 
@@ -102,4 +102,5 @@ def interactive(chart: alt.TopLevelMixin, *, lang: str = "vi", **kwargs: Any) ->
         ) from None
     alt.JupyterChart.enable_offline()
     kwargs.setdefault("embed_options", EMBED_OPTIONS[lang])
-    return alt.JupyterChart(make_interactive(chart), **kwargs)
+    # every altair top-level chart (Chart, LayerChart, …) is both a TopLevelMixin and a TopLevelSpec
+    return alt.JupyterChart(cast(alt.TopLevelSpec, make_interactive(chart)), **kwargs)

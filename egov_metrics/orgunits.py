@@ -313,12 +313,18 @@ def _overlap(a: OrgUnit, b: OrgUnit) -> bool:
     )
 
 
+def _name_matcher(text: str, accents: bool, kind_word: bool) -> Callable[[tuple], bool]:
+    """A test of a (id, code, name, …) row: its name equals `text` once both are normalised the same way."""
+    wanted = normalise_name(text, accents=accents, kind_word=kind_word)
+    return lambda r: normalise_name(r[2], accents=accents, kind_word=kind_word) == wanted
+
+
 def _check_overlaps(ref: OrgReference) -> list[str]:
     """Two versions of one code must not be valid at the same time."""
     by_code: dict[tuple[str, str], list[OrgUnit]] = defaultdict(list)
     for u in ref.units:
         by_code[(u.level, u.code.casefold())].append(u)
-    problems = []
+    problems: list[str] = []
     for versions in by_code.values():
         for i, a in enumerate(versions):
             problems.extend(
@@ -498,12 +504,7 @@ def resolve_unit(con: duckdb.DuckDBPyConnection, code_or_name: str, *, as_of: dt
         return text
     forms = [(accents, kind) for kind in (True, False) for accents in (True, False)]
     matchers: list[Callable[[tuple], bool]] = [lambda r: r[1].casefold() == text.casefold()]
-    matchers += [
-        lambda r, a=a, k=k: (
-            normalise_name(r[2], accents=a, kind_word=k) == normalise_name(text, accents=a, kind_word=k)
-        )
-        for a, k in forms
-    ]
+    matchers += [_name_matcher(text, accents=a, kind_word=k) for a, k in forms]
     for matches in matchers:
         found = [r for r in rows if matches(r)]
         if found:

@@ -97,21 +97,16 @@ CAUSES: tuple[Cause, ...] = (
 def classify(table: pl.DataFrame) -> pl.DataFrame:
     """Add `cause`, `cause_vi`, `cause_en`: the first cause of `CAUSES` that applies to each row (`not_published`
     when the portal gives neither points nor counts). Needs the reconciliation columns and `_timing`."""
-    cause_code: pl.Expr | pl.When | None = None
-    for cause in CAUSES:
-        cond = cause.applies().fill_null(False)
-        cause_code = (
-            pl.when(cond).then(pl.lit(cause.code))
-            if cause_code is None
-            else cause_code.when(cond).then(pl.lit(cause.code))  # type: ignore[union-attr]
-        )
+    cause_code = pl.lit("points_differ")
+    for cause in reversed(CAUSES):  # built from the last cause outwards, so the first that applies wins
+        cause_code = pl.when(cause.applies().fill_null(False)).then(pl.lit(cause.code)).otherwise(cause_code)
     names = {c.code: (c.vi, c.en) for c in CAUSES} | {
         "not_published": ("Cổng không công bố số liệu", "not published by the portal")
     }
     return table.with_columns(
         cause=pl.when(pl.col("published_points").is_null() & pl.col("published_denominator").is_null())
         .then(pl.lit("not_published"))
-        .otherwise(cause_code.otherwise(pl.lit("points_differ")))  # type: ignore[union-attr]
+        .otherwise(cause_code)
     ).with_columns(
         cause_vi=pl.col("cause").replace_strict({k: v[0] for k, v in names.items()}, return_dtype=pl.String),
         cause_en=pl.col("cause").replace_strict({k: v[1] for k, v in names.items()}, return_dtype=pl.String),
@@ -208,7 +203,7 @@ def reconcile(
         end = _period_end(str(period_label), str(period_type))
         # like with like: the local period stops where the portal's capture (or the local data) stops, to the
         # month (a capture on 26 September is compared with the province's data to 30 September)
-        local_end = min(end, _period_end(captured.strftime("%Y-%m"), "month"), data_end)  # type: ignore[union-attr]
+        local_end = min(end, _period_end(captured.strftime("%Y-%m"), "month"), data_end)
         local = score_units(
             con, end=local_end.strftime("%Y-%m"), grain=_GRAIN[str(period_type)], method=method
         )

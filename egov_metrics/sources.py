@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from egov_metrics.errors import UnknownNameError
-
 
 @dataclass(frozen=True)
 class Placement:
@@ -215,10 +213,3 @@ SOURCES: dict[str, Source] = {
 
 #: Every dimension any source offers, for validation and help texts.
 ALL_DIMENSIONS = sorted({d for s in SOURCES.values() for d in s.dimensions})
-
-
-def get_source(name: str) -> Source:
-    try:
-        return SOURCES[name]
-    except KeyError:
-        raise UnknownNameError.from_choices("source", name, SOURCES) from None

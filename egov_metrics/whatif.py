@@ -146,7 +146,7 @@ def _apply(counts: pl.DataFrame, change: Change, unit_id: str | None) -> pl.Data
         if change.rate is not None:
             new_n = d * change.rate / 100
         else:
-            new_n = (n + d * change.rate_change / 100).clip(pl.lit(0.0), d)  # type: ignore[operator]
+            new_n = (n + d * change.rate_change / 100).clip(pl.lit(0.0), d)
         return counts.with_columns(pl.when(target & (d > 0)).then(new_n).otherwise(n).alias("numerator"))
     new = counts.with_columns(
         pl.when(target).then(pl.lit(change.numerator) if change.numerator is not None else n).otherwise(n)

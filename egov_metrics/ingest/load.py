@@ -100,12 +100,12 @@ class IngestResult:
         if self.ignored_columns:
             lines.append(f"  columns not used by the mapping: {', '.join(self.ignored_columns)}")
         if self.rejected:
-            shown = self.rejects[:limit]
+            first = self.rejects[:limit]
             lines.append(
                 f"Rejected {self.rejected:,} row(s) with {self.problems:,} problem(s)"
-                + (f"; the first {len(shown)}:" if self.problems > len(shown) else ":")
+                + (f"; the first {len(first)}:" if self.problems > len(first) else ":")
             )
-            lines += [f"  {r.describe()}" for r in shown]
+            lines += [f"  {r.describe()}" for r in first]
             lines.append(f"All rejected rows are in the quarantine table: {self.rejects_query}")
             if self.rejects_file:
                 lines.append(f"and in {self.rejects_file}")
@@ -175,8 +175,9 @@ def _known_headers(mapping: Mapping) -> set[str]:
     return {normalise(h) for h, _ in mapping.rules()}
 
 
-def _one(con: duckdb.DuckDBPyConnection, query: str, params: list[object] | None = None) -> object:
-    return con.sql(query, params=params or []).fetchall()[0][0]
+def _one(con: duckdb.DuckDBPyConnection, query: str, params: list[object] | None = None) -> int:
+    """The integer in the first cell of `query`'s result (counts, sequence values, ids)."""
+    return int(con.sql(query, params=params or []).fetchall()[0][0])
 
 
 def _register_fields(con: duckdb.DuckDBPyConnection, plan: sql.Plan) -> None:
@@ -231,8 +232,8 @@ def _stage(con: duckdb.DuckDBPyConnection, plan: sql.Plan, source: Source, feedb
     for table in ("ingest_parsed", "ingest_eff", *(f"ingest_map_{c}" for c in sql.map_sql(plan))):
         con.execute(f"DROP TABLE IF EXISTS {table}")  # free memory before the write
     status = dict(con.sql("SELECT __status, count(*) FROM ingest_good GROUP BY ALL").fetchall())
-    raw = int(_one(con, "SELECT count(*) FROM ingest_raw"))  # type: ignore[arg-type]
-    read = int(_one(con, "SELECT count(*) FROM ingest_clean"))  # type: ignore[arg-type]
+    raw = _one(con, "SELECT count(*) FROM ingest_raw")
+    read = _one(con, "SELECT count(*) FROM ingest_clean")
     totals = tuple((int(r), str(label)) for r, label in con.sql(sql.total_rows_sql(plan)).fetchall())
     rejected, problems = con.sql("SELECT count(DISTINCT __row), count(*) FROM ingest_reject").fetchall()[0]
     return _Counts(
@@ -252,7 +253,7 @@ def _write(
     con: duckdb.DuckDBPyConnection, plan: sql.Plan, counts: _Counts, file: Path, feedback: _Feedback
 ) -> int:
     """Upsert, quarantine and record the run; returns the run id."""
-    run_id = int(_one(con, "SELECT nextval('ingest_run_seq')"))  # type: ignore[arg-type]
+    run_id = _one(con, "SELECT nextval('ingest_run_seq')")
     feedback.step(f"writing {counts.inserted + counts.updated:,} rows")
     if counts.inserted or counts.updated:
         con.execute(sql.merge_sql(plan))
@@ -421,7 +422,7 @@ def ingest_file(
 def read_rejects(con: duckdb.DuckDBPyConnection, run_id: int | None = None) -> pl.DataFrame:
     """The quarantined rows of one run (default: the latest run) as a polars frame."""
     if run_id is None:
-        run_id = int(_one(con, "SELECT coalesce(max(id), 0) FROM ingest_run"))  # type: ignore[arg-type]
+        run_id = _one(con, "SELECT coalesce(max(id), 0) FROM ingest_run")
     return con.sql(
         'SELECT run_id, kind, file, row_number, "column", value, reason, record FROM quarantine '
         "WHERE run_id = ? ORDER BY row_number",

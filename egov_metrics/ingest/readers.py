@@ -18,7 +18,7 @@ import sys
 import tempfile
 import zipfile
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -216,7 +216,7 @@ def _frame(headers: list[str], frame: pl.DataFrame, first_row: int) -> tuple[tup
     return tuple(headers), frame.select("__row", *trimmed)
 
 
-def _header_texts(row: list[str | None]) -> list[str]:
+def _header_texts(row: Sequence[str | None]) -> list[str]:
     """Header cells as text; trailing empty cells dropped, blank ones in between named by their position."""
     cells = [(c or "").strip() for c in row]
     while cells and not cells[-1]:
@@ -356,7 +356,7 @@ def _records(sample: str, delimiter: str, limit: int) -> Iterator[list[str]]:
 
 def _csv_preview(path: Path, sheet: str | None) -> list[list[str | None]]:
     sample = _decoded_sample(path, sniff_encoding(path))
-    return list(_records(sample, sniff_delimiter(sample), PREVIEW_ROWS))
+    return [list(record) for record in _records(sample, sniff_delimiter(sample), PREVIEW_ROWS)]
 
 
 def _cr_only(sample: str) -> bool:

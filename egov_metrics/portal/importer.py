@@ -320,7 +320,10 @@ def parse_units(
                     "numerator": [_number(obj, f, source, path) for f in spec.numerator],
                     "denominator": [_number(obj, f, source, path) for f in spec.denominator],
                 }
-                values = {k: None if any(v is None for v in vs) else sum(vs) for k, vs in parts.items()}  # type: ignore[misc]
+                values = {
+                    k: None if any(v is None for v in vs) else sum(v for v in vs if v is not None)
+                    for k, vs in parts.items()
+                }
                 ind_rows.append(
                     {
                         **base,
