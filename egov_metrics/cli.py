@@ -327,8 +327,9 @@ def compute(
     db: DbOption = None,  # type: ignore[assignment]
 ) -> None:
     """Compute indicators by dimensions and periods; print them or write CSV/XLSX/Parquet."""
-    from egov_metrics import compute as compute_mod
     from egov_metrics.catalog import load_catalog
+    from egov_metrics.compute import compute as compute_indicators
+    from egov_metrics.compute import explain
     from egov_metrics.export import write_frame
 
     by = by or []
@@ -349,7 +350,7 @@ def compute(
             lang=lang,
         )
         if show_sql:
-            query = compute_mod.explain(ids, db=_db(db), **kwargs)
+            query = explain(ids, db=_db(db), **kwargs)
             if sql_dialect == "clickhouse":
                 from egov_metrics.clickhouse import to_clickhouse
 
@@ -359,7 +360,7 @@ def compute(
             else:
                 raise UnknownNameError.from_choices("SQL dialect", sql_dialect, ("duckdb", "clickhouse"))
         excel = out is not None and out.suffix.lower() == ".xlsx"
-        frame = compute_mod.compute(ids, db=_db(db), names=excel, **kwargs)
+        frame = compute_indicators(ids, db=_db(db), names=excel, **kwargs)
         if excel and out is not None:
             from egov_metrics.excel import write_excel
 

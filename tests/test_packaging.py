@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
 import re
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,3 +47,44 @@ def test_generated_files_are_ignored() -> None:
     ignored = (ROOT / ".gitignore").read_text(encoding="utf-8")
     for pattern in ("data/*.duckdb", "reports/*", ".venv/"):
         assert pattern in ignored
+
+
+def _type_checking_imports() -> dict[str, str]:
+    """name -> module of the imports under `if TYPE_CHECKING:` in egov_metrics/__init__.py."""
+    tree = ast.parse((ROOT / "egov_metrics" / "__init__.py").read_text(encoding="utf-8"))
+    block = next(
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+    )
+    return {
+        alias.name: node.module or ""
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+
+
+def test_the_public_api_is_explicit_and_the_same_for_type_checkers_and_at_run_time() -> None:
+    import egov_metrics
+
+    typed = _type_checking_imports()
+    assert typed == egov_metrics._EXPORTS
+    assert sorted(egov_metrics.__all__) == sorted(["__version__", *typed])
+    for name, module in typed.items():
+        assert getattr(egov_metrics, name) is getattr(importlib.import_module(module), name), name
+    # the submodule egov_metrics.compute is loaded by now: the package's name still means the function
+    assert "egov_metrics.compute" in sys.modules
+    assert egov_metrics.compute is sys.modules["egov_metrics.compute"].compute
+    with pytest.raises(AttributeError, match="no_such_function"):
+        egov_metrics.no_such_function  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_importing_the_package_loads_no_heavy_dependency() -> None:
+    code = (
+        "import sys, egov_metrics; "
+        "print(sorted(m for m in ('altair', 'papermill', 'nbconvert', 'duckdb', 'polars', 'pandas') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
