@@ -11,10 +11,10 @@ DOSSIERS ?= 2000000
 SEED ?= 58
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test browser lint lab bench clean check-python
+.PHONY: help demo test test-fast browser lint lab bench clean check-python
 
 help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 	@echo "  Variables: DB=$(DB) DOSSIERS=$(DOSSIERS) SEED=$(SEED)"
 
 check-python:
@@ -50,8 +50,10 @@ demo: $(DEMO_STAMP) ## Build the demo database (DOSSIERS=…), render the latest
 	@echo
 	@echo "Reports: $(abspath reports/index.html)"
 
-test: $(BIN)/.stamp-test browser ## Lint, run the test suite (reports in a real browser too) and every notebook (nbval)
+test: $(BIN)/.stamp-test browser ## Lint, type-check, run the test suite (reports in a real browser too) and every notebook (nbval)
 	$(BIN)/ruff check egov_metrics tests bench conftest.py
+	$(BIN)/ruff format --check egov_metrics tests bench conftest.py
+	$(BIN)/mypy
 	$(BIN)/egov-metrics catalog check
 	$(BIN)/egov-metrics roadmap check
 	$(BIN)/egov-metrics schedule check
@@ -71,9 +73,13 @@ browser: ## Install Debian's chromium (no recommends) for the browser tests if i
 		echo "*** (or point EGOV_CHROMIUM at a Chromium/Chrome binary)"; \
 	fi
 
-lint: $(BIN)/.stamp-test ## ruff check + format check
+test-fast: $(BIN)/.stamp-test ## Unit and golden tests only (not the ones marked slow): the quick loop while editing
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint: $(BIN)/.stamp-test ## ruff check + format check + mypy (configured in pyproject.toml)
 	$(BIN)/ruff check egov_metrics tests bench conftest.py
 	$(BIN)/ruff format --check egov_metrics tests bench conftest.py
+	$(BIN)/mypy
 
 lab: $(BIN)/.stamp-lab ## Open JupyterLab on the project (notebooks/)
 	EGOV_DB=$(abspath $(DB)) $(BIN)/jupyter lab --notebook-dir=.

@@ -432,16 +432,13 @@ def test_a_planner_roadmap_replaces_the_shipped_one_and_is_checked(
 
     folder = tmp_path / "planner"
     folder.mkdir()
-    shipped = (ROOT / "egov_metrics" / "roadmap_data" / "default.yaml").read_text("utf-8")
-    (folder / "roadmap.yaml").write_text(
-        shipped.replace("value: 85, source", "value: 87, source", 1), "utf-8"
-    )
+    small = (ROOT / "tests" / "fixtures" / "roadmap_small.yaml").read_text("utf-8")
+    assert "{phase: PB, value: 90, source" in small
+    (folder / "roadmap.yaml").write_text(small.replace("value: 90, source", "value: 87, source", 1), "utf-8")
     monkeypatch.setenv("EGOV_USER_DIR", str(folder))
     target = next(ts for ts in load_roadmap().targets if ts.indicator == "fully_online_dossiers")
-    assert [t.value for t in target.targets] == [80, 87]
-    (folder / "roadmap.yaml").write_text(
-        shipped.replace("value: 85, source", "value: 185, source", 1), "utf-8"
-    )
+    assert [t.value for t in target.targets] == [70, 87]
+    (folder / "roadmap.yaml").write_text(small.replace("value: 90, source", "value: 185, source", 1), "utf-8")
     with pytest.raises(schedule.ScheduleError, match=r"roadmap\.yaml:\d+: targets\.0\.targets\.1\.value"):
         schedule.run("2026-07-05", db=tmp_path / "none.duckdb", out_dir=tmp_path / "reports")
 
