@@ -78,12 +78,21 @@ def test_a_unit_whose_name_and_code_hold_quotes_is_bound_literally(db: Path) -> 
             "SELECT ?, ?, ?, ?, 'commune', id, DATE '2015-01-01' FROM org_unit WHERE level = 'province'",
             [tricky, tricky, "Xã O'Lăng", "O'Lang commune"],
         )
+        # copies of two dossiers received in February 2025 and one in May, now received by the new unit
+        for month, n in (("2025-02", 2), ("2025-05", 1)):
+            con.execute(
+                "INSERT INTO dossier SELECT * REPLACE ('copy-' || id AS id, ? AS unit_id) FROM dossier "
+                "WHERE strftime(received_at, '%Y-%m') = ? ORDER BY id LIMIT ?",
+                [tricky, month, n],
+            )
     before = tables(db)
     query = explain(["dossiers_received"], db=db, unit="Xã O'Lăng", start="2025-01", end="2025-06")
     assert query.params["scope"] == tricky  # resolved by its (quoted) name, passed as a parameter
     assert tricky not in query.sql and "O'Lăng" not in query.sql and "2025-01" not in query.sql
     frame = compute(["dossiers_received"], db=db, unit=tricky, start="2025-01", end="2025-06")
-    assert frame.height >= 0
+    # only the three copies, counted in their months: the quoted id filtered the rows, it did not break the SQL
+    received = {period: value for period, value in frame.select("period", "value").iter_rows() if value}
+    assert received == {"2025-02": 2.0, "2025-05": 1.0}
     assert tables(db) == before
 
 
