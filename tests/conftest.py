@@ -11,6 +11,17 @@ from fixtures.reports import REPORT_CASES, Rendered
 from egov_metrics.demo import build_demo
 
 
+#: Fixtures whose users are slow by construction: they render every report through papermill.
+SLOW_FIXTURES = frozenset({"rendered_reports"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `slow` every test that uses a slow fixture, so `make test-fast` (`-m "not slow"`) skips it."""
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def small_demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Path of a 40,000-dossier demo database (Jan 2021 – Jun 2026). Open it read-only."""

@@ -486,6 +486,7 @@ _BIG = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # a two-million-row file
 def test_two_million_rows_load_in_sane_time_and_memory(db: Path, tmp_path: Path) -> None:
     n = 2_000_000
     path = tmp_path / "big.csv"
@@ -840,6 +841,7 @@ def test_xlsx_declaring_a_huge_range_without_cells_is_refused(db: Path, tmp_path
     fails(db, path, "reaches cell XFD1048576")
 
 
+@pytest.mark.slow  # a one-megabyte cell through the CLI
 def test_a_one_megabyte_cell_is_quarantined_and_the_exit_code_is_documented(db: Path, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 

@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 from fixtures.reports import REPORT_CASES, Rendered
 
+pytestmark = pytest.mark.slow  # reports rendered and opened in headless Chromium
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 INSTALL = (

@@ -121,6 +121,7 @@ def test_timeline_and_readiness_without_a_database() -> None:
     assert comps.height < 100
 
 
+@pytest.mark.slow  # every roadmap chart drawn to SVG
 def test_every_roadmap_chart_from_the_demo(small_demo_db: Path) -> None:
     roadmap = rm.load_roadmap()
     as_of = D(2026, 6, 30)

@@ -32,6 +32,9 @@ from egov_metrics.clickhouse import (
 from egov_metrics.compute import compute
 from egov_metrics.schema import connect
 
+# embedded ClickHouse (chDB) starts slowly; the whole catalog against the golden oracle
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def tiny(

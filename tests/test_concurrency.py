@@ -21,6 +21,8 @@ from egov_metrics.compute import compute
 from egov_metrics.schema import connect
 from egov_metrics.schema.connection import DatabaseBusyError
 
+pytestmark = pytest.mark.slow  # concurrent processes reading while an ingest writes
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"
 INDICATORS = ["dossiers_received", "online_share"]

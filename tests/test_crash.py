@@ -26,6 +26,8 @@ from egov_metrics.ingest import ingest_file
 from egov_metrics.schema import connect
 from egov_metrics.schema.connection import TABLES
 
+pytestmark = pytest.mark.slow  # processes killed at random moments, in loops
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"
 TRIALS = 20

@@ -27,6 +27,7 @@ def _run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[
     return subprocess.run([CLI, *args], cwd=cwd, capture_output=True, text=True, timeout=300, env=environment)
 
 
+@pytest.mark.slow  # renders a report
 def test_a_report_with_a_relative_db(workdir: Path) -> None:
     done = _run(["report", "progress_report", "-p", "unit=STP", "-p", "period=2026-03", "--db", "data/egov.duckdb",
                  "--out", "out"], workdir)  # fmt: skip
@@ -35,6 +36,7 @@ def test_a_report_with_a_relative_db(workdir: Path) -> None:
     assert page.read_text(encoding="utf-8").rstrip().endswith("</html>")
 
 
+@pytest.mark.slow  # several CLI processes
 def test_relative_db_for_compute_info_and_ingest_and_egov_db(workdir: Path) -> None:
     sub = workdir / "data"
     assert (

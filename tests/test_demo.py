@@ -165,6 +165,7 @@ def test_due_date_is_statutory_working_days_after_receipt(con: duckdb.DuckDBPyCo
 # Determinism ------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # builds the demo three times
 def test_same_seed_same_data_other_seed_other_data(small_demo_db: Path, tmp_path: Path) -> None:
     with duckdb.connect(str(small_demo_db), read_only=True) as con:
         fingerprint = one(con, "SELECT value FROM meta WHERE key = 'data_fingerprint'")

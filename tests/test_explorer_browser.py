@@ -28,6 +28,8 @@ from pathlib import Path
 import pytest
 from test_browser import ARTIFACTS, FLAGS, find_chromium
 
+pytestmark = pytest.mark.slow  # a real JupyterLab driven in headless Chromium
+
 NOTEBOOK_CELLS = [
     "import os\nfrom egov_metrics.explorer import explore\n\n"
     'explorer = explore(os.environ["EGOV_DB"], start="2026-01", end="2026-06")\nexplorer',

@@ -677,6 +677,7 @@ def _state(db: Path) -> tuple[int, int, int]:
     )[0]
 
 
+@pytest.mark.slow  # a load killed at random moments, in a loop
 def test_a_killed_load_leaves_the_database_as_it_was(ingest_db: Path, tmp_path: Path) -> None:
     _load(ingest_db, "dossier", "dossiers_one_stop.csv")
     old = _state(ingest_db)

@@ -24,6 +24,8 @@ from egov_metrics.ingest.kinds import Column
 from egov_metrics.ingest.parsers import PARSERS
 from egov_metrics.schema import create_database
 
+pytestmark = pytest.mark.slow  # hypothesis runs each property on 120-150 generated examples
+
 DOSSIER = get_kind("dossier")
 MAPPING = resolve_mapping(DOSSIER)  # one_stop_vi: dd/mm/yyyy dates, Vietnamese yes/no words and value maps
 RULES = {rule.to: rule for _, rule in MAPPING.rules()}

@@ -26,6 +26,8 @@ from egov_metrics import __version__
 from egov_metrics.errors import EgovError
 from egov_metrics.reports import REPORT_KINDS, ReportError, ReportParameterError, render_report
 
+pytestmark = pytest.mark.slow  # every report rendered through papermill
+
 CASES = list(REPORT_CASES)
 SCOPED = [c for c, (kind, params) in REPORT_CASES.items() if params.get("unit")]
 

@@ -249,6 +249,7 @@ def test_the_shipped_jobs_file_is_valid_and_plans(tiny_db: Path, tmp_path: Path)
 # -- running ----------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # renders a backlog of reports
 def test_catch_up_after_an_outage_then_nothing_to_do(tiny_db: Path, notebooks: Path, tmp_path: Path) -> None:
     jobs, out = write_jobs(tmp_path, PROGRESS_JOB), tmp_path / "reports"
     kw = dict(jobs=jobs, db=tiny_db, out_dir=out, notebooks_dir=notebooks, workers=2)
@@ -291,6 +292,7 @@ def test_catch_up_after_an_outage_then_nothing_to_do(tiny_db: Path, notebooks: P
     assert manifest_keys(out) == expected
 
 
+@pytest.mark.slow  # renders reports
 def test_a_failing_report_does_not_stop_the_others(tiny_db: Path, notebooks: Path, tmp_path: Path) -> None:
     jobs = write_jobs(
         tmp_path,
@@ -437,6 +439,7 @@ def cli_process(*args: str) -> subprocess.Popen[str]:
     )
 
 
+@pytest.mark.slow  # two scheduler processes render reports
 def test_two_runs_started_at_once_make_each_report_once(
     tiny_db: Path, notebooks: Path, tmp_path: Path
 ) -> None:
@@ -472,6 +475,7 @@ def hold_lock(out: Path) -> subprocess.Popen[str]:
     return holder
 
 
+@pytest.mark.slow  # scheduler processes
 def test_an_active_run_makes_the_next_one_step_aside_and_a_killed_one_does_not_block(
     tiny_db: Path, notebooks: Path, tmp_path: Path
 ) -> None:
@@ -512,6 +516,7 @@ def test_leftovers_of_a_killed_render_are_removed(tiny_db: Path, notebooks: Path
     assert not stale.exists() and fresh.exists()  # a fresh one may belong to a render in progress
 
 
+@pytest.mark.slow  # a run killed, then rerun
 def test_a_run_killed_mid_way_leaves_whole_files_and_the_next_run_finishes(
     tiny_db: Path, notebooks: Path, tmp_path: Path
 ) -> None:
