@@ -475,16 +475,17 @@ def schedule_run(
             f"{len(plan.by_status('waiting'))} waiting for data (data through {plan.data_through}).",
             soft_wrap=True,
         )
-    else:
+        for line in result.failure_lines:
+            err_console.print(f"failed: {line}", highlight=False, markup=False, soft_wrap=True)
+    else:  # the end-of-run summary on stdout (also in schedule.log): one line per failure
         console.print(
             f"{len(result.rendered)} rendered, {len(result.failed)} failed, {len(plan.by_status('done'))} "
             f"already done, {len(plan.by_status('waiting'))} waiting for data (through {plan.data_through}); "
             f"{result.seconds:.1f} s with {result.workers} worker(s).",
             soft_wrap=True,
         )
-    for line in result.failure_lines:
-        if dry_run or line.startswith("job "):
-            err_console.print(f"failed: {line}", highlight=False, markup=False, soft_wrap=True)
+        for line in result.summary()[1:]:
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(result.exit_code)
 
 
@@ -536,11 +537,20 @@ def schedule_list(
 @schedule_app.command("check")
 def schedule_check(
     path: Annotated[Path | None, typer.Argument(help="A jobs file (default: the shipped one).")] = None,
+    db: Annotated[
+        Path | None,
+        typer.Option("--db", help="Also check every unit the jobs name against this database."),
+    ] = None,
 ) -> None:
-    """Validate a jobs file; report every problem with file and line; exit 1 if any."""
-    from egov_metrics.schedule import check_jobs
+    """Validate a jobs file (and, with --db, its units); report every problem with file and line; exit 1 if any."""
+    from egov_metrics.schedule import check_jobs, check_units
 
     jobs, problems = check_jobs(path)
+    if db is not None and not problems:
+        try:
+            problems = check_units(jobs, db, path)
+        except EgovError as exc:
+            raise _fail(exc) from None
     for problem in problems:
         err_console.print(str(problem), highlight=False, markup=False, soft_wrap=True)
     if problems:

@@ -23,13 +23,15 @@ from egov_metrics.reports.common import (
     Scope,
     kpi_cards,
     latest_period,
-    light_for,
     month_bounds,
     months_before,
     named,
     open_db,
     scope_of,
+    status_legend,
+    year_status,
 )
+from egov_metrics.roadmap import STATUS_LIGHTS
 from egov_metrics.scoring import ScoringError, score_units
 
 KPI_IDS = (
@@ -199,6 +201,8 @@ class ProgressReport:
             except ScoringError:
                 self.scores = None
             self.quality = _quality(con, self.scope, self.first, self.last)
+            # the status of each indicator against the year's target: the roadmap assessment's own function
+            self.status = year_status(con, self.last, scope_arg)
         self.current = self.monthly.filter(pl.col("period") == self.period)
         self.used.update(self.monthly["indicator"].unique().to_list())
 
@@ -280,7 +284,8 @@ class ProgressReport:
             ind = load_catalog().get(row["indicator"])
             if ind.unit != "percent" or row["value"] is None:
                 continue
-            light = light_for(ind.id, row["value"])
+            st = self.status.filter(pl.col("indicator") == ind.id)
+            light = STATUS_LIGHTS[st["status"][0]] if st.height else None
             change = row.get("change_year_ago")
             falling = change is not None and (
                 (change < -1 and ind.direction == "higher") or (change > 1 and ind.direction == "lower")
@@ -291,7 +296,11 @@ class ProgressReport:
                 )
                 why = []
                 if light == "red":
-                    why.append("dưới ngưỡng mục tiêu" if lang == "vi" else "below its target band")
+                    why.append(
+                        "chệch hướng so với mục tiêu năm"
+                        if lang == "vi"
+                        else "off track for the year's target"
+                    )
                 if falling and change is not None:
                     why.append(
                         f"{fmt_points(change, 1, lang)} so với cùng kỳ"
@@ -332,7 +341,13 @@ class ProgressReport:
             .alias("_o")
         ).sort("_o")
         level = "province" if self.scope.is_province else self.scope.level
-        return heading(self.t["kpis"]) + kpi_cards(rows, self.first.year, level, self.lang)
+        return join(
+            [
+                heading(self.t["kpis"]),
+                kpi_cards(rows, self.status, level, self.lang),
+                status_legend(self.lang),
+            ]
+        )
 
     def trends(self) -> Html:
         pct = ["online_share", "fully_online_dossiers", "dossiers_on_time", "dossier_satisfaction"]

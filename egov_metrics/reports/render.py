@@ -33,12 +33,12 @@ MANIFEST = "manifest.json"
 
 REPORT_CSS = """
 body { font-family: 'Segoe UI', Arial, 'DejaVu Sans', sans-serif; }
-.egov-header { border-bottom: 2px solid #1f4e79; margin: 0 0 1em; padding: 0.5em 0 0.7em; }
-.egov-header h1 { font-size: 1.5em; margin: 0 0 0.3em; color: #1f4e79; }
-.egov-header dl { display: grid; grid-template-columns: max-content auto; gap: 0.1em 1em; margin: 0;
-                  font-size: 0.85em; color: #333; }
-.egov-header dt { font-weight: 600; }
-.egov-header dd { margin: 0; }
+.egov-footer { border-top: 2px solid #1f4e79; margin: 2em 0 0; padding: 0.5em 0 0.7em; color: #333;
+                font-size: 0.85em; }
+.egov-footer h2 { font-size: 1.1em; margin: 0 0 0.3em; color: #1f4e79; }
+.egov-footer dl { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 0.1em 1em; margin: 0; }
+.egov-footer dt { font-weight: 600; }
+.egov-footer dd { margin: 0; overflow-wrap: anywhere; }
 .jp-OutputArea-output svg { max-width: 100%; height: auto; }
 .jp-OutputPrompt, .jp-InputPrompt { display: none; }
 @page { size: A4; margin: 14mm 12mm; }
@@ -49,6 +49,14 @@ body { font-family: 'Segoe UI', Arial, 'DejaVu Sans', sans-serif; }
   .egov-noprint { display: none; }
 }
 """
+
+
+#: Arguments for every report kernel (nbclient's `extra_arguments`, passed on by papermill): the kernel's own
+#: log carries only infrastructure chatter on a healthy run ("Kernel is running over TCP without encryption"
+#: at start, "KeyboardInterrupt caught in kernel" when jupyter_client interrupts it before shutting it down),
+#: which buried real failures in cron logs. Cell errors still reach us through the execution reply, and a
+#: crashing kernel's traceback is printed by Python itself, not by this log.
+KERNEL_ARGUMENTS: tuple[str, ...] = ("--IPKernelApp.log_level=CRITICAL",)
 
 
 class ReportError(EgovError):
@@ -79,19 +87,38 @@ def data_fingerprint(db_path: str | Path) -> str:
     return hashlib.sha256(f"{base}|{facts}".encode()).hexdigest()[:16]
 
 
-def _header_html(kind: ReportKind, params: Params, fingerprint: str, generated_at: str) -> str:
+#: Parameter names and values as a reader sees them in the technical footer, per language.
+PARAM_LABELS = {
+    "vi": {"lang": "Ngôn ngữ", "period": "Kỳ báo cáo", "unit": "Đơn vị", "as_of": "Tính đến ngày",
+           "phase": "Giai đoạn", "db": "Tệp dữ liệu"},
+    "en": {"lang": "Language", "period": "Period", "unit": "Unit", "as_of": "As of", "phase": "Phase",
+           "db": "Data file"},
+}  # fmt: skip
+LANG_NAMES = {"vi": {"vi": "tiếng Việt", "en": "tiếng Anh"}, "en": {"vi": "Vietnamese", "en": "English"}}
+
+
+def _footer_html(kind: ReportKind, params: Params, fingerprint: str, generated_at: str) -> str:
+    """The technical block at the end of the page ("Thông tin kỹ thuật"): parameters, data fingerprint, time
+    of generation and software version, every label in the report's language."""
     lang = params.lang
-    title = kind.title_vi if lang == "vi" else kind.title_en
+    title = "Thông tin kỹ thuật" if lang == "vi" else "Technical information"
     labels = {
-        "vi": ("Tham số", "Dấu vân tay dữ liệu", "Thời điểm tạo", "Phiên bản phần mềm"),
-        "en": ("Parameters", "Data fingerprint", "Generated at", "Software version"),
+        "vi": ("Báo cáo", "Tham số", "Dấu vân tay dữ liệu", "Thời điểm tạo", "Phiên bản phần mềm"),
+        "en": ("Report", "Parameters", "Data fingerprint", "Generated at", "Software version"),
     }[lang]
     shown = {k: v for k, v in params.model_dump(mode="json").items() if k != "db_path"}
     shown["db"] = Path(params.db_path).name
-    param_text = ", ".join(f"{k} = {'–' if v is None else v}" for k, v in shown.items())  # unit None: –
-    rows = zip(labels, (param_text, fingerprint, generated_at, f"egov-metrics {__version__}"), strict=True)
-    items = "".join(f"<dt>{html.escape(a)}</dt><dd>{html.escape(str(b))}</dd>" for a, b in rows)
-    return f'<header class="egov-header"><h1>{html.escape(title)}</h1><dl>{items}</dl></header>'
+    if "unit" in shown and shown["unit"] is None:
+        shown["unit"] = "toàn tỉnh" if lang == "vi" else "the province"
+    shown["lang"] = LANG_NAMES[lang].get(str(shown["lang"]), shown["lang"])
+    names = PARAM_LABELS[lang]
+    param_text = "; ".join(f"{names.get(k, k)}: {'–' if v is None else v}" for k, v in shown.items())
+    report_title = kind.title_vi if lang == "vi" else kind.title_en
+    values = (report_title, param_text, fingerprint, generated_at, f"egov-metrics {__version__}")
+    items = "".join(
+        f"<dt>{html.escape(a)}</dt><dd>{html.escape(str(b))}</dd>" for a, b in zip(labels, values, strict=True)
+    )
+    return f'<footer class="egov-footer"><h2>{html.escape(title)}</h2><dl>{items}</dl></footer>'
 
 
 def _one_line(exc: PapermillExecutionError) -> str:
@@ -130,7 +157,7 @@ def export_html(
     )
     resources = {
         "metadata": {"name": kind.title_vi if params.lang == "vi" else kind.title_en},
-        "egov": {"css": REPORT_CSS, "header_html": _header_html(kind, params, fingerprint, generated_at)},
+        "egov": {"css": REPORT_CSS, "footer_html": _footer_html(kind, params, fingerprint, generated_at)},
     }
     body, _ = exporter.from_notebook_node(notebook, resources=resources)
     return body
@@ -165,6 +192,7 @@ def render_report(
                 kernel_name="python3",
                 progress_bar=False,
                 cwd=str(Path(notebooks_dir)),
+                extra_arguments=list(KERNEL_ARGUMENTS),
             )
         except PapermillExecutionError as exc:
             raise ReportError(

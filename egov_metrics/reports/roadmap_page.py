@@ -12,7 +12,7 @@ import polars as pl
 from egov_metrics.charts import chart_bullet, chart_readiness, chart_timeline, chart_trajectory
 from egov_metrics.i18n import check_lang, fmt_date, fmt_value
 from egov_metrics.present import Html, chart, definitions, esc, heading, join, note, table
-from egov_metrics.reports.common import PAGE_CSS, open_db
+from egov_metrics.reports.common import PAGE_CSS, open_db, status_legend, year_status
 from egov_metrics.roadmap import (
     assess,
     components,
@@ -28,7 +28,8 @@ T = {
     "vi": {
         "title": "Báo cáo lộ trình chính quyền điện tử",
         "phases": "Các giai đoạn",
-        "targets": "Mục tiêu và tình trạng",
+        "targets": "Mục tiêu giai đoạn và tình trạng",
+        "year_targets": "Mục tiêu năm {y} và tình trạng",
         "trajectories": "Quỹ đạo các mục tiêu",
         "layers": "Mức sẵn sàng của bảy tầng kiến trúc",
         "timeline": "Tiến độ các thành phần kiến trúc",
@@ -41,7 +42,7 @@ T = {
         "indicator": "Chỉ tiêu",
         "deadline": "Hạn",
         "target": "Mục tiêu",
-        "current": "Hiện tại",
+        "current": "Hiện tại (trung vị 3 tháng)",
         "status": "Tình trạng",
         "reason": "Lý do",
         "layer": "Tầng",
@@ -62,7 +63,8 @@ T = {
     "en": {
         "title": "E-government roadmap report",
         "phases": "Phases",
-        "targets": "Targets and status",
+        "targets": "Phase targets and status",
+        "year_targets": "Targets for {y} and status",
         "trajectories": "Target trajectories",
         "layers": "Readiness of the seven architecture layers",
         "timeline": "Architecture components over time",
@@ -75,7 +77,7 @@ T = {
         "indicator": "Indicator",
         "deadline": "Deadline",
         "target": "Target",
-        "current": "Current",
+        "current": "Current (3-month median)",
         "status": "Status",
         "reason": "Reason",
         "layer": "Layer",
@@ -123,6 +125,8 @@ class RoadmapReport:
             self.paths = trajectories(
                 self.roadmap, as_of=self.as_of, db=con, series=series, assessment=self.phase_targets
             )
+            # the targets due at the end of as_of's year: the same function as the progress report's cards
+            self.year_targets = year_status(con, self.as_of)
             self.readiness = layer_readiness(self.roadmap, as_of=self.as_of, db=con, series=series)
             self.resources_frame = resources(self.roadmap, as_of=self.as_of, db=con, series=series)
         self.components = components(self.roadmap, as_of=self.as_of)
@@ -151,17 +155,31 @@ class RoadmapReport:
             lang=lang,
         )
 
-    def _status_frame(self) -> pl.DataFrame:
+    def _status_frame(self, frame: pl.DataFrame | None = None) -> pl.DataFrame:
         lang, t = self.lang, self.t
-        return self.phase_targets.with_columns(
+        frame = self.phase_targets if frame is None else frame
+        return frame.with_columns(
             pl.col("name_vi" if lang == "vi" else "name_en").alias("name"),
             pl.col("status").replace_strict(t["status_names"], default=pl.col("status")).alias("status_text"),
             pl.col("reason_vi" if lang == "vi" else "reason_en").alias("reason"),
         )
 
-    def targets(self) -> Html:
+    def year_targets_table(self) -> Html:
+        """The targets due at the end of the as-of year: the statuses the progress report's cards show."""
+        t = self.t
+        year = self.as_of.year if isinstance(self.as_of, dt.date) else int(str(self.as_of)[:4])
+        return join(
+            [
+                heading(t["year_targets"].format(y=year)),
+                self._targets_table(
+                    self._status_frame(self.year_targets), css="egov-table egov-year-targets"
+                ),
+                status_legend(self.lang),
+            ]
+        )
+
+    def _targets_table(self, frame: pl.DataFrame, css: str = "egov-table") -> Html:
         t, lang = self.t, self.lang
-        frame = self._status_frame()
         # each value in its indicator's unit (a processing time is in working days, not %)
         frame = frame.with_columns(
             pl.Series(
@@ -179,14 +197,18 @@ class RoadmapReport:
             ("status_text", t["status"]),
             ("reason", t["reason"]),
         ]
-        tab = table(
+        return table(
             frame,
             cols,
             lang=lang,
+            css=css,
             row_class=lambda r: f"egov-status-{r['status']}",
         )
-        bullets = chart(chart_bullet(self.phase_targets, legend_frame(self.roadmap), lang=lang))
-        return join([heading(t["targets"]), tab, bullets])
+
+    def targets(self) -> Html:
+        tab = self._targets_table(self._status_frame())
+        bullets = chart(chart_bullet(self.phase_targets, legend_frame(self.roadmap), lang=self.lang))
+        return join([heading(self.t["targets"]), tab, bullets])
 
     def trajectory_charts(self, limit: int = 6) -> Html:
         order = {"off_track": 0, "at_risk": 1, "on_track": 2, "achieved": 3, "no_data": 4}

@@ -37,8 +37,18 @@ from egov_metrics.schema import connect
 from egov_metrics.sources import SOURCES
 
 Db = str | Path | duckdb.DuckDBPyConnection | None
-TargetChoice = Literal["phase", "next", "all"]
-TARGET_CHOICES: tuple[str, ...] = ("phase", "next", "all")
+TargetChoice = Literal["phase", "next", "year", "all"]
+TARGET_CHOICES: tuple[str, ...] = ("phase", "next", "year", "all")
+
+#: The traffic light of each status: the one status language of every report (KPI cards, roadmap tables).
+#: A target achieved or on track is green, at risk amber, off track red; no data or no target is grey.
+STATUS_LIGHTS: dict[str, str | None] = {
+    "achieved": "green",
+    "on_track": "green",
+    "at_risk": "amber",
+    "off_track": "red",
+    "no_data": None,
+}
 
 #: Indicators `resources()` reads besides the targets.
 RESOURCE_INDICATORS: tuple[str, ...] = ("staff_trained", "training_plan_done", "vneid_users", "online_users")
@@ -186,6 +196,8 @@ def _points(roadmap: Roadmap, ts: TargetSet, as_of: dt.date, which: str) -> list
     if which == "next":
         upcoming = [p for p in path if p.date >= as_of]
         return upcoming[:1]
+    if which == "year":  # the value due on 31 December of as_of's year (milestone or phase target)
+        return [p for p in path if p.date.year == as_of.year][:1]
     phase = roadmap.phase_at(as_of) or min(roadmap.phases, key=lambda p: p.start)
     return [p for p in path if p.kind == "target" and p.phase == phase.id]
 
@@ -247,7 +259,9 @@ def assess(
     """One row per target: current value, gap, required vs achieved pace, projection, status and reason.
 
     `targets`: "phase" (default) the target of the phase containing `as_of`; "next" the next milestone or
-    target due; "all" every milestone and target (passed ones judged at their deadline). With `unit`, the
+    target due; "year" the value due at the end of `as_of`'s year (given or derived milestone, or the phase
+    target when the phase ends that year) — the target of the progress report's KPI cards; "all" every
+    milestone and target (passed ones judged at their deadline). With `unit`, the
     unit's own series is used and it is held to the targets of its level (else the province's); indicators
     without a unit dimension are left out. `gap` = target − current and the paces are signed changes per
     year in the indicator's unit (negative for a falling series); `at_deadline` is the value at a passed
