@@ -148,9 +148,10 @@ def definitions(ids: Iterable[str], lang: str = "vi") -> Html:
         desc = ind.description.vi if lang == "vi" else ind.description.en
         extra = ""
         if ind.provisional and ind.provisional_note:
-            extra = f"<br><em>{esc(labels[1])}:</em> {esc(ind.provisional_note)}"
+            note_text = ind.provisional_note.vi if lang == "vi" else ind.provisional_note.en
+            extra = f"<br><em>{esc(labels[1])}:</em> {esc(note_text)}"
         items.append(
-            f"<dt>{esc(ind.name_in(lang))} <code>{esc(ind.id)}</code></dt>"
+            f'<dt title="{esc(labels[2])}: {esc(ind.id)}" data-indicator="{esc(ind.id)}">{esc(ind.name_in(lang))}</dt>'
             f"<dd>{esc(desc)}<br><em>{esc(labels[0])}:</em> {esc(ind.legal_source)}{extra}</dd>"
         )
     return Html(f'<section class="egov-appendix"><h2>{esc(title)}</h2><dl>{"".join(items)}</dl></section>')

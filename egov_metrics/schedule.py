@@ -486,7 +486,9 @@ def _units(
     return [{"unit": u} for u in dict.fromkeys(units)], bad
 
 
-def check_units(jobs: Sequence[Job], db: str | Path | None = None, path: str | Path | None = None) -> list[Problem]:
+def check_units(
+    jobs: Sequence[Job], db: str | Path | None = None, path: str | Path | None = None
+) -> list[Problem]:
     """Every explicit unit of the jobs that the database does not know, with file, line and "did you mean"."""
     from egov_metrics.orgunits import resolve_unit
     from egov_metrics.schema import connect
@@ -595,7 +597,9 @@ def plan(
                     timing = _time_parameter(kind)(kind, period, con)
                     units, bad = _units(job, con, period.end)
                     for entry, reason in bad:
-                        unit_failures.setdefault((job.id, entry), JobFailure(job.id, reason, entry, kind.name))
+                        unit_failures.setdefault(
+                            (job.id, entry), JobFailure(job.id, reason, entry, kind.name)
+                        )
                     for unit in units:
                         for lang in job.languages:
                             params = _canonical(kind, {**timing, **unit, "lang": lang})

@@ -111,12 +111,18 @@ def _footer_html(kind: ReportKind, params: Params, fingerprint: str, generated_a
     if "unit" in shown and shown["unit"] is None:
         shown["unit"] = "toàn tỉnh" if lang == "vi" else "the province"
     shown["lang"] = LANG_NAMES[lang].get(str(shown["lang"]), shown["lang"])
+    if shown.get("phase"):  # a phase by its name, not its id
+        from egov_metrics.roadmap import load_roadmap
+
+        names = {p.id: (p.name.vi if lang == "vi" else p.name.en) for p in load_roadmap().phases}
+        shown["phase"] = names.get(str(shown["phase"]), shown["phase"])
     names = PARAM_LABELS[lang]
     param_text = "; ".join(f"{names.get(k, k)}: {'–' if v is None else v}" for k, v in shown.items())
     report_title = kind.title_vi if lang == "vi" else kind.title_en
     values = (report_title, param_text, fingerprint, generated_at, f"egov-metrics {__version__}")
     items = "".join(
-        f"<dt>{html.escape(a)}</dt><dd>{html.escape(str(b))}</dd>" for a, b in zip(labels, values, strict=True)
+        f"<dt>{html.escape(a)}</dt><dd>{html.escape(str(b))}</dd>"
+        for a, b in zip(labels, values, strict=True)
     )
     return f'<footer class="egov-footer"><h2>{html.escape(title)}</h2><dl>{items}</dl></footer>'
 

@@ -130,6 +130,14 @@ class RoadmapReport:
             self.readiness = layer_readiness(self.roadmap, as_of=self.as_of, db=con, series=series)
             self.resources_frame = resources(self.roadmap, as_of=self.as_of, db=con, series=series)
         self.components = components(self.roadmap, as_of=self.as_of)
+        # phases are shown by their years (2021–2025), never by their ids
+        labels = {p.id: f"{p.start.year}–{p.end.year}" for p in self.roadmap.phases}
+        self.readiness = self.readiness.with_columns(
+            pl.col("phase").replace_strict(labels, default=pl.col("phase"))
+        )
+        self.components = self.components.with_columns(
+            pl.col("phase").replace_strict(labels, default=pl.col("phase"))
+        )
 
     def style(self) -> Html:
         return Html(PAGE_CSS)

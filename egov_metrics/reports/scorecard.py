@@ -29,6 +29,7 @@ from egov_metrics.scoring import load_method, score_units
 T = {
     "vi": {
         "title": "Phiếu điểm Chỉ số 766",
+        "ytd": "lũy kế năm đến hết",
         "rank": "Xếp hạng",
         "groups": "Điểm theo nhóm",
         "indicators": "Điểm theo chỉ tiêu (xếp theo số điểm bị mất)",
@@ -49,6 +50,7 @@ T = {
     },
     "en": {
         "title": "766 index scorecard",
+        "ytd": "year to date, through",
         "rank": "Rank",
         "groups": "Score by group",
         "indicators": "Score by indicator (ordered by points lost)",
@@ -107,7 +109,7 @@ class UnitScorecard:
 
     def title(self) -> Html:
         return heading(
-            f"{self.t['title']} · {self.scope.name(self.lang)} · {fmt_period(self.period, self.lang)} (YTD)",
+            f"{self.t['title']} · {self.scope.name(self.lang)} · {self.t['ytd']} {fmt_period(self.period, self.lang)}",
             1,
         )
 
