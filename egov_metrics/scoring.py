@@ -243,13 +243,21 @@ class MethodIndicator(_Frozen):
     rule: Rule
     zero_denominator: Literal["full", "zero", "split", "exclude"]
     provisional: bool = False
-    note: str = ""
+    note: str = ""  # in English
+    note_vi: str = ""  # the same note in Vietnamese (the reports show it in the reader's language)
 
     @model_validator(mode="after")
     def _provisional_has_note(self) -> MethodIndicator:
-        if self.provisional and not self.note.strip():
-            raise ValueError("a provisional indicator needs a note saying what is not confirmed")
+        if self.provisional and not (self.note.strip() and self.note_vi.strip()):
+            raise ValueError(
+                "a provisional indicator needs a note and a note_vi saying what is not confirmed"
+            )
+        if bool(self.note.strip()) != bool(self.note_vi.strip()):
+            raise ValueError("write the note in both languages: note (English) and note_vi (Vietnamese)")
         return self
+
+    def note_in(self, lang: str) -> str:
+        return self.note_vi if lang == "vi" else self.note
 
 
 class Band(_Frozen):

@@ -47,7 +47,7 @@ MUST_READ = {
     ("unit_scorecard", "vi"): ["Phiếu điểm Chỉ số 766", "Điểm theo nhóm", "Phụ lục: Định nghĩa chỉ tiêu"],
     ("unit_scorecard", "en"): ["766 index scorecard", "Score by group", "Appendix: indicator definitions"],
     ("roadmap_report", "vi"): ["Báo cáo lộ trình", "Mức sẵn sàng của bảy tầng kiến trúc", "Phụ lục"],
-    ("roadmap_report", "en"): ["E-government roadmap report", "Targets and status", "Appendix"],
+    ("roadmap_report", "en"): ["E-government roadmap report", "Phase targets and status", "Appendix"],
 }
 
 LAYOUT = """() => {

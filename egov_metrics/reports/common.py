@@ -31,6 +31,22 @@ PAGE_CSS = """
 .egov-card .value { font-size: 1.6em; font-weight: 700; margin: 2px 0; }
 .egov-card .meta { font-size: 0.78em; color: #555; }
 .egov-card .light { font-size: 0.78em; font-weight: 600; }
+.egov-scroll { max-width: 100%; overflow-x: auto; }
+.egov-chart { max-width: 100%; overflow-x: auto; }
+.jp-OutputArea-output .egov-chart svg, .egov-chart svg { width: 100%; height: auto; }
+.egov-table td:first-child { min-width: 9em; }
+@media (max-width: 600px) {
+  .egov-cards { grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); }
+  .egov-table { font-size: 0.8em; }
+  .egov-card .value { font-size: 1.35em; }
+}
+@media print {
+  .egov-scroll, .egov-chart { overflow: visible; }
+  .egov-chart svg { min-width: 0 !important; }  /* on paper a chart fits the page width */
+  .egov-cards { grid-template-columns: repeat(4, 1fr); gap: 6px; }
+  .egov-card { padding: 4px 6px; }
+  .egov-card .name { min-height: 0; }
+}
 .egov-legend { font-size: 0.85em; margin: 8px 0 12px; }
 .egov-legend ul { list-style: none; margin: 2px 0; padding: 0; display: flex; flex-wrap: wrap; gap: 2px 16px; }
 .egov-dot { display: inline-block; width: 0.8em; height: 0.8em; border-radius: 50%; margin-right: 0.35em;

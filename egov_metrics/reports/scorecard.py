@@ -47,6 +47,16 @@ T = {
         "rank_text": "Đứng thứ {rank}/{among} trong nhóm {peers}; thứ {rank_all}/{all} trong toàn tỉnh. Tổng điểm {total} — {band}.",
         "peers": {"department": "sở, ban, ngành", "commune": "xã, phường", "district": "huyện"},
         "method": "Phương pháp: {m}. Các quy tắc chưa được xác nhận được đánh dấu tạm tính.",
+        "method_version": "{name}, phiên bản {version}",
+        "note": "Ghi chú",
+        "notes": "Ghi chú về phương pháp",
+        "bands": "Xếp loại theo tổng điểm",
+        "zero": {
+            "full": "Không phát sinh (mẫu số 0): theo phương pháp được tính đủ điểm.",
+            "zero": "Không phát sinh (mẫu số 0): theo phương pháp được 0 điểm.",
+            "split": "Không phát sinh (mẫu số 0): điểm được chia cho các chỉ tiêu khác trong nhóm.",
+            "exclude": "Không phát sinh (mẫu số 0): chỉ tiêu không tính, điểm của nhóm được quy đổi lại.",
+        },
     },
     "en": {
         "title": "766 index scorecard",
@@ -68,6 +78,16 @@ T = {
         "rank_text": "Rank {rank} of {among} among {peers}; {rank_all} of {all} in the province. Total {total} — {band}.",
         "peers": {"department": "departments", "commune": "communes", "district": "districts"},
         "method": "Method: {m}. Rules not yet confirmed are marked provisional.",
+        "method_version": "{name}, version {version}",
+        "note": "Note",
+        "notes": "Notes on the method",
+        "bands": "Bands by total points",
+        "zero": {
+            "full": "None in the period (denominator 0): the method gives full points.",
+            "zero": "None in the period (denominator 0): the method gives 0 points.",
+            "split": "None in the period (denominator 0): the points go to the group's other indicators.",
+            "exclude": "None in the period (denominator 0): left out; the group's points are rescaled.",
+        },
     },
 }
 
@@ -126,8 +146,18 @@ class UnitScorecard:
             total=fmt_number(row["total"], 2, self.lang),
             band=row["band_vi"] if self.lang == "vi" else row["band"],
         )
-        method = self.t["method"].format(m=self.ytd.method_version)
-        return join([heading(self.t["rank"]), Html(f'<p class="egov-summary">{esc(text)}</p>'), note(method)])
+        name = self.method.name_vi if self.lang == "vi" else self.method.name_en
+        method = self.t["method"].format(
+            m=self.t["method_version"].format(name=name, version=self.method.version)
+        )
+        return join(
+            [
+                heading(self.t["rank"]),
+                Html(f'<p class="egov-summary">{esc(text)}</p>'),
+                note(method),
+                self.bands(),
+            ]
+        )
 
     def by_group(self) -> Html:
         t, lang = self.t, self.lang
@@ -158,12 +188,28 @@ class UnitScorecard:
         return join([heading(t["groups"]), tab, bars])
 
     def by_indicator(self) -> Html:
+        """Points by indicator; a zero denominator says what the method gives for it, and the provisional
+        rules are explained under the table (numbered)."""
         t, lang = self.t, self.lang
+        by_id = {i.id: i for i in self.method.indicators}
         names = {i.id: (i.name_vi if lang == "vi" else i.name_en) for i in self.method.indicators}
-        frame = self.indicators.with_columns(
+        frame = self.indicators.sort("points_lost", descending=True)
+        noted = [i for i in frame["indicator"].to_list() if i in by_id and by_id[i].note_in(lang)]
+        number = {ind: n for n, ind in enumerate(noted, start=1)}
+        notes = []
+        for r in frame.iter_rows(named=True):
+            parts = []
+            if not r["denominator"]:
+                rule = by_id[r["indicator"]].zero_denominator if r["indicator"] in by_id else None
+                parts.append(t["zero"].get(rule, ""))
+            if r["indicator"] in number:
+                parts.append(f"({number[r['indicator']]})")
+            notes.append(" ".join(p for p in parts if p))
+        frame = frame.with_columns(
             pl.col("indicator").replace_strict(names, default=pl.col("indicator")).alias("name"),
             pl.when(pl.col("provisional")).then(pl.lit("✓")).otherwise(pl.lit("")).alias("prov"),
-        ).sort("points_lost", descending=True)
+            pl.Series("note", notes, dtype=pl.String),
+        )
         fmt = value_formatter("count", 2, lang)
         cols = [
             ("name", t["indicator"]),
@@ -174,8 +220,9 @@ class UnitScorecard:
             ("max_points", t["max"]),
             ("points_lost", t["lost"]),
             ("prov", t["provisional"]),
+            ("note", t["note"]),
         ]
-        return heading(t["indicators"]) + table(
+        tab = table(
             frame,
             cols,
             lang=lang,
@@ -187,6 +234,25 @@ class UnitScorecard:
                 "numerator": value_formatter("count", 0, lang),
                 "denominator": value_formatter("count", 0, lang),
             },
+        )
+        footnotes = "".join(f"<li>{esc(names.get(i, i))}: {esc(by_id[i].note_in(lang))}</li>" for i in noted)
+        extra = (
+            Html(f'<div class="egov-note"><strong>{esc(t["notes"])}</strong><ol>{footnotes}</ol></div>')
+            if noted
+            else Html("")
+        )
+        return join([heading(t["indicators"]), tab, extra])
+
+    def bands(self) -> Html:
+        """What each band means: the legend of this report."""
+        t, lang = self.t, self.lang
+        items = []
+        for b in self.method.bands:
+            name = b.name_vi if lang == "vi" else b.name_en
+            upper = f"–{fmt_number(float(b.below), 2, lang)}" if b.below is not None else "+"
+            items.append(f"<li>{esc(name)}: {esc(fmt_number(float(b.min), 2, lang))}{esc(upper)}</li>")
+        return Html(
+            f'<div class="egov-legend"><strong>{esc(t["bands"])}</strong><ul>{"".join(items)}</ul></div>'
         )
 
     def trend_chart(self) -> Html:
