@@ -33,7 +33,7 @@ PAGE_CSS = """
 .egov-card .light { font-size: 0.78em; font-weight: 600; }
 .egov-scroll { max-width: 100%; overflow-x: auto; }
 .egov-chart { max-width: 100%; overflow-x: auto; }
-.jp-OutputArea-output .egov-chart svg, .egov-chart svg { width: 100%; height: auto; }
+.jp-OutputArea-output .egov-chart svg, .egov-chart svg { max-width: 100%; height: auto; }
 .egov-table td:first-child { min-width: 9em; }
 @media (max-width: 600px) {
   .egov-cards { grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); }

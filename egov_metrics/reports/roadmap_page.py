@@ -52,6 +52,9 @@ T = {
         "actual": "Thực tế",
         "gap": "Còn thiếu",
         "no_risk": "Không có rủi ro đáng kể.",
+        "lead": "Đơn vị chủ trì",
+        "no_lead": "chưa phân công",
+        "overdue_owner": "Thành phần quá hạn",
         "status_names": {
             "achieved": "Đã đạt",
             "on_track": "Đúng tiến độ",
@@ -87,6 +90,9 @@ T = {
         "actual": "Actual",
         "gap": "Gap",
         "no_risk": "No significant risk.",
+        "lead": "Lead unit",
+        "no_lead": "not assigned",
+        "overdue_owner": "Overdue component",
         "status_names": {
             "achieved": "Achieved",
             "on_track": "On track",
@@ -129,6 +135,11 @@ class RoadmapReport:
             self.year_targets = year_status(con, self.as_of)
             self.readiness = layer_readiness(self.roadmap, as_of=self.as_of, db=con, series=series)
             self.resources_frame = resources(self.roadmap, as_of=self.as_of, db=con, series=series)
+            # unit names of the lead units (targets) and owners (components), for the risks
+            self.unit_names = {
+                r[0]: (r[1], r[2] or r[1])
+                for r in con.sql("SELECT id, name_vi, name_en FROM org_unit").fetchall()
+            }
         self.components = components(self.roadmap, as_of=self.as_of)
         # phases are shown by their years (2021–2025), never by their ids
         labels = {p.id: f"{p.start.year}–{p.end.year}" for p in self.roadmap.phases}
@@ -275,7 +286,15 @@ class RoadmapReport:
         # a year is a label, not a quantity: 2026, never 2.026 (vi) or 2,026 (en)
         return heading(t["resources"]) + table(frame, cols, lang=lang, formats={"year": str})
 
+    def _unit(self, unit_id: str | None) -> str:
+        if not unit_id:
+            return self.t["no_lead"]
+        names = self.unit_names.get(unit_id)
+        return unit_id if names is None else names[0 if self.lang == "vi" else 1]
+
     def risks(self) -> Html:
+        """Targets at risk or off track, lagging layers with their overdue components, flat usage: each with
+        the unit that must act (the target's lead unit, the component's owner)."""
         t, lang = self.t, self.lang
         frame = self._status_frame().filter(pl.col("status").is_in(["off_track", "at_risk"]))
         items = []
@@ -283,13 +302,30 @@ class RoadmapReport:
             reason = r["reason"] or ""
             if not reason.startswith(r["status_text"]):  # reasons usually start with their status already
                 reason = f"{r['status_text']}: {reason}"
-            items.append(f"<li><strong>{esc(r['name'])}</strong> — {esc(reason)}</li>")
+            ts = self.roadmap.target_set(r["indicator"], r["unit_level"])
+            lead = self._unit(ts.owner if ts else None)
+            items.append(
+                f"<li><strong>{esc(r['name'])}</strong> — {esc(reason)} "
+                f'<span class="egov-owner">{esc(t["lead"])}: <strong>{esc(lead)}</strong>.</span></li>'
+            )
         name = "name_vi" if lang == "vi" else "name_en"
         if "lagging" in self.readiness.columns:  # one row per layer and phase: name each layer once
             lagging = self.readiness.filter(pl.col("lagging")).unique(name, maintain_order=True)
+            overdue = self.components.filter(pl.col("overdue"))
             for r in lagging.iter_rows(named=True):
                 word = "Tầng chậm tiến độ" if lang == "vi" else "Lagging layer"
-                items.append(f"<li><strong>{esc(word)}: {esc(r.get(name))}</strong></li>")
+                late = (
+                    overdue.filter(pl.col("layer") == r["layer"])
+                    if "layer" in overdue.columns
+                    else overdue.head(0)
+                )
+                owners = "".join(
+                    f"<li>{esc(t['overdue_owner'])}: {esc(c[name])} — {esc(t['lead'])}: "
+                    f"<strong>{esc(self._unit(c['owner']))}</strong></li>"
+                    for c in late.iter_rows(named=True)
+                )
+                sub = f"<ul>{owners}</ul>" if owners else ""
+                items.append(f"<li><strong>{esc(word)}: {esc(r.get(name))}</strong>{sub}</li>")
         if "flat_usage" in self.readiness.columns:
             flat = self.readiness.filter(pl.col("flat_usage").fill_null(False)).unique(
                 name, maintain_order=True
