@@ -24,6 +24,7 @@ from papermill.exceptions import PapermillExecutionError
 from egov_metrics import __version__
 from egov_metrics.config import PROJECT_DIR, REPORTS_DIR
 from egov_metrics.errors import EgovError, UnknownNameError
+from egov_metrics.reports.frontpage import cached_facts, index_html
 from egov_metrics.reports.kinds import Params, ReportKind, ReportParameterError, get_kind, validate_params
 from egov_metrics.schema import connect
 
@@ -217,7 +218,11 @@ def render_report(
         data_fingerprint=fingerprint,
         generated_at=generated_at,
     )
-    record(result, out_dir)
+    try:  # the landing page's figures: computed once per data fingerprint
+        facts = cached_facts(out_dir, validated.db_path, fingerprint)
+    except EgovError:
+        facts = None
+    record(result, out_dir, facts)
     return result
 
 
@@ -303,8 +308,11 @@ def read_manifest(out_dir: str | Path = REPORTS_DIR) -> list[dict[str, object]]:
     return json.loads(path.read_text(encoding="utf-8"))["reports"]
 
 
-def record(result: ReportResult, out_dir: Path) -> None:
-    """Add or replace the report's entry in manifest.json and rewrite index.html (both atomically)."""
+def record(result: ReportResult, out_dir: Path, facts: dict[str, object] | None = None) -> None:
+    """Add or replace the report's entry in manifest.json and rewrite index.html (both atomically).
+
+    `facts`: the landing page's figures (`frontpage.front_page_facts`); without them the index lists the
+    reports only."""
     entry = {**asdict(result), "path": result.path.name}
     with _locked(out_dir):
         reports = [r for r in read_manifest(out_dir) if r["path"] != entry["path"]]
@@ -312,40 +320,6 @@ def record(result: ReportResult, out_dir: Path) -> None:
         reports.sort(key=lambda r: (str(r["kind"]), str(r["path"])))
         manifest = {"generated_by": f"egov-metrics {__version__}", "reports": reports}
         _atomic_write(out_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
-        _atomic_write(out_dir / "index.html", index_html(reports).encode("utf-8"))
-
-
-def index_html(reports: list[dict[str, object]]) -> str:
-    """The Vietnamese index page listing every report by kind, unit and period."""
-    from egov_metrics.reports.kinds import REPORT_KINDS
-
-    sections = []
-    for name, kind in REPORT_KINDS.items():
-        rows = [r for r in reports if r["kind"] == name]
-        if not rows:
-            continue
-        body = "".join(
-            '<tr><td>{unit}</td><td>{period}</td><td>{lang}</td><td><a href="{href}">{href}</a></td>'
-            "<td>{when}</td><td>{size}</td></tr>".format(
-                unit=html.escape(str(r["params"].get("unit") or "Toàn tỉnh")),
-                period=html.escape(str(r["params"].get("period") or r["params"].get("as_of") or "")),
-                lang=html.escape(str(r["params"].get("lang"))),
-                href=html.escape(str(r["path"])),
-                when=html.escape(str(r["generated_at"])),
-                size=f"{int(r['size']) / 1024:,.0f} KB".replace(",", "."),
-            )
-            for r in rows
-        )
-        sections.append(
-            f"<h2>{html.escape(kind.title_vi)}</h2><table><thead><tr><th>Đơn vị</th><th>Kỳ</th><th>Ngôn ngữ</th>"
-            f"<th>Tệp</th><th>Thời điểm tạo</th><th>Dung lượng</th></tr></thead><tbody>{body}</tbody></table>"
-        )
-    content = "".join(sections) or "<p>Chưa có báo cáo nào.</p>"
-    return f"""<!DOCTYPE html>
-<html lang="vi"><head><meta charset="utf-8"><title>Danh mục báo cáo · egov-metrics</title>
-<style>body{{font-family:'Segoe UI',Arial,'DejaVu Sans',sans-serif;margin:2em;color:#222}}
-h1{{color:#1f4e79}}table{{border-collapse:collapse;margin-bottom:1.5em}}
-th,td{{border:1px solid #ccc;padding:0.3em 0.6em;text-align:left}}th{{background:#eef3f8}}</style></head>
-<body><h1>Danh mục báo cáo chính quyền điện tử</h1>
-<p>Máy đọc được: <a href="{MANIFEST}">{MANIFEST}</a> · egov-metrics {__version__}</p>
-{content}</body></html>"""
+        alerts = (out_dir / "alerts.html").is_file()
+        page = index_html(reports, facts, "alerts.html" if alerts else None)  # type: ignore[arg-type]
+        _atomic_write(out_dir / "index.html", page.encode("utf-8"))
