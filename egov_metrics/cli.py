@@ -413,6 +413,13 @@ def schedule_run(
         float, typer.Option("--wait", min=0, help="Seconds to wait for another active run (default: 0).")
     ] = 0.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+    alert_command: Annotated[
+        str | None,
+        typer.Option(
+            "--alert-command",
+            help="Shell command that receives the digest of changes on stdin (default: $EGOV_ALERT_COMMAND).",
+        ),
+    ] = None,
     notebooks: Annotated[
         Path | None, typer.Option("--notebooks", help="Report notebooks folder (default: notebooks/).")
     ] = None,
@@ -450,6 +457,7 @@ def schedule_run(
             result = schedule.run(
                 as_of, jobs=jobs, db=_db(db), out_dir=out or REPORTS_DIR, notebooks_dir=notebooks,
                 workers=workers, dry_run=dry_run, since=since, wait=wait, on_plan=on_plan, on_result=on_result,
+                alert_command=alert_command,
             )  # fmt: skip
     except EgovError as exc:
         raise _fail(exc) from None

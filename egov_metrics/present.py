@@ -116,7 +116,7 @@ def table(
         more = f'<p class="egov-note">… {frame.height - max_rows} more rows</p>'
     return Html(  # the box scrolls sideways on a narrow screen: no column is cut off, no word-per-line wrap
         f'<div class="egov-scroll"><table class="{esc(css)}"><thead><tr>{head}</tr></thead>'
-        f'<tbody>{"".join(rows)}</tbody></table></div>{more}'
+        f"<tbody>{''.join(rows)}</tbody></table></div>{more}"
     )
 
 

@@ -652,6 +652,9 @@ class RunResult:
     hung: bool = False
     seconds: float = 0.0
     workers: int = 0
+    #: The alerts digest of the run (plain text), and why it could not be made or sent (one line).
+    alerts: str | None = None
+    alert_error: str | None = None
 
     @property
     def rendered(self) -> list[Outcome]:
@@ -675,6 +678,8 @@ class RunResult:
                 f"job {f.job} · unit {f.unit or '–'} · report {f.kind or '–'} (not planned) · {f.error}"
                 for f in self.plan.failures
             ]
+        if self.alert_error:
+            lines.append(f"alerts · {self.alert_error}")
         return lines
 
     def summary(self) -> list[str]:
@@ -818,6 +823,7 @@ def _write_state(out_dir: Path, result: RunResult, started_at: str) -> None:
             {"job": f.job, "unit": f.unit, "kind": f.kind, "error": f.error} for f in result.plan.failures
         ],
         "summary": result.failure_lines,
+        "alerts": result.alerts,
         "waiting": len(result.plan.by_status("waiting")),
         "data_through": result.plan.data_through.isoformat(),
     }
@@ -825,6 +831,27 @@ def _write_state(out_dir: Path, result: RunResult, started_at: str) -> None:
     if result.exit_code == 0:
         state["last_success"] = last["finished_at"]
     _atomic_write(path, json.dumps(state, ensure_ascii=False, indent=2).encode("utf-8"))
+
+
+def _alerts(out_dir: Path, db: Path, command: str | None) -> tuple[str | None, str | None]:
+    """Write the digest of what changed since the last run (egov_metrics.alerts), pass it to `command`
+    (default: $EGOV_ALERT_COMMAND), and link it from the landing page. Returns (text, one-line error)."""
+    from egov_metrics import alerts
+    from egov_metrics.reports.frontpage import cached_facts
+    from egov_metrics.reports.render import data_fingerprint, refresh_index
+
+    command = command if command is not None else os.environ.get("EGOV_ALERT_COMMAND") or None
+    try:
+        facts = cached_facts(out_dir, db, data_fingerprint(db))
+        text, changes, error = alerts.publish(out_dir, facts, command=command)
+        refresh_index(out_dir, facts)
+    except Exception as exc:  # the reports are made; a digest that cannot be made is reported, not raised
+        error = f"no digest: {_one_line(exc)}"
+        _log(out_dir, "alerts", "-", "failed", error=error)
+        return None, error
+    _log(out_dir, "alerts", "-", f"changes={len(changes)}" + (" sent" if command and not error else ""),
+         error=error or "")  # fmt: skip
+    return text, error
 
 
 def default_workers() -> int:
@@ -883,6 +910,7 @@ def run(
     wait: float = 0.0,
     on_plan: Callable[[Plan], None] | None = None,
     on_result: Callable[[Outcome], None] | None = None,
+    alert_command: str | None = None,
 ) -> RunResult:
     """Render every due report not yet made, oldest first; see the module docstring.
 
@@ -927,11 +955,14 @@ def run(
         )  # fmt: skip
         runner = _Runner(out_dir, notebooks, db_path, on_result=on_result)
         runner.render(todo, n_workers)
+        alerts, alert_error = _alerts(out_dir, db_path, alert_command)
         result = RunResult(
             the_plan,
             tuple(runner.outcomes),
             seconds=round(time.perf_counter() - started, 2),
             workers=n_workers,
+            alerts=alerts,
+            alert_error=alert_error,
         )
         _log(
             out_dir, "end", "-",

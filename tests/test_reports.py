@@ -8,6 +8,7 @@ start a kernel where none is needed.
 
 from __future__ import annotations
 
+import datetime as dt
 import html as htmllib
 import json
 import re
@@ -369,25 +370,65 @@ def test_the_scoping_check_can_fail(rendered_reports: dict[str, Rendered], small
 # -- index and manifest ----------------------------------------------------------------------------------
 
 
-def test_the_index_lists_every_report_by_kind_unit_and_period(rendered_reports: dict[str, Rendered]) -> None:
+def test_the_index_lists_every_report_by_kind_unit_and_period(
+    rendered_reports: dict[str, Rendered], small_demo_db: Path
+) -> None:
     out_dir = next(iter(rendered_reports.values())).result.path.parent
     index = (out_dir / "index.html").read_text(encoding="utf-8")
     assert re.search(r'<html\s+lang="vi"', index)
-    assert "Danh mục báo cáo" in index
+    assert '<meta name="viewport"' in index
+    listing = index[index.index('<section id="all">') :]
     rows = {
-        href: (unit, period, lang)
-        for unit, period, lang, href in re.findall(
-            r'<tr><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td><td><a href="([^"]+)">', index
+        href: (unit, period, lang, when)
+        for unit, period, lang, href, when in re.findall(
+            r'<tr><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td><td><a href="([^"]+)">Xem báo cáo</a></td>'
+            r"<td>([^<]*)</td>",
+            listing,
         )
     }
     assert set(rows) == {r.result.path.name for r in rendered_reports.values()}
+    with duckdb.connect(str(small_demo_db), read_only=True) as con:
+        names = dict(con.sql("SELECT id, name_vi FROM org_unit").fetchall())
     for r in rendered_reports.values():
-        unit, period, lang = rows[r.result.path.name]
-        assert htmllib.unescape(unit) == (r.unit or "Toàn tỉnh")
-        assert period == str(r.result.params.get("period") or r.result.params.get("as_of"))
-        assert lang == r.lang
-    sections = re.findall(r"<h2>([^<]*)</h2>", index)
+        unit, period, lang, when = rows[r.result.path.name]
+        assert htmllib.unescape(unit) == (names[r.unit] if r.unit else "Toàn tỉnh"), "units by name, not id"
+        assert lang == ("tiếng Việt" if r.lang == "vi" else "tiếng Anh")
+        # the time of generation in Vietnam's time: the recorded time + 7 h
+        recorded = dt.datetime.strptime(r.result.generated_at, "%d/%m/%Y %H:%M:%S %z")
+        assert when == f"{recorded.astimezone(dt.timezone(dt.timedelta(hours=7))):%d/%m/%Y %H:%M}"
+        if "period" in r.result.params:
+            month = dt.date.fromisoformat(str(r.result.params["period"]) + "-01")
+            assert period == f"tháng {month:%m/%Y}"
+    sections = re.findall(r"<h3>([^<]*)</h3>", listing)
     assert sections == [k.title_vi for k in REPORT_KINDS.values()]
+    assert "+0000" not in index and "T58" not in _text(index)
+
+
+def test_the_index_is_the_leaders_front_page(
+    rendered_reports: dict[str, Rendered], small_demo_db: Path
+) -> None:
+    """Headline figures with status, then every current department and commune by name with its band and
+    links to its reports, grouped by level, and a search box."""
+    out_dir = next(iter(rendered_reports.values())).result.path.parent
+    index = (out_dir / "index.html").read_text(encoding="utf-8")
+    front = index[: index.index('<section id="all">')]
+    assert "Toàn tỉnh · tháng" in front
+    cards = re.findall(r'<div class="card (green|amber|red|grey)">', front)
+    assert len(cards) >= 6, "headline figures and the 766 mean"
+    assert "Chỉ số 766: điểm trung bình của các đơn vị" in front
+    assert re.search(r"<h3>Sở, ban, ngành \(\d+\)</h3>", front) and re.search(
+        r"<h3>Xã, phường \(\d+\)</h3>", front
+    )
+    assert '<input id="search" type="search"' in front and "<script>" in index
+    with duckdb.connect(str(small_demo_db), read_only=True) as con:
+        current = con.sql(
+            "SELECT name_vi FROM org_unit WHERE level IN ('department', 'commune') AND valid_to IS NULL"
+        ).fetchall()
+    rows = re.findall(r'<tr data-name="[^"]*"><td>[^<]*</td><td>([^<]*)</td>', front)
+    assert sorted(htmllib.unescape(r) for r in rows) == sorted(n for (n,) in current)
+    syt = re.search(r'<tr data-name="sở y tế">(.*?)</tr>', front)
+    assert syt and 'href="unit_scorecard_SYT_' in syt.group(1) and "Phiếu điểm đơn vị" in syt.group(1)
+    assert re.search(r"<td>(xuất sắc|tốt|khá|trung bình|yếu)</td>", syt.group(1))
 
 
 def test_the_manifest_has_one_entry_per_report(rendered_reports: dict[str, Rendered]) -> None:

@@ -301,6 +301,15 @@ def _locked(out_dir: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def refresh_index(out_dir: str | Path, facts: dict[str, object] | None) -> None:
+    """Rewrite index.html from the manifest (after the alerts page appeared, or with new figures)."""
+    out_dir = Path(out_dir)
+    with _locked(out_dir):
+        alerts = (out_dir / "alerts.html").is_file()
+        page = index_html(read_manifest(out_dir), facts, "alerts.html" if alerts else None)  # type: ignore[arg-type]
+        _atomic_write(out_dir / "index.html", page.encode("utf-8"))
+
+
 def read_manifest(out_dir: str | Path = REPORTS_DIR) -> list[dict[str, object]]:
     path = Path(out_dir) / MANIFEST
     if not path.exists():
