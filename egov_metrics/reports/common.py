@@ -40,15 +40,26 @@ PAGE_CSS = """
   .egov-table { font-size: 0.8em; }
   .egov-card .value { font-size: 1.35em; }
 }
-@media print {
+@media print {  /* page 1 holds the title, the summary and every KPI card */
   .egov-scroll, .egov-chart { overflow: visible; }
   .egov-chart svg { min-width: 0 !important; }  /* on paper a chart fits the page width */
-  .egov-cards { grid-template-columns: repeat(4, 1fr); gap: 6px; }
-  .egov-card { padding: 4px 6px; }
-  .egov-card .name { min-height: 0; }
+  .jp-RenderedHTMLCommon h1, h1 { font-size: 15pt; margin: 0 0 4pt; }
+  .jp-RenderedHTMLCommon h2, h2 { font-size: 12pt; margin: 6pt 0 3pt; }
+  .jp-RenderedHTMLCommon p, .jp-RenderedHTMLCommon li { margin-top: 1pt; margin-bottom: 1pt; }
+  .egov-summary { padding: 2pt 8pt; }
+  .jp-RenderedHTMLCommon .egov-summary p, .jp-RenderedHTMLCommon .egov-summary li { font-size: 9pt; margin: 1pt 0; }
+  .egov-cards { grid-template-columns: repeat(4, 1fr); gap: 4pt; }
+  .egov-card { padding: 2pt 4pt; border-left-width: 5pt; font-size: 7.5pt; line-height: 1.2; }
+  .egov-card .name { min-height: 0; font-size: 1em; }
+  .egov-card .value { font-size: 1.5em; margin: 0; }
+  .egov-card .meta, .egov-card .light { font-size: 0.95em; }
+  .egov-legend { font-size: 7.5pt; margin: 3pt 0; }
+  .jp-RenderedHTMLCommon .egov-legend p, .jp-RenderedHTMLCommon .egov-legend li { font-size: 7.5pt; margin: 0; }
 }
 .egov-legend { font-size: 0.85em; margin: 8px 0 12px; }
-.egov-legend ul { list-style: none; margin: 2px 0; padding: 0; display: flex; flex-wrap: wrap; gap: 2px 16px; }
+.jp-RenderedHTMLCommon .egov-legend ul, .egov-legend ul { list-style: none; margin: 2px 0; padding: 0;
+  display: flex; flex-wrap: wrap; gap: 2px 16px; }
+.jp-RenderedHTMLCommon .egov-legend li, .egov-legend li { margin: 0; }
 .egov-dot { display: inline-block; width: 0.8em; height: 0.8em; border-radius: 50%; margin-right: 0.35em;
             vertical-align: -0.05em; background: #9aa5b1; }
 .egov-dot.egov-green { background: #2f9e44; } .egov-dot.egov-amber { background: #f59f00; }

@@ -44,7 +44,8 @@ body { font-family: 'Segoe UI', Arial, 'DejaVu Sans', sans-serif; }
 .jp-OutputPrompt, .jp-InputPrompt { display: none; }
 @page { size: A4; margin: 14mm 12mm; }
 @media print {
-  body { font-size: 10.5pt; }
+  body { font-size: 10pt; }
+  .jp-Cell, .jp-Cell-outputWrapper, .jp-OutputArea-child { margin: 0; padding: 0; }
   .jp-Cell { break-inside: avoid; page-break-inside: avoid; }
   h1, h2, h3 { break-after: avoid; page-break-after: avoid; }
   .egov-noprint { display: none; }
