@@ -487,9 +487,10 @@ def schedule_run(
             err_console.print(f"failed: {line}", highlight=False, markup=False, soft_wrap=True)
     else:  # the end-of-run summary on stdout (also in schedule.log): one line per failure
         console.print(
-            f"{len(result.rendered)} rendered, {len(result.failed)} failed, {len(plan.by_status('done'))} "
-            f"already done, {len(plan.by_status('waiting'))} waiting for data (through {plan.data_through}); "
-            f"{result.seconds:.1f} s with {result.workers} worker(s).",
+            f"{len(result.rendered)} rendered, {len(result.failed)} failed, "
+            + (f"{len(plan.failures)} job(s) or unit(s) not planned, " if plan.failures else "")
+            + f"{len(plan.by_status('done'))} already done, {len(plan.by_status('waiting'))} waiting for data "
+            f"(through {plan.data_through}); {result.seconds:.1f} s with {result.workers} worker(s).",
             soft_wrap=True,
         )
         for line in result.summary()[1:]:

@@ -273,6 +273,10 @@ def test_one_unknown_unit_fails_only_its_own_reports(tiny_db: Path, notebooks: P
     state = json.loads((out / schedule.STATE_FILE).read_text(encoding="utf-8"))
     assert state["last_run"]["job_failures"][0]["unit"] == "Sở Tư phap X"
     assert state["last_run"]["summary"] == logged
+    # the run's digest of changes (the first run: nothing to compare), linked from the landing page
+    assert "Lần chạy đầu tiên" in (out / "alerts.txt").read_text(encoding="utf-8")
+    assert 'href="alerts.html"' in (out / "index.html").read_text(encoding="utf-8")
+    assert [f[3] for f in log_lines(out, "alerts")] == ["changes=0"]
 
 
 def test_a_failed_report_is_in_the_summary_with_job_unit_and_reason(
