@@ -831,3 +831,38 @@ def test_report_kernels_are_quiet(small_demo_db: Path, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip() == "", f"stderr of a healthy render: {done.stderr[:500]}"
     assert "IPKernelApp" not in done.stdout and "KeyboardInterrupt" not in done.stdout
+
+
+def test_the_units_league_judges_each_unit_as_its_own_assessment(small_demo_db: Path) -> None:
+    """`assess_units` (one engine call for every unit) gives each unit the status, target and current value
+    that `assess(unit=…, targets="year")` gives it alone; a department is held to the department e-office
+    target (Decision 749) and to the province's target elsewhere."""
+    import polars as pl
+
+    from egov_metrics.roadmap import assess
+    from egov_metrics.roadmap.assessment import assess_units
+
+    as_of = "2026-03-31"
+    league = assess_units(as_of=as_of, db=small_demo_db)
+    for unit in ("STP", "X2503"):
+        alone = assess(as_of=as_of, unit=unit, db=small_demo_db, targets="year")
+        mine = league.filter(pl.col("unit_id") == unit).sort("indicator")
+        alone = alone.sort("indicator")
+        assert mine["indicator"].to_list() == alone["indicator"].to_list()
+        assert mine["status"].to_list() == alone["status"].to_list()
+        assert mine["target"].to_list() == alone["target"].to_list()
+        assert mine["target_level"].to_list() == alone["unit_level"].to_list()
+        for a, b in zip(mine["current"], alone["current"], strict=True):
+            assert (a is None and b is None) or abs(a - b) < 1e-9
+    stp = {r["indicator"]: r for r in league.filter(pl.col("unit_id") == "STP").iter_rows(named=True)}
+    assert stp["e_office_share"]["target_level"] == "department"
+    assert stp["dossiers_on_time"]["target_level"] == "province"
+
+
+def test_the_province_report_has_the_units_league(rendered_reports: dict[str, Rendered]) -> None:
+    html = rendered_reports["progress_province_vi"].html
+    section = _section(html, re.search(r"<h2>(Các đơn vị so với mục tiêu năm \d{4})</h2>", html).group(1))
+    assert "<h3>Sở, ban, ngành (" in section and "<h3>Xã, phường (" in section
+    assert "Đã đạt*" in section or "Chệch hướng*" in section, "province targets applied to units are marked"
+    assert "Tỷ lệ văn bản điện tử" in section
+    assert "Các đơn vị so với mục tiêu" not in rendered_reports["progress_department_vi"].html

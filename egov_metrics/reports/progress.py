@@ -32,6 +32,8 @@ from egov_metrics.reports.common import (
     status_legend,
     year_status,
 )
+from egov_metrics.roadmap.assessment import STATUS_LIGHTS, assess_units
+from egov_metrics.roadmap.status import STATUS_NAMES
 from egov_metrics.scoring import ScoringError, score_units
 
 KPI_IDS = (
@@ -66,6 +68,13 @@ T = {
         "trends": "Xu hướng 24 tháng",
         "league": "Bảng xếp hạng Chỉ số 766 (lũy kế năm)",
         "league_note": "Mỗi nhóm được xếp hạng riêng: sở, ban, ngành với nhau; xã, phường với nhau.",
+        "unit_targets": "Các đơn vị so với mục tiêu năm {y}",
+        "met": "Đạt hoặc đúng tiến độ",
+        "unit_targets_note": (
+            "Mỗi đơn vị được đánh giá như báo cáo lộ trình (trung vị 3 tháng, xu hướng 24 tháng) theo mục tiêu "
+            "của cấp mình; dấu * là mục tiêu chung của tỉnh áp dụng cho đơn vị vì chưa có mục tiêu riêng cho cấp "
+            "này. Xếp theo tỷ lệ mục tiêu đạt hoặc đúng tiến độ."
+        ),
         "backlog": "Hồ sơ quá hạn cuối kỳ",
         "channels": "Kênh nộp hồ sơ",
         "digital": "Số hóa và tái sử dụng dữ liệu",
@@ -95,6 +104,13 @@ T = {
         "trends": "24-month trends",
         "league": "766 index league table (year to date)",
         "league_note": "Each peer group is ranked on its own: departments among departments, communes among communes.",
+        "unit_targets": "Units against their targets for {y}",
+        "met": "Achieved or on track",
+        "unit_targets_note": (
+            "Each unit is judged as in the roadmap report (3-month median, 24-month trend) against its level's "
+            "target; * marks the province's target, applied because the roadmap sets none for that level. "
+            "Ranked by the share of targets achieved or on track."
+        ),
         "backlog": "Overdue dossiers at period end",
         "channels": "Submission channels",
         "digital": "Digitization and data reuse",
@@ -218,6 +234,10 @@ class ProgressReport:
                 )
                 if self.scope.is_province
                 else None
+            )
+            # every department and commune against its targets of the year (province report only)
+            self.unit_status = (
+                assess_units(as_of=self.last, db=con, lang=self.lang) if self.scope.is_province else None
             )
             self.scope_names = {
                 r[0]: (r[1] if self.lang == "vi" else r[2] or r[1])
@@ -546,6 +566,48 @@ class ProgressReport:
             else "Zero denominators (nothing to count in the period), as the method scores them: "
         )
         return lead + ". ".join(parts) + "."
+
+    def unit_targets(self) -> Html:
+        """The league of units against their own targets of the year (province report): per peer group, each
+        unit's status on every target indicator, ranked by the share of targets achieved or on track. A
+        target borrowed from the province is marked with *."""
+        t, lang = self.t, self.lang
+        if self.unit_status is None:  # a unit's report names no other unit
+            return Html("")
+        parts = [heading(t["unit_targets"].format(y=self.first.year))]
+        if self.unit_status.is_empty():
+            return join([*parts, note("–")])
+        catalog = load_catalog()
+        frame = self.unit_status
+        order = list(dict.fromkeys(frame["indicator"].to_list()))
+        names = {i: catalog.get(i).name_in(lang) for i in order}
+        for level, (name_vi, name_en) in PEER_GROUPS.items():
+            peers = frame.filter(pl.col("unit_level") == level)
+            if peers.is_empty():
+                continue
+            rows = []
+            for _, part in peers.partition_by("unit_id", as_dict=True, maintain_order=True).items():
+                cells = {r["indicator"]: r for r in part.iter_rows(named=True)}
+                good = sum(STATUS_LIGHTS[r["status"]] == "green" for r in cells.values())
+                row = {"unit": part["unit_name"][0], "good": f"{good}/{len(cells)}", "_good": good / len(cells),
+                       "_off": sum(r["status"] == "off_track" for r in cells.values())}  # fmt: skip
+                for ind in order:
+                    r = cells.get(ind)
+                    row[ind] = (
+                        "–"
+                        if r is None
+                        else STATUS_NAMES[r["status"]][lang] + ("*" if r["target_level"] != level else "")
+                    )
+                rows.append(row)
+            table_frame = pl.DataFrame(rows).sort(["_good", "_off", "unit"], descending=[True, False, False])
+            table_frame = table_frame.with_columns(pl.int_range(1, table_frame.height + 1).alias("rank"))
+            cols = [("rank", t["rank"]), ("unit", t["unit"]), ("good", t["met"])] + [
+                (i, names[i]) for i in order
+            ]
+            parts.append(heading(f"{name_vi if lang == 'vi' else name_en} ({table_frame.height})", 3))
+            parts.append(table(table_frame, cols, lang=lang, formats={"rank": str}))
+        parts.append(note(t["unit_targets_note"]))
+        return join(parts)
 
     def backlog(self) -> Html:
         t, lang = self.t, self.lang

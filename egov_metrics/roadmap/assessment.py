@@ -333,6 +333,72 @@ def assess(
     return pl.DataFrame(rows, schema=ASSESSMENT_SCHEMA)
 
 
+UNIT_STATUS_SCHEMA: dict[str, type[pl.DataType] | pl.DataType] = {
+    "unit_id": pl.String,
+    "unit_name": pl.String,
+    "unit_level": pl.String,
+    "indicator": pl.String,
+    "target_level": pl.String,
+    "target": pl.Float64,
+    "deadline": pl.Date,
+    "current": pl.Float64,
+    "status": pl.String,
+}
+
+
+def assess_units(
+    roadmap: Roadmap | None = None,
+    *,
+    as_of: str | dt.date,
+    levels: Sequence[str] = ("department", "commune"),
+    db: Db = None,
+    lang: str = "vi",
+) -> pl.DataFrame:
+    """Every unit of `levels` against the target due at the end of `as_of`'s year, one row per unit and
+    indicator: the same rules (`check_target`) and target choice as `assess(targets="year", unit=…)`, from ONE
+    engine call (monthly values by unit over the trend window). `target_level` says whose target applies: the
+    unit's level where the roadmap sets one, else the province's."""
+    roadmap = roadmap or load_roadmap()
+    as_of = as_date(as_of)
+    catalog = load_catalog()
+    ids = [i for i in roadmap.indicator_ids if SOURCES[catalog.get(i).source].unit_column is not None]
+    ids = list(dict.fromkeys(ids))
+    first = month_end(month_number(as_of) - roadmap.rules.window_months).replace(day=1)
+    with _connection(db) as con:
+        frame = compute(
+            ids, by=["unit"], level=tuple(levels), grain="month", start=first, end=as_of, compare=False,
+            lang=lang, db=con, catalog=catalog,
+        )  # fmt: skip
+    frame = frame.filter(
+        pl.col("period_end") == pl.col("period_start").dt.month_end(), pl.col("period_end") <= as_of
+    ).with_columns(
+        (pl.col("period_start").dt.year() * 12 + pl.col("period_start").dt.month() - 1).alias("month")
+    )
+    rows = []
+    for (unit_id, indicator), part in frame.partition_by(
+        ["unit_id", "indicator"], as_dict=True, maintain_order=True
+    ).items():
+        level = str(part["unit_level"][0]) if "unit_level" in part.columns else "province"
+        ts = roadmap.target_set(str(indicator), level) or roadmap.target_set(str(indicator), "province")
+        if ts is None:
+            continue
+        points = _points(roadmap, ts, as_of, "year")
+        if not points:
+            continue
+        point, ind = points[0], catalog.get(str(indicator))
+        check = check_target(
+            part["month"].to_numpy(), part["value"].cast(pl.Float64).fill_null(float("nan")).to_numpy(),
+            target=point.value, deadline=point.date, direction=ind.direction, unit=ind.unit, as_of=as_of,
+            rules=roadmap.rules,
+        )  # fmt: skip
+        rows.append(
+            {"unit_id": unit_id, "unit_name": part["unit_name"][0], "unit_level": level, "indicator": indicator,
+             "target_level": ts.level, "target": point.value, "deadline": point.date, "current": check.current,
+             "status": check.status}
+        )  # fmt: skip
+    return pl.DataFrame(rows, schema=UNIT_STATUS_SCHEMA)
+
+
 def trajectories(
     roadmap: Roadmap | None = None,
     *,
