@@ -35,6 +35,7 @@ PAGE_CSS = """
 .egov-chart { max-width: 100%; overflow-x: auto; }
 .jp-OutputArea-output .egov-chart svg, .egov-chart svg { max-width: 100%; height: auto; }
 .egov-table td:first-child { min-width: 9em; }
+.egov-table td:last-child:not(.num) { min-width: 14em; }  /* notes and reasons: lines, not one word each */
 @media (max-width: 600px) {
   .egov-cards { grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); }
   .egov-table { font-size: 0.8em; }
