@@ -286,7 +286,8 @@ class ScoringMethod(_Frozen):
     source: Text
     total_points: Points
     points_from: Literal["rounded_rate", "raw_rate"]
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # method-wide caveats, in English
+    notes_vi: tuple[str, ...] = ()  # the same caveats in Vietnamese, in the same order
     groups: tuple[MethodGroup, ...]
     indicators: tuple[MethodIndicator, ...]
     bands: tuple[Band, ...]
@@ -294,6 +295,11 @@ class ScoringMethod(_Frozen):
     @model_validator(mode="after")
     def _consistent(self) -> ScoringMethod:
         issues = [*self._group_issues(), *self._band_issues()]
+        if len(self.notes_vi) != len(self.notes):
+            issues.append(
+                _issue(("notes_vi",), "write every method note in both languages: notes and notes_vi, same order",
+                       len(self.notes_vi))
+            )  # fmt: skip
         if self.valid_to is not None and self.valid_to <= self.valid_from:
             issues.append(_issue(("valid_to",), "valid_to must be after valid_from", str(self.valid_to)))
         if issues:

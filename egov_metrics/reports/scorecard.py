@@ -235,10 +235,16 @@ class UnitScorecard:
                 "denominator": value_formatter("count", 0, lang),
             },
         )
+        general = self.method.notes_vi if lang == "vi" else self.method.notes
+        method_wide = "".join(f"<li>{esc(n)}</li>" for n in general)
         footnotes = "".join(f"<li>{esc(names.get(i, i))}: {esc(by_id[i].note_in(lang))}</li>" for i in noted)
         extra = (
-            Html(f'<div class="egov-note"><strong>{esc(t["notes"])}</strong><ol>{footnotes}</ol></div>')
-            if noted
+            Html(
+                f'<div class="egov-note"><strong>{esc(t["notes"])}</strong>'
+                f"{f'<ul>{method_wide}</ul>' if method_wide else ''}"
+                f"{f'<ol>{footnotes}</ol>' if footnotes else ''}</div>"
+            )
+            if noted or general
             else Html("")
         )
         return join([heading(t["indicators"]), tab, extra])
