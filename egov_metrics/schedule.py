@@ -955,7 +955,8 @@ def run(
         )  # fmt: skip
         runner = _Runner(out_dir, notebooks, db_path, on_result=on_result)
         runner.render(todo, n_workers)
-        alerts, alert_error = _alerts(out_dir, db_path, alert_command)
+        # the digest of changes, after a run that made reports (a run with nothing to do changes nothing)
+        alerts, alert_error = _alerts(out_dir, db_path, alert_command) if runner.outcomes else (None, None)
         result = RunResult(
             the_plan,
             tuple(runner.outcomes),

@@ -572,7 +572,7 @@ def test_an_active_run_makes_the_next_one_step_aside_and_a_killed_one_does_not_b
     with open(out / schedule.LOCK_FILE) as fh:  # released after the run
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
     assert [f[1] for f in (line.split("\t") for line in (out / schedule.LOG_FILE).read_text().splitlines())] == [
-        "busy", "busy", "run", "ok", "ok", "end",
+        "busy", "busy", "run", "ok", "ok", "alerts", "end",
     ]  # fmt: skip
 
 
