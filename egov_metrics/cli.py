@@ -552,7 +552,7 @@ def schedule_check(
     ] = None,
 ) -> None:
     """Validate a jobs file (and, with --db, its units); report every problem with file and line; exit 1 if any."""
-    from egov_metrics.schedule import check_jobs, check_units
+    from egov_metrics.schedule import SELECTORS, check_jobs, check_units
 
     jobs, problems = check_jobs(path)
     if db is not None and not problems:
@@ -564,4 +564,6 @@ def schedule_check(
         err_console.print(str(problem), highlight=False, markup=False, soft_wrap=True)
     if problems:
         raise typer.Exit(1)
-    console.print(f"{len(jobs)} job(s), no problems.")
+    unchecked = any(u not in SELECTORS for j in jobs for u in j.units or ())
+    note = " (units not checked against a database: add --db PATH)" if unchecked and db is None else ""
+    console.print(f"{len(jobs)} job(s), no problems{note}.")

@@ -221,7 +221,7 @@ def render_report(
     )
     try:  # the landing page's figures: computed once per data fingerprint
         facts = cached_facts(out_dir, validated.db_path, fingerprint)
-    except EgovError:
+    except Exception:  # the report is written: without its figures the index lists the reports only
         facts = None
     record(result, out_dir, facts)
     return result
