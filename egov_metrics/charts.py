@@ -84,6 +84,7 @@ LABELS: dict[str, dict[str, str]] = {
         "current": "Hiện tại",
         "target": "Chỉ tiêu",
         "layer": "Lớp kiến trúc",
+        "layer_short": "Tầng",
         "phase": "Giai đoạn",
         "component": "Thành phần",
         "status": "Trạng thái",
@@ -108,6 +109,7 @@ LABELS: dict[str, dict[str, str]] = {
         "current": "Current",
         "target": "Target",
         "layer": "Architecture layer",
+        "layer_short": "Layer",
         "phase": "Phase",
         "component": "Component",
         "status": "Status",
@@ -360,7 +362,12 @@ def chart_timeline(components: Any, *, lang: str = "vi", title: str | None = Non
     frame = frame.with_columns(
         pl.when(pl.col("overdue")).then(pl.lit("overdue")).otherwise(pl.col("status_as_of")).alias("state"),
         pl.coalesce(pl.col("live"), pl.lit(as_of)).alias("end"),
-        (pl.lit("L") + pl.col("layer").cast(pl.String) + pl.lit(" · ") + pl.col(name)).alias("label"),
+        (
+            pl.lit(_t(lang, "layer_short") + " ")
+            + pl.col("layer").cast(pl.String)
+            + pl.lit(" · ")
+            + pl.col(name)
+        ).alias("label"),
     ).sort("layer", "planned", "id")
     frame = frame.with_columns(
         pl.min_horizontal("planned", "end").alias("from"),

@@ -578,6 +578,13 @@ def schedule_run(
         float, typer.Option("--wait", min=0, help="Seconds to wait for another active run (default: 0).")
     ] = 0.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+    alert_command: Annotated[
+        str | None,
+        typer.Option(
+            "--alert-command",
+            help="Shell command that receives the digest of changes on stdin (default: $EGOV_ALERT_COMMAND).",
+        ),
+    ] = None,
     notebooks: Annotated[
         Path | None, typer.Option("--notebooks", help="Report notebooks folder (default: notebooks/).")
     ] = None,
@@ -615,6 +622,7 @@ def schedule_run(
             result = schedule.run(
                 as_of, jobs=jobs, db=_db(db), out_dir=out or REPORTS_DIR, notebooks_dir=notebooks,
                 workers=workers, dry_run=dry_run, since=since, wait=wait, on_plan=on_plan, on_result=on_result,
+                alert_command=alert_command,
             )  # fmt: skip
     except EgovError as exc:
         raise _fail(exc) from None
@@ -640,16 +648,18 @@ def schedule_run(
             f"{len(plan.by_status('waiting'))} waiting for data (data through {plan.data_through}).",
             soft_wrap=True,
         )
-    else:
+        for line in result.failure_lines:
+            err_console.print(f"failed: {line}", highlight=False, markup=False, soft_wrap=True)
+    else:  # the end-of-run summary on stdout (also in schedule.log): one line per failure
         console.print(
-            f"{len(result.rendered)} rendered, {len(result.failed)} failed, {len(plan.by_status('done'))} "
-            f"already done, {len(plan.by_status('waiting'))} waiting for data (through {plan.data_through}); "
-            f"{result.seconds:.1f} s with {result.workers} worker(s).",
+            f"{len(result.rendered)} rendered, {len(result.failed)} failed, "
+            + (f"{len(plan.failures)} job(s) or unit(s) not planned, " if plan.failures else "")
+            + f"{len(plan.by_status('done'))} already done, {len(plan.by_status('waiting'))} waiting for data "
+            f"(through {plan.data_through}); {result.seconds:.1f} s with {result.workers} worker(s).",
             soft_wrap=True,
         )
-    for line in result.failure_lines:
-        if dry_run or line.startswith("job "):
-            err_console.print(f"failed: {line}", highlight=False, markup=False, soft_wrap=True)
+        for line in result.summary()[1:]:
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(result.exit_code)
 
 
@@ -701,16 +711,27 @@ def schedule_list(
 @schedule_app.command("check")
 def schedule_check(
     path: Annotated[Path | None, typer.Argument(help="A jobs file (default: the shipped one).")] = None,
+    db: Annotated[
+        Path | None,
+        typer.Option("--db", help="Also check every unit the jobs name against this database."),
+    ] = None,
 ) -> None:
-    """Validate a jobs file; report every problem with file and line; exit 1 if any."""
-    from egov_metrics.schedule import check_jobs
+    """Validate a jobs file (and, with --db, its units); report every problem with file and line; exit 1 if any."""
+    from egov_metrics.schedule import SELECTORS, check_jobs, check_units
 
     jobs, problems = check_jobs(path)
+    if db is not None and not problems:
+        try:
+            problems = check_units(jobs, db, path)
+        except EgovError as exc:
+            raise _fail(exc) from None
     for problem in problems:
         err_console.print(str(problem), highlight=False, markup=False, soft_wrap=True)
     if problems:
         raise typer.Exit(1)
-    console.print(f"{len(jobs)} job(s), no problems.")
+    unchecked = any(u not in SELECTORS for j in jobs for u in j.units or ())
+    note = " (units not checked against a database: add --db PATH)" if unchecked and db is None else ""
+    console.print(f"{len(jobs)} job(s), no problems{note}.")
 
 
 # -- portal: the national portal's published 766 figures (egov_metrics.portal) ------------------------------

@@ -7,6 +7,8 @@ charts become static inline SVG (vl-convert), numbers and dates follow the langu
 from __future__ import annotations
 
 import html
+import math
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -52,9 +54,21 @@ def note(text: str) -> Html:
     return Html(f'<p class="egov-note">{esc(text)}</p>')
 
 
+#: Chart text is drawn at 11 px; a chart may shrink to fit its box only as far as keeps it at 10 px or more.
+MIN_CHART_SCALE = 10 / 11
+
+
 def chart(chart_obj: alt.TopLevelMixin) -> Html:
-    """An Altair chart as static inline SVG (text stays selectable; prints crisply; works offline)."""
-    return Html(f'<div class="egov-chart">{to_svg(chart_obj)}</div>')
+    """An Altair chart as static inline SVG (text stays selectable; prints crisply; works offline).
+
+    The SVG scales down to its box (phones, print) but never below MIN_CHART_SCALE of its drawn width, so no
+    text gets smaller than 10 px; on a narrower screen its box scrolls sideways instead."""
+    svg = to_svg(chart_obj)
+    width = re.search(r'<svg[^>]*\bwidth="([\d.]+)"', svg)
+    if width:
+        min_width = math.ceil(float(width.group(1)) * MIN_CHART_SCALE)
+        svg = svg.replace("<svg", f'<svg style="min-width: {min_width}px"', 1)
+    return Html(f'<div class="egov-chart">{svg}</div>')
 
 
 Formatter = Callable[[Any], str]
@@ -100,8 +114,9 @@ def table(
     more = ""
     if frame.height > max_rows:
         more = f'<p class="egov-note">… {frame.height - max_rows} more rows</p>'
-    return Html(
-        f'<table class="{esc(css)}"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>{more}'
+    return Html(  # the box scrolls sideways on a narrow screen: no column is cut off, no word-per-line wrap
+        f'<div class="egov-scroll"><table class="{esc(css)}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>{more}"
     )
 
 
@@ -148,9 +163,10 @@ def definitions(ids: Iterable[str], lang: str = "vi") -> Html:
         desc = ind.description.vi if lang == "vi" else ind.description.en
         extra = ""
         if ind.provisional and ind.provisional_note:
-            extra = f"<br><em>{esc(labels[1])}:</em> {esc(ind.provisional_note)}"
+            note_text = ind.provisional_note.vi if lang == "vi" else ind.provisional_note.en
+            extra = f"<br><em>{esc(labels[1])}:</em> {esc(note_text)}"
         items.append(
-            f"<dt>{esc(ind.name_in(lang))} <code>{esc(ind.id)}</code></dt>"
+            f'<dt title="{esc(labels[2])}: {esc(ind.id)}" data-indicator="{esc(ind.id)}">{esc(ind.name_in(lang))}</dt>'
             f"<dd>{esc(desc)}<br><em>{esc(labels[0])}:</em> {esc(ind.legal_source)}{extra}</dd>"
         )
     return Html(f'<section class="egov-appendix"><h2>{esc(title)}</h2><dl>{"".join(items)}</dl></section>')

@@ -377,10 +377,17 @@ class Instance:
 
 @dataclass(frozen=True)
 class JobFailure:
-    """A job that could not be planned (e.g. an explicit unit the database does not know)."""
+    """A job, or one unit entry of a job, that could not be planned (e.g. a unit the database does not know).
+
+    `unit` is the entry that failed (its other units are still planned); None when the whole job failed."""
 
     job: str
     error: str
+    unit: str | None = None
+    kind: str | None = None
+
+    def describe(self) -> str:
+        return f"job {self.job}" + (f", unit {self.unit}" if self.unit else "")
 
 
 @dataclass(frozen=True)
@@ -455,18 +462,55 @@ def _time_parameter(
     )
 
 
-def _units(job: Job, con: duckdb.DuckDBPyConnection, day: dt.date) -> list[dict[str, Any]]:
-    """The `unit` parameters of one period: [{}] for kinds without units."""
+def _units(
+    job: Job, con: duckdb.DuckDBPyConnection, day: dt.date
+) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    """The `unit` parameters of one period ([{}] for kinds without units) and the entries that could not be
+    resolved, as (entry, one-line reason): one unknown unit fails only its own reports."""
     from egov_metrics.orgunits import resolve_unit
 
     entries = job.unit_entries()
     if not entries:
-        return [{}]
+        return [{}], []
     units: list[str | None] = []
+    bad: list[tuple[str, str]] = []
     for entry in entries:
         selector = SELECTORS.get(entry)
-        units += selector.select(con, day) if selector else [resolve_unit(con, entry, as_of=day)]
-    return [{"unit": u} for u in dict.fromkeys(units)]
+        if selector:
+            units += selector.select(con, day)
+            continue
+        try:
+            units.append(resolve_unit(con, entry, as_of=day))
+        except EgovError as exc:
+            bad.append((entry, _one_line(exc) + (f" ({exc.hint})" if exc.hint else "")))
+    return [{"unit": u} for u in dict.fromkeys(units)], bad
+
+
+def check_units(
+    jobs: Sequence[Job], db: str | Path | None = None, path: str | Path | None = None
+) -> list[Problem]:
+    """Every explicit unit of the jobs that the database does not know, with file, line and "did you mean"."""
+    from egov_metrics.orgunits import resolve_unit
+    from egov_metrics.schema import connect
+
+    path = Path(path) if path else DEFAULT_JOBS
+    lines: dict[tuple, int] = {}
+    with contextlib.suppress(Exception):
+        _, lines, _ = load_yaml_with_lines(path)
+    problems = []
+    with connect(db if db is not None else default_db_path(), read_only=True) as con:
+        for i, job in enumerate(jobs):
+            for j, entry in enumerate(job.units or ()):
+                if entry in SELECTORS:
+                    continue
+                try:
+                    resolve_unit(con, entry)
+                except EgovError as exc:
+                    line = line_of(lines, ("jobs", i, "units", j))
+                    problems.append(
+                        Problem(path, line, f"jobs.{i}.units", f"{exc.message} in job {job.id!r}; {exc.hint}")
+                    )
+    return problems
 
 
 def due_periods(job: Job, as_of: str | dt.date | None = None, since: str | None = None) -> list[Period]:
@@ -540,6 +584,7 @@ def plan(
     done = _done_keys(out_dir)
     instances: dict[str, Instance] = {}
     failures: list[JobFailure] = []
+    unit_failures: dict[tuple[str, str], JobFailure] = {}
     with connect(db if db is not None else default_db_path(), read_only=True) as con:
         first_day, data_through = _data_bounds(con)
         for job in job_list:
@@ -550,7 +595,12 @@ def plan(
                     if period.end < first_day:
                         continue  # before the data: nothing to report
                     timing = _time_parameter(kind)(kind, period, con)
-                    for unit in _units(job, con, period.end):
+                    units, bad = _units(job, con, period.end)
+                    for entry, reason in bad:
+                        unit_failures.setdefault(
+                            (job.id, entry), JobFailure(job.id, reason, entry, kind.name)
+                        )
+                    for unit in units:
                         for lang in job.languages:
                             params = _canonical(kind, {**timing, **unit, "lang": lang})
                             key = _key(kind.name, dict(params))
@@ -563,13 +613,13 @@ def plan(
                                 )
                             )
             except (EgovError, ValidationError) as exc:
-                failures.append(JobFailure(job.id, _one_line(exc)))
+                failures.append(JobFailure(job.id, _one_line(exc), kind=kind.name))
                 continue
             for inst in found:
                 instances.setdefault(inst.key, inst)  # two jobs asking for one report make it once
     order = {job.id: n for n, job in enumerate(job_list)}
     ordered = sorted(instances.values(), key=lambda i: (i.period.end, i.due_on, order[i.job]))
-    return Plan(day, data_through, tuple(ordered), tuple(failures))
+    return Plan(day, data_through, tuple(ordered), (*failures, *unit_failures.values()))
 
 
 def next_due(job: Job, as_of: str | dt.date | None = None) -> dt.date:
@@ -602,6 +652,9 @@ class RunResult:
     hung: bool = False
     seconds: float = 0.0
     workers: int = 0
+    #: The alerts digest of the run (plain text), and why it could not be made or sent (one line).
+    alerts: str | None = None
+    alert_error: str | None = None
 
     @property
     def rendered(self) -> list[Outcome]:
@@ -613,11 +666,32 @@ class RunResult:
 
     @property
     def failure_lines(self) -> list[str]:
-        """One line per failure: a report that failed, or a job that could not be planned."""
-        lines = [f"{o.instance.describe()}: {o.error}" for o in self.failed]
+        """One line per failure: a report that failed, or a job (or one unit of a job) that could not be
+        planned. Each line names the job, the unit, the report and a one-line reason."""
+        lines = [
+            f"job {o.instance.job} · unit {o.instance.param_dict.get('unit') or 'province'} · "
+            f"report {o.instance.describe()} · {o.error}"
+            for o in self.failed
+        ]
         if self.plan is not None:
-            lines += [f"job {f.job}: {f.error}" for f in self.plan.failures]
+            lines += [
+                f"job {f.job} · unit {f.unit or '–'} · report {f.kind or '–'} (not planned) · {f.error}"
+                for f in self.plan.failures
+            ]
+        if self.alert_error:
+            lines.append(f"alerts · {self.alert_error}")
         return lines
+
+    def summary(self) -> list[str]:
+        """The end-of-run summary: one count line, then one line per failure (see `failure_lines`)."""
+        if self.plan is None:
+            return [f"SUMMARY nothing done: {self.busy}"]
+        head = (
+            f"SUMMARY {len(self.rendered)} rendered, {len(self.failure_lines)} failure(s), "
+            f"{len(self.plan.by_status('done'))} already done, {len(self.plan.by_status('waiting'))} waiting "
+            f"for data (through {self.plan.data_through})"
+        )
+        return [head, *(f"FAILED {line}" for line in self.failure_lines)]
 
     @property
     def exit_code(self) -> int:
@@ -745,7 +819,11 @@ def _write_state(out_dir: Path, result: RunResult, started_at: str) -> None:
             {"kind": o.instance.kind, "params": o.instance.param_dict, "error": o.error}
             for o in result.failed
         ],
-        "job_failures": [{"job": f.job, "error": f.error} for f in result.plan.failures],
+        "job_failures": [
+            {"job": f.job, "unit": f.unit, "kind": f.kind, "error": f.error} for f in result.plan.failures
+        ],
+        "summary": result.failure_lines,
+        "alerts": result.alerts,
         "waiting": len(result.plan.by_status("waiting")),
         "data_through": result.plan.data_through.isoformat(),
     }
@@ -753,6 +831,27 @@ def _write_state(out_dir: Path, result: RunResult, started_at: str) -> None:
     if result.exit_code == 0:
         state["last_success"] = last["finished_at"]
     _atomic_write(path, json.dumps(state, ensure_ascii=False, indent=2).encode("utf-8"))
+
+
+def _alerts(out_dir: Path, db: Path, command: str | None) -> tuple[str | None, str | None]:
+    """Write the digest of what changed since the last run (egov_metrics.alerts), pass it to `command`
+    (default: $EGOV_ALERT_COMMAND), and link it from the landing page. Returns (text, one-line error)."""
+    from egov_metrics import alerts
+    from egov_metrics.reports.frontpage import cached_facts
+    from egov_metrics.reports.render import data_fingerprint, refresh_index
+
+    command = command if command is not None else os.environ.get("EGOV_ALERT_COMMAND") or None
+    try:
+        facts = cached_facts(out_dir, db, data_fingerprint(db))
+        text, changes, error = alerts.publish(out_dir, facts, command=command)
+        refresh_index(out_dir, facts)
+    except Exception as exc:  # the reports are made; a digest that cannot be made is reported, not raised
+        error = f"no digest: {_one_line(exc)}"
+        _log(out_dir, "alerts", "-", "failed", error=error)
+        return None, error
+    _log(out_dir, "alerts", "-", f"changes={len(changes)}" + (" sent" if command and not error else ""),
+         error=error or "")  # fmt: skip
+    return text, error
 
 
 def default_workers() -> int:
@@ -832,6 +931,7 @@ def run(
     wait: float = 0.0,
     on_plan: Callable[[Plan], None] | None = None,
     on_result: Callable[[Outcome], None] | None = None,
+    alert_command: str | None = None,
 ) -> RunResult:
     """Render every due report not yet made, oldest first; see the module docstring.
 
@@ -877,17 +977,23 @@ def run(
         )  # fmt: skip
         runner = _Runner(out_dir, notebooks, db_path, on_result=on_result)
         runner.render(todo, n_workers)
+        # the digest of changes, after a run that made reports (a run with nothing to do changes nothing)
+        alerts, alert_error = _alerts(out_dir, db_path, alert_command) if runner.outcomes else (None, None)
         result = RunResult(
             the_plan,
             tuple(runner.outcomes),
             seconds=round(time.perf_counter() - started, 2),
             workers=n_workers,
+            alerts=alerts,
+            alert_error=alert_error,
         )
         _log(
             out_dir, "end", "-",
             f"rendered={len(result.rendered)} failed={len(result.failed)} job_failures={len(the_plan.failures)}",
             result.seconds,
         )  # fmt: skip
+        for line in result.failure_lines:  # the summary: every failure with job, unit, report and reason
+            _log(out_dir, "summary", "-", line)
         _write_state(out_dir, result, started_at)
         return result
     finally:

@@ -271,13 +271,21 @@ class MethodIndicator(_Frozen):
     rule: Rule
     zero_denominator: Literal["full", "zero", "split", "exclude"]
     provisional: bool = False
-    note: str = ""
+    note: str = ""  # in English
+    note_vi: str = ""  # the same note in Vietnamese (the reports show it in the reader's language)
 
     @model_validator(mode="after")
     def _provisional_has_note(self) -> MethodIndicator:
-        if self.provisional and not self.note.strip():
-            raise ValueError("a provisional indicator needs a note saying what is not confirmed")
+        if self.provisional and not (self.note.strip() and self.note_vi.strip()):
+            raise ValueError(
+                "a provisional indicator needs a note and a note_vi saying what is not confirmed"
+            )
+        if bool(self.note.strip()) != bool(self.note_vi.strip()):
+            raise ValueError("write the note in both languages: note (English) and note_vi (Vietnamese)")
         return self
+
+    def note_in(self, lang: str) -> str:
+        return self.note_vi if lang == "vi" else self.note
 
 
 class Band(_Frozen):
@@ -307,7 +315,8 @@ class ScoringMethod(_Frozen):
     total_points: Points
     points_from: PointsFrom
     arithmetic: Arithmetic = "exact"
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # method-wide caveats, in English
+    notes_vi: tuple[str, ...] = ()  # the same caveats in Vietnamese, in the same order
     #: where the portal publishes each indicator (metric codes, fields of its API responses); see portal/
     portal: PortalMapping | None = None
     groups: tuple[MethodGroup, ...]
@@ -317,6 +326,11 @@ class ScoringMethod(_Frozen):
     @model_validator(mode="after")
     def _consistent(self) -> ScoringMethod:
         issues = [*self._group_issues(), *self._band_issues(), *self._portal_issues()]
+        if len(self.notes_vi) != len(self.notes):
+            issues.append(
+                _issue(("notes_vi",), "write every method note in both languages: notes and notes_vi, same order",
+                       len(self.notes_vi))
+            )  # fmt: skip
         if self.valid_to is not None and self.valid_to <= self.valid_from:
             issues.append(_issue(("valid_to",), "valid_to must be after valid_from", str(self.valid_to)))
         if issues:

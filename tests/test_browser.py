@@ -11,6 +11,7 @@ and the province's progress report is printed to an A4 PDF there too.
 
 from __future__ import annotations
 
+import html as htmllib
 import os
 import re
 import shutil
@@ -49,7 +50,7 @@ MUST_READ = {
     ("unit_scorecard", "vi"): ["Phiếu điểm Chỉ số 766", "Điểm theo nhóm", "Phụ lục: Định nghĩa chỉ tiêu"],
     ("unit_scorecard", "en"): ["766 index scorecard", "Score by group", "Appendix: indicator definitions"],
     ("roadmap_report", "vi"): ["Báo cáo lộ trình", "Mức sẵn sàng của bảy tầng kiến trúc", "Phụ lục"],
-    ("roadmap_report", "en"): ["E-government roadmap report", "Targets and status", "Appendix"],
+    ("roadmap_report", "en"): ["E-government roadmap report", "Phase targets and status", "Appendix"],
 }
 
 LAYOUT = """() => {
@@ -180,9 +181,78 @@ def test_the_index_opens_offline(browser: object, rendered_reports: dict[str, Re
     seen = visit(browser, index, screenshot=ARTIFACTS / "index.png")
     assert not seen.problems(), "; ".join(seen.problems())
     assert seen.lang == "vi"
-    assert "Danh mục báo cáo" in seen.text
-    for r in rendered_reports.values():
-        assert r.result.path.name in seen.text
+    for words in (
+        "Toàn tỉnh",
+        "Các đơn vị",
+        "Sở, ban, ngành",
+        "Xã, phường",
+        "Tất cả báo cáo",
+        "giờ Việt Nam",
+    ):
+        assert words in seen.text, words
+    assert seen.text.count("Xem báo cáo") == len(rendered_reports)
+
+
+def test_the_index_search_box_filters_units(browser: object, rendered_reports: dict[str, Rendered]) -> None:
+    """Typing part of a name, without accents, leaves only the matching units."""
+    index = next(iter(rendered_reports.values())).result.path.parent / "index.html"
+    context = browser.new_context(viewport={"width": 390, "height": 900})
+    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(index.resolve().as_uri(), wait_until="load")
+    visible = (
+        "() => Array.from(document.querySelectorAll('table.units tbody tr')).filter(r => r.offsetParent)"
+    )
+    total = page.evaluate(f"({visible})().length")
+    page.fill("#search", "y te")
+    names = page.evaluate(f"({visible})().map(r => r.cells[1].textContent)")
+    page.fill("#search", "")
+    again = page.evaluate(f"({visible})().length")
+    context.close()
+    assert not errors, errors
+    assert names == ["Sở Y tế"] and again == total > 10
+
+
+#: The smallest font size of any visible text, SVG text at the scale it is drawn, and the page's overflow.
+NARROW = """() => {
+    let smallest = 100, where = '';
+    for (const el of document.querySelectorAll('body *')) {
+        if (!el.offsetParent && el.tagName.toLowerCase() !== 'text') continue;
+        const own = Array.from(el.childNodes).some(n => n.nodeType === 3 && n.textContent.trim());
+        if (!own) continue;
+        let size = parseFloat(getComputedStyle(el).fontSize);
+        const svg = el.closest('svg');
+        if (svg) {
+            const outer = svg.parentElement.closest('svg') || svg;
+            const drawn = outer.getBoundingClientRect().width, natural = outer.width.baseVal.value;
+            if (!drawn) continue;
+            size = size * drawn / natural;
+        }
+        if (size < smallest) { smallest = size; where = el.textContent.trim().slice(0, 40); }
+    }
+    return {smallest: smallest, where: where, overflow: document.documentElement.scrollWidth - window.innerWidth};
+}"""
+
+
+@pytest.mark.parametrize("case", list(REPORT_CASES))
+def test_the_report_is_usable_on_a_phone(
+    case: str, browser: object, rendered_reports: dict[str, Rendered]
+) -> None:
+    """At 390 px: nothing sticks out of the page (tables and charts scroll inside their box) and no text,
+    chart text included, is drawn under 10 px."""
+    report = rendered_reports[case]
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
+    page = context.new_page()
+    page.goto(report.result.path.resolve().as_uri(), wait_until="load")
+    found = page.evaluate(NARROW)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{case}_390.png"), full_page=True)
+    context.close()
+    assert found["overflow"] <= 1, f"{case}: the page is {found['overflow']} px wider than the phone"
+    assert found["smallest"] >= 9.95, f"{case}: text drawn at {found['smallest']:.1f} px: {found['where']!r}"
 
 
 def test_the_province_report_prints_on_a4(browser: object, rendered_reports: dict[str, Rendered]) -> None:
@@ -206,6 +276,16 @@ def test_the_province_report_prints_on_a4(browser: object, rendered_reports: dic
         for m in re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", data)
     }
     assert sizes == {(595, 842)}, f"page sizes {sizes} are not A4 portrait (595 × 842 pt)"
+    # page 1 holds the summary and every KPI card
+    from pypdf import PdfReader
+
+    flat = " ".join(PdfReader(pdf).pages[0].extract_text().split())
+    assert "Tóm tắt" in flat and "Ba việc cần ưu tiên" in flat, "the summary is not on page 1"
+    assert "Chỉ tiêu chính so với mục tiêu" in flat, "the KPI cards do not start on page 1"
+    names = re.findall(r'<div class="name">([^<]*)</div>', report.html)
+    assert len(names) >= 10
+    last = " ".join(htmllib.unescape(names[-1]).split()[:3])
+    assert last in flat, f"the last KPI card ({last}) is not on page 1"
 
 
 # -- the checks above can fail ---------------------------------------------------------------------------

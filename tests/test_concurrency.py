@@ -71,7 +71,6 @@ def test_readers_open_at_once_and_read_the_previous_state_while_an_ingest_runs(d
     before = _runs(demo_copy)
     child = _hold(demo_copy, 60.0)
     try:
-        t0 = time.perf_counter()
         assert _runs(demo_copy) == before  # no wait at all (wait_seconds=0), the state before the load
         with duckdb.connect(str(demo_copy), read_only=True) as con:  # even DuckDB itself opens it
             assert con.sql("SELECT count(*) FROM ingest_run").fetchall()[0][0] == before
@@ -81,7 +80,7 @@ def test_readers_open_at_once_and_read_the_previous_state_while_an_ingest_runs(d
              "--db", str(demo_copy)],
             capture_output=True, text=True, timeout=60,
         )  # fmt: skip
-        assert time.perf_counter() - t0 < 30
+        # no reader waited for the load: it was still running when they had all finished
         assert child.poll() is None, "the ingest was still running while all of this read"
     finally:
         child.kill()

@@ -567,7 +567,11 @@ def test_layer_readiness_counts_and_overdue_dependencies(demo: dict[str, pl.Data
     )  # the legacy system is retired
     assert five["readiness"] == pytest.approx(100 * 6 / 9)
     assert set(five["overdue_ids"]) == {"L5_LAND_DB", "L5_OPEN_DATA", "L5_HEALTH_RECORD"}
-    assert "L7_DATACENTER" in five["overdue_vi"] and "phụ thuộc" in five["overdue_vi"]
+    # components are named in the reader's language, never by their ids (L5_LAND_DB, L7_DATACENTER)
+    assert "Cơ sở dữ liệu đất đai tỉnh (kế hoạch" in five["overdue_vi"]
+    assert "phụ thuộc: Trung tâm dữ liệu tỉnh" in five["overdue_vi"]
+    assert "Provincial land database (planned" in five["overdue_en"]
+    assert "L5_" not in five["overdue_vi"] + five["overdue_en"] and "L7_" not in five["overdue_vi"]
     four = frame.filter(pl.col("layer") == 4).row(0, named=True)
     assert four["usage"] == ["online_submission", "fully_online_dossiers", "procedures_full_online"]
     assert len(four["usage_pace"]) == 3 and all(p is not None for p in four["usage_pace"])
@@ -592,7 +596,9 @@ def test_a_built_layer_with_flat_usage_is_flagged(small_demo_db: Path) -> None:
     frame = rm.layer_readiness(as_of=AS_OF, series=patched).filter(pl.col("layer") == 4)
     row = frame.row(0, named=True)
     assert row["built"] and row["flat_usage"] and row["stalled"] == ["procedures_full_online"]
-    assert "procedures_full_online" in row["flag_vi"] and "flat" in row["flag_en"]
+    # the stalled indicator by its name, not its id
+    assert "Tỷ lệ TTHC cung cấp DVC trực tuyến toàn trình" in row["flag_vi"] and "flat" in row["flag_en"]
+    assert "procedures_full_online" not in row["flag_vi"] + row["flag_en"]
     others = rm.layer_readiness(as_of=AS_OF, series=patched).filter(pl.col("layer") != 4)
     assert not others["flat_usage"].any()  # layer 6's success rate is flat but already on target
 

@@ -237,6 +237,84 @@ def test_explicit_units_and_a_job_that_cannot_be_planned(tiny_db: Path, tmp_path
     assert "unknown" in p.failures[0].error
 
 
+MIXED_UNITS = """
+jobs:
+  - id: mixed
+    kind: progress_report
+    cadence: {every: month, day: 3}
+    units: [STP, Sở Tư phap X, "Xã Một Mới"]
+    since: 2025-11
+"""
+
+
+def test_one_unknown_unit_fails_only_its_own_reports(tiny_db: Path, notebooks: Path, tmp_path: Path) -> None:
+    """The job's valid units are still rendered; the run ends with a summary naming job, unit, report and
+    reason, on stdout and in schedule.log; the exit code is 1."""
+    jobs, out = write_jobs(tmp_path, MIXED_UNITS), tmp_path / "reports"
+    p = schedule.plan("2025-12-03", jobs=jobs, db=tiny_db, out_dir=out)
+    assert [i.param_dict["unit"] for i in p.todo] == ["STP", "X3"]
+    assert [(f.job, f.unit, f.kind) for f in p.failures] == [("mixed", "Sở Tư phap X", "progress_report")]
+    assert "unknown org unit 'Sở Tư phap X'" in p.failures[0].error and "did you mean" in p.failures[0].error
+
+    args = ["schedule", "run", "--as-of", "2025-12-03", "--jobs", str(jobs), "--db", str(tiny_db)]
+    args += ["--out", str(out), "--notebooks", str(notebooks), "--quiet"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert "2 rendered, 0 failed" in result.output
+    assert [k[1][2] for k in manifest_keys(out)] == [("unit", "STP"), ("unit", "X3")]
+    summary = [line for line in result.output.splitlines() if line.startswith("FAILED ")]
+    assert len(summary) == 1, result.output
+    assert summary[0].startswith(
+        "FAILED job mixed · unit Sở Tư phap X · report progress_report (not planned) · "
+    )
+    assert "unknown org unit 'Sở Tư phap X'" in summary[0]
+    logged = [f[3] for f in log_lines(out, "summary")]
+    assert logged == [summary[0].removeprefix("FAILED ")]
+    state = json.loads((out / schedule.STATE_FILE).read_text(encoding="utf-8"))
+    assert state["last_run"]["job_failures"][0]["unit"] == "Sở Tư phap X"
+    assert state["last_run"]["summary"] == logged
+    # the run's digest of changes (the first run: nothing to compare), linked from the landing page
+    assert "Lần chạy đầu tiên" in (out / "alerts.txt").read_text(encoding="utf-8")
+    assert 'href="alerts.html"' in (out / "index.html").read_text(encoding="utf-8")
+    assert [f[3] for f in log_lines(out, "alerts")] == ["changes=0"]
+
+
+def test_a_failed_report_is_in_the_summary_with_job_unit_and_reason(
+    tiny_db: Path, notebooks: Path, tmp_path: Path
+) -> None:
+    jobs = write_jobs(
+        tmp_path,
+        """
+        jobs:
+          - id: scorecards
+            kind: unit_scorecard
+            cadence: {every: month, day: 3}
+            units: [communes]
+            since: 2025-11
+        """,
+    )
+    out = tmp_path / "reports"
+    result = schedule.run("2025-12-04", jobs=jobs, db=tiny_db, out_dir=out, notebooks_dir=notebooks)
+    assert result.summary()[1:] == [
+        "FAILED job scorecards · unit X3 · report unit_scorecard lang=vi period=2025-11 unit=X3 · "
+        "unit_scorecard failed: cell 3: ValueError: stand-in failure for X3"
+    ]
+    assert [f[3] for f in log_lines(out, "summary")] == [result.summary()[1].removeprefix("FAILED ")]
+
+
+def test_check_with_a_database_finds_unknown_units(tiny_db: Path, tmp_path: Path) -> None:
+    jobs = write_jobs(tmp_path, MIXED_UNITS)
+    assert CliRunner().invoke(app, ["schedule", "check", str(jobs)]).exit_code == 0  # the file itself is fine
+    cli = CliRunner().invoke(app, ["schedule", "check", str(jobs), "--db", str(tiny_db)])
+    assert cli.exit_code == 1, cli.output
+    text = " ".join(cli.output.split())
+    assert f"{jobs}:5: jobs.0.units: unknown org unit 'Sở Tư phap X' in job 'mixed'; did you mean" in text
+    assert "Sở Tư pháp" in text
+    good = write_jobs(tmp_path, MIXED_UNITS.replace("Sở Tư phap X, ", ""))
+    ok = CliRunner().invoke(app, ["schedule", "check", str(good), "--db", str(tiny_db)])
+    assert ok.exit_code == 0 and "no problems" in ok.output
+
+
 def test_the_shipped_jobs_file_is_valid_and_plans(tiny_db: Path, tmp_path: Path) -> None:
     jobs, problems = schedule.check_jobs()
     assert problems == []
@@ -498,7 +576,7 @@ def test_an_active_run_makes_the_next_one_step_aside_and_a_killed_one_does_not_b
     with open(out / schedule.LOCK_FILE) as fh:  # released after the run
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
     assert [f[1] for f in (line.split("\t") for line in (out / schedule.LOG_FILE).read_text().splitlines())] == [
-        "busy", "busy", "run", "ok", "ok", "end",
+        "busy", "busy", "run", "ok", "ok", "alerts", "end",
     ]  # fmt: skip
 
 

@@ -79,7 +79,7 @@ class Indicator(Frozen):
     filters: tuple[str, ...] = ()
     legal_source: Annotated[str, Field(min_length=3)]
     provisional: bool = False
-    provisional_note: str | None = None
+    provisional_note: Text | None = None  # what is not confirmed, in Vietnamese and English
 
     @field_validator("source")
     @classmethod

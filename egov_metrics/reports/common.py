@@ -10,9 +10,10 @@ import duckdb
 import polars as pl
 
 from egov_metrics.catalog import load_catalog
-from egov_metrics.i18n import check_lang, fmt_percent, fmt_points, fmt_value
+from egov_metrics.i18n import check_lang, fmt_points, fmt_value
 from egov_metrics.present import Html, esc
-from egov_metrics.roadmap import legend_frame, load_roadmap
+from egov_metrics.roadmap import STATUS_LIGHTS, assess, load_roadmap
+from egov_metrics.roadmap.status import STATUS_NAMES
 from egov_metrics.schema import connect
 
 LIGHT_CSS = {"green": "egov-green", "amber": "egov-amber", "red": "egov-red", None: "egov-grey"}
@@ -30,6 +31,40 @@ PAGE_CSS = """
 .egov-card .value { font-size: 1.6em; font-weight: 700; margin: 2px 0; }
 .egov-card .meta { font-size: 0.78em; color: #555; }
 .egov-card .light { font-size: 0.78em; font-weight: 600; }
+.egov-scroll { max-width: 100%; overflow-x: auto; }
+.egov-chart { max-width: 100%; overflow-x: auto; }
+.jp-OutputArea-output .egov-chart svg, .egov-chart svg { max-width: 100%; height: auto; }
+.egov-table td:first-child { min-width: 9em; }
+.egov-table td:last-child:not(.num) { min-width: 14em; }  /* notes and reasons: lines, not one word each */
+@media (max-width: 600px) {
+  .egov-cards { grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); }
+  .egov-table { font-size: 0.8em; }
+  .egov-card .value { font-size: 1.35em; }
+}
+@media print {  /* page 1 holds the title, the summary and every KPI card */
+  .egov-scroll, .egov-chart { overflow: visible; }
+  .egov-chart svg { min-width: 0 !important; }  /* on paper a chart fits the page width */
+  .jp-RenderedHTMLCommon h1, h1 { font-size: 15pt; margin: 0 0 4pt; }
+  .jp-RenderedHTMLCommon h2, h2 { font-size: 12pt; margin: 6pt 0 3pt; }
+  .jp-RenderedHTMLCommon p, .jp-RenderedHTMLCommon li { margin-top: 1pt; margin-bottom: 1pt; }
+  .egov-summary { padding: 2pt 8pt; }
+  .jp-RenderedHTMLCommon .egov-summary p, .jp-RenderedHTMLCommon .egov-summary li { font-size: 9pt; margin: 1pt 0; }
+  .egov-cards { grid-template-columns: repeat(4, 1fr); gap: 4pt; }
+  .egov-card { padding: 2pt 4pt; border-left-width: 5pt; font-size: 7.5pt; line-height: 1.2; }
+  .egov-card .name { min-height: 0; font-size: 1em; }
+  .egov-card .value { font-size: 1.5em; margin: 0; }
+  .egov-card .meta, .egov-card .light { font-size: 0.95em; }
+  .egov-legend { font-size: 7.5pt; margin: 3pt 0; }
+  .jp-RenderedHTMLCommon .egov-legend p, .jp-RenderedHTMLCommon .egov-legend li { font-size: 7.5pt; margin: 0; }
+}
+.egov-legend { font-size: 0.85em; margin: 8px 0 12px; }
+.jp-RenderedHTMLCommon .egov-legend ul, .egov-legend ul { list-style: none; margin: 2px 0; padding: 0;
+  display: flex; flex-wrap: wrap; gap: 2px 16px; }
+.jp-RenderedHTMLCommon .egov-legend li, .egov-legend li { margin: 0; }
+.egov-dot { display: inline-block; width: 0.8em; height: 0.8em; border-radius: 50%; margin-right: 0.35em;
+            vertical-align: -0.05em; background: #9aa5b1; }
+.egov-dot.egov-green { background: #2f9e44; } .egov-dot.egov-amber { background: #f59f00; }
+.egov-dot.egov-red { background: #e03131; }
 .egov-table { border-collapse: collapse; font-size: 0.88em; margin: 6px 0 12px; }
 .jp-OutputArea-output table.egov-table th, .jp-OutputArea-output table.egov-table td,
 .egov-table th, .egov-table td { border: 1px solid #d0d7de; padding: 3px 7px; text-align: left; }
@@ -110,50 +145,87 @@ def months_before(day: dt.date, n: int) -> dt.date:
     return dt.date(month // 12, month % 12 + 1, 1)
 
 
-def target_for(indicator: str, year: int, level: str = "province") -> float | None:
-    """The roadmap's value for `indicator` in `year` (milestone or phase target) at `level`."""
-    roadmap = load_roadmap()
-    for ts in roadmap.targets:
-        if ts.indicator == indicator and ts.level == level:
-            for point in roadmap.path(ts):
-                if point.year == year and point.kind != "baseline":
-                    return float(point.value)
-    return None
+def year_status(con: duckdb.DuckDBPyConnection, as_of: dt.date, unit: str | None = None) -> pl.DataFrame:
+    """The status of every roadmap indicator against the target due at the end of `as_of`'s year, for the
+    scope (`unit` None: the province): `roadmap.assess(targets="year")`, the one function the KPI cards and
+    the roadmap report's "targets of the year" table both use, so they agree on value, target and status.
+    A unit is held to its level's target where the roadmap sets one, else to the province's (`unit_level`
+    says which)."""
+    return assess(load_roadmap(), as_of=as_of, unit=unit, db=con, targets="year")
 
 
-def light_for(indicator: str, value: float | None) -> str | None:
-    """Traffic light from the roadmap's legend bands (None when the indicator has no bands or no value)."""
-    if value is None:
-        return None
-    bands = legend_frame(indicators=[indicator])
-    for row in bands.iter_rows(named=True):
-        if row["start"] <= value < row["end"] or (value == row["end"] == bands["end"].max()):
-            return str(row["light"])
-    return None
+STATUS_TEXT = {
+    lang: {
+        **{k: v[lang] for k, v in STATUS_NAMES.items()},
+        None: ("Chưa có mục tiêu" if lang == "vi" else "No target"),
+    }
+    for lang in ("vi", "en")
+}
 
-
-LIGHT_LABELS = {
-    "vi": {"green": "Đạt", "amber": "Gần đạt", "red": "Chưa đạt", None: "Chưa có ngưỡng"},
-    "en": {"green": "On target", "amber": "Near target", "red": "Below target", None: "No bands"},
+LEGEND_WORDS = {
+    "vi": {
+        "title": "Chú giải",
+        "green": "Xanh: đã đạt mục tiêu năm, hoặc đúng tiến độ để đạt",
+        "amber": "Vàng: có nguy cơ không đạt (xu hướng chỉ đạt nếu thuận lợi)",
+        "red": "Đỏ: chệch hướng (theo xu hướng hiện tại sẽ không đạt)",
+        "grey": "Xám: chưa có mục tiêu cho đơn vị và năm này, hoặc chưa đủ số liệu",
+        "method": (
+            "Cách đánh giá (như báo cáo lộ trình): giá trị hiện tại là trung vị của {n} tháng gần nhất để một "
+            "tháng bất thường không làm đổi đánh giá; xu hướng là độ dốc Theil–Sen theo mùa của 24 tháng; "
+            "tình trạng so sánh giá trị hiện tại và giá trị dự báo với mục tiêu của năm."
+        ),
+    },
+    "en": {
+        "title": "Legend",
+        "green": "Green: the year's target is achieved, or on track to be",
+        "amber": "Amber: at risk (the target is reached only at the better end of the trend)",
+        "red": "Red: off track (at the current trend the target will be missed)",
+        "grey": "Grey: no target for this unit and year, or not enough data",
+        "method": (
+            "How the status is judged (as in the roadmap report): the current value is the median of the last "
+            "{n} months, so one unusual month does not change it; the trend is the seasonal Theil–Sen slope "
+            "over 24 months; the status compares the current and projected values with the year's target."
+        ),
+    },
 }
 
 
-def kpi_cards(rows: pl.DataFrame, year: int, level: str, lang: str) -> Html:
-    """Cards: value, target of the year, light, change since the previous period and a year earlier.
+def status_legend(lang: str) -> Html:
+    """What each light means and how the current value is computed: shown on every report."""
+    w = LEGEND_WORDS[check_lang(lang)]
+    items = "".join(
+        f'<li><span class="egov-dot {LIGHT_CSS[light]}"></span>{esc(w[key])}</li>'
+        for light, key in (("green", "green"), ("amber", "amber"), ("red", "red"), (None, "grey"))
+    )
+    method = w["method"].format(n=load_roadmap().rules.level_months)
+    return Html(
+        f'<div class="egov-legend"><strong>{esc(w["title"])}</strong><ul>{items}</ul>'
+        f'<p class="egov-note">{esc(method)}</p></div>'
+    )
 
-    `rows`: one row per indicator (engine output with previous_value/year_ago_value)."""
+
+def kpi_cards(rows: pl.DataFrame, status: pl.DataFrame, level: str, lang: str) -> Html:
+    """Cards: the month's value and changes, and the status against the target due at the end of the year.
+
+    `rows`: one row per indicator (engine output with change_previous/change_year_ago); `status`: the
+    `year_status` frame of the same scope and date. The light, the current value (median of the last months)
+    and the target all come from `status`: no target, no light (grey, "No target")."""
     check_lang(lang)
     catalog = load_catalog()
     words = {
-        "vi": ("Mục tiêu năm", "so với kỳ trước", "so với cùng kỳ"),
-        "en": ("Target for the year", "vs previous period", "vs a year earlier"),
-    }[lang]
+        "vi": ("Mục tiêu năm {y}", "so với kỳ trước", "so với cùng kỳ", "Hiện tại (trung vị {n} tháng)",
+               "mục tiêu chung của tỉnh", "nội suy"),
+        "en": ("Target for {y}", "vs previous period", "vs a year earlier", "Current ({n}-month median)",
+               "the province's target", "interpolated"),
+    }[lang]  # fmt: skip
+    n_months = load_roadmap().rules.level_months
+    by_indicator = {r["indicator"]: r for r in status.iter_rows(named=True)}
     cards = []
     for row in rows.iter_rows(named=True):
         ind = catalog.get(row["indicator"])
-        value = row["value"]
-        target = target_for(ind.id, year, level)
-        light = light_for(ind.id, value)
+        st = by_indicator.get(ind.id)
+        light = STATUS_LIGHTS[st["status"]] if st else None
+        label = STATUS_TEXT[lang][st["status"]] if st else STATUS_TEXT[lang][None]
 
         def change(delta: float | None, unit: str = ind.unit, decimals: int = ind.decimals) -> str:
             if delta is None:
@@ -163,22 +235,31 @@ def kpi_cards(rows: pl.DataFrame, year: int, level: str, lang: str) -> Html:
             sign = "+" if delta > 0 else ""
             return sign + fmt_value(delta, unit, decimals, lang)
 
-        target_text = (
-            "–"
-            if target is None
-            else (
-                fmt_percent(target, 0, lang)
-                if ind.unit == "percent"
-                else fmt_value(target, ind.unit, ind.decimals, lang)
-            )
-        )
+        def show(x: float | None, unit: str = ind.unit, decimals: int = ind.decimals) -> str:
+            return fmt_value(x, unit, decimals, lang)
+
+        meta = []
+        if st:
+            notes = []
+            if st["unit_level"] != level:
+                notes.append(words[4])
+            if st["derived"]:
+                notes.append(words[5])
+            extra = f" ({', '.join(notes)})" if notes else ""
+            year = st["deadline"].year
+            meta.append(f"{words[0].format(y=year)}: {show(st['target'])}{extra}")
+            meta.append(f"{words[3].format(n=n_months)}: {show(st['current'])}")
+        meta.append(f"{change(row.get('change_previous'))} {words[1]}")
+        meta.append(f"{change(row.get('change_year_ago'))} {words[2]}")
+        title = st["reason_vi" if lang == "vi" else "reason_en"] if st else ""
         cards.append(
-            f'<div class="egov-card {LIGHT_CSS[light]}"><div class="name">{esc(ind.name_in(lang))}</div>'
-            f'<div class="value">{esc(fmt_value(value, ind.unit, ind.decimals, lang))}</div>'
-            f'<div class="light">{esc(LIGHT_LABELS[lang][light])}</div>'
-            f'<div class="meta">{esc(words[0])}: {esc(target_text)}</div>'
-            f'<div class="meta">{esc(change(row.get("change_previous")))} {esc(words[1])}</div>'
-            f'<div class="meta">{esc(change(row.get("change_year_ago")))} {esc(words[2])}</div></div>'
+            f'<div class="egov-card {LIGHT_CSS[light]}" title="{esc(title)}" data-indicator="{esc(ind.id)}" '
+            f'data-status="{esc(st["status"] if st else "no_target")}">'
+            f'<div class="name">{esc(ind.name_in(lang))}</div>'
+            f'<div class="value">{esc(fmt_value(row["value"], ind.unit, ind.decimals, lang))}</div>'
+            f'<div class="light">{esc(label)}</div>'
+            + "".join(f'<div class="meta">{esc(m)}</div>' for m in meta)
+            + "</div>"
         )
     return Html(f'<div class="egov-cards">{"".join(cards)}</div>')
 

@@ -8,6 +8,7 @@ rank, never another unit's details.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,25 +17,28 @@ import polars as pl
 from egov_metrics.catalog import load_catalog
 from egov_metrics.charts import chart_bar, chart_trend
 from egov_metrics.compute import compute
-from egov_metrics.i18n import check_lang, fmt_number, fmt_percent, fmt_period, fmt_points
+from egov_metrics.i18n import check_lang, fmt_date, fmt_number, fmt_percent, fmt_period, fmt_points
 from egov_metrics.present import Html, chart, definitions, esc, heading, join, note, table, value_formatter
 from egov_metrics.reports.common import (
     PAGE_CSS,
     Scope,
     kpi_cards,
     latest_period,
-    light_for,
     month_bounds,
     months_before,
     named,
     open_db,
     scope_of,
+    status_legend,
+    year_status,
 )
 from egov_metrics.reports.portal_sections import (
     load_reconciliation,
     reconciliation_section,
     reconciliation_summary,
 )
+from egov_metrics.roadmap.assessment import STATUS_LIGHTS, assess_units
+from egov_metrics.roadmap.status import STATUS_NAMES
 from egov_metrics.scoring import ScoringError, load_method, score_units
 
 KPI_IDS = (
@@ -57,6 +61,8 @@ TREND_IDS = (
     "dossiers_received",
 )
 PROVINCE_IDS = ("vneid_users", "exchange_success_rate")
+#: Actions on the month are due on this day of the next month.
+ACTION_DAY = 15
 
 T = {
     "vi": {
@@ -66,6 +72,14 @@ T = {
         "kpis": "Chỉ tiêu chính so với mục tiêu",
         "trends": "Xu hướng 24 tháng",
         "league": "Bảng xếp hạng Chỉ số 766 (lũy kế năm)",
+        "league_note": "Mỗi nhóm được xếp hạng riêng: sở, ban, ngành với nhau; xã, phường với nhau.",
+        "unit_targets": "Các đơn vị so với mục tiêu năm {y}",
+        "met": "Đạt hoặc đúng tiến độ",
+        "unit_targets_note": (
+            "Mỗi đơn vị được đánh giá như báo cáo lộ trình (trung vị 3 tháng, xu hướng 24 tháng) theo mục tiêu "
+            "của cấp mình; dấu * là mục tiêu chung của tỉnh áp dụng cho đơn vị vì chưa có mục tiêu riêng cho cấp "
+            "này. Xếp theo tỷ lệ mục tiêu đạt hoặc đúng tiến độ."
+        ),
         "backlog": "Hồ sơ quá hạn cuối kỳ",
         "channels": "Kênh nộp hồ sơ",
         "digital": "Số hóa và tái sử dụng dữ liệu",
@@ -95,6 +109,14 @@ T = {
         "kpis": "Key indicators against targets",
         "trends": "24-month trends",
         "league": "766 index league table (year to date)",
+        "league_note": "Each peer group is ranked on its own: departments among departments, communes among communes.",
+        "unit_targets": "Units against their targets for {y}",
+        "met": "Achieved or on track",
+        "unit_targets_note": (
+            "Each unit is judged as in the roadmap report (3-month median, 24-month trend) against its level's "
+            "target; * marks the province's target, applied because the roadmap sets none for that level. "
+            "Ranked by the share of targets achieved or on track."
+        ),
         "backlog": "Overdue dossiers at period end",
         "channels": "Submission channels",
         "digital": "Digitization and data reuse",
@@ -125,6 +147,11 @@ GROUP_NAMES = {
     "payment": ("Thanh toán trực tuyến", "Online payment"),
     "digitization": ("Số hóa hồ sơ", "Digitization"),
     "satisfaction": ("Mức độ hài lòng", "Satisfaction"),
+}
+#: The peer groups of the 766 league: each ranked among its own.
+PEER_GROUPS = {
+    "department": ("Sở, ban, ngành", "Departments"),
+    "commune": ("Xã, phường", "Communes and wards"),
 }
 CHANNELS = {
     "online": ("Trực tuyến", "Online"),
@@ -189,6 +216,40 @@ class ProgressReport:
                 on="procedure",
                 how="left",
             )
+            self.backlog_proc_units = compute(
+                ["overdue_backlog"],
+                by=["procedure", "unit"],
+                level=("department", "commune"),
+                start=self.first,
+                end=self.last,
+                unit=scope_arg,
+                compare=False,
+                lang=self.lang,
+                db=con,
+            )
+            # the month's KPI values per unit (province report): who is furthest from the year's target
+            self.kpi_units = (
+                compute(
+                    list(KPI_IDS),
+                    by=["unit"],
+                    level=("department", "commune"),
+                    start=self.first,
+                    end=self.last,
+                    compare=False,
+                    lang=self.lang,
+                    db=con,
+                )
+                if self.scope.is_province
+                else None
+            )
+            # every department and commune against its targets of the year (province report only)
+            self.unit_status = (
+                assess_units(as_of=self.last, db=con, lang=self.lang) if self.scope.is_province else None
+            )
+            self.scope_names = {
+                r[0]: (r[1] if self.lang == "vi" else r[2] or r[1])
+                for r in con.sql("SELECT id, name_vi, name_en FROM org_unit").fetchall()
+            }
             self.exchange = (
                 compute(
                     ["exchange_requests"],
@@ -211,6 +272,8 @@ class ProgressReport:
             self.reconciled = load_reconciliation(
                 con, None if self.scope.is_province else self.scope.unit_id, self.method
             )
+            # the status of each indicator against the year's target: the roadmap assessment's own function
+            self.status = year_status(con, self.last, scope_arg)
         self.current = self.monthly.filter(pl.col("period") == self.period)
         self.used.update(self.monthly["indicator"].unique().to_list())
 
@@ -252,85 +315,124 @@ class ProgressReport:
             f"<strong>{esc(self.t['actions'])}</strong><ol>{items}</ol></div>"
         )
 
+    def _act_by(self) -> str:
+        """The date actions on the month are due: day ACTION_DAY of the next month."""
+        return fmt_date(months_before(self.first, -1).replace(day=ACTION_DAY), self.lang)
+
     def _actions(self) -> list[tuple[float, str]]:
-        """Candidate actions with a severity; the summary shows the top three."""
+        """Candidate actions with a severity; the summary shows the top three. Each names the unit that must
+        act (in a unit's report: the unit itself), a number and a date."""
         lang, out = self.lang, []
+        by = self._act_by()
+        me = self.scope.name(lang)
         # 1. who holds the overdue backlog
         overdue = self.backlog_units.filter(
             (pl.col("indicator") == "overdue_backlog") & (pl.col("value") > 0)
         )
         total = overdue["value"].sum() if overdue.height else 0
-        if self.scope.is_province and total:
+        if total:
             top = overdue.sort("value", descending=True).row(0, named=True)
             share = 100 * top["value"] / total
+            owner = top["unit_name"] if self.scope.is_province else me
+            n = fmt_number(top["value"] if self.scope.is_province else total, 0, lang)
             out.append(
                 (
                     50 + share,
-                    f"{top['unit_name']} đang giữ {fmt_number(top['value'], 0, lang)} hồ sơ quá hạn "
-                    f"({fmt_percent(share, 0, lang)} số hồ sơ quá hạn): cần đôn đốc giải quyết."
+                    f"{owner}: giải quyết {n} hồ sơ quá hạn"
+                    + (f" ({fmt_percent(share, 0, lang)} số hồ sơ quá hạn)" if self.scope.is_province else "")
+                    + f" trước {by}."
                     if lang == "vi"
-                    else f"{top['unit_name']} holds {fmt_number(top['value'], 0, lang)} overdue dossiers "
-                    f"({fmt_percent(share, 0, lang)} of all overdue): follow up.",
+                    else f"{owner}: clear {n} overdue dossiers"
+                    + (f" ({fmt_percent(share, 0, lang)} of all overdue)" if self.scope.is_province else "")
+                    + f" by {by}.",
                 )
             )
-        procs = self.backlog_procs.filter(pl.col("value") > 0).sort("value", descending=True)
+        procs = self.backlog_proc_units.filter(pl.col("value") > 0)
         if procs.height:
-            top = procs.row(0, named=True)
-            name = top["name_vi"] if lang == "vi" else top["name_en"]
+            per_proc = (
+                procs.group_by("procedure")
+                .agg(pl.col("value").sum().alias("n"))
+                .sort(["n", "procedure"], descending=[True, False])
+            )
+            code, n = per_proc.row(0)
+            holder = (
+                procs.filter(pl.col("procedure") == code).sort("value", descending=True).row(0, named=True)
+            )
+            names = self.backlog_procs.filter(pl.col("procedure") == code)
+            name = (names["name_vi" if lang == "vi" else "name_en"][0] if names.height else None) or code
+            owner = holder["unit_name"] if self.scope.is_province else me
             out.append(
                 (
-                    40 + top["value"] / max(1, procs["value"].sum()) * 20,
-                    f"Thủ tục “{name}” có nhiều hồ sơ quá hạn nhất ({fmt_number(top['value'], 0, lang)}): "
-                    "rà soát quy trình và nhân lực."
+                    40 + n / max(1, procs["value"].sum()) * 20,
+                    f"{owner}: rà soát quy trình và nhân lực của thủ tục “{name}” "
+                    f"({fmt_number(holder['value'], 0, lang)} trong {fmt_number(n, 0, lang)} hồ sơ quá hạn "
+                    f"của thủ tục) trước {by}."
                     if lang == "vi"
-                    else f"The procedure “{name}” has the most overdue dossiers ({fmt_number(top['value'], 0, lang)}): "
-                    "review its workflow and staffing.",
+                    else f"{owner}: review the workflow and staffing of the procedure “{name}” "
+                    f"({fmt_number(holder['value'], 0, lang)} of its {fmt_number(n, 0, lang)} overdue dossiers) "
+                    f"by {by}.",
                 )
             )
-        # 2. indicators in the red, or falling year on year
+        # 2. indicators off track for the year's target: the unit furthest short of it acts
+        status = {r["indicator"]: r for r in self.status.iter_rows(named=True)}
         for row in self.current.iter_rows(named=True):
             ind = load_catalog().get(row["indicator"])
-            if ind.unit != "percent" or row["value"] is None:
+            st = status.get(ind.id)
+            if ind.unit != "percent" or row["value"] is None or st is None or st["status"] != "off_track":
                 continue
-            light = light_for(ind.id, row["value"])
-            change = row.get("change_year_ago")
-            falling = change is not None and (
-                (change < -1 and ind.direction == "higher") or (change > 1 and ind.direction == "lower")
+            owner, short = me, None
+            units = (
+                self.kpi_units.filter(pl.col("indicator") == ind.id) if self.kpi_units is not None else None
             )
-            if light == "red" or falling:
-                severity = (30 if light == "red" else 0) + (
-                    abs(change) if falling and change is not None else 0
-                )
-                why = []
-                if light == "red":
-                    why.append("dưới ngưỡng mục tiêu" if lang == "vi" else "below its target band")
-                if falling and change is not None:
-                    why.append(
-                        f"{fmt_points(change, 1, lang)} so với cùng kỳ"
-                        if lang == "vi"
-                        else f"{fmt_points(change, 1, lang)} on a year earlier"
-                    )
-                out.append(
-                    (
-                        severity,
-                        f"{ind.name_in(lang)}: {fmt_percent(row['value'], 1, lang)} ({', '.join(why)}).",
-                    )
-                )
-        # 3. the 766 group that loses the most points
+            if units is not None and units.height:
+                sign = 1 if ind.direction == "higher" else -1
+                gaps = units.with_columns(
+                    (sign * (pl.col("denominator") * st["target"] / 100 - pl.col("numerator"))).alias("gap")
+                ).sort("gap", descending=True)
+                worst = gaps.row(0, named=True)
+                if worst["gap"] and worst["gap"] > 0:
+                    owner, short = worst["unit_name"], math.ceil(worst["gap"])
+            elif row.get("denominator") and row.get("numerator") is not None:
+                sign = 1 if ind.direction == "higher" else -1
+                gap = sign * (row["denominator"] * st["target"] / 100 - row["numerator"])
+                short = math.ceil(gap) if gap > 0 else None
+            target = fmt_percent(st["target"], 1, lang)
+            deadline = fmt_date(st["deadline"], lang)
+            period = fmt_period(self.period, lang)
+            if lang == "vi":
+                text = f"{owner}: đưa “{ind.name_in(lang)}” lên {target} trước {deadline}"
+                text += f" (tháng này còn thiếu {fmt_number(short, 0, lang)} hồ sơ)." if short else "."
+            else:
+                text = f"{owner}: bring “{ind.name_in(lang)}” to {target} by {deadline}"
+                text += f" ({fmt_number(short, 0, lang)} dossiers short in {period})." if short else "."
+            out.append((30 + abs(st["target"] - (st["current"] or 0)), text))
+        # 3. the 766 group that loses the most points, and the unit losing most in it
         if self.scores is not None:
             groups = self.scores.groups
             if not self.scope.is_province:
                 groups = groups.filter(pl.col("unit_id") == self.scope.unit_id)
             if groups.height:
-                lost = groups.group_by("group").agg((pl.col("max") - pl.col("score")).mean().alias("lost"))
-                worst = lost.sort("lost", descending=True).row(0, named=True)
-                gname = GROUP_NAMES[worst["group"]][0 if lang == "vi" else 1]
+                lost = groups.with_columns((pl.col("max") - pl.col("score")).alias("lost"))
+                mean = lost.group_by("group").agg(pl.col("lost").mean()).sort("lost", descending=True)
+                worst_group = mean.row(0, named=True)
+                unit_row = (
+                    lost.filter(pl.col("group") == worst_group["group"])
+                    .sort("lost", descending=True)
+                    .row(0, named=True)
+                )
+                owner = (
+                    self.scope_names.get(unit_row["unit_id"], unit_row["unit_id"])
+                    if self.scope.is_province
+                    else me
+                )
+                gname = GROUP_NAMES[worst_group["group"]][0 if lang == "vi" else 1]
+                points = fmt_number(unit_row["lost"], 2, lang)
                 out.append(
                     (
-                        20 + worst["lost"] * 3,
-                        f"Nhóm “{gname}” của Chỉ số 766 mất trung bình {fmt_number(worst['lost'], 2, lang)} điểm/đơn vị."
+                        20 + worst_group["lost"] * 3,
+                        f"{owner}: lấy lại {points} điểm nhóm “{gname}” của Chỉ số 766 trước {by}."
                         if lang == "vi"
-                        else f"The 766 group “{gname}” loses {fmt_number(worst['lost'], 2, lang)} points per unit on average.",
+                        else f"{owner}: win back {points} points of the 766 group “{gname}” by {by}.",
                     )
                 )
         return out
@@ -344,7 +446,13 @@ class ProgressReport:
             .alias("_o")
         ).sort("_o")
         level = "province" if self.scope.is_province else self.scope.level
-        return heading(self.t["kpis"]) + kpi_cards(rows, self.first.year, level, self.lang)
+        return join(
+            [
+                heading(self.t["kpis"]),
+                kpi_cards(rows, self.status, level, self.lang),
+                status_legend(self.lang),
+            ]
+        )
 
     def trends(self) -> Html:
         pct = ["online_share", "fully_online_dossiers", "dossiers_on_time", "dossier_satisfaction"]
@@ -397,50 +505,131 @@ class ProgressReport:
                 [
                     heading(t["league"]),
                     table(frame, cols, lang=lang, formats=_points_formats(cols, lang)),
-                    note(t["method_of"].format(m=self.scores.method_version)),
+                    note(t["method_of"].format(m=self._method_name())),
                     note(t["only_own"]),
                 ]
             )
+        # one table per peer group (departments, communes), ranked among peers: a ward is not a department
         frame = frame.with_columns(
-            (pl.col("rank").cast(pl.String) + "/" + pl.col("rank_among").cast(pl.String)).alias("rank_text"),
-            pl.col("unit_level")
-            .replace_strict(
-                {
-                    "department": "Sở, ngành" if lang == "vi" else "Department",
-                    "commune": "Xã, phường" if lang == "vi" else "Commune",
-                },
-                default=pl.col("unit_level"),
-            )
-            .alias("level_text"),
+            (pl.col("rank").cast(pl.String) + "/" + pl.col("rank_among").cast(pl.String)).alias("rank_text")
         )
         cols = [
-            ("rank_all", "#"),
+            ("rank", t["rank"]),
             ("unit_name", t["unit"]),
-            ("level_text", t["level"]),
             ("total", t["total"]),
             (band, t["band"]),
-            ("rank_text", t["rank"]),
             *group_cols,
         ]
-        bars = chart(
-            chart_bar(
-                frame.head(40),
-                category="unit_name",
-                value="total",
-                unit="count",
-                title=t["total"],
-                value_title=t["total"],
-                lang=lang,
+        parts = [
+            heading(t["league"]),
+            note(t["league_note"]),
+            note(t["method_of"].format(m=self._method_name())),
+        ]
+        for level, (name_vi, name_en) in PEER_GROUPS.items():
+            peers = frame.filter(pl.col("unit_level") == level).sort("rank", "unit_name")
+            if peers.is_empty():
+                continue
+            title = name_vi if lang == "vi" else name_en
+            parts.append(heading(f"{title} ({peers.height})", 3))
+            parts.append(table(peers, cols, lang=lang, formats={**_points_formats(cols, lang), "rank": str}))
+            zero = self._zero_denominator_note(peers["unit_id"].to_list())
+            if zero:
+                parts.append(note(zero))
+            parts.append(
+                chart(
+                    chart_bar(
+                        peers.head(40),
+                        category="unit_name",
+                        value="total",
+                        unit="count",
+                        title=f"{t['total']} · {title}",
+                        value_title=t["total"],
+                        lang=lang,
+                    )
+                )
             )
+        return join(parts)
+
+    def _method_name(self) -> str:
+        """The scoring method by its name and version in the report's language (never a code)."""
+        name = self.method.name_vi if self.lang == "vi" else self.method.name_en
+        return f"{name} ({self.method.version})"
+
+    def _zero_denominator_note(self, unit_ids: list[str]) -> str:
+        """Explain the points of indicators with a zero denominator (nothing to count in the period) for
+        these units: which group, which units, and what the method gives for it."""
+        if self.scores is None:
+            return ""
+        from egov_metrics.scoring import load_method
+
+        rules = {i.id: i.zero_denominator for i in load_method().indicators}
+        zero = self.scores.indicators.filter(
+            pl.col("unit_id").is_in(unit_ids) & (pl.col("denominator").fill_null(0) == 0)
         )
-        return join(
-            [
-                heading(t["league"]),
-                table(frame, cols, lang=lang, formats=_points_formats(cols, lang)),
-                note(t["method_of"].format(m=self.scores.method_version)),
-                bars,
+        if zero.is_empty():
+            return ""
+        words = {
+            "vi": {"full": "được tính đủ điểm", "zero": "được 0 điểm", "split": "điểm chia cho chỉ tiêu khác",
+                   "exclude": "không tính, nhóm được quy đổi lại"},
+            "en": {"full": "full points", "zero": "0 points", "split": "points go to the group's other indicators",
+                   "exclude": "left out, the group rescaled"},
+        }[self.lang]  # fmt: skip
+        names = dict(zip(self.scores.totals["unit_id"], self.scores.totals["unit_name"], strict=False))
+        parts = []
+        for (group,), rows in zero.partition_by("group", as_dict=True, maintain_order=True).items():
+            effects = sorted({words.get(rules.get(i, ""), "") for i in rows["indicator"]} - {""})
+            units = sorted({names.get(u, u) for u in rows["unit_id"]})
+            gname = GROUP_NAMES[str(group)][0 if self.lang == "vi" else 1]
+            shown = ", ".join(units[:6]) + (" …" if len(units) > 6 else "")
+            parts.append(f"“{gname}” — {shown}: {'; '.join(effects)}")
+        lead = (
+            "Mẫu số bằng 0 (không phát sinh hồ sơ để tính) theo phương pháp: "
+            if self.lang == "vi"
+            else "Zero denominators (nothing to count in the period), as the method scores them: "
+        )
+        return lead + ". ".join(parts) + "."
+
+    def unit_targets(self) -> Html:
+        """The league of units against their own targets of the year (province report): per peer group, each
+        unit's status on every target indicator, ranked by the share of targets achieved or on track. A
+        target borrowed from the province is marked with *."""
+        t, lang = self.t, self.lang
+        if self.unit_status is None:  # a unit's report names no other unit
+            return Html("")
+        parts = [heading(t["unit_targets"].format(y=self.first.year))]
+        if self.unit_status.is_empty():
+            return join([*parts, note("–")])
+        catalog = load_catalog()
+        frame = self.unit_status
+        order = list(dict.fromkeys(frame["indicator"].to_list()))
+        names = {i: catalog.get(i).name_in(lang) for i in order}
+        for level, (name_vi, name_en) in PEER_GROUPS.items():
+            peers = frame.filter(pl.col("unit_level") == level)
+            if peers.is_empty():
+                continue
+            rows = []
+            for _, part in peers.partition_by("unit_id", as_dict=True, maintain_order=True).items():
+                cells = {r["indicator"]: r for r in part.iter_rows(named=True)}
+                good = sum(STATUS_LIGHTS[r["status"]] == "green" for r in cells.values())
+                row = {"unit": part["unit_name"][0], "good": f"{good}/{len(cells)}", "_good": good / len(cells),
+                       "_off": sum(r["status"] == "off_track" for r in cells.values())}  # fmt: skip
+                for ind in order:
+                    r = cells.get(ind)
+                    row[ind] = (
+                        "–"
+                        if r is None
+                        else STATUS_NAMES[r["status"]][lang] + ("*" if r["target_level"] != level else "")
+                    )
+                rows.append(row)
+            table_frame = pl.DataFrame(rows).sort(["_good", "_off", "unit"], descending=[True, False, False])
+            table_frame = table_frame.with_columns(pl.int_range(1, table_frame.height + 1).alias("rank"))
+            cols = [("rank", t["rank"]), ("unit", t["unit"]), ("good", t["met"])] + [
+                (i, names[i]) for i in order
             ]
-        )
+            parts.append(heading(f"{name_vi if lang == 'vi' else name_en} ({table_frame.height})", 3))
+            parts.append(table(table_frame, cols, lang=lang, formats={"rank": str}))
+        parts.append(note(t["unit_targets_note"]))
+        return join(parts)
 
     def reconciliation(self) -> Html:
         if self.scope.is_province:

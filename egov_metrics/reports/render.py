@@ -24,6 +24,7 @@ from papermill.exceptions import PapermillExecutionError
 from egov_metrics import __version__
 from egov_metrics.config import PROJECT_DIR, REPORTS_DIR
 from egov_metrics.errors import EgovError, UnknownNameError
+from egov_metrics.reports.frontpage import cached_facts, index_html
 from egov_metrics.reports.kinds import Params, ReportKind, ReportParameterError, get_kind, validate_params
 from egov_metrics.schema import connect
 
@@ -33,22 +34,31 @@ MANIFEST = "manifest.json"
 
 REPORT_CSS = """
 body { font-family: 'Segoe UI', Arial, 'DejaVu Sans', sans-serif; }
-.egov-header { border-bottom: 2px solid #1f4e79; margin: 0 0 1em; padding: 0.5em 0 0.7em; }
-.egov-header h1 { font-size: 1.5em; margin: 0 0 0.3em; color: #1f4e79; }
-.egov-header dl { display: grid; grid-template-columns: max-content auto; gap: 0.1em 1em; margin: 0;
-                  font-size: 0.85em; color: #333; }
-.egov-header dt { font-weight: 600; }
-.egov-header dd { margin: 0; }
+.egov-footer { border-top: 2px solid #1f4e79; margin: 2em 0 0; padding: 0.5em 0 0.7em; color: #333;
+                font-size: 0.85em; }
+.egov-footer h2 { font-size: 1.1em; margin: 0 0 0.3em; color: #1f4e79; }
+.egov-footer dl { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 0.1em 1em; margin: 0; }
+.egov-footer dt { font-weight: 600; }
+.egov-footer dd { margin: 0; overflow-wrap: anywhere; }
 .jp-OutputArea-output svg { max-width: 100%; height: auto; }
 .jp-OutputPrompt, .jp-InputPrompt { display: none; }
 @page { size: A4; margin: 14mm 12mm; }
 @media print {
-  body { font-size: 10.5pt; }
+  body { font-size: 10pt; }
+  .jp-Cell, .jp-Cell-outputWrapper, .jp-OutputArea-child { margin: 0; padding: 0; }
   .jp-Cell { break-inside: avoid; page-break-inside: avoid; }
   h1, h2, h3 { break-after: avoid; page-break-after: avoid; }
   .egov-noprint { display: none; }
 }
 """
+
+
+#: Arguments for every report kernel (nbclient's `extra_arguments`, passed on by papermill): the kernel's own
+#: log carries only infrastructure chatter on a healthy run ("Kernel is running over TCP without encryption"
+#: at start, "KeyboardInterrupt caught in kernel" when jupyter_client interrupts it before shutting it down),
+#: which buried real failures in cron logs. Cell errors still reach us through the execution reply, and a
+#: crashing kernel's traceback is printed by Python itself, not by this log.
+KERNEL_ARGUMENTS: tuple[str, ...] = ("--IPKernelApp.log_level=CRITICAL",)
 
 
 class ReportError(EgovError):
@@ -79,19 +89,44 @@ def data_fingerprint(db_path: str | Path) -> str:
     return hashlib.sha256(f"{base}|{facts}".encode()).hexdigest()[:16]
 
 
-def _header_html(kind: ReportKind, params: Params, fingerprint: str, generated_at: str) -> str:
+#: Parameter names and values as a reader sees them in the technical footer, per language.
+PARAM_LABELS = {
+    "vi": {"lang": "Ngôn ngữ", "period": "Kỳ báo cáo", "unit": "Đơn vị", "as_of": "Tính đến ngày",
+           "phase": "Giai đoạn", "db": "Tệp dữ liệu"},
+    "en": {"lang": "Language", "period": "Period", "unit": "Unit", "as_of": "As of", "phase": "Phase",
+           "db": "Data file"},
+}  # fmt: skip
+LANG_NAMES = {"vi": {"vi": "tiếng Việt", "en": "tiếng Anh"}, "en": {"vi": "Vietnamese", "en": "English"}}
+
+
+def _footer_html(kind: ReportKind, params: Params, fingerprint: str, generated_at: str) -> str:
+    """The technical block at the end of the page ("Thông tin kỹ thuật"): parameters, data fingerprint, time
+    of generation and software version, every label in the report's language."""
     lang = params.lang
-    title = kind.title_vi if lang == "vi" else kind.title_en
+    title = "Thông tin kỹ thuật" if lang == "vi" else "Technical information"
     labels = {
-        "vi": ("Tham số", "Dấu vân tay dữ liệu", "Thời điểm tạo", "Phiên bản phần mềm"),
-        "en": ("Parameters", "Data fingerprint", "Generated at", "Software version"),
+        "vi": ("Báo cáo", "Tham số", "Dấu vân tay dữ liệu", "Thời điểm tạo", "Phiên bản phần mềm"),
+        "en": ("Report", "Parameters", "Data fingerprint", "Generated at", "Software version"),
     }[lang]
     shown = {k: v for k, v in params.model_dump(mode="json").items() if k != "db_path"}
     shown["db"] = Path(params.db_path).name
-    param_text = ", ".join(f"{k} = {'–' if v is None else v}" for k, v in shown.items())  # unit None: –
-    rows = zip(labels, (param_text, fingerprint, generated_at, f"egov-metrics {__version__}"), strict=True)
-    items = "".join(f"<dt>{html.escape(a)}</dt><dd>{html.escape(str(b))}</dd>" for a, b in rows)
-    return f'<header class="egov-header"><h1>{html.escape(title)}</h1><dl>{items}</dl></header>'
+    if "unit" in shown and shown["unit"] is None:
+        shown["unit"] = "toàn tỉnh" if lang == "vi" else "the province"
+    shown["lang"] = LANG_NAMES[lang].get(str(shown["lang"]), shown["lang"])
+    if shown.get("phase"):  # a phase by its name, not its id
+        from egov_metrics.roadmap import load_roadmap
+
+        names = {p.id: (p.name.vi if lang == "vi" else p.name.en) for p in load_roadmap().phases}
+        shown["phase"] = names.get(str(shown["phase"]), shown["phase"])
+    names = PARAM_LABELS[lang]
+    param_text = "; ".join(f"{names.get(k, k)}: {'–' if v is None else v}" for k, v in shown.items())
+    report_title = kind.title_vi if lang == "vi" else kind.title_en
+    values = (report_title, param_text, fingerprint, generated_at, f"egov-metrics {__version__}")
+    items = "".join(
+        f"<dt>{html.escape(a)}</dt><dd>{html.escape(str(b))}</dd>"
+        for a, b in zip(labels, values, strict=True)
+    )
+    return f'<footer class="egov-footer"><h2>{html.escape(title)}</h2><dl>{items}</dl></footer>'
 
 
 def _one_line(exc: PapermillExecutionError) -> str:
@@ -130,7 +165,7 @@ def export_html(
     )
     resources = {
         "metadata": {"name": kind.title_vi if params.lang == "vi" else kind.title_en},
-        "egov": {"css": REPORT_CSS, "header_html": _header_html(kind, params, fingerprint, generated_at)},
+        "egov": {"css": REPORT_CSS, "footer_html": _footer_html(kind, params, fingerprint, generated_at)},
     }
     body, _ = exporter.from_notebook_node(notebook, resources=resources)
     return body
@@ -167,6 +202,7 @@ def render_report(
                 kernel_name="python3",
                 progress_bar=False,
                 cwd=str(Path(notebooks_dir)),
+                extra_arguments=list(KERNEL_ARGUMENTS),
             )
         except PapermillExecutionError as exc:
             raise ReportError(
@@ -185,7 +221,11 @@ def render_report(
         data_fingerprint=fingerprint,
         generated_at=generated_at,
     )
-    record(result, out_dir)
+    try:  # the landing page's figures: computed once per data fingerprint
+        facts = cached_facts(out_dir, validated.db_path, fingerprint)
+    except Exception:  # the report is written: without its figures the index lists the reports only
+        facts = None
+    record(result, out_dir, facts)
     return result
 
 
@@ -264,6 +304,15 @@ def _locked(out_dir: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def refresh_index(out_dir: str | Path, facts: dict[str, object] | None) -> None:
+    """Rewrite index.html from the manifest (after the alerts page appeared, or with new figures)."""
+    out_dir = Path(out_dir)
+    with _locked(out_dir):
+        alerts = (out_dir / "alerts.html").is_file()
+        page = index_html(read_manifest(out_dir), facts, "alerts.html" if alerts else None)  # type: ignore[arg-type]
+        _atomic_write(out_dir / "index.html", page.encode("utf-8"))
+
+
 def read_manifest(out_dir: str | Path = REPORTS_DIR) -> list[dict[str, object]]:
     path = Path(out_dir) / MANIFEST
     if not path.exists():
@@ -271,8 +320,11 @@ def read_manifest(out_dir: str | Path = REPORTS_DIR) -> list[dict[str, object]]:
     return json.loads(path.read_text(encoding="utf-8"))["reports"]
 
 
-def record(result: ReportResult, out_dir: Path) -> None:
-    """Add or replace the report's entry in manifest.json and rewrite index.html (both atomically)."""
+def record(result: ReportResult, out_dir: Path, facts: dict[str, object] | None = None) -> None:
+    """Add or replace the report's entry in manifest.json and rewrite index.html (both atomically).
+
+    `facts`: the landing page's figures (`frontpage.front_page_facts`); without them the index lists the
+    reports only."""
     entry = {**asdict(result), "path": result.path.name}
     with _locked(out_dir):
         reports = [r for r in read_manifest(out_dir) if r["path"] != entry["path"]]
@@ -280,40 +332,6 @@ def record(result: ReportResult, out_dir: Path) -> None:
         reports.sort(key=lambda r: (str(r["kind"]), str(r["path"])))
         manifest = {"generated_by": f"egov-metrics {__version__}", "reports": reports}
         _atomic_write(out_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
-        _atomic_write(out_dir / "index.html", index_html(reports).encode("utf-8"))
-
-
-def index_html(reports: list[dict[str, object]]) -> str:
-    """The Vietnamese index page listing every report by kind, unit and period."""
-    from egov_metrics.reports.kinds import REPORT_KINDS
-
-    sections = []
-    for name, kind in REPORT_KINDS.items():
-        rows = [r for r in reports if r["kind"] == name]
-        if not rows:
-            continue
-        body = "".join(
-            '<tr><td>{unit}</td><td>{period}</td><td>{lang}</td><td><a href="{href}">{href}</a></td>'
-            "<td>{when}</td><td>{size}</td></tr>".format(
-                unit=html.escape(str(r["params"].get("unit") or "Toàn tỉnh")),
-                period=html.escape(str(r["params"].get("period") or r["params"].get("as_of") or "")),
-                lang=html.escape(str(r["params"].get("lang"))),
-                href=html.escape(str(r["path"])),
-                when=html.escape(str(r["generated_at"])),
-                size=f"{int(r['size']) / 1024:,.0f} KB".replace(",", "."),
-            )
-            for r in rows
-        )
-        sections.append(
-            f"<h2>{html.escape(kind.title_vi)}</h2><table><thead><tr><th>Đơn vị</th><th>Kỳ</th><th>Ngôn ngữ</th>"
-            f"<th>Tệp</th><th>Thời điểm tạo</th><th>Dung lượng</th></tr></thead><tbody>{body}</tbody></table>"
-        )
-    content = "".join(sections) or "<p>Chưa có báo cáo nào.</p>"
-    return f"""<!DOCTYPE html>
-<html lang="vi"><head><meta charset="utf-8"><title>Danh mục báo cáo · egov-metrics</title>
-<style>body{{font-family:'Segoe UI',Arial,'DejaVu Sans',sans-serif;margin:2em;color:#222}}
-h1{{color:#1f4e79}}table{{border-collapse:collapse;margin-bottom:1.5em}}
-th,td{{border:1px solid #ccc;padding:0.3em 0.6em;text-align:left}}th{{background:#eef3f8}}</style></head>
-<body><h1>Danh mục báo cáo chính quyền điện tử</h1>
-<p>Máy đọc được: <a href="{MANIFEST}">{MANIFEST}</a> · egov-metrics {__version__}</p>
-{content}</body></html>"""
+        alerts = (out_dir / "alerts.html").is_file()
+        page = index_html(reports, facts, "alerts.html" if alerts else None)  # type: ignore[arg-type]
+        _atomic_write(out_dir / "index.html", page.encode("utf-8"))

@@ -12,7 +12,7 @@ import polars as pl
 from egov_metrics.charts import chart_bullet, chart_readiness, chart_timeline, chart_trajectory
 from egov_metrics.i18n import check_lang, fmt_date, fmt_value
 from egov_metrics.present import Html, chart, definitions, esc, heading, join, note, table
-from egov_metrics.reports.common import PAGE_CSS, open_db
+from egov_metrics.reports.common import PAGE_CSS, open_db, status_legend, year_status
 from egov_metrics.roadmap import (
     assess,
     components,
@@ -28,7 +28,8 @@ T = {
     "vi": {
         "title": "Báo cáo lộ trình chính quyền điện tử",
         "phases": "Các giai đoạn",
-        "targets": "Mục tiêu và tình trạng",
+        "targets": "Mục tiêu giai đoạn và tình trạng",
+        "year_targets": "Mục tiêu năm {y} và tình trạng",
         "trajectories": "Quỹ đạo các mục tiêu",
         "layers": "Mức sẵn sàng của bảy tầng kiến trúc",
         "timeline": "Tiến độ các thành phần kiến trúc",
@@ -41,7 +42,7 @@ T = {
         "indicator": "Chỉ tiêu",
         "deadline": "Hạn",
         "target": "Mục tiêu",
-        "current": "Hiện tại",
+        "current": "Hiện tại (trung vị 3 tháng)",
         "status": "Tình trạng",
         "reason": "Lý do",
         "layer": "Tầng",
@@ -51,6 +52,9 @@ T = {
         "actual": "Thực tế",
         "gap": "Còn thiếu",
         "no_risk": "Không có rủi ro đáng kể.",
+        "lead": "Đơn vị chủ trì",
+        "no_lead": "chưa phân công",
+        "overdue_owner": "Thành phần quá hạn",
         "status_names": {
             "achieved": "Đã đạt",
             "on_track": "Đúng tiến độ",
@@ -62,7 +66,8 @@ T = {
     "en": {
         "title": "E-government roadmap report",
         "phases": "Phases",
-        "targets": "Targets and status",
+        "targets": "Phase targets and status",
+        "year_targets": "Targets for {y} and status",
         "trajectories": "Target trajectories",
         "layers": "Readiness of the seven architecture layers",
         "timeline": "Architecture components over time",
@@ -75,7 +80,7 @@ T = {
         "indicator": "Indicator",
         "deadline": "Deadline",
         "target": "Target",
-        "current": "Current",
+        "current": "Current (3-month median)",
         "status": "Status",
         "reason": "Reason",
         "layer": "Layer",
@@ -85,6 +90,9 @@ T = {
         "actual": "Actual",
         "gap": "Gap",
         "no_risk": "No significant risk.",
+        "lead": "Lead unit",
+        "no_lead": "not assigned",
+        "overdue_owner": "Overdue component",
         "status_names": {
             "achieved": "Achieved",
             "on_track": "On track",
@@ -123,9 +131,24 @@ class RoadmapReport:
             self.paths = trajectories(
                 self.roadmap, as_of=self.as_of, db=con, series=series, assessment=self.phase_targets
             )
+            # the targets due at the end of as_of's year: the same function as the progress report's cards
+            self.year_targets = year_status(con, self.as_of)
             self.readiness = layer_readiness(self.roadmap, as_of=self.as_of, db=con, series=series)
             self.resources_frame = resources(self.roadmap, as_of=self.as_of, db=con, series=series)
+            # unit names of the lead units (targets) and owners (components), for the risks
+            self.unit_names = {
+                r[0]: (r[1], r[2] or r[1])
+                for r in con.sql("SELECT id, name_vi, name_en FROM org_unit").fetchall()
+            }
         self.components = components(self.roadmap, as_of=self.as_of)
+        # phases are shown by their years (2021–2025), never by their ids
+        labels = {p.id: f"{p.start.year}–{p.end.year}" for p in self.roadmap.phases}
+        self.readiness = self.readiness.with_columns(
+            pl.col("phase").replace_strict(labels, default=pl.col("phase"))
+        )
+        self.components = self.components.with_columns(
+            pl.col("phase").replace_strict(labels, default=pl.col("phase"))
+        )
 
     def style(self) -> Html:
         return Html(PAGE_CSS)
@@ -151,17 +174,31 @@ class RoadmapReport:
             lang=lang,
         )
 
-    def _status_frame(self) -> pl.DataFrame:
+    def _status_frame(self, frame: pl.DataFrame | None = None) -> pl.DataFrame:
         lang, t = self.lang, self.t
-        return self.phase_targets.with_columns(
+        frame = self.phase_targets if frame is None else frame
+        return frame.with_columns(
             pl.col("name_vi" if lang == "vi" else "name_en").alias("name"),
             pl.col("status").replace_strict(t["status_names"], default=pl.col("status")).alias("status_text"),
             pl.col("reason_vi" if lang == "vi" else "reason_en").alias("reason"),
         )
 
-    def targets(self) -> Html:
+    def year_targets_table(self) -> Html:
+        """The targets due at the end of the as-of year: the statuses the progress report's cards show."""
+        t = self.t
+        year = self.as_of.year if isinstance(self.as_of, dt.date) else int(str(self.as_of)[:4])
+        return join(
+            [
+                heading(t["year_targets"].format(y=year)),
+                self._targets_table(
+                    self._status_frame(self.year_targets), css="egov-table egov-year-targets"
+                ),
+                status_legend(self.lang),
+            ]
+        )
+
+    def _targets_table(self, frame: pl.DataFrame, css: str = "egov-table") -> Html:
         t, lang = self.t, self.lang
-        frame = self._status_frame()
         # each value in its indicator's unit (a processing time is in working days, not %)
         frame = frame.with_columns(
             pl.Series(
@@ -179,14 +216,18 @@ class RoadmapReport:
             ("status_text", t["status"]),
             ("reason", t["reason"]),
         ]
-        tab = table(
+        return table(
             frame,
             cols,
             lang=lang,
+            css=css,
             row_class=lambda r: f"egov-status-{r['status']}",
         )
-        bullets = chart(chart_bullet(self.phase_targets, legend_frame(self.roadmap), lang=lang))
-        return join([heading(t["targets"]), tab, bullets])
+
+    def targets(self) -> Html:
+        tab = self._targets_table(self._status_frame())
+        bullets = chart(chart_bullet(self.phase_targets, legend_frame(self.roadmap), lang=self.lang))
+        return join([heading(self.t["targets"]), tab, bullets])
 
     def trajectory_charts(self, limit: int = 6) -> Html:
         order = {"off_track": 0, "at_risk": 1, "on_track": 2, "achieved": 3, "no_data": 4}
@@ -245,7 +286,15 @@ class RoadmapReport:
         # a year is a label, not a quantity: 2026, never 2.026 (vi) or 2,026 (en)
         return heading(t["resources"]) + table(frame, cols, lang=lang, formats={"year": str})
 
+    def _unit(self, unit_id: str | None) -> str:
+        if not unit_id:
+            return self.t["no_lead"]
+        names = self.unit_names.get(unit_id)
+        return unit_id if names is None else names[0 if self.lang == "vi" else 1]
+
     def risks(self) -> Html:
+        """Targets at risk or off track, lagging layers with their overdue components, flat usage: each with
+        the unit that must act (the target's lead unit, the component's owner)."""
         t, lang = self.t, self.lang
         frame = self._status_frame().filter(pl.col("status").is_in(["off_track", "at_risk"]))
         items = []
@@ -253,13 +302,30 @@ class RoadmapReport:
             reason = r["reason"] or ""
             if not reason.startswith(r["status_text"]):  # reasons usually start with their status already
                 reason = f"{r['status_text']}: {reason}"
-            items.append(f"<li><strong>{esc(r['name'])}</strong> — {esc(reason)}</li>")
+            ts = self.roadmap.target_set(r["indicator"], r["unit_level"])
+            lead = self._unit(ts.owner if ts else None)
+            items.append(
+                f"<li><strong>{esc(r['name'])}</strong> — {esc(reason)} "
+                f'<span class="egov-owner">{esc(t["lead"])}: <strong>{esc(lead)}</strong>.</span></li>'
+            )
         name = "name_vi" if lang == "vi" else "name_en"
         if "lagging" in self.readiness.columns:  # one row per layer and phase: name each layer once
             lagging = self.readiness.filter(pl.col("lagging")).unique(name, maintain_order=True)
+            overdue = self.components.filter(pl.col("overdue"))
             for r in lagging.iter_rows(named=True):
                 word = "Tầng chậm tiến độ" if lang == "vi" else "Lagging layer"
-                items.append(f"<li><strong>{esc(word)}: {esc(r.get(name))}</strong></li>")
+                late = (
+                    overdue.filter(pl.col("layer") == r["layer"])
+                    if "layer" in overdue.columns
+                    else overdue.head(0)
+                )
+                owners = "".join(
+                    f"<li>{esc(t['overdue_owner'])}: {esc(c[name])} — {esc(t['lead'])}: "
+                    f"<strong>{esc(self._unit(c['owner']))}</strong></li>"
+                    for c in late.iter_rows(named=True)
+                )
+                sub = f"<ul>{owners}</ul>" if owners else ""
+                items.append(f"<li><strong>{esc(word)}: {esc(r.get(name))}</strong>{sub}</li>")
         if "flat_usage" in self.readiness.columns:
             flat = self.readiness.filter(pl.col("flat_usage").fill_null(False)).unique(
                 name, maintain_order=True

@@ -32,6 +32,7 @@ from egov_metrics.scoring import load_method, score_units
 T = {
     "vi": {
         "title": "Phiếu điểm Chỉ số 766",
+        "ytd": "lũy kế năm đến hết",
         "rank": "Xếp hạng",
         "groups": "Điểm theo nhóm",
         "indicators": "Điểm theo chỉ tiêu (xếp theo số điểm bị mất)",
@@ -49,9 +50,20 @@ T = {
         "rank_text": "Đứng thứ {rank}/{among} trong nhóm {peers}; thứ {rank_all}/{all} trong toàn tỉnh. Tổng điểm {total} — {band}.",
         "peers": {"department": "sở, ban, ngành", "commune": "xã, phường", "district": "huyện"},
         "method": "Phương pháp: {m}. Các quy tắc chưa được xác nhận được đánh dấu tạm tính.",
+        "method_version": "{name}, phiên bản {version}",
+        "note": "Ghi chú",
+        "notes": "Ghi chú về phương pháp",
+        "bands": "Xếp loại theo tổng điểm",
+        "zero": {
+            "full": "Không phát sinh (mẫu số 0): theo phương pháp được tính đủ điểm.",
+            "zero": "Không phát sinh (mẫu số 0): theo phương pháp được 0 điểm.",
+            "split": "Không phát sinh (mẫu số 0): điểm được chia cho các chỉ tiêu khác trong nhóm.",
+            "exclude": "Không phát sinh (mẫu số 0): chỉ tiêu không tính, điểm của nhóm được quy đổi lại.",
+        },
     },
     "en": {
         "title": "766 index scorecard",
+        "ytd": "year to date, through",
         "rank": "Rank",
         "groups": "Score by group",
         "indicators": "Score by indicator (ordered by points lost)",
@@ -69,6 +81,16 @@ T = {
         "rank_text": "Rank {rank} of {among} among {peers}; {rank_all} of {all} in the province. Total {total} — {band}.",
         "peers": {"department": "departments", "commune": "communes", "district": "districts"},
         "method": "Method: {m}. Rules not yet confirmed are marked provisional.",
+        "method_version": "{name}, version {version}",
+        "note": "Note",
+        "notes": "Notes on the method",
+        "bands": "Bands by total points",
+        "zero": {
+            "full": "None in the period (denominator 0): the method gives full points.",
+            "zero": "None in the period (denominator 0): the method gives 0 points.",
+            "split": "None in the period (denominator 0): the points go to the group's other indicators.",
+            "exclude": "None in the period (denominator 0): left out; the group's points are rescaled.",
+        },
     },
 }
 
@@ -112,7 +134,7 @@ class UnitScorecard:
 
     def title(self) -> Html:
         return heading(
-            f"{self.t['title']} · {self.scope.name(self.lang)} · {fmt_period(self.period, self.lang)} (YTD)",
+            f"{self.t['title']} · {self.scope.name(self.lang)} · {self.t['ytd']} {fmt_period(self.period, self.lang)}",
             1,
         )
 
@@ -129,8 +151,15 @@ class UnitScorecard:
             total=fmt_number(row["total"], 2, self.lang),
             band=row["band_vi"] if self.lang == "vi" else row["band"],
         )
-        method = self.t["method"].format(m=self.ytd.method_version)
-        return join([heading(self.t["rank"]), Html(f'<p class="egov-summary">{esc(text)}</p>'), note(method)])
+        method = self.method_text()
+        return join(
+            [
+                heading(self.t["rank"]),
+                Html(f'<p class="egov-summary">{esc(text)}</p>'),
+                note(method),
+                self.bands(),
+            ]
+        )
 
     def by_group(self) -> Html:
         t, lang = self.t, self.lang
@@ -158,15 +187,31 @@ class UnitScorecard:
                 lang=lang,
             )
         )
-        return join([heading(t["groups"]), tab, note(t["method"].format(m=self.ytd.method_version)), bars])
+        return join([heading(t["groups"]), tab, note(self.method_text()), bars])
 
     def by_indicator(self) -> Html:
+        """Points by indicator; a zero denominator says what the method gives for it, and the provisional
+        rules are explained under the table (numbered)."""
         t, lang = self.t, self.lang
+        by_id = {i.id: i for i in self.method.indicators}
         names = {i.id: (i.name_vi if lang == "vi" else i.name_en) for i in self.method.indicators}
-        frame = self.indicators.with_columns(
+        frame = self.indicators.sort("points_lost", descending=True)
+        noted = [i for i in frame["indicator"].to_list() if i in by_id and by_id[i].note_in(lang)]
+        number = {ind: n for n, ind in enumerate(noted, start=1)}
+        notes = []
+        for r in frame.iter_rows(named=True):
+            parts = []
+            if not r["denominator"]:
+                rule = by_id[r["indicator"]].zero_denominator if r["indicator"] in by_id else None
+                parts.append(t["zero"].get(rule, ""))
+            if r["indicator"] in number:
+                parts.append(f"({number[r['indicator']]})")
+            notes.append(" ".join(p for p in parts if p))
+        frame = frame.with_columns(
             pl.col("indicator").replace_strict(names, default=pl.col("indicator")).alias("name"),
             pl.when(pl.col("provisional")).then(pl.lit("✓")).otherwise(pl.lit("")).alias("prov"),
-        ).sort("points_lost", descending=True)
+            pl.Series("note", notes, dtype=pl.String),
+        )
         fmt = value_formatter("count", 2, lang)
         cols = [
             ("name", t["indicator"]),
@@ -177,23 +222,52 @@ class UnitScorecard:
             ("max_points", t["max"]),
             ("points_lost", t["lost"]),
             ("prov", t["provisional"]),
+            ("note", t["note"]),
         ]
-        return (
-            heading(t["indicators"])
-            + note(t["method"].format(m=self.ytd.method_version))
-            + table(
-                frame,
-                cols,
-                lang=lang,
-                formats={
-                    "rate": fmt,
-                    "points": fmt,
-                    "max_points": fmt,
-                    "points_lost": fmt,
-                    "numerator": value_formatter("count", 0, lang),
-                    "denominator": value_formatter("count", 0, lang),
-                },
+        tab = table(
+            frame,
+            cols,
+            lang=lang,
+            formats={
+                "rate": fmt,
+                "points": fmt,
+                "max_points": fmt,
+                "points_lost": fmt,
+                "numerator": value_formatter("count", 0, lang),
+                "denominator": value_formatter("count", 0, lang),
+            },
+        )
+        general = self.method.notes_vi if lang == "vi" else self.method.notes
+        method_wide = "".join(f"<li>{esc(n)}</li>" for n in general)
+        footnotes = "".join(f"<li>{esc(names.get(i, i))}: {esc(by_id[i].note_in(lang))}</li>" for i in noted)
+        extra = (
+            Html(
+                f'<div class="egov-note"><strong>{esc(t["notes"])}</strong>'
+                f"{f'<ul>{method_wide}</ul>' if method_wide else ''}"
+                f"{f'<ol>{footnotes}</ol>' if footnotes else ''}</div>"
             )
+            if noted or general
+            else Html("")
+        )
+        return join([heading(t["indicators"]), note(self.method_text()), tab, extra])
+
+    def method_text(self) -> str:
+        """'Method: <its name> (version …)', in the report's language: a name, never a code."""
+        name = self.method.name_vi if self.lang == "vi" else self.method.name_en
+        return self.t["method"].format(
+            m=self.t["method_version"].format(name=name, version=self.method.version)
+        )
+
+    def bands(self) -> Html:
+        """What each band means: the legend of this report."""
+        t, lang = self.t, self.lang
+        items = []
+        for b in self.method.bands:
+            name = b.name_vi if lang == "vi" else b.name_en
+            upper = f"–{fmt_number(float(b.below), 2, lang)}" if b.below is not None else "+"
+            items.append(f"<li>{esc(name)}: {esc(fmt_number(float(b.min), 2, lang))}{esc(upper)}</li>")
+        return Html(
+            f'<div class="egov-legend"><strong>{esc(t["bands"])}</strong><ul>{"".join(items)}</ul></div>'
         )
 
     def trend_chart(self) -> Html:

@@ -15,7 +15,14 @@ roadmap into the canonical tables). Rules and file format: docs/roadmap.md.
 from __future__ import annotations
 
 from egov_metrics.roadmap.architecture import components, layer_readiness, status_as_of
-from egov_metrics.roadmap.assessment import assess, legend_frame, monthly_series, resources, trajectories
+from egov_metrics.roadmap.assessment import (
+    STATUS_LIGHTS,
+    assess,
+    legend_frame,
+    monthly_series,
+    resources,
+    trajectories,
+)
 from egov_metrics.roadmap.model import (
     DEFAULT_ROADMAP,
     Band,
@@ -34,6 +41,7 @@ from egov_metrics.roadmap.tables import write_roadmap_tables
 __all__ = [
     "DEFAULT_ROADMAP",
     "STATUSES",
+    "STATUS_LIGHTS",
     "Band",
     "Component",
     "Layer",

@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from egov_metrics.catalog import load_catalog
 from egov_metrics.i18n import fmt_date
 from egov_metrics.roadmap.assessment import Db, _arrays, _connection, as_date, monthly_series, usage_state
 from egov_metrics.roadmap.model import Component, Layer, Phase, Roadmap, Text, load_roadmap
@@ -193,21 +194,31 @@ READINESS_SCHEMA: dict[str, type[pl.DataType] | pl.DataType] = {
 }
 
 
-def _overdue_text(frame: pl.DataFrame, lang: str) -> str:
-    """'L5_LAND_DB Cơ sở dữ liệu đất đai tỉnh (kế hoạch 31/12/2024; phụ thuộc: L7_DATACENTER ✓)' joined by '; '."""
+def _overdue_text(frame: pl.DataFrame, lang: str, names: dict[str, tuple[str, str]] | None = None) -> str:
+    """'Cơ sở dữ liệu đất đai tỉnh (kế hoạch 31/12/2024; phụ thuộc: Trung tâm dữ liệu tỉnh)' joined by '; '.
+
+    Components are named in the reader's language, never by their ids (`names`: id -> (vi, en))."""
+    names = names or {}
+    pick = 0 if lang == "vi" else 1
+
+    def called(cid: str) -> str:
+        return names[cid][pick] if cid in names else cid
+
     parts = []
     for r in frame.iter_rows(named=True):
         deps = ", ".join(
-            f"{d}{' (chưa xong)' if lang == 'vi' else ' (not ready)'}" if d in r["blocked_by"] else d
+            f"{called(d)}{' (chưa xong)' if lang == 'vi' else ' (not ready)'}"
+            if d in r["blocked_by"]
+            else called(d)
             for d in r["depends_on"]
         )
         name = r["name_vi"] if lang == "vi" else r["name_en"]
         if lang == "vi":
             tail = f"; phụ thuộc: {deps}" if deps else ""
-            parts.append(f"{r['id']} {name} (kế hoạch {fmt_date(r['planned'], lang)}{tail})")
+            parts.append(f"{name} (kế hoạch {fmt_date(r['planned'], lang)}{tail})")
         else:
             tail = f"; depends on: {deps}" if deps else ""
-            parts.append(f"{r['id']} {name} (planned {fmt_date(r['planned'], lang)}{tail})")
+            parts.append(f"{name} (planned {fmt_date(r['planned'], lang)}{tail})")
     return "; ".join(parts)
 
 
@@ -233,6 +244,8 @@ def layer_readiness(
     rules = roadmap.rules
     comps = components(arch, as_of=as_of).filter(pl.col("status_as_of") != "retired")
     usage_ids = [i for layer in arch.layers for i in layer.usage]
+    comp_names = {r["id"]: (r["name_vi"], r["name_en"]) for r in comps.iter_rows(named=True)}
+    catalog = load_catalog()
     if series is None and usage_ids:
         data = db if db is not None or isinstance(source, Roadmap | Architecture | None) else source
         series = monthly_series(roadmap, as_of=as_of, db=data, indicators=usage_ids)
@@ -251,9 +264,10 @@ def layer_readiness(
         flat_usage = bool(built and stalled)
         flag_vi = flag_en = None
         if flat_usage:
-            names = ", ".join(stalled)
-            flag_vi = f"Các thành phần đã vận hành ({readiness_due:.0f} % số đến hạn) nhưng chỉ số sử dụng không tăng: {names}."
-            flag_en = f"Components are in operation ({readiness_due:.0f} % of those due) but usage stays flat: {names}."
+            names_vi = ", ".join(catalog.get(i).name.vi for i in stalled)
+            names_en = ", ".join(catalog.get(i).name.en for i in stalled)
+            flag_vi = f"Các thành phần đã vận hành ({readiness_due:.0f} % số đến hạn) nhưng chỉ số sử dụng không tăng: {names_vi}."
+            flag_en = f"Components are in operation ({readiness_due:.0f} % of those due) but usage stays flat: {names_en}."
         for phase in sorted(arch.phases, key=lambda p: p.start):
             part = mine.filter(pl.col("phase") == phase.id)
             overdue = part.filter(pl.col("overdue"))
@@ -264,8 +278,8 @@ def layer_readiness(
                     "planned": part.height, "in_operation": in_op,
                     "readiness": 100.0 * in_op / part.height if part.height else None,
                     "due": part.filter(pl.col("planned") <= as_of).height, "overdue": overdue.height,
-                    "overdue_ids": overdue["id"].to_list(), "overdue_vi": _overdue_text(overdue, "vi") or None,
-                    "overdue_en": _overdue_text(overdue, "en") or None, "layer_due": layer_due,
+                    "overdue_ids": overdue["id"].to_list(), "overdue_vi": _overdue_text(overdue, "vi", comp_names) or None,
+                    "overdue_en": _overdue_text(overdue, "en", comp_names) or None, "layer_due": layer_due,
                     "layer_in_operation_due": layer_op_due, "layer_readiness_due": readiness_due,
                     "built": built, "lagging": lagging, "usage": list(layer.usage),
                     "usage_pace": [s["pace"] for s in states], "stalled": stalled, "flat_usage": flat_usage,

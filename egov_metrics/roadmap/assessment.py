@@ -37,8 +37,18 @@ from egov_metrics.schema import connect
 from egov_metrics.sources import SOURCES
 
 Db = str | Path | duckdb.DuckDBPyConnection | None
-TargetChoice = Literal["phase", "next", "all"]
-TARGET_CHOICES: tuple[str, ...] = ("phase", "next", "all")
+TargetChoice = Literal["phase", "next", "year", "all"]
+TARGET_CHOICES: tuple[str, ...] = ("phase", "next", "year", "all")
+
+#: The traffic light of each status: the one status language of every report (KPI cards, roadmap tables).
+#: A target achieved or on track is green, at risk amber, off track red; no data or no target is grey.
+STATUS_LIGHTS: dict[str, str | None] = {
+    "achieved": "green",
+    "on_track": "green",
+    "at_risk": "amber",
+    "off_track": "red",
+    "no_data": None,
+}
 
 #: Indicators `resources()` reads besides the targets.
 RESOURCE_INDICATORS: tuple[str, ...] = ("staff_trained", "training_plan_done", "vneid_users", "online_users")
@@ -186,6 +196,8 @@ def _points(roadmap: Roadmap, ts: TargetSet, as_of: dt.date, which: str) -> list
     if which == "next":
         upcoming = [p for p in path if p.date >= as_of]
         return upcoming[:1]
+    if which == "year":  # the value due on 31 December of as_of's year (milestone or phase target)
+        return [p for p in path if p.date.year == as_of.year][:1]
     phase = roadmap.phase_at(as_of) or min(roadmap.phases, key=lambda p: p.start)
     return [p for p in path if p.kind == "target" and p.phase == phase.id]
 
@@ -247,7 +259,9 @@ def assess(
     """One row per target: current value, gap, required vs achieved pace, projection, status and reason.
 
     `targets`: "phase" (default) the target of the phase containing `as_of`; "next" the next milestone or
-    target due; "all" every milestone and target (passed ones judged at their deadline). With `unit`, the
+    target due; "year" the value due at the end of `as_of`'s year (given or derived milestone, or the phase
+    target when the phase ends that year) — the target of the progress report's KPI cards; "all" every
+    milestone and target (passed ones judged at their deadline). With `unit`, the
     unit's own series is used and it is held to the targets of its level (else the province's); indicators
     without a unit dimension are left out. `gap` = target − current and the paces are signed changes per
     year in the indicator's unit (negative for a falling series); `at_deadline` is the value at a passed
@@ -317,6 +331,72 @@ def assess(
                 }
             )
     return pl.DataFrame(rows, schema=ASSESSMENT_SCHEMA)
+
+
+UNIT_STATUS_SCHEMA: dict[str, type[pl.DataType] | pl.DataType] = {
+    "unit_id": pl.String,
+    "unit_name": pl.String,
+    "unit_level": pl.String,
+    "indicator": pl.String,
+    "target_level": pl.String,
+    "target": pl.Float64,
+    "deadline": pl.Date,
+    "current": pl.Float64,
+    "status": pl.String,
+}
+
+
+def assess_units(
+    roadmap: Roadmap | None = None,
+    *,
+    as_of: str | dt.date,
+    levels: Sequence[str] = ("department", "commune"),
+    db: Db = None,
+    lang: str = "vi",
+) -> pl.DataFrame:
+    """Every unit of `levels` against the target due at the end of `as_of`'s year, one row per unit and
+    indicator: the same rules (`check_target`) and target choice as `assess(targets="year", unit=…)`, from ONE
+    engine call (monthly values by unit over the trend window). `target_level` says whose target applies: the
+    unit's level where the roadmap sets one, else the province's."""
+    roadmap = roadmap or load_roadmap()
+    as_of = as_date(as_of)
+    catalog = load_catalog()
+    ids = [i for i in roadmap.indicator_ids if SOURCES[catalog.get(i).source].unit_column is not None]
+    ids = list(dict.fromkeys(ids))
+    first = month_end(month_number(as_of) - roadmap.rules.window_months).replace(day=1)
+    with _connection(db) as con:
+        frame = compute(
+            ids, by=["unit"], level=tuple(levels), grain="month", start=first, end=as_of, compare=False,
+            lang=lang, db=con, catalog=catalog,
+        )  # fmt: skip
+    frame = frame.filter(
+        pl.col("period_end") == pl.col("period_start").dt.month_end(), pl.col("period_end") <= as_of
+    ).with_columns(
+        (pl.col("period_start").dt.year() * 12 + pl.col("period_start").dt.month() - 1).alias("month")
+    )
+    rows = []
+    for (unit_id, indicator), part in frame.partition_by(
+        ["unit_id", "indicator"], as_dict=True, maintain_order=True
+    ).items():
+        level = str(part["unit_level"][0]) if "unit_level" in part.columns else "province"
+        ts = roadmap.target_set(str(indicator), level) or roadmap.target_set(str(indicator), "province")
+        if ts is None:
+            continue
+        points = _points(roadmap, ts, as_of, "year")
+        if not points:
+            continue
+        point, ind = points[0], catalog.get(str(indicator))
+        check = check_target(
+            part["month"].to_numpy(), part["value"].cast(pl.Float64).fill_null(float("nan")).to_numpy(),
+            target=point.value, deadline=point.date, direction=ind.direction, unit=ind.unit, as_of=as_of,
+            rules=roadmap.rules,
+        )  # fmt: skip
+        rows.append(
+            {"unit_id": unit_id, "unit_name": part["unit_name"][0], "unit_level": level, "indicator": indicator,
+             "target_level": ts.level, "target": point.value, "deadline": point.date, "current": check.current,
+             "status": check.status}
+        )  # fmt: skip
+    return pl.DataFrame(rows, schema=UNIT_STATUS_SCHEMA)
 
 
 def trajectories(

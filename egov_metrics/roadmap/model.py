@@ -132,6 +132,9 @@ class TargetSet(Frozen):
     milestones: tuple[Milestone, ...] = ()
     targets: Annotated[tuple[PhaseTarget, ...], Field(min_length=1)]
     note: str | None = None
+    #: The unit that leads the work towards the target (today's unit id, as a component's `owner`): the
+    #: roadmap report names it beside every risk.
+    owner: str | None = None
 
 
 class Band(Frozen):
