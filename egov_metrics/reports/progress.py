@@ -8,10 +8,13 @@ rank, never another unit's details.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
+import duckdb
 import polars as pl
 
 from egov_metrics.catalog import load_catalog
@@ -39,7 +42,7 @@ from egov_metrics.reports.portal_sections import (
 )
 from egov_metrics.roadmap.assessment import STATUS_LIGHTS, assess_units
 from egov_metrics.roadmap.status import STATUS_NAMES
-from egov_metrics.scoring import ScoringError, load_method, score_units
+from egov_metrics.scoring import ScoreResult, ScoringError, load_method, score_units
 
 KPI_IDS = (
     "online_share",
@@ -64,7 +67,44 @@ PROVINCE_IDS = ("vneid_users", "exchange_success_rate")
 #: Actions on the month are due on this day of the next month.
 ACTION_DAY = 15
 
-T = {
+
+class Texts(TypedDict):
+    """The page's words in one language; both languages have every key (checked by mypy)."""
+
+    title: str
+    summary: str
+    actions: str
+    kpis: str
+    trends: str
+    league: str
+    league_note: str
+    unit_targets: str
+    met: str
+    unit_targets_note: str
+    backlog: str
+    channels: str
+    digital: str
+    integration: str
+    satisfaction: str
+    quality: str
+    percent_trends: str
+    days: str
+    unit: str
+    level: str
+    total: str
+    band: str
+    rank: str
+    overdue: str
+    open: str
+    procedure: str
+    share: str
+    none_overdue: str
+    only_own: str
+    method_of: str
+    province_only: str
+
+
+T: dict[str, Texts] = {
     "vi": {
         "title": "Báo cáo tiến độ chính quyền điện tử",
         "summary": "Tóm tắt",
@@ -262,6 +302,7 @@ class ProgressReport:
                 if self.scope.is_province
                 else None
             )
+            self.scores: ScoreResult | None
             try:
                 self.scores = score_units(con, end=self.period, grain="ytd", levels=("department", "commune"))
             except ScoringError:
@@ -282,6 +323,7 @@ class ProgressReport:
         return Html(PAGE_CSS)
 
     def title(self) -> Html:
+        assert self.period is not None  # resolved in __post_init__
         return heading(
             f"{self.t['title']} · {self.scope.name(self.lang)} · {fmt_period(self.period, self.lang)}", 1
         )
@@ -329,7 +371,7 @@ class ProgressReport:
         overdue = self.backlog_units.filter(
             (pl.col("indicator") == "overdue_backlog") & (pl.col("value") > 0)
         )
-        total = overdue["value"].sum() if overdue.height else 0
+        total = float(overdue["value"].sum()) if overdue.height else 0.0  # value is Float64 already
         if total:
             top = overdue.sort("value", descending=True).row(0, named=True)
             share = 100 * top["value"] / total
@@ -398,6 +440,7 @@ class ProgressReport:
                 short = math.ceil(gap) if gap > 0 else None
             target = fmt_percent(st["target"], 1, lang)
             deadline = fmt_date(st["deadline"], lang)
+            assert self.period is not None  # resolved in __post_init__
             period = fmt_period(self.period, lang)
             if lang == "vi":
                 text = f"{owner}: đưa “{ind.name_in(lang)}” lên {target} trước {deadline}"
@@ -786,7 +829,7 @@ class Quality:
     silent: pl.DataFrame
 
 
-def _quality(con, scope: Scope, first, last) -> Quality:
+def _quality(con: duckdb.DuckDBPyConnection, scope: Scope, first: dt.date, last: dt.date) -> Quality:
     """Aggregates only: rejected rows by reason, missing fields, units with no dossier in the period."""
     rejected = con.sql(
         "SELECT reason, count(*) AS rows FROM quarantine q JOIN ingest_run r ON r.id = q.run_id "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, TypedDict
 
 import polars as pl
 
@@ -24,7 +25,46 @@ from egov_metrics.roadmap import (
     trajectories,
 )
 
-T = {
+#: The page's words in one language; both languages have every key (checked by mypy). Functional form:
+#: "from" is a Python keyword.
+Texts = TypedDict(
+    "Texts",
+    {
+        "title": str,
+        "phases": str,
+        "targets": str,
+        "year_targets": str,
+        "trajectories": str,
+        "layers": str,
+        "timeline": str,
+        "resources": str,
+        "risks": str,
+        "phase": str,
+        "from": str,
+        "to": str,
+        "goals": str,
+        "indicator": str,
+        "deadline": str,
+        "target": str,
+        "current": str,
+        "status": str,
+        "reason": str,
+        "layer": str,
+        "ready": str,
+        "overdue": str,
+        "year": str,
+        "actual": str,
+        "gap": str,
+        "no_risk": str,
+        "lead": str,
+        "no_lead": str,
+        "overdue_owner": str,
+        "status_names": dict[str, str],
+    },
+)
+
+
+T: dict[str, Texts] = {
     "vi": {
         "title": "Báo cáo lộ trình chính quyền điện tử",
         "phases": "Các giai đoạn",
@@ -123,7 +163,7 @@ class RoadmapReport:
             self.phase = self.phase or current.id
             series = monthly_series(self.roadmap, as_of=self.as_of, db=con)
             # Another phase than the one containing as_of: its targets, judged as of the date.
-            choice = "phase" if self.phase == current.id else "all"
+            choice: Literal["phase", "all"] = "phase" if self.phase == current.id else "all"
             self.assessment = assess(self.roadmap, as_of=self.as_of, db=con, series=series, targets=choice)
             self.phase_targets = self.assessment.filter(
                 (pl.col("phase") == self.phase) & (pl.col("kind") == "target")
@@ -154,6 +194,7 @@ class RoadmapReport:
         return Html(PAGE_CSS)
 
     def title(self) -> Html:
+        assert isinstance(self.as_of, dt.date)  # resolved to a date in __post_init__
         return heading(f"{self.t['title']} · {fmt_date(self.as_of, self.lang)}", 1)
 
     def phases(self) -> Html:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 import polars as pl
 
@@ -29,7 +30,37 @@ from egov_metrics.reports.portal_sections import load_reconciliation, planner_se
 from egov_metrics.reports.progress import GROUP_NAMES
 from egov_metrics.scoring import load_method, score_units
 
-T = {
+
+class Texts(TypedDict):
+    """The page's words in one language; both languages have every key (checked by mypy)."""
+
+    title: str
+    ytd: str
+    rank: str
+    groups: str
+    indicators: str
+    trend: str
+    group: str
+    score: str
+    max: str
+    lost: str
+    indicator: str
+    rate: str
+    points: str
+    num: str
+    den: str
+    provisional: str
+    rank_text: str
+    peers: dict[str, str]
+    method: str
+    method_version: str
+    note: str
+    notes: str
+    bands: str
+    zero: dict[str, str]
+
+
+T: dict[str, Texts] = {
     "vi": {
         "title": "Phiếu điểm Chỉ số 766",
         "ytd": "lũy kế năm đến hết",
@@ -133,6 +164,7 @@ class UnitScorecard:
         return Html(PAGE_CSS)
 
     def title(self) -> Html:
+        assert self.period is not None  # resolved in __post_init__
         return heading(
             f"{self.t['title']} · {self.scope.name(self.lang)} · {self.t['ytd']} {fmt_period(self.period, self.lang)}",
             1,
@@ -203,7 +235,7 @@ class UnitScorecard:
             parts = []
             if not r["denominator"]:
                 rule = by_id[r["indicator"]].zero_denominator if r["indicator"] in by_id else None
-                parts.append(t["zero"].get(rule, ""))
+                parts.append(t["zero"].get(rule or "", ""))
             if r["indicator"] in number:
                 parts.append(f"({number[r['indicator']]})")
             notes.append(" ".join(p for p in parts if p))
