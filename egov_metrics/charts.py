@@ -18,8 +18,9 @@ Decimal columns are cast to Float64 before charting (no renderer accepts them).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import altair as alt
 import polars as pl
@@ -35,7 +36,7 @@ MAX_ROWS = 1_000
 #: Vega-Lite version of the installed Altair, for vl-convert ("v6.4.1" → "6.4").
 VL_VERSION = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
 
-NUMBER_LOCALE: dict[str, dict[str, Any]] = {
+NUMBER_LOCALE: dict[str, alt.theme.NumberLocaleKwds] = {
     "vi": {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", " ₫"]},
     "en": {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["", " VND"]},
 }
@@ -150,7 +151,7 @@ UNIT_AXIS = {
 
 
 #: d3 time-format locale for Vietnamese (month names in axis labels and tooltips).
-TIME_LOCALE_VI = {
+TIME_LOCALE_VI: alt.theme.TimeLocaleKwds = {
     "dateTime": "%A, %d/%m/%Y %X",
     "date": "%d/%m/%Y",
     "time": "%H:%M:%S",
@@ -328,7 +329,7 @@ def chart_trajectory(
     layers: list[alt.Chart] = [band, path, actual, projection]
     ends = frame.filter(pl.col("series") == "projection")
     if ends.height:
-        deadline = ends["date"].max()
+        deadline = cast(dt.date, ends["date"].max())  # a Date column
         rule_data = pl.DataFrame(
             {"date": [deadline], "label": [f"{_t(lang, 'deadline')} {fmt_date(deadline, lang)}"]}
         )
@@ -614,7 +615,7 @@ def chart_trend(
     # a few months: one tick per month (Vega would put two ticks, both labelled with the month, in one month)
     temporal = data.height > 0 and data.schema[x].is_temporal()
     months = data[x].dt.year().cast(pl.Int32) * 12 + data[x].dt.month().cast(pl.Int32) if temporal else None
-    few = months is not None and int(months.max() - months.min()) <= 24  # type: ignore[operator]
+    few = months is not None and int(cast(int, months.max()) - cast(int, months.min())) <= 24  # Int32 column
     time_axis = alt.Axis(
         format=TIME_AXIS_FORMAT,
         labelAngle=0,

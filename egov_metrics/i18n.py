@@ -63,8 +63,8 @@ def fmt_period(period: str, lang: str = "vi") -> str:
         year, month = int(period[:4]), int(period[5:])
         return f"tháng {month:02d}/{year}" if lang == "vi" else dt.date(year, month, 1).strftime("%B %Y")
     if "-Q" in period:
-        year, q = period.split("-Q")
-        return f"quý {q}/{year}" if lang == "vi" else f"Q{q} {year}"
+        year_text, q = period.split("-Q")
+        return f"quý {q}/{year_text}" if lang == "vi" else f"Q{q} {year_text}"
     if period.isdigit():
         return f"năm {period}" if lang == "vi" else period
     return period

@@ -695,15 +695,15 @@ def _half_up(num: pl.Expr, den: pl.Expr) -> pl.Expr:
 
 
 def _dispatch(kinds: list[str], build: Callable[[Conversion], Ratio]) -> Ratio:
-    """One when/then chain per ratio part, over the conversion rules the method uses."""
-    num: pl.Expr | pl.When | None = None
-    den: pl.Expr | pl.When | None = None
-    for kind in kinds:
+    """One when/then expression per ratio part, over the conversion rules the method uses (null otherwise)."""
+    num: pl.Expr = pl.lit(None)
+    den: pl.Expr = pl.lit(None)
+    for kind in reversed(kinds):  # the rules are disjoint; nested from the last one outwards
         a, b = build(_get_conversion(kind))
         is_kind = pl.col("_rule") == kind
-        num = pl.when(is_kind).then(a) if num is None else num.when(is_kind).then(a)
-        den = pl.when(is_kind).then(b) if den is None else den.when(is_kind).then(b)
-    return num.otherwise(None), den.otherwise(None)  # type: ignore[union-attr]
+        num = pl.when(is_kind).then(a).otherwise(num)
+        den = pl.when(is_kind).then(b).otherwise(den)
+    return num, den
 
 
 def _method_table(method: ScoringMethod) -> pl.DataFrame:
@@ -976,28 +976,21 @@ def _totals(
         pl.col("_unit_order").first(),
         _total_c=pl.col("_score_c").sum(),
     )
-    band_en: pl.Expr | pl.When | None = None
-    band_vi: pl.Expr | pl.When | None = None
-    for band in sorted(method.bands, key=lambda b: b.min, reverse=True):
+    # the highest band whose minimum the total reaches: nested from the lowest band outwards
+    band_en: pl.Expr = pl.lit(None, pl.String)
+    band_vi: pl.Expr = pl.lit(None, pl.String)
+    for band in sorted(method.bands, key=lambda b: b.min):
         at_least = pl.col("_total_c") >= int(band.min * 100)
-        band_en = (
-            pl.when(at_least).then(pl.lit(band.id))
-            if band_en is None
-            else band_en.when(at_least).then(pl.lit(band.id))
-        )
-        band_vi = (
-            pl.when(at_least).then(pl.lit(band.name_vi))
-            if band_vi is None
-            else band_vi.when(at_least).then(pl.lit(band.name_vi))
-        )
+        band_en = pl.when(at_least).then(pl.lit(band.id)).otherwise(band_en)
+        band_vi = pl.when(at_least).then(pl.lit(band.name_vi)).otherwise(band_vi)
     peer_keys = ["period", "peer_group"]
     return (
         _peer_groups(totals, unit_extras, peers)
         .with_columns(
             total=_from_cents(pl.col("_total_c")),
             max=pl.lit(float(method.total_points)),
-            band=band_en.otherwise(None),  # type: ignore[union-attr]
-            band_vi=band_vi.otherwise(None),  # type: ignore[union-attr]
+            band=band_en,
+            band_vi=band_vi,
             rank=pl.col("_total_c").rank("min", descending=True).over(peer_keys).cast(pl.Int64),
             rank_among=pl.len().over(peer_keys).cast(pl.Int64),
             rank_all=pl.col("_total_c").rank("min", descending=True).over("period").cast(pl.Int64),
@@ -1059,7 +1052,7 @@ def score_from_published(
     """
     method = _resolve(method)
     from_file = not isinstance(source, pl.DataFrame)
-    frame = _read_published(source, sheet_name) if from_file else source
+    frame = source if isinstance(source, pl.DataFrame) else _read_published(source, sheet_name)
     first_line = 2 if from_file else None  # a file's first data row is on line 2, under the header
     frame = frame.rename({c: c.strip() for c in frame.columns})
     frame = frame.with_columns(

@@ -15,6 +15,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from egov_metrics import __version__
 from egov_metrics.catalog import load_catalog
 from egov_metrics.i18n import fmt_number, fmt_period, fmt_points, fmt_value
@@ -55,6 +57,8 @@ def front_page_facts(db_path: str | Path) -> dict[str, Any]:
         values = compute(list(HEADLINE_IDS), start=first, end=last, db=con)
         status = {r["indicator"]: r for r in year_status(con, last).iter_rows(named=True)}
         levels = ("department", "commune")
+        now: pl.DataFrame | None
+        before: pl.DataFrame | None
         try:
             now = score_units(con, end=period, grain="ytd", levels=levels).totals
             before = score_units(con, end=previous, grain="ytd", levels=levels).totals
@@ -97,7 +101,7 @@ def front_page_facts(db_path: str | Path) -> dict[str, Any]:
             }
         )
     order = {i: n for n, i in enumerate(HEADLINE_IDS)}
-    headline.sort(key=lambda h: order.get(h["indicator"], 99))
+    headline.sort(key=lambda h: order.get(str(h["indicator"]), 99))
     units = []
     prev = {} if before is None else {r["unit_id"]: r for r in before.iter_rows(named=True)}
     scored = {} if now is None else {r["unit_id"]: r for r in now.iter_rows(named=True)}

@@ -149,7 +149,9 @@ def components(source: Source = None, *, as_of: str | dt.date) -> pl.DataFrame:
         layer, phase = layers.get(c.layer), phases.get(c.phase)
         blocked = [d for d in c.depends_on if d in by_id and status_as_of(by_id[d], as_of) != "in_operation"]
         delay = (
-            None if state == "retired" else ((c.live if state == "in_operation" else as_of) - c.planned).days
+            None
+            if state == "retired"
+            else ((c.live if state == "in_operation" and c.live is not None else as_of) - c.planned).days
         )
         rows.append(
             {
@@ -260,7 +262,7 @@ def layer_readiness(
         built = readiness_due is not None and readiness_due >= rules.built_at
         lagging = readiness_due is not None and readiness_due < rules.lagging_below
         states = [usage_state(roadmap, i, arrays, as_of) for i in layer.usage]
-        stalled = [s["indicator"] for s in states if s["stalled"]]
+        stalled = [str(s["indicator"]) for s in states if s["stalled"]]
         flat_usage = bool(built and stalled)
         flag_vi = flag_en = None
         if flat_usage:

@@ -575,8 +575,10 @@ class Roadmap(Frozen):
         """
         given: list[PathPoint] = []
         if ts.baseline is not None:
-            b = ts.baseline
-            given.append(PathPoint("baseline", b.date, b.value, b.source, b.verified, False, None))
+            base = ts.baseline
+            given.append(
+                PathPoint("baseline", base.date, base.value, base.source, base.verified, False, None)
+            )
         for ms in ts.milestones:
             day = dt.date(ms.year, 12, 31)
             phase = self.phase_at(day)

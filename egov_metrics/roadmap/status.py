@@ -39,6 +39,7 @@ from statistics import NormalDist
 from typing import Annotated, Literal
 
 import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
 from egov_metrics.i18n import fmt_date, fmt_number
@@ -91,8 +92,10 @@ def month_end(number: int) -> dt.date:
     return month_start(number + 1) - dt.timedelta(days=1)
 
 
-def meets(value: float, target: float, direction: str) -> bool:
-    """Does `value` meet `target` for an indicator of this direction?"""
+def meets(value: float | None, target: float, direction: str) -> bool:
+    """Does `value` meet `target` for an indicator of this direction? A missing value meets nothing."""
+    if value is None:
+        return False
     return value >= target if direction == "higher" else value <= target
 
 
@@ -125,7 +128,7 @@ def _kendall_variance(counts: Sequence[int]) -> float:
     return float(sum(n * (n - 1) * (2 * n + 5) / 18 for n in counts))
 
 
-def robust_trend(months: Sequence[int], values: Sequence[float], rules: Rules | None = None) -> Trend | None:
+def robust_trend(months: npt.ArrayLike, values: npt.ArrayLike, rules: Rules | None = None) -> Trend | None:
     """Seasonal (or plain) Theil–Sen pace per year over the last `window_months`; None with too few points."""
     rules = rules or Rules()
     m = np.asarray(months, dtype=np.int64)
@@ -165,7 +168,7 @@ def robust_trend(months: Sequence[int], values: Sequence[float], rules: Rules | 
     )
 
 
-def current_level(values: Sequence[float], rules: Rules | None = None) -> float | None:
+def current_level(values: npt.ArrayLike, rules: Rules | None = None) -> float | None:
     """Median of the last `level_months` values (already in month order); None when empty."""
     rules = rules or Rules()
     v = np.asarray(values, dtype=np.float64)
@@ -281,8 +284,8 @@ def _clip(value: float | None, unit: str) -> float | None:
 
 
 def facts(
-    months: Sequence[int],
-    values: Sequence[float],
+    months: npt.ArrayLike,
+    values: npt.ArrayLike,
     *,
     target: float,
     deadline: dt.date,
@@ -454,8 +457,8 @@ REASONS: dict[str, dict[str, Callable[[Facts], str]]] = {
 
 
 def check_target(
-    months: Sequence[int],
-    values: Sequence[float],
+    months: npt.ArrayLike,
+    values: npt.ArrayLike,
     *,
     target: float,
     deadline: dt.date,
