@@ -46,10 +46,6 @@ def heading(text: str, level: int = 2) -> Html:
     return Html(f"<h{level}>{esc(text)}</h{level}>")
 
 
-def paragraph(text: str, css: str = "") -> Html:
-    return Html(f'<p class="{esc(css)}">{esc(text)}</p>' if css else f"<p>{esc(text)}</p>")
-
-
 def note(text: str) -> Html:
     return Html(f'<p class="egov-note">{esc(text)}</p>')
 

@@ -14,7 +14,7 @@ import difflib
 import functools
 import itertools
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -48,7 +48,6 @@ def default_roadmap() -> Path:
 Level = Literal["province", "department", "district", "commune"]
 LEVELS: tuple[str, ...] = ("province", "department", "district", "commune")
 ComponentStatus = Literal["planned", "in_progress", "in_operation", "retired"]
-COMPONENT_STATUSES: tuple[str, ...] = ("planned", "in_progress", "in_operation", "retired")
 Light = Literal["red", "amber", "green"]
 #: How good each light is, to check that bands run the right way for the indicator's direction.
 LIGHT_RANK = {"red": 0, "amber": 1, "green": 2}
@@ -788,11 +787,3 @@ def load_roadmap(path: str | Path | None = None) -> Roadmap:
         raise RoadmapError([Problem(path, 0, "", "no such file")])
     path = path.resolve()
     return _load(path, path.stat().st_mtime_ns)
-
-
-def iter_targets(roadmap: Roadmap) -> Iterator[tuple[TargetSet, PathPoint]]:
-    """Every (target set, phase target point) pair, in file order."""
-    for ts in roadmap.targets:
-        for point in roadmap.path(ts):
-            if point.kind == "target":
-                yield ts, point

@@ -46,7 +46,6 @@ from egov_metrics.i18n import fmt_date, fmt_number
 
 Status = Literal["achieved", "on_track", "at_risk", "off_track", "no_data"]
 STATUSES: tuple[str, ...] = ("achieved", "on_track", "at_risk", "off_track", "no_data")
-Direction = Literal["higher", "lower"]
 
 STATUS_NAMES: dict[str, dict[str, str]] = {
     "achieved": {"vi": "Đã đạt", "en": "Achieved"},
