@@ -9,13 +9,14 @@ BIN := $(VENV)/bin
 DB ?= data/egov.duckdb
 DOSSIERS ?= 2000000
 SEED ?= 58
+JOBS ?= 2
 
 .DEFAULT_GOAL := help
 .PHONY: help demo test test-fast browser lint lab bench clean check-python
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
-	@echo "  Variables: DB=$(DB) DOSSIERS=$(DOSSIERS) SEED=$(SEED)"
+	@echo "  Variables: DB=$(DB) DOSSIERS=$(DOSSIERS) SEED=$(SEED) JOBS=$(JOBS) (test-fast processes; 0 = one)"
 
 check-python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -73,8 +74,8 @@ browser: ## Install Debian's chromium (no recommends) for the browser tests if i
 		echo "*** (or point EGOV_CHROMIUM at a Chromium/Chrome binary)"; \
 	fi
 
-test-fast: $(BIN)/.stamp-test ## Unit and golden tests only (not the ones marked slow): the quick loop while editing
-	$(BIN)/python -m pytest -q -m "not slow"
+test-fast: $(BIN)/.stamp-test ## Unit and golden tests only (not those marked slow), on JOBS=2 processes: the quick loop
+	$(BIN)/python -m pytest -q -m "not slow" -n $(JOBS)
 
 lint: $(BIN)/.stamp-test ## ruff check + format check + mypy (configured in pyproject.toml)
 	$(BIN)/ruff check egov_metrics tests bench conftest.py
