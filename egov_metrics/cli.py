@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from egov_metrics.config import default_db_path
+from egov_metrics.config import DEFAULT_METHOD, default_db_path
 from egov_metrics.errors import EgovError, UnknownNameError
 
 app = typer.Typer(
@@ -387,7 +387,7 @@ def score(
     ] = None,
     method: Annotated[
         str, typer.Option(help="Scoring method: a built-in name or a YAML file.")
-    ] = "portal_2026_12",
+    ] = DEFAULT_METHOD,
     published: Annotated[
         Path | None,
         typer.Option(
@@ -784,7 +784,7 @@ def portal_import(
     ] = None,
     method: Annotated[
         str, typer.Option(help="Method whose portal mapping reads the files.")
-    ] = "portal_2026_12",
+    ] = DEFAULT_METHOD,
     db: DbOption = None,  # type: ignore[assignment]
 ) -> None:
     """Load saved portal responses into portal_indicator / portal_group_score (all or nothing)."""
@@ -889,7 +889,7 @@ def portal_conformance(
     captured_on: Annotated[
         str, typer.Option("--captured-on", help="With FILES: capture date (default: the manifest).")
     ] = "",
-    method: Annotated[str, typer.Option(help="Scoring method.")] = "portal_2026_12",
+    method: Annotated[str, typer.Option(help="Scoring method.")] = DEFAULT_METHOD,
     write_docs: Annotated[
         bool, typer.Option("--write-docs", help="Rewrite the table in docs/scoring.md.")
     ] = False,
@@ -969,7 +969,7 @@ def plan(
     unit: Annotated[str, typer.Argument(help="A department or commune: id, code or name.")],
     end: Annotated[str | None, typer.Option(help="Last month of the period, YYYY-MM.")] = None,
     grain: Annotated[str, typer.Option(help="ytd, month, quarter or year.")] = "ytd",
-    method: Annotated[str, typer.Option(help="Scoring method.")] = "portal_2026_12",
+    method: Annotated[str, typer.Option(help="Scoring method.")] = DEFAULT_METHOD,
     lang: Annotated[str, typer.Option(help="vi or en.")] = "vi",
     out: Annotated[Path | None, typer.Option(help="Write the actions to FILE.csv/.xlsx/.parquet.")] = None,
     db: DbOption = None,  # type: ignore[assignment]

@@ -57,6 +57,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from egov_metrics.config import DEFAULT_METHOD
 from egov_metrics.errors import EgovError, UnknownNameError
 from egov_metrics.portal.mapping import PortalMapping
 from egov_metrics.yamlutil import Problem, format_validation_error, load_yaml_with_lines
@@ -78,7 +79,6 @@ __all__ = [
 ]
 
 METHODS_DIR = Path(__file__).parent / "methods"
-DEFAULT_METHOD = "portal_2026_12"
 
 KEY_COLUMNS = ("unit_id", "period", "indicator")
 COUNT_COLUMNS = ("numerator", "denominator")
