@@ -24,6 +24,7 @@ from papermill.exceptions import PapermillExecutionError
 from egov_metrics import __version__
 from egov_metrics.config import PROJECT_DIR, REPORTS_DIR
 from egov_metrics.errors import EgovError, UnknownNameError
+from egov_metrics.reports.engine import WarmKernel
 from egov_metrics.reports.kinds import Params, ReportKind, ReportParameterError, get_kind, validate_params
 from egov_metrics.schema import connect
 
@@ -142,9 +143,11 @@ def render_report(
     *,
     out_dir: str | Path = REPORTS_DIR,
     notebooks_dir: str | Path = NOTEBOOKS_DIR,
+    kernel: WarmKernel | None = None,
 ) -> ReportResult:
     """Render one report. Parameters are validated before a kernel starts; a failed run never replaces a
-    good report and raises ReportError with one line (cell, error, message)."""
+    good report and raises ReportError with one line (cell, error, message). With `kernel` (a batch's
+    warm kernel, started in `notebooks_dir`) the notebook runs in it instead of in a new kernel."""
     kind = get_kind(kind_name)
     raw = dict(params)
     raw.setdefault("db_path", str(Path(os.environ.get("EGOV_DB", PROJECT_DIR / "data" / "egov.duckdb"))))
@@ -157,20 +160,24 @@ def render_report(
     notebook_path = Path(notebooks_dir) / kind.notebook
     with tempfile.TemporaryDirectory(prefix="egov-report-") as tmp:
         executed = Path(tmp) / kind.notebook
+        parameters = validated.model_dump(mode="json")
         try:
-            papermill.execute_notebook(
-                str(notebook_path),
-                str(executed),
-                parameters=validated.model_dump(mode="json"),
-                kernel_name="python3",
-                progress_bar=False,
-                cwd=str(Path(notebooks_dir)),
-            )
+            if kernel is not None:  # a batch: the worker's warm kernel (egov_metrics/reports/engine.py)
+                notebook = kernel.execute(notebook_path, executed, parameters)
+            else:
+                papermill.execute_notebook(
+                    str(notebook_path),
+                    str(executed),
+                    parameters=parameters,
+                    kernel_name="python3",
+                    progress_bar=False,
+                    cwd=str(Path(notebooks_dir)),
+                )
+                notebook = nbformat.read(executed, as_version=4)
         except PapermillExecutionError as exc:
             raise ReportError(
                 f"{kind.name} failed: {_one_line(exc)}", "nothing was written; fix the cause and re-run"
             ) from None
-        notebook = nbformat.read(executed, as_version=4)
     page = export_html(notebook, kind, validated, fingerprint, generated_at)
     path = out_dir / f"{kind.output_stem(validated)}.html"
     _atomic_write(path, page.encode("utf-8"))
