@@ -5,7 +5,8 @@ cost more than most reports' queries and charts. `WarmKernel` starts one kernel 
 notebook in it through papermill (engine `egov-warm`, registered here), so a batch pays both once per worker.
 
 Isolation between reports: before each notebook the kernel runs a hidden first cell that clears the user
-namespace (`%reset -f`) and restarts the execution counter, so a notebook sees none of the previous one's
+namespace and starts a new history session with its execution counter at 1 (IPython's own
+`reset(new_session=True)`), so a notebook sees none of the previous one's
 variables and its cells are numbered as in a fresh kernel (error messages name the same cell). Imported
 modules stay loaded: that is the point. The hidden cell is removed from the executed notebook before export.
 A kernel that died (or a notebook that failed) is replaced by a fresh one for the next report.
@@ -33,7 +34,7 @@ from papermill.log import logger
 ENGINE_NAME = "egov-warm"
 RESET_TAG = "egov-reset"
 #: The hidden first cell: an empty namespace and execution numbers as in a fresh kernel.
-RESET_SOURCE = "get_ipython().run_line_magic('reset', '-f')\nget_ipython().execution_count = 1"
+RESET_SOURCE = "get_ipython().reset(new_session=True)"
 
 
 class WarmEngine(NBClientEngine):
