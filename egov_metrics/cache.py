@@ -63,13 +63,24 @@ def _database_file(con: duckdb.DuckDBPyConnection) -> Path | None:
     return Path(rows[0][0]) if rows and rows[0][0] else None
 
 
-def data_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The fingerprint of the data behind `con` (None for an in-memory database: not cacheable)."""
+def file_version(con: duckdb.DuckDBPyConnection) -> tuple[object, ...] | None:
+    """The database file behind `con` as (path, inode, size, modification time), and its write-ahead log's
+    size and time if one is left: any write or replacement changes it. None for an in-memory database."""
     path = _database_file(con)
     if path is None or not path.exists():
         return None
     st = path.stat()
-    version = (str(path.resolve()), st.st_ino, st.st_size, st.st_mtime_ns)
+    wal = path.with_name(path.name + ".wal")
+    wal_st = wal.stat() if wal.exists() else None
+    log = (wal_st.st_size, wal_st.st_mtime_ns) if wal_st else None
+    return (str(path.resolve()), st.st_ino, st.st_size, st.st_mtime_ns, log)
+
+
+def data_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The fingerprint of the data behind `con` (None for an in-memory database: not cacheable)."""
+    version = file_version(con)
+    if version is None:
+        return None
     with _lock:
         known = _fingerprints.get(version)
     if known is not None:

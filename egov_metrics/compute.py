@@ -484,11 +484,21 @@ WHERE r.period_key >= CAST(date_trunc('{_TRUNC[self.grain]}', CAST($start AS DAT
 ORDER BY {order}"""
 
 
+#: The data end per database file version (see cache.file_version): warm calls skip the query.
+_DATA_ENDS: dict[tuple[object, ...], dt.date] = {}
+
+
 def _data_end(con: duckdb.DuckDBPyConnection) -> dt.date:
+    version = cache.file_version(con)
+    if version is not None and version in _DATA_ENDS:
+        return _DATA_ENDS[version]
     row = con.sql(
         "SELECT greatest(max(CAST(received_at AS DATE)), max(CAST(finished_at AS DATE))) FROM dossier"
     ).fetchall()[0][0]
-    return row or dt.date.today()
+    end = row or dt.date.today()
+    if version is not None and row is not None:
+        _DATA_ENDS[version] = end
+    return end
 
 
 def build_query(

@@ -53,12 +53,30 @@ def _threads() -> int:
         return os.cpu_count() or 1
 
 
+#: Environment variables that bound a connection's memory (DuckDB spills to the temporary directory beyond it).
+MEMORY_ENV = {"memory_limit": "EGOV_MEMORY_LIMIT", "temp_directory": "EGOV_TEMP_DIR"}
+
+
+def _config() -> dict[str, object]:
+    """Threads (the cores this process may use) and, when set, EGOV_MEMORY_LIMIT / EGOV_TEMP_DIR."""
+    config: dict[str, object] = {"threads": _threads()}
+    for key, var in MEMORY_ENV.items():
+        if os.environ.get(var, "").strip():
+            config[key] = os.environ[var].strip()
+    return config
+
+
 def _open(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + wait_seconds
     delay = 0.05
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only, config={"threads": _threads()})
+            return duckdb.connect(str(path), read_only=read_only, config=_config())
+        except (duckdb.InvalidInputException, duckdb.BinderException, duckdb.ParserException) as exc:
+            raise SchemaError(
+                f"cannot open {path} with the settings {_config()}: {exc}",
+                f"fix {' / '.join(MEMORY_ENV.values())} (e.g. EGOV_MEMORY_LIMIT=8GB, EGOV_TEMP_DIR=/var/tmp/egov)",
+            ) from None
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise SchemaError(f"cannot open {path}: {exc}") from exc
