@@ -305,20 +305,9 @@ class _Builder:
                     "AND ub.version = $unit_version AND list_contains($levels, ub.ancestor_level)"
                 )
         unit_split = "ub.ancestor_id AS _split_unit_id" if "unit" in self.by and source.unit_column else ""
-        sql = source.sql_reading(self._expressions(source))
         if not joins:
-            return sql
-        return f"SELECT s.*{', ' + unit_split if unit_split else ''} FROM ({sql}) s {' '.join(joins)}"
-
-    def _expressions(self, source: Source) -> str:
-        """Every expression the request evaluates over the source's rows (to drop unread optional lookups)."""
-        parts = [source.dimensions.get(d, "") for d in self.by]
-        for ind in self.indicators:
-            if SOURCES[ind.source] is source:
-                m = ind.measure
-                parts += [m.numerator, m.denominator or "", *ind.filters]
-        parts += source.period_columns.values()
-        return "\n".join(parts)
+            return source.sql
+        return f"SELECT s.*{', ' + unit_split if unit_split else ''} FROM ({source.sql}) s {' '.join(joins)}"
 
     # -- one group of indicators sharing source and placement -----------------------------------
     @staticmethod

@@ -7,7 +7,6 @@ deadlines are compared as indices (no per-row Python, no loops). A registry, key
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from egov_metrics.errors import UnknownNameError
@@ -35,23 +34,6 @@ class Source:
     #: Columns whose value depends on the period (SQL over a placed row, which has period_end_excl);
     #: they replace the source's column of the same name.
     period_columns: dict[str, str] = field(default_factory=dict)
-    #: Optional lookups: column -> (its SQL expression in `sql`, the JOIN line in `sql` that only it needs).
-    #: The engine keeps them only when an indicator of the request reads the column (DuckDB does not drop
-    #: an unused LEFT JOIN by itself); otherwise the column is NULL and the join is gone.
-    optional: dict[str, tuple[str, str]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        for column, (expr, join) in self.optional.items():
-            if f"{expr} AS {column}" not in self.sql or join not in self.sql:
-                raise ValueError(f"source {self.name}: optional column {column} must appear in its SQL as written")
-
-    def sql_reading(self, text: str) -> str:
-        """The source's SQL without the optional lookups that `text` (the request's expressions) never names."""
-        sql = self.sql
-        for column, (expr, join) in self.optional.items():
-            if not re.search(rf"\b{re.escape(column)}\b", text):
-                sql = sql.replace(f"{expr} AS {column}", f"CAST(NULL AS INTEGER) AS {column}").replace(join, "")
-        return sql
 
 
 DOSSIER_SQL = """
@@ -165,12 +147,6 @@ SOURCES: dict[str, Source] = {
                 "finished": Placement(event="finished_at"),
                 "open_at_end": Placement(stock=("received_at", "finished_at")),
                 "finished_or_open": Placement(event="finished_at", stock=("received_at", "finished_at")),
-            },
-            optional={
-                "sync_wd": (
-                    "cs.wd_index - cr.wd_index",
-                    "LEFT JOIN calendar_day cs ON cs.day = CAST(d.synced_at AS DATE)",
-                )
             },
         ),
         Source(
