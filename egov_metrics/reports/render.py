@@ -76,9 +76,13 @@ def data_fingerprint(db_path: str | Path) -> str:
         facts = con.sql(
             "SELECT (SELECT count(*) FROM dossier), (SELECT max(received_at) FROM dossier), "
             "(SELECT count(*) FROM feedback), (SELECT coalesce(max(id), 0) FROM ingest_run), "
-            "(SELECT count(*) FROM org_unit)"
+            "(SELECT count(*) FROM org_unit), "
+            # what changes figures without changing counts: a calendar fix, a unit's dates, a procedure's level
+            "(SELECT sum(hash(day, is_working_day, wd_index)) FROM calendar_day), "
+            "(SELECT sum(hash(id, parent_id, valid_from, valid_to, successor_id)) FROM org_unit), "
+            "(SELECT sum(hash(code, online_level, full_online_since, statutory_days, has_fee)) FROM procedure)"
         ).fetchall()[0]
-    base = meta.get("fingerprint", "")
+    base = meta.get("data_fingerprint", "")
     return hashlib.sha256(f"{base}|{facts}".encode()).hexdigest()[:16]
 
 
