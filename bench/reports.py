@@ -1,18 +1,31 @@
 """Benchmark report rendering on the default demo (`make bench` runs it after bench/run.py).
 
-    .venv/bin/python bench/reports.py [--db bench/.cache/demo_2000000.duckdb] [--workers 2]
+    .venv/bin/python bench/reports.py [--db bench/.cache/demo_2000000.duckdb] [--workers 2] [--repeat 1]
+                                      [--skip-set] [--out bench/results/reports.json]
 
-Measures, into a fresh temporary output folder: (1) one province progress report end to end
-(`egov-metrics report` in a new process: imports, parameter checks, papermill, export, index); (2) the full
-monthly set — the province's progress report and one for every department — through the scheduler with
-`--workers` kernels at once; and prints each report's HTML size. Targets (issue): one report < 10 s, the
-monthly set < 60 s on 2 cores, each file < 2 MB.
+Measures, into fresh temporary output folders:
+
+1. one province progress report end to end, `egov-metrics report` in a new process (imports, parameter
+   checks, kernel start, the notebook, export, index);
+2. where its time goes, step by step, each in a new process: kernel start (an empty notebook through
+   papermill), the report's imports, its queries (the report object's constructor), its charts and tables
+   (the notebook's section calls), the HTML export;
+3. the demo's report set (`egov_metrics/schedule_data/demo.yaml`: 30 reports) through the scheduler with
+   `--workers` workers, three ways, paired in one run: a new kernel per report and no compute cache (how it
+   was), warm kernels without the cache, and warm kernels with the cache (how it is now). The cache starts
+   empty for each run.
+
+Every figure is a wall time; other processes on the machine change them, so the load average is recorded
+with each. Targets (issue 14): one progress report ≤ 4 s, the 30 reports ≤ 40 s on 2 cores.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -21,46 +34,185 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-JOBS = """jobs:
-  - id: progress-province
-    kind: progress_report
-    cadence: {every: month, day: 1}
-    units: province
-  - id: progress-departments
-    kind: progress_report
-    cadence: {every: month, day: 1}
-    units: departments
+DEMO_JOBS = ROOT / "egov_metrics" / "schedule_data" / "demo.yaml"
+MODES = ("cold", "warm", "warm+cache")
+
+#: Step-by-step timing of one progress report, run in a new process (argv: db, period, what).
+STEPS_SCRIPT = r"""
+import json, sys, time, tempfile
+from pathlib import Path
+db, period, what = sys.argv[1], sys.argv[2], sys.argv[3]
+out = {}
+if what == "kernel":
+    import nbformat, papermill
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("pass")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        papermill.execute_notebook(nb, str(Path(tmp) / "x.ipynb"), kernel_name="python3", progress_bar=False)
+        out["kernel_start_s"] = time.perf_counter() - t
+else:
+    t = time.perf_counter()
+    from egov_metrics.reports.progress import ProgressReport
+    out["imports_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    report = ProgressReport(db, period, None, "vi")
+    out["queries_s"] = time.perf_counter() - t
+    sections = ["style", "title", "summary", "kpis", "trends", "league", "backlog", "channel_mix",
+                "digitization", "integration", "satisfaction", "data_quality", "appendix"]
+    t = time.perf_counter()
+    for name in sections:
+        getattr(report, name)()
+    out["charts_and_tables_s"] = time.perf_counter() - t
+    # export: the executed notebook of a real render, exported again (nbconvert HTMLExporter)
+    import nbformat
+    from egov_metrics.reports.kinds import get_kind, validate_params
+    from egov_metrics.reports.render import export_html
+    t = time.perf_counter()
+    import nbconvert  # noqa: F401
+    out["export_imports_s"] = time.perf_counter() - t
+    executed = nbformat.read(sys.argv[4], as_version=4)
+    kind = get_kind("progress_report")
+    params = validate_params(kind, {"db_path": db, "period": period})
+    t = time.perf_counter()
+    export_html(executed, kind, params, "fingerprint", "now")
+    out["export_s"] = time.perf_counter() - t
+print(json.dumps(out))
+"""
+
+#: Runs the scheduler in-process in one of MODES (argv: mode, db, out, period, workers).
+SET_SCRIPT = r"""
+import json, os, sys, time
+mode, db, out, period, workers = sys.argv[1:6]
+from egov_metrics import schedule
+from egov_metrics.reports import engine
+if mode == "cold":  # how it was: a new kernel per report, and the kernels see no compute cache
+    engine.KernelPool.current = lambda self: None
+elif mode == "warm":  # warm kernels, but no cache
+    import egov_metrics.cache as cache
+    cache.ENV_VAR = "EGOV_COMPUTE_CACHE_OFF"
+t = time.perf_counter()
+result = schedule.run(None, jobs=os.environ["EGOV_BENCH_JOBS"], db=db, out_dir=out, since=period,
+                      workers=int(workers))
+seconds = time.perf_counter() - t
+per = sorted(o.seconds for o in result.outcomes)
+print(json.dumps({"seconds": seconds, "reports": len(result.rendered), "failed": len(result.failed),
+                  "per_report_median_s": per[len(per) // 2] if per else None}))
 """
 
 
-def _run(args: list[str]) -> float:
+def _load() -> float:
+    return os.getloadavg()[0]
+
+
+def _python(script: str, *args: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args], check=True, capture_output=True, text=True, cwd=ROOT
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _timed(args: list[str]) -> float:
     started = time.perf_counter()
     subprocess.run(args, check=True, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - started
 
 
+def one_report(db: str, period: str, tmp: Path) -> dict:
+    out = tmp / "one"
+    load = _load()
+    seconds = _timed(
+        [str(BIN / "egov-metrics"), "report", "progress_report", "-p", f"period={period}", "--db", db, "--out", str(out)]
+    )  # fmt: skip
+    return {"seconds": seconds, "load": load}
+
+
+def breakdown(db: str, period: str, tmp: Path) -> dict:
+    """Each step in a new process; the export re-exports a notebook executed by a real render."""
+    import papermill
+
+    executed = tmp / "executed.ipynb"
+    papermill.execute_notebook(
+        str(ROOT / "notebooks" / "progress_report.ipynb"),
+        str(executed),
+        parameters={"db_path": db, "period": period, "unit": None, "lang": "vi"},
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(ROOT / "notebooks"),
+    )
+    load = _load()
+    steps = _python(STEPS_SCRIPT, db, period, "kernel")
+    steps.update(_python(STEPS_SCRIPT, db, period, "report", str(executed)))
+    steps["load"] = load
+    return steps
+
+
+def report_set(db: str, period: str, workers: int, tmp: Path, mode: str) -> dict:
+    out = tmp / f"set-{mode.replace('+', '-')}"
+    load = _load()
+    env = {**os.environ, "EGOV_BENCH_JOBS": str(DEMO_JOBS)}
+    done = subprocess.run(
+        [sys.executable, "-c", SET_SCRIPT, mode, db, str(out), period, str(workers)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["reports"]
+    sizes = sorted(int(r["size"]) for r in manifest)
+    return {
+        **result,
+        "mode": mode,
+        "load": load,
+        "largest_mb": sizes[-1] / 1e6,
+        "median_mb": sizes[len(sizes) // 2] / 1e6,
+    }
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", default=str(ROOT / "bench" / ".cache" / "demo_2000000.duckdb"))
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--period", default="2026-10")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each measurement (median shown)")
+    parser.add_argument("--skip-set", action="store_true", help="only the one report and its breakdown")
+    parser.add_argument("--modes", default=",".join(MODES), help=f"report-set modes: {', '.join(MODES)}")
+    parser.add_argument("--out", type=Path, help="JSON results (default: bench/results/reports-<time>.json)")
     opts = parser.parse_args()
     if not Path(opts.db).exists():
         sys.exit(f"{opts.db} is missing: run bench/run.py first (it builds the demo cache) or pass --db")
-    with tempfile.TemporaryDirectory(prefix="egov-bench-reports-") as tmp:
-        out = Path(tmp) / "one"
-        one = _run([str(BIN / "egov-metrics"), "report", "progress_report", "-p", f"period={opts.period}",
-                    "--db", opts.db, "--out", str(out)])  # fmt: skip
-        jobs = Path(tmp) / "jobs.yaml"
-        jobs.write_text(JOBS, encoding="utf-8")
-        out_set = Path(tmp) / "set"
-        full = _run([str(BIN / "egov-metrics"), "schedule", "run", "--quiet", "--jobs", str(jobs), "--db", opts.db,
-                     "--out", str(out_set), "--since", opts.period, "--workers", str(opts.workers)])  # fmt: skip
-        manifest = json.loads((out_set / "manifest.json").read_text(encoding="utf-8"))["reports"]
-        sizes = sorted((int(r["size"]) for r in manifest), reverse=True)
-        print(f"one province progress report, end to end: {one:.1f} s (target < 10 s)")
-        print(f"monthly set, {len(manifest)} progress reports with {opts.workers} workers: {full:.1f} s (target < 60 s)")
-        print(f"HTML size: largest {sizes[0] / 1e6:.2f} MB, median {sizes[len(sizes) // 2] / 1e6:.2f} MB (target < 2 MB)")
+    db = str(Path(opts.db).resolve())
+    results: dict[str, object] = {
+        "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "db": db,
+    }
+    with tempfile.TemporaryDirectory(prefix="egov-bench-reports-") as scratch:
+        tmp = Path(scratch)
+        ones = [one_report(db, opts.period, tmp / f"r{i}") for i in range(opts.repeat)]
+        results["one_report"] = ones
+        one = statistics.median(o["seconds"] for o in ones)
+        print(f"one province progress report, end to end (new process): {one:.1f} s (target ≤ 4 s); "
+              f"load {ones[0]['load']:.1f}", flush=True)  # fmt: skip
+        steps = breakdown(db, opts.period, tmp)
+        results["breakdown"] = steps
+        print("  breakdown: " + ", ".join(f"{k} {v:.2f}" for k, v in steps.items()), flush=True)
+        if not opts.skip_set:
+            sets = []
+            for r in range(opts.repeat):
+                for mode in [m.strip() for m in opts.modes.split(",") if m.strip()]:
+                    s = report_set(db, opts.period, opts.workers, tmp / f"s{r}", mode)
+                    sets.append(s)
+                    print(f"  demo set ({mode}): {s['reports']} reports, {s['failed']} failed, {s['seconds']:.1f} s "
+                          f"with {opts.workers} workers (median report {s['per_report_median_s']:.1f} s); "
+                          f"load {s['load']:.1f}; HTML largest {s['largest_mb']:.2f} MB", flush=True)  # fmt: skip
+            results["report_set"] = sets
+    out = opts.out or ROOT / "bench" / "results" / f"reports-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(f"results: {out}")
 
 
 if __name__ == "__main__":

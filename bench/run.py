@@ -84,6 +84,7 @@ def child(name: str, db: str, save: str | None) -> dict[str, object]:
         frame.write_parquet(save)
     return {
         "workload": name,
+        "load": os.getloadavg()[0],  # other processes on the machine: read with every figure
         "wall_s": t3 - t2,
         "cpu_s": cpu,
         "import_s": t1 - t0,
@@ -236,6 +237,7 @@ def summarise(size: int, runs: dict[str, list[dict]]) -> dict[str, dict[str, flo
             "peak_mb": _median(rs, "peak_mb"),
             "baseline_mb": _median(rs, "baseline_mb"),
             "setup_s": _median(rs, "import_s") + _median(rs, "catalog_s"),
+            "load": _median(rs, "load"),
         }
         for name, rs in runs.items()
         if rs
@@ -256,6 +258,7 @@ def table(results: dict[int, dict[str, dict[str, float]]]) -> str:
         ("÷ hand mem", 10),
         ("÷ pandas wall", 13),
         ("÷ pandas mem", 12),
+        ("load", 5),
     ]
     lines = [
         "| " + " | ".join(f"{c:>{w}}" for c, w in cols) + " |",
@@ -280,6 +283,7 @@ def table(results: dict[int, dict[str, dict[str, float]]]) -> str:
                 ratio(hand, "peak_mb"),
                 ratio(pandas, "wall_s"),
                 ratio(pandas, "peak_mb"),
+                f"{s['load']:.1f}",
             ]
             lines.append("| " + " | ".join(f"{c:>{w}}" for c, (_, w) in zip(cells, cols, strict=True)) + " |")
     return "\n".join(lines)

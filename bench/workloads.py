@@ -46,8 +46,11 @@ INTERACTIVE_MONTHS = 12
 
 
 def _connect(db: str | Path) -> duckdb.DuckDBPyConnection:
-    """Read-only, with as many threads as the engine's own `connect()` uses on this machine."""
-    return duckdb.connect(str(db), read_only=True, config={"threads": THREADS})
+    """Read-only, with the engine's own `connect()` settings on this machine: threads, and the memory limit
+    and temporary directory when EGOV_MEMORY_LIMIT / EGOV_TEMP_DIR are set."""
+    from egov_metrics.schema.connection import _config
+
+    return duckdb.connect(str(db), read_only=True, config=_config())
 
 
 # -- (1) and (2): the engine -----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import polars as pl
 
 from egov_metrics.charts import localise
 from egov_metrics.i18n import check_lang
-from egov_metrics.scoring import ScoringMethod
+from egov_metrics.scoring import ScoringMethod, method_display
 
 __all__ = ["chart_scores", "segments"]
 
@@ -46,13 +46,14 @@ def segments(
         schema={"method_version": pl.String, "_from": pl.Date, "_to": pl.Date},
     )
     day = pl.col(x).cast(pl.Date)
+    shown = pl.col("method_version").map_elements(lambda v: method_display(v, lang), return_dtype=pl.String)
     out = (
         frame.join(bounds, on="method_version", how="left")
         .with_columns(_retro=(day < pl.col("_from")) | (pl.col("_to").is_not_null() & (day >= pl.col("_to"))))
         .with_columns(
             method_label=pl.when(pl.col("_retro"))
-            .then(pl.format("{} ({})", "method_version", pl.lit(t["retro"])))
-            .otherwise(pl.col("method_version"))
+            .then(pl.format("{} ({})", shown, pl.lit(t["retro"])))
+            .otherwise(shown)
         )
         .sort(x)
     )

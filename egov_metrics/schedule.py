@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import duckdb
 from pydantic import (
@@ -58,12 +58,17 @@ from egov_metrics.errors import EgovError, UnknownNameError
 from egov_metrics.reports.kinds import REPORT_KINDS, ReportKind
 from egov_metrics.yamlutil import Problem, format_validation_error, line_of, load_yaml_with_lines
 
+if TYPE_CHECKING:
+    from egov_metrics.reports.engine import KernelPool
+
 DEFAULT_JOBS = PACKAGE_DIR / "schedule_data" / "default.yaml"
 #: Without `since`, a job covers this many of its most recent due periods.
 DEFAULT_LOOKBACK = 3
 LOCK_FILE = ".schedule.lock"
 LOG_FILE = "schedule.log"
 STATE_FILE = "schedule_state.json"
+#: Where a run's kernels keep their computations, per data fingerprint (see egov_metrics/cache.py).
+COMPUTE_CACHE_DIR = ".cache/compute"
 #: A run holding the lock for longer than this is reported as probably hung (exit code 1).
 HUNG_AFTER = dt.timedelta(hours=12)
 #: Temporary files of `render_report` older than this are leftovers of a killed render and are removed.
@@ -709,14 +714,16 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _render_instance(
-    kind: str, params: dict[str, Any], out_dir: str, notebooks_dir: str
+    kind: str, params: dict[str, Any], out_dir: str, notebooks_dir: str, kernels: KernelPool | None = None
 ) -> tuple[bool, float, str]:
-    """Render one report; (ok, seconds, file name or one-line error). Never raises."""
+    """Render one report (in the worker's warm kernel of `kernels`); (ok, seconds, file name or one-line
+    error). Never raises."""
     from egov_metrics.reports.render import render_report
 
     started = time.perf_counter()
     try:
-        result = render_report(kind, params, out_dir=out_dir, notebooks_dir=notebooks_dir)
+        kernel = kernels.current() if kernels is not None else None
+        result = render_report(kind, params, out_dir=out_dir, notebooks_dir=notebooks_dir, kernel=kernel)
     except Exception as exc:  # one failing report must not stop the others
         return False, round(time.perf_counter() - started, 2), _one_line(exc)
     return True, round(time.perf_counter() - started, 2), result.path.name
@@ -887,14 +894,23 @@ class _Runner:
             self.on_result(outcome)
 
     def render(self, todo: list[Instance], workers: int) -> None:
-        """Render in `workers` threads, each driving its own kernel process; results in completion order."""
-        with (
-            _working_directory(self.notebooks_dir),
-            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="egov-schedule") as pool,
-        ):
-            futures = {pool.submit(_render_instance, *self._args(inst)): inst for inst in todo}
-            for future in as_completed(futures):
-                self._done(futures[future], *future.result())
+        """Render in `workers` threads, each driving its own kernel process, started once and reused for
+        the thread's reports (egov_metrics/reports/engine.py); results in completion order."""
+        from egov_metrics.cache import ENV_VAR
+        from egov_metrics.reports.engine import KernelPool
+
+        # the run's reports share their computations through the compute cache (egov_metrics/cache.py)
+        kernels = KernelPool(self.notebooks_dir, env={ENV_VAR: str(self.out_dir / COMPUTE_CACHE_DIR)})
+        try:
+            with (
+                _working_directory(self.notebooks_dir),
+                ThreadPoolExecutor(max_workers=workers, thread_name_prefix="egov-schedule") as pool,
+            ):
+                futures = {pool.submit(_render_instance, *self._args(inst), kernels): inst for inst in todo}
+                for future in as_completed(futures):
+                    self._done(futures[future], *future.result())
+        finally:
+            kernels.close()
 
 
 def _refuse_broken_planner_catalog() -> None:

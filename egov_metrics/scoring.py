@@ -473,6 +473,10 @@ class ScoringMethod(_Frozen):
         """The method version stamped on every score: `<id>@<version>`."""
         return f"{self.id}@{self.version}"
 
+    def display(self, lang: str = "vi") -> str:
+        """How a reader sees this method: 'Phương pháp 2026.12' / 'Method 2026.12' (the version, never a code)."""
+        return f"{'Phương pháp' if lang == 'vi' else 'Method'} {self.version}"
+
     def indicator(self, indicator_id: str) -> MethodIndicator:
         for ind in self.indicators:
             if ind.id == indicator_id:
@@ -510,6 +514,12 @@ class ScoringMethod(_Frozen):
 def known_methods() -> list[str]:
     """Names of the methods shipped in egov_metrics/methods/."""
     return sorted(p.stem for p in METHODS_DIR.glob("*.yaml"))
+
+
+def method_display(label: str, lang: str = "vi") -> str:
+    """The reader's name of a method stamp `<id>@<version>` (as scores carry it): 'Phương pháp <version>'."""
+    _, _, version = label.partition("@")
+    return f"{'Phương pháp' if lang == 'vi' else 'Method'} {version or label}"
 
 
 def load_method(name_or_path: str | Path = DEFAULT_METHOD) -> ScoringMethod:

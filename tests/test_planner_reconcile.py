@@ -94,11 +94,13 @@ def test_segments_break_at_a_method_change_and_outside_validity() -> None:
     out = segments(frame, {old.label: old, new.label: new}, lang="en")
     assert out["segment"].to_list() == [1, 2, 2, 3]
     assert out["method_label"].to_list() == [
-        "portal_2026@2026.1 (applied retroactively)",
-        "portal_2026@2026.1",
-        "portal_2026@2026.1",
-        "portal_2026_12@2026.12",
+        "Method 2026.1 (applied retroactively)",
+        "Method 2026.1",
+        "Method 2026.1",
+        "Method 2026.12",
     ]
+    vi = segments(frame, {old.label: old, new.label: new}, lang="vi")
+    assert vi["method_label"].to_list()[0] == "Phương pháp 2026.1 (áp dụng hồi tố)"
 
 
 # --- reconciliation on the demo database ---------------------------------------------------------------------

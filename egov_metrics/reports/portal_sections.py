@@ -16,7 +16,7 @@ from egov_metrics.errors import EgovError
 from egov_metrics.i18n import check_lang, fmt_date, fmt_number, fmt_period
 from egov_metrics.planner import action_text
 from egov_metrics.present import Html, esc, heading, join, note, table, value_formatter
-from egov_metrics.scoring import ScoringMethod
+from egov_metrics.scoring import ScoringMethod, method_display
 
 __all__ = ["load_reconciliation", "planner_section", "reconciliation_section", "reconciliation_summary"]
 
@@ -143,7 +143,7 @@ def reconciliation_section(
     text = t["rec_note"].format(
         period=fmt_period(str(row["period"]), lang),
         captured=fmt_date(row["captured_on"], lang),
-        method=row["method_version"],
+        method=method_display(str(row["method_version"]), lang),
     )
     return join(
         [
@@ -193,7 +193,7 @@ def reconciliation_summary(
     text = t["rec_note"].format(
         period=fmt_period(str(row["period"]), lang),
         captured=fmt_date(row["captured_on"], lang),
-        method=row["method_version"],
+        method=method_display(str(row["method_version"]), lang),
     )
     return join([heading(t["sum_title"]), table(frame, cols, lang=lang, formats={"gap": fmt}), note(text)])
 
@@ -221,6 +221,6 @@ def planner_section(actions: pl.DataFrame, method: ScoringMethod, lang: str = "v
             heading(t["plan_title"]),
             Html(f'<ol class="egov-summary">{items}</ol>'),
             table(frame, cols, lang=lang, formats={"points_per_item": value_formatter("count", 3, lang)}),
-            note(t["plan_note"].format(method=method.label)),
+            note(t["plan_note"].format(method=method.display(lang))),
         ]
     )

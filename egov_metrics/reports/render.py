@@ -24,6 +24,7 @@ from papermill.exceptions import PapermillExecutionError
 from egov_metrics import __version__
 from egov_metrics.config import PROJECT_DIR, REPORTS_DIR
 from egov_metrics.errors import EgovError, UnknownNameError
+from egov_metrics.reports.engine import KERNEL_ARGUMENTS, WarmKernel
 from egov_metrics.reports.frontpage import cached_facts, index_html
 from egov_metrics.reports.kinds import Params, ReportKind, ReportParameterError, get_kind, validate_params
 from egov_metrics.schema import connect
@@ -53,14 +54,6 @@ body { font-family: 'Segoe UI', Arial, 'DejaVu Sans', sans-serif; }
 """
 
 
-#: Arguments for every report kernel (nbclient's `extra_arguments`, passed on by papermill): the kernel's own
-#: log carries only infrastructure chatter on a healthy run ("Kernel is running over TCP without encryption"
-#: at start, "KeyboardInterrupt caught in kernel" when jupyter_client interrupts it before shutting it down),
-#: which buried real failures in cron logs. Cell errors still reach us through the execution reply, and a
-#: crashing kernel's traceback is printed by Python itself, not by this log.
-KERNEL_ARGUMENTS: tuple[str, ...] = ("--IPKernelApp.log_level=CRITICAL",)
-
-
 class ReportError(EgovError):
     """A report could not be rendered; the message is one line: cell, error, message."""
 
@@ -83,9 +76,13 @@ def data_fingerprint(db_path: str | Path) -> str:
         facts = con.sql(
             "SELECT (SELECT count(*) FROM dossier), (SELECT max(received_at) FROM dossier), "
             "(SELECT count(*) FROM feedback), (SELECT coalesce(max(id), 0) FROM ingest_run), "
-            "(SELECT count(*) FROM org_unit)"
+            "(SELECT count(*) FROM org_unit), "
+            # what changes figures without changing counts: a calendar fix, a unit's dates, a procedure's level
+            "(SELECT sum(hash(day, is_working_day, wd_index)) FROM calendar_day), "
+            "(SELECT sum(hash(id, parent_id, valid_from, valid_to, successor_id)) FROM org_unit), "
+            "(SELECT sum(hash(code, online_level, full_online_since, statutory_days, has_fee)) FROM procedure)"
         ).fetchall()[0]
-    base = meta.get("fingerprint", "")
+    base = meta.get("data_fingerprint", "")
     return hashlib.sha256(f"{base}|{facts}".encode()).hexdigest()[:16]
 
 
@@ -177,9 +174,11 @@ def render_report(
     *,
     out_dir: str | Path = REPORTS_DIR,
     notebooks_dir: str | Path = NOTEBOOKS_DIR,
+    kernel: WarmKernel | None = None,
 ) -> ReportResult:
     """Render one report. Parameters are validated before a kernel starts; a failed run never replaces a
-    good report and raises ReportError with one line (cell, error, message)."""
+    good report and raises ReportError with one line (cell, error, message). With `kernel` (a batch's
+    warm kernel, started in `notebooks_dir`) the notebook runs in it instead of in a new kernel."""
     kind = get_kind(kind_name)
     raw = dict(params)
     raw.setdefault("db_path", str(Path(os.environ.get("EGOV_DB", PROJECT_DIR / "data" / "egov.duckdb"))))
@@ -194,21 +193,25 @@ def render_report(
     notebook_path = Path(notebooks_dir) / kind.notebook
     with tempfile.TemporaryDirectory(prefix="egov-report-") as tmp:
         executed = Path(tmp) / kind.notebook
+        parameters = validated.model_dump(mode="json")
         try:
-            papermill.execute_notebook(
-                str(notebook_path),
-                str(executed),
-                parameters=validated.model_dump(mode="json"),
-                kernel_name="python3",
-                progress_bar=False,
-                cwd=str(Path(notebooks_dir)),
-                extra_arguments=list(KERNEL_ARGUMENTS),
-            )
+            if kernel is not None:  # a batch: the worker's warm kernel (egov_metrics/reports/engine.py)
+                notebook = kernel.execute(notebook_path, executed, parameters)
+            else:
+                papermill.execute_notebook(
+                    str(notebook_path),
+                    str(executed),
+                    parameters=parameters,
+                    kernel_name="python3",
+                    progress_bar=False,
+                    cwd=str(Path(notebooks_dir)),
+                    extra_arguments=list(KERNEL_ARGUMENTS),
+                )
+                notebook = nbformat.read(executed, as_version=4)
         except PapermillExecutionError as exc:
             raise ReportError(
                 f"{kind.name} failed: {_one_line(exc)}", "nothing was written; fix the cause and re-run"
             ) from None
-        notebook = nbformat.read(executed, as_version=4)
     page = export_html(notebook, kind, validated, fingerprint, generated_at)
     path = out_dir / f"{kind.output_stem(validated)}.html"
     _atomic_write(path, page.encode("utf-8"))

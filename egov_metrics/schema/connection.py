@@ -52,7 +52,7 @@ def schema_sql() -> str:
 def _connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """A connection with threads = the cores this process may use, and no progress bar: DuckDB prints one with
     meaningless time estimates into scripts and logs (a per-connection setting; config= refuses it)."""
-    con = duckdb.connect(str(path), read_only=read_only, config={"threads": _threads()})
+    con = duckdb.connect(str(path), read_only=read_only, config=_config())
     con.execute("SET enable_progress_bar = false")
     return con
 
@@ -64,12 +64,30 @@ def _threads() -> int:
         return os.cpu_count() or 1
 
 
+#: Environment variables that bound a connection's memory (DuckDB spills to the temporary directory beyond it).
+MEMORY_ENV = {"memory_limit": "EGOV_MEMORY_LIMIT", "temp_directory": "EGOV_TEMP_DIR"}
+
+
+def _config() -> dict[str, object]:
+    """Threads (the cores this process may use) and, when set, EGOV_MEMORY_LIMIT / EGOV_TEMP_DIR."""
+    config: dict[str, object] = {"threads": _threads()}
+    for key, var in MEMORY_ENV.items():
+        if os.environ.get(var, "").strip():
+            config[key] = os.environ[var].strip()
+    return config
+
+
 def _open(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + wait_seconds
     delay = 0.05
     while True:
         try:
             return _connect(path, read_only)
+        except (duckdb.InvalidInputException, duckdb.BinderException, duckdb.ParserException) as exc:
+            raise SchemaError(
+                f"cannot open {path} with the settings {_config()}: {exc}",
+                f"fix {' / '.join(MEMORY_ENV.values())} (e.g. EGOV_MEMORY_LIMIT=8GB, EGOV_TEMP_DIR=/var/tmp/egov)",
+            ) from None
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise SchemaError(f"cannot open {path}: {exc}") from exc

@@ -1,0 +1,307 @@
+"""Compute once, render many: warm kernels reused across a batch (reports/engine.py) and the compute cache
+keyed by the data fingerprint (cache.py). Behaviour only: timings live in bench/ (bench/reports.py)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import duckdb
+import nbformat
+import papermill
+import polars as pl
+import pytest
+from papermill.exceptions import PapermillExecutionError
+
+from egov_metrics import cache
+from egov_metrics.compute import compute
+from egov_metrics.reports.engine import KernelPool, WarmKernel
+from egov_metrics.reports.render import ReportError, render_report
+from egov_metrics.scoring import score_units
+
+CORE = ["dossiers_on_time", "online_share", "processing_days_median", "processing_days_p90"]
+
+
+# -- warm kernels ------------------------------------------------------------------------------------------
+
+
+def _notebook(path: Path, *cells: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("name = 'default'", metadata={"tags": ["parameters"]})
+    nb.cells = [params, *(nbformat.v4.new_code_cell(c) for c in cells)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def _outputs(nb: nbformat.NotebookNode) -> list[str]:
+    """What the cells printed (stdout; a kernel may log warnings to stderr)."""
+    return [
+        "".join(o.get("text", ""))
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("name") == "stdout"
+    ]
+
+
+def test_a_warm_kernel_runs_notebooks_in_one_process_without_sharing_their_variables(tmp_path: Path) -> None:
+    first = _notebook(tmp_path / "first.ipynb", "import os\nleft_behind = 42\nprint(name, os.getpid())")
+    second = _notebook(
+        tmp_path / "second.ipynb",
+        "import os\nprint(name, os.getpid(), 'left_behind' in globals(), 'os' in globals())",
+    )
+    kernel = WarmKernel(tmp_path)
+    try:
+        one = _outputs(kernel.execute(first, tmp_path / "out1.ipynb", {"name": "one"}))
+        two = _outputs(kernel.execute(second, tmp_path / "out2.ipynb", {"name": "two"}))
+    finally:
+        kernel.close()
+    name1, pid1 = one[0].split()
+    name2, pid2, leaked, os_kept = two[0].split()
+    assert (name1, name2) == ("one", "two")  # each run gets its own parameters
+    assert pid1 == pid2  # one kernel process for both
+    assert (leaked, os_kept) == (
+        "False",
+        "True",
+    )  # the namespace is cleared; the second notebook's import works
+    assert kernel.started == 1 and kernel.runs == 2
+
+
+def test_the_hidden_reset_cell_is_not_in_the_executed_notebook_and_cells_are_numbered_as_in_a_new_kernel(
+    tmp_path: Path,
+) -> None:
+    path = _notebook(tmp_path / "nb.ipynb", "x = 1", "print(x)")
+    kernel = WarmKernel(tmp_path)
+    try:
+        runs = [kernel.execute(path, tmp_path / f"out{i}.ipynb", {"name": str(i)}) for i in range(2)]
+    finally:
+        kernel.close()
+    for nb in runs:
+        sources = [c.source for c in nb.cells]
+        assert not any("reset" in s for s in sources)
+        # parameters, injected parameters, two cells: numbered 1..4 in the second run as in the first
+        assert [c.execution_count for c in nb.cells if c.cell_type == "code"] == [1, 2, 3, 4]
+
+
+def test_a_failed_notebook_names_the_same_cell_and_the_next_report_gets_a_new_kernel(tmp_path: Path) -> None:
+    good = _notebook(tmp_path / "good.ipynb", "print('fine')")
+    bad = _notebook(tmp_path / "bad.ipynb", "x = 1", "raise ValueError('boom')")
+    kernel = WarmKernel(tmp_path)
+    try:
+        kernel.execute(good, tmp_path / "a.ipynb", {})
+        with pytest.raises(PapermillExecutionError) as failed:
+            kernel.execute(bad, tmp_path / "b.ipynb", {})
+        with pytest.raises(PapermillExecutionError) as fresh:  # the same notebook in a new kernel
+            papermill.execute_notebook(str(bad), str(tmp_path / "fresh.ipynb"), kernel_name="python3")
+        assert failed.value.exec_count == fresh.value.exec_count == 3  # parameters, x = 1, the failing cell
+        assert kernel.km is None  # a failed report's kernel is not reused
+        assert _outputs(kernel.execute(good, tmp_path / "c.ipynb", {})) == ["fine\n"]
+    finally:
+        kernel.close()
+    assert kernel.started == 2
+
+
+def test_a_kernel_pool_gives_each_thread_its_own_kernel_and_closes_them_all(tmp_path: Path) -> None:
+    pool = KernelPool(tmp_path, env={"EGOV_TEST_MARK": "marked"})
+    path = _notebook(tmp_path / "nb.ipynb", "import os\nprint(os.getpid(), os.environ.get('EGOV_TEST_MARK'))")
+    seen: dict[str, list[str]] = {}
+
+    def work(tag: str) -> None:
+        kernel = pool.current()
+        seen[tag] = [_outputs(kernel.execute(path, tmp_path / f"{tag}{i}.ipynb", {}))[0] for i in range(2)]
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        pids = {tag: {line.split()[0] for line in lines} for tag, lines in seen.items()}
+        assert all(len(p) == 1 for p in pids.values())  # a thread reuses its kernel
+        assert pids["a"] != pids["b"]  # threads do not share one
+        assert all(line.split()[1] == "marked" for lines in seen.values() for line in lines)  # env reaches it
+    finally:
+        pool.close()
+    assert all(k.km is None for k in pool.kernels) and pool.kernels == []
+
+
+def _normalised(page: str) -> str:
+    """A report page without what changes from run to run: the time it was made, nbconvert's cell ids."""
+    page = re.sub(r"\d\d/\d\d/\d{4} \d\d:\d\d:\d\d [+-]\d{4}", "<time>", page)
+    return re.sub(r'id="cell-id=[0-9a-f-]+"', 'id="cell-id"', page)
+
+
+def test_a_report_from_a_warm_kernel_is_the_page_a_new_kernel_makes(
+    small_demo_db: Path, tmp_path: Path
+) -> None:
+    from egov_metrics.reports.render import NOTEBOOKS_DIR
+
+    params = {"unit": "STP", "period": "2026-03", "db_path": str(small_demo_db)}
+    cold = render_report("progress_report", params, out_dir=tmp_path / "cold")
+    kernel = WarmKernel(NOTEBOOKS_DIR)
+    try:
+        # another report first, in English: nothing of it may show in the next one
+        render_report("unit_scorecard", {**params, "lang": "en"}, out_dir=tmp_path / "warm", kernel=kernel)
+        warm = render_report("progress_report", params, out_dir=tmp_path / "warm", kernel=kernel)
+        with pytest.raises(ReportError, match="period 1999-01 is outside the data"):
+            render_report("progress_report", {**params, "period": "1999-01"}, out_dir=tmp_path, kernel=kernel)
+    finally:
+        kernel.close()
+    assert kernel.started == 1
+    assert _normalised(warm.path.read_text(encoding="utf-8")) == _normalised(
+        cold.path.read_text(encoding="utf-8")
+    )
+
+
+# -- the compute cache ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the queries the engine really runs (build_query is called once per computed answer)."""
+    import egov_metrics.compute as engine
+
+    calls: list[int] = []
+    real = engine.build_query
+
+    def spy(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "build_query", spy)
+    return calls
+
+
+def test_without_the_variable_nothing_is_cached(
+    small_demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, counted: list[int]
+) -> None:
+    monkeypatch.delenv(cache.ENV_VAR, raising=False)
+    compute(CORE, start="2026-01", db=small_demo_db)
+    compute(CORE, start="2026-01", db=small_demo_db)
+    assert len(counted) == 2
+
+
+def test_the_same_request_on_the_same_data_is_computed_once_and_answered_identically(
+    small_demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, counted: list[int]
+) -> None:
+    monkeypatch.delenv(cache.ENV_VAR, raising=False)
+    engine = compute(CORE, by=["unit"], level="department", start="2026-01", db=small_demo_db)
+    monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "cache"))
+    first = compute(CORE, by=["unit"], level="department", start="2026-01", db=small_demo_db)
+    with duckdb.connect(str(small_demo_db), read_only=True) as con:  # an open connection: the same file
+        second = compute(CORE, by=["unit"], level="department", start="2026-01", db=con)
+    assert len(counted) == 2  # the uncached call and the first cached one; the second read the file
+    assert first.equals(engine) and second.equals(engine)
+    assert first.schema == engine.schema == second.schema
+    assert len(list((tmp_path / "cache").glob("*/*.parquet"))) == 1
+    # any other argument is another question
+    other = compute(CORE, by=["unit"], level="department", start="2026-02", db=small_demo_db)
+    assert len(counted) == 3 and other.height < engine.height
+
+
+def test_scores_shared_by_a_batch_are_computed_once(
+    small_demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, counted: list[int]
+) -> None:
+    monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "cache"))
+    a = score_units(small_demo_db, end="2026-03")
+    b = score_units(small_demo_db, end="2026-03")
+    assert len(counted) == 1
+    assert a.totals.equals(b.totals)
+
+
+def test_new_data_gets_a_new_fingerprint_and_a_fresh_answer(
+    small_demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, counted: list[int]
+) -> None:
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(small_demo_db, db)
+    monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "cache"))
+    before = compute(["dossiers_received"], start="2026-01", compare=False, db=db)
+    with duckdb.connect(str(db)) as con:  # the March dossiers of one unit disappear
+        removed = con.sql(
+            "SELECT count(*) FROM dossier WHERE received_at >= '2026-03-01' AND received_at < '2026-04-01'"
+        ).fetchall()[0][0]
+        con.execute("DELETE FROM dossier WHERE received_at >= '2026-03-01' AND received_at < '2026-04-01'")
+    after = compute(["dossiers_received"], start="2026-01", compare=False, db=db)
+    assert len(counted) == 2
+    march = pl.col("period") == "2026-03"
+    assert before.filter(march)["value"].item() == removed > 0
+    assert after.filter(march)["value"].item() == 0
+    assert len([p for p in (tmp_path / "cache").iterdir() if p.is_dir()]) == 2
+
+
+def test_old_fingerprint_folders_are_pruned(
+    tmp_path: Path, small_demo_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "cache"
+    for i in range(cache.KEEP_FOLDERS + 3):
+        (root / f"old{i}").mkdir(parents=True)
+    monkeypatch.setenv(cache.ENV_VAR, str(root))
+    compute(["dossiers_received"], start="2026-01", compare=False, db=small_demo_db)
+    assert len([p for p in root.iterdir() if p.is_dir()]) == cache.KEEP_FOLDERS + 1
+
+
+def test_a_custom_catalog_is_never_cached(
+    small_demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, counted: list[int]
+) -> None:
+    from egov_metrics.catalog import load_catalog
+
+    monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "cache"))
+    catalog = load_catalog()
+    compute(CORE, start="2026-01", db=small_demo_db, catalog=catalog)
+    compute(CORE, start="2026-01", db=small_demo_db, catalog=catalog)
+    assert len(counted) == 2 and not (tmp_path / "cache").exists()
+
+
+def test_workers_asking_the_same_question_at_once_compute_it_once(
+    small_demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "cache"))
+    produced: list[int] = []
+    gate = threading.Barrier(3)
+    answer = pl.DataFrame({"x": [1, 2, 3]})
+
+    def produce() -> pl.DataFrame:
+        produced.append(1)
+        return answer
+
+    results: list[pl.DataFrame] = []
+
+    def ask() -> None:
+        with duckdb.connect(str(small_demo_db), read_only=True) as con:
+            gate.wait()
+            results.append(cache.cached(con, ["same"], {"grain": "month"}, produce))
+
+    threads = [threading.Thread(target=ask) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(produced) == 1
+    assert len(results) == 3 and all(r.equals(answer) for r in results)
+    assert not list((tmp_path / "cache").glob("*/*.lock")) and not list((tmp_path / "cache").glob("*/.*.tmp"))
+
+
+def test_an_in_memory_database_is_not_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "cache"))
+    with duckdb.connect() as con:
+        frame = cache.cached(con, ["x"], {}, lambda: pl.DataFrame({"x": [1]}))
+    assert frame["x"].to_list() == [1] and not (tmp_path / "cache").exists()
+
+
+def test_a_scheduled_run_shares_the_cache_between_its_kernels(small_demo_db: Path, tmp_path: Path) -> None:
+    from egov_metrics import schedule
+
+    jobs = schedule.load_jobs(Path(schedule.PACKAGE_DIR) / "schedule_data" / "demo.yaml")
+    picked = tuple(j for j in jobs if j.id in ("scorecards-departments",))
+    out = tmp_path / "out"
+    result = schedule.run(
+        "2026-06-05", jobs=picked, db=small_demo_db, out_dir=out, since="2026-05", workers=2
+    )
+    assert result.exit_code == 0 and len(result.rendered) > 2
+    folders = list((out / schedule.COMPUTE_CACHE_DIR).iterdir())
+    assert len(folders) == 1
+    # every scorecard scores all units year to date and month by month: two shared answers, plus none per card
+    assert len(list(folders[0].glob("*.parquet"))) == 2
