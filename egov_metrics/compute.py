@@ -29,7 +29,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, TypedDict, Unpack, overload
 
 import duckdb
 import polars as pl
@@ -40,7 +40,9 @@ from egov_metrics.errors import EgovError, UnknownNameError
 from egov_metrics.schema import connect
 from egov_metrics.sources import ALL_DIMENSIONS, SOURCES, Placement, Source
 
-Grain = Literal["month", "quarter", "year", "ytd"]
+if TYPE_CHECKING:
+    import pandas as pd
+
 GRAINS: tuple[str, ...] = ("month", "quarter", "year", "ytd")
 LEVELS: tuple[str, ...] = ("province", "department", "district", "commune")
 UNIT_VERSIONS: tuple[str, ...] = ("current", "historical")
@@ -104,8 +106,8 @@ def _condition(ind: Indicator, placed: str = "TRUE") -> str:
     return " AND ".join([*([placed] if placed != "TRUE" else []), *(f"({f})" for f in ind.filters)]) or "TRUE"
 
 
-def _aggregates(ind: Indicator, n: int, placed: str = "TRUE") -> tuple[str, str, str]:
-    """SQL for numerator, denominator and value of one indicator (column aliases i{n}_*)."""
+def _aggregates(ind: Indicator, placed: str = "TRUE") -> tuple[str, str, str]:
+    """SQL for numerator, denominator and value of one indicator (the caller names the columns)."""
     cond = _condition(ind, placed)
     m = ind.measure
     num_expr = f"CAST(({m.numerator}) AS DOUBLE)"
@@ -349,7 +351,6 @@ class _Builder:
             n: _placed_condition(placement, SOURCES[i.source].placements[i.period_by]) for n, i in inds
         }
         merged = any(c != "TRUE" for c in own_rows.values())
-        wheres: list[str] = []
         dim_cols = []
         for dim in self.by:
             if dim == "unit":
@@ -362,7 +363,7 @@ class _Builder:
         # quantile_cont(x, [0.5, 0.9]): one pass and one sort instead of one per quantile.
         quantiles: dict[str, list[float]] = {}
         for n, ind in inds:
-            num, den, value = _aggregates(ind, n, own_rows[n])
+            num, den, value = _aggregates(ind, own_rows[n])
             if ind.measure.aggregation in _QUANTILES:
                 argument = _quantile_argument(ind, own_rows[n])
                 fractions = quantiles.setdefault(argument, [])
@@ -396,7 +397,7 @@ class _Builder:
             ]
         )
         select_dims = ", ".join(["pl.period_key", *dim_cols])
-        where = f"WHERE {' AND '.join(wheres)}" if wheres else ""
+        where = ""
         sql = f"""SELECT {dims_out}, unnest([{", ".join(structs)}], recursive := true)
 FROM (
     SELECT {select_dims}, {", ".join(aggs)}
@@ -642,10 +643,26 @@ def _check_scope(con: duckdb.DuckDBPyConnection, unit_id: str, unit_version: str
         )
 
 
+class Request(TypedDict, total=False):
+    """The options of one `compute()` / `explain()` call, passed on to `build_query` as they are."""
+
+    by: Sequence[str]
+    level: str | Sequence[str] | None
+    grain: str
+    start: str | dt.date | None
+    end: str | dt.date | None
+    unit: str | None
+    unit_version: str
+    compare: bool
+    lang: str
+    names: bool
+    catalog: Catalog | None
+
+
 def _run(
     db: str | Path | duckdb.DuckDBPyConnection | None,
     indicators: Sequence[str] | None,
-    kwargs: dict[str, object],
+    kwargs: Request,
     execute: bool,
 ) -> tuple[Query, pl.DataFrame | None]:
     con = db if isinstance(db, duckdb.DuckDBPyConnection) else connect(db, read_only=True)
@@ -660,21 +677,61 @@ def _run(
             _check_scope(con, unit_id, str(kwargs.get("unit_version", "current")))
             kwargs = {**kwargs, "unit": unit_id}
         if not execute:
-            return build_query(indicators, data_end=_data_end(con), **kwargs), None  # type: ignore[arg-type]
+            return build_query(indicators, data_end=_data_end(con), **kwargs), None
         queries: list[Query] = []
 
         def produce() -> pl.DataFrame:
-            queries.append(build_query(indicators, data_end=_data_end(con), **kwargs))  # type: ignore[arg-type]
+            queries.append(build_query(indicators, data_end=_data_end(con), **kwargs))
             return con.sql(queries[0].sql, params=queries[0].params).pl()
 
         # compute once, render many: with EGOV_COMPUTE_CACHE set, the same request on the same data is
         # answered from a file (egov_metrics/cache.py); otherwise produce() runs as always
-        frame = cache.cached(con, list(indicators) if indicators else None, kwargs, produce)
+        frame = cache.cached(con, list(indicators) if indicators else None, dict(kwargs), produce)
         query = queries[0] if queries else Query("-- answered from the compute cache", {})
     finally:
         if con is not db:
             con.close()
     return query, frame
+
+
+@overload
+def compute(
+    indicators: Sequence[str] | None = None,
+    *,
+    by: Sequence[str] = (),
+    level: str | Sequence[str] | None = None,
+    grain: str = "month",
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
+    unit: str | None = None,
+    unit_version: str = "current",
+    compare: bool = True,
+    lang: str = "vi",
+    names: bool = False,
+    db: str | Path | duckdb.DuckDBPyConnection | None = None,
+    catalog: Catalog | None = None,
+    pandas: Literal[False] = False,
+) -> pl.DataFrame: ...
+
+
+@overload
+def compute(
+    indicators: Sequence[str] | None = None,
+    *,
+    by: Sequence[str] = (),
+    level: str | Sequence[str] | None = None,
+    grain: str = "month",
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
+    unit: str | None = None,
+    unit_version: str = "current",
+    compare: bool = True,
+    lang: str = "vi",
+    names: bool = False,
+    db: str | Path | duckdb.DuckDBPyConnection | None = None,
+    catalog: Catalog | None = None,
+    pandas: Literal[True],
+) -> pd.DataFrame: ...
 
 
 def compute(
@@ -693,7 +750,7 @@ def compute(
     db: str | Path | duckdb.DuckDBPyConnection | None = None,
     catalog: Catalog | None = None,
     pandas: bool = False,
-) -> pl.DataFrame:
+) -> pl.DataFrame | pd.DataFrame:
     """Compute indicators; see the module docstring. Returns polars (or pandas with `pandas=True`).
 
     `start`/`end` take a day (2026-07-15), a month (2026-07), a quarter (2026-Q3) or a year (2026); an end
@@ -702,7 +759,7 @@ def compute(
     `applicant_type_name`, `online_level_name`, … after the dimension they name (`unit_name` is always
     there when split by unit).
     """
-    kwargs = dict(
+    request = Request(
         by=by,
         level=level,
         grain=grain,
@@ -715,7 +772,7 @@ def compute(
         names=names,
         catalog=catalog,
     )
-    _, frame = _run(db, indicators, kwargs, execute=True)
+    _, frame = _run(db, indicators, request, execute=True)
     assert frame is not None
     return frame.to_pandas() if pandas else frame
 
@@ -724,8 +781,8 @@ def explain(
     indicators: Sequence[str] | None = None,
     *,
     db: str | Path | duckdb.DuckDBPyConnection | None = None,
-    **kwargs: object,
+    **kwargs: Unpack[Request],
 ) -> Query:
     """The SQL and bound parameters `compute` runs for the same arguments (nothing is computed)."""
-    query, _ = _run(db, indicators, dict(kwargs), execute=False)
+    query, _ = _run(db, indicators, kwargs, execute=False)
     return query

@@ -17,9 +17,12 @@ an indicator without data (denominator 0) get no action.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import polars as pl
+
+if TYPE_CHECKING:
+    import duckdb
 from pydantic import BaseModel, ConfigDict
 
 from egov_metrics.i18n import check_lang, fmt_number
@@ -263,7 +266,7 @@ def action_text(row: dict, lang: str = "vi") -> str:
 
 
 def plan_unit(
-    db: object,
+    db: str | Path | duckdb.DuckDBPyConnection,
     unit: str,
     *,
     end: str | None = None,
@@ -280,6 +283,6 @@ def plan_unit(
             unit_id = resolve_unit(con, unit)
             result = score_units(con, end=end, grain=grain, unit=None, method=method)
     else:
-        unit_id = resolve_unit(db, unit)  # type: ignore[arg-type]
+        unit_id = resolve_unit(db, unit)
         result = score_units(db, end=end, grain=grain, method=method)
     return plan(result, unit_id)

@@ -547,9 +547,7 @@ def _done_keys(out_dir: Path) -> set[str]:
     from egov_metrics.reports.render import read_manifest
 
     return {
-        _key(str(e["kind"]), dict(e["params"]))  # type: ignore[arg-type]
-        for e in read_manifest(out_dir)
-        if (out_dir / str(e["path"])).is_file()
+        _key(e["kind"], e["params"]) for e in read_manifest(out_dir) if (out_dir / str(e["path"])).is_file()
     }
 
 

@@ -51,7 +51,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -61,6 +61,9 @@ from egov_metrics.config import DEFAULT_METHOD
 from egov_metrics.errors import EgovError, UnknownNameError
 from egov_metrics.portal.mapping import PortalMapping
 from egov_metrics.yamlutil import Problem, format_validation_error, load_yaml_with_lines
+
+if TYPE_CHECKING:
+    import duckdb
 
 __all__ = [
     "DEFAULT_METHOD",
@@ -1141,7 +1144,7 @@ def _only_groups(method: ScoringMethod, missing: tuple[str, ...]) -> ScoringMeth
 
 
 def score_units(
-    db: object = None,
+    db: str | Path | duckdb.DuckDBPyConnection | None = None,
     *,
     end: str | date | None = None,
     grain: str = "ytd",
@@ -1165,7 +1168,7 @@ def score_units(
         end=end,
         unit=unit,
         compare=False,
-        db=db,  # type: ignore[arg-type]
+        db=db,
     )
     if frame.is_empty():
         raise ScoringError(f"no data to score for the period ending {end}", "check --end and the database")

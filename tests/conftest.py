@@ -10,7 +10,6 @@ from fixtures.reports import REPORT_CASES, Rendered
 
 from egov_metrics.demo import build_demo
 
-
 #: Fixtures whose users are slow by construction: they render every report through papermill.
 SLOW_FIXTURES = frozenset({"rendered_reports"})
 

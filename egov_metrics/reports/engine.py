@@ -46,7 +46,7 @@ class WarmEngine(NBClientEngine):
     """papermill's nbclient engine, with a kernel manager given by the caller and left running."""
 
     @classmethod
-    def execute_managed_notebook(  # type: ignore[override]
+    def execute_managed_notebook(
         cls,
         nb_man: Any,
         kernel_name: str,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -181,11 +182,11 @@ def _e(value: object) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def _links(entries: list[dict[str, Any]]) -> str:
+def _links(entries: list[Mapping[str, Any]]) -> str:
     """Links to a unit's latest reports: one per kind and language, labelled in Vietnamese."""
     from egov_metrics.reports.kinds import REPORT_KINDS
 
-    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    latest: dict[tuple[str, str], Mapping[str, Any]] = {}
     for r in entries:
         key = (str(r["kind"]), str(r["params"].get("lang")))
         when = str(r["params"].get("period") or r["params"].get("as_of") or "")
@@ -202,7 +203,7 @@ def _links(entries: list[dict[str, Any]]) -> str:
     return " · ".join(links)
 
 
-def _period_text(r: dict[str, Any]) -> str:
+def _period_text(r: Mapping[str, Any]) -> str:
     period = r["params"].get("period")
     if period:
         return fmt_period(str(period), "vi")
@@ -213,13 +214,13 @@ def _period_text(r: dict[str, Any]) -> str:
 
 
 def index_html(
-    reports: list[dict[str, Any]], facts: dict[str, Any] | None = None, alerts: str | None = None
+    reports: Sequence[Mapping[str, Any]], facts: dict[str, Any] | None = None, alerts: str | None = None
 ) -> str:
     """The Vietnamese landing page (see the module docstring); without `facts`, the list of reports only."""
     from egov_metrics.reports.kinds import REPORT_KINDS
 
     names = (facts or {}).get("names", {})
-    by_unit: dict[str | None, list[dict[str, Any]]] = {}
+    by_unit: dict[str | None, list[Mapping[str, Any]]] = {}
     for r in reports:
         by_unit.setdefault(r["params"].get("unit"), []).append(r)
     parts = []
@@ -266,7 +267,7 @@ def index_html(
 </body></html>"""
 
 
-def _headline(facts: dict[str, Any], province_reports: list[dict[str, Any]], alerts: str | None) -> str:
+def _headline(facts: dict[str, Any], province_reports: list[Mapping[str, Any]], alerts: str | None) -> str:
     cards = []
     for h in facts["headline"]:
         light = STATUS_CSS.get(h["status"] or "", "grey")
@@ -301,7 +302,7 @@ def _headline(facts: dict[str, Any], province_reports: list[dict[str, Any]], ale
     )
 
 
-def _units(facts: dict[str, Any], by_unit: dict[str | None, list[dict[str, Any]]]) -> str:
+def _units(facts: dict[str, Any], by_unit: dict[str | None, list[Mapping[str, Any]]]) -> str:
     groups = []
     for level, title in LEVELS.items():
         rows = []

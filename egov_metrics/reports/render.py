@@ -13,8 +13,9 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 import nbformat
 import papermill
@@ -284,7 +285,8 @@ def _resolve(kind: ReportKind, params: Params) -> Params:
             phases = [p.id for p in roadmap.phases]
             phase = getattr(params, "phase", None)
             if phase is None:
-                day = updates.get("as_of") or last_day
+                as_of_given = updates.get("as_of")
+                day = as_of_given if isinstance(as_of_given, dt.date) else last_day
                 phase = (roadmap.phase_at(day) or min(roadmap.phases, key=lambda p: p.start)).id
             elif phase not in phases:
                 close = UnknownNameError.from_choices("roadmap phase", phase, phases)
@@ -312,11 +314,23 @@ def refresh_index(out_dir: str | Path, facts: dict[str, object] | None) -> None:
     out_dir = Path(out_dir)
     with _locked(out_dir):
         alerts = (out_dir / "alerts.html").is_file()
-        page = index_html(read_manifest(out_dir), facts, "alerts.html" if alerts else None)  # type: ignore[arg-type]
+        page = index_html(read_manifest(out_dir), facts, "alerts.html" if alerts else None)
         _atomic_write(out_dir / "index.html", page.encode("utf-8"))
 
 
-def read_manifest(out_dir: str | Path = REPORTS_DIR) -> list[dict[str, object]]:
+class ManifestEntry(TypedDict):
+    """One report in reports/manifest.json: a `ReportResult` with `path` as the file's name."""
+
+    kind: str
+    path: str
+    params: dict[str, object]
+    seconds: float
+    size: int
+    data_fingerprint: str
+    generated_at: str
+
+
+def read_manifest(out_dir: str | Path = REPORTS_DIR) -> list[ManifestEntry]:
     path = Path(out_dir) / MANIFEST
     if not path.exists():
         return []
@@ -328,7 +342,15 @@ def record(result: ReportResult, out_dir: Path, facts: dict[str, object] | None 
 
     `facts`: the landing page's figures (`frontpage.front_page_facts`); without them the index lists the
     reports only."""
-    entry = {**asdict(result), "path": result.path.name}
+    entry = ManifestEntry(
+        kind=result.kind,
+        path=result.path.name,
+        params=result.params,
+        seconds=result.seconds,
+        size=result.size,
+        data_fingerprint=result.data_fingerprint,
+        generated_at=result.generated_at,
+    )
     with _locked(out_dir):
         reports = [r for r in read_manifest(out_dir) if r["path"] != entry["path"]]
         reports.append(entry)
@@ -336,5 +358,5 @@ def record(result: ReportResult, out_dir: Path, facts: dict[str, object] | None 
         manifest = {"generated_by": f"egov-metrics {__version__}", "reports": reports}
         _atomic_write(out_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
         alerts = (out_dir / "alerts.html").is_file()
-        page = index_html(reports, facts, "alerts.html" if alerts else None)  # type: ignore[arg-type]
+        page = index_html(reports, facts, "alerts.html" if alerts else None)
         _atomic_write(out_dir / "index.html", page.encode("utf-8"))

@@ -68,9 +68,9 @@ def _threads() -> int:
 MEMORY_ENV = {"memory_limit": "EGOV_MEMORY_LIMIT", "temp_directory": "EGOV_TEMP_DIR"}
 
 
-def _config() -> dict[str, object]:
+def _config() -> dict[str, str | bool | int | float | list[str]]:
     """Threads (the cores this process may use) and, when set, EGOV_MEMORY_LIMIT / EGOV_TEMP_DIR."""
-    config: dict[str, object] = {"threads": _threads()}
+    config: dict[str, str | bool | int | float | list[str]] = {"threads": _threads()}
     for key, var in MEMORY_ENV.items():
         if os.environ.get(var, "").strip():
             config[key] = os.environ[var].strip()
