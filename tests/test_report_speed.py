@@ -47,6 +47,7 @@ def _outputs(nb: nbformat.NotebookNode) -> list[str]:
     ]
 
 
+@pytest.mark.slow  # starts a Jupyter kernel
 def test_a_warm_kernel_runs_notebooks_in_one_process_without_sharing_their_variables(tmp_path: Path) -> None:
     first = _notebook(tmp_path / "first.ipynb", "import os\nleft_behind = 42\nprint(name, os.getpid())")
     second = _notebook(
@@ -70,6 +71,7 @@ def test_a_warm_kernel_runs_notebooks_in_one_process_without_sharing_their_varia
     assert kernel.started == 1 and kernel.runs == 2
 
 
+@pytest.mark.slow  # starts a Jupyter kernel
 def test_the_hidden_reset_cell_is_not_in_the_executed_notebook_and_cells_are_numbered_as_in_a_new_kernel(
     tmp_path: Path,
 ) -> None:
@@ -86,6 +88,7 @@ def test_the_hidden_reset_cell_is_not_in_the_executed_notebook_and_cells_are_num
         assert [c.execution_count for c in nb.cells if c.cell_type == "code"] == [1, 2, 3, 4]
 
 
+@pytest.mark.slow  # starts Jupyter kernels
 def test_a_failed_notebook_names_the_same_cell_and_the_next_report_gets_a_new_kernel(tmp_path: Path) -> None:
     good = _notebook(tmp_path / "good.ipynb", "print('fine')")
     bad = _notebook(tmp_path / "bad.ipynb", "x = 1", "raise ValueError('boom')")
@@ -104,6 +107,7 @@ def test_a_failed_notebook_names_the_same_cell_and_the_next_report_gets_a_new_ke
     assert kernel.started == 2
 
 
+@pytest.mark.slow  # starts Jupyter kernels
 def test_a_kernel_pool_gives_each_thread_its_own_kernel_and_closes_them_all(tmp_path: Path) -> None:
     pool = KernelPool(tmp_path, env={"EGOV_TEST_MARK": "marked"})
     path = _notebook(tmp_path / "nb.ipynb", "import os\nprint(os.getpid(), os.environ.get('EGOV_TEST_MARK'))")
@@ -134,6 +138,7 @@ def _normalised(page: str) -> str:
     return re.sub(r'id="cell-id=[0-9a-f-]+"', 'id="cell-id"', page)
 
 
+@pytest.mark.slow  # renders reports
 def test_a_report_from_a_warm_kernel_is_the_page_a_new_kernel_makes(
     small_demo_db: Path, tmp_path: Path
 ) -> None:
@@ -291,6 +296,7 @@ def test_an_in_memory_database_is_not_cached(tmp_path: Path, monkeypatch: pytest
     assert frame["x"].to_list() == [1] and not (tmp_path / "cache").exists()
 
 
+@pytest.mark.slow  # renders reports
 def test_a_scheduled_run_shares_the_cache_between_its_kernels(small_demo_db: Path, tmp_path: Path) -> None:
     from egov_metrics import schedule
 
