@@ -19,17 +19,16 @@ the function it names. At run time the same names are imported on first use: imp
 pulls in altair, papermill and nbconvert and takes ~8 s, while `import egov_metrics` stays under 0.1 s
 (README, "Checked types"). A test checks that both lists name the same objects.
 
-`egov_metrics.compute` is the function, also after the submodule of that name has been imported (the import
-system would otherwise rebind the name to the module); import from the module with
-`from egov_metrics.compute import …`.
+Known limitation: `compute` is also the name of a submodule. Once anything has imported `egov_metrics.compute`
+(the module), the import system binds that name on the package, and `from egov_metrics import compute` gives
+the module. Import the function from its module, `from egov_metrics.compute import compute`, as the docs do;
+renaming the module is left for the restructuring of issue 11.
 """
 
 from __future__ import annotations
 
-import sys
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
-from types import ModuleType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -100,13 +99,3 @@ if not TYPE_CHECKING:  # hidden from type checkers: an unknown name must be an e
 
     def __dir__() -> list[str]:
         return sorted({*globals(), *__all__})
-
-    class _Package(ModuleType):
-        """This package; binding a submodule whose name is an exported function keeps the function."""
-
-        def __setattr__(self, name: str, value: object) -> None:
-            if isinstance(value, ModuleType) and _EXPORTS.get(name) == value.__name__:
-                value = getattr(value, name)  # the import system binding egov_metrics.compute (the module)
-            super().__setattr__(name, value)
-
-    sys.modules[__name__].__class__ = _Package
