@@ -16,6 +16,7 @@ Per-type parsing is in `parsers.py`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,7 +159,11 @@ TOTAL_LABEL_COLUMNS = 4
 
 def _total_label(expr: str) -> str:
     words = "|".join(TOTAL_WORDS)
-    return f"regexp_full_match(lower(nfc_normalize({expr})), '\\s*({words})\\s*(:.*)?')"
+    # the word alone, or followed by what is not a word ("Tổng cộng: 12", "Tổng cộng (12 hồ sơ)", "Cộng 12")
+    # or by "hồ sơ" ("Tổng số hồ sơ"); never by another word ("Tổng đài" is a name)
+    return (
+        f"regexp_full_match(lower(nfc_normalize({expr})), '\\s*({words})(\\s*[^\\pL\\s].*|\\s+hồ sơ.*)?\\s*')"
+    )
 
 
 def total_row_sql(plan: Plan) -> str:
@@ -437,6 +442,67 @@ def _value_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
     return parts
 
 
+#: The day and month of a date written dd/mm/yyyy or mm/dd/yyyy (also with - or .), and how a format list
+#: orders them: the first format that starts with a day and a month decides.
+_DAY_MONTH = "^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-][0-9]{4}"
+_FORMAT_ORDER = {"%d": "dmy", "%m": "mdy"}
+
+
+def _date_order(formats: tuple[str, ...]) -> str | None:
+    for fmt in formats:
+        if re.match(r"%[dm][/.-]%[dm]", fmt) and fmt[1] != fmt[4]:
+            return _FORMAT_ORDER[fmt[:2]]
+    return None
+
+
+def _date_order_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
+    """Dates whose day and month could be swapped, in a file that looks written the other way round.
+
+    A day-first file (dd/mm/yyyy) that holds dates which only read month-first (12/25/2025), at least as
+    many as dates that only read day-first (25/12/2025), is probably a month-first export: every date whose
+    day and month are both 12 or less (03/10/2025) would be misread without a word, so those rows are
+    quarantined (the month-first-only dates are unparseable anyway). Likewise for a month-first mapping.
+    The evidence is pooled over the file's date columns of the same order."""
+    by_order: dict[str, list[tuple[str, str]]] = {}
+    for column, field in plan.fields.items():
+        if field.column.type not in ("timestamp", "date") or field.index is None:
+            continue
+        formats = (field.rule.date_formats if field.rule and field.rule.date_formats else None) or (
+            plan.mapping.date_formats
+        )
+        order = _date_order(formats)
+        if order:
+            by_order.setdefault(order, []).append((column, q(column + "$in")))
+    parts = []
+    for order, columns in by_order.items():
+        first, second = ("a", "b") if order == "dmy" else ("b", "a")  # (day, month) as the mapping reads
+        other = f"{first} BETWEEN 1 AND 12 AND {second} BETWEEN 13 AND 31"  # only readable the other way
+        own = f"{second} BETWEEN 1 AND 12 AND {first} BETWEEN 13 AND 31"
+        expected, seen = ("dd/mm/yyyy", "month/day") if order == "dmy" else ("mm/dd/yyyy", "day/month")
+        fix = '"%m/%d/%Y %H:%M"' if order == "dmy" else '"%d/%m/%Y %H:%M"'
+        reason = (
+            f"'ambiguous date: day and month could be swapped; the file also holds dates that only read as "
+            f"{seen} (row ' || e.ex_row || ': ' || e.ex_value || ') and no more that only read as {expected}, so "
+            f"the export is probably written {seen}: export the dates as {expected} again, or load the file with "
+            f"a mapping whose date_formats are {fix}'"
+        )
+        texts = " UNION ALL ".join(
+            f"SELECT __row, {lit(c)} AS col, {raw} AS raw FROM ingest_parsed WHERE {raw} IS NOT NULL"
+            for c, raw in columns
+        )
+        parts.append(
+            f"SELECT __row, col, reason FROM (WITH t AS ({texts}), "
+            f"d AS (SELECT __row, col, raw, TRY_CAST(regexp_extract(raw, '{_DAY_MONTH}', 1) AS INTEGER) AS a, "
+            f"TRY_CAST(regexp_extract(raw, '{_DAY_MONTH}', 2) AS INTEGER) AS b FROM t), "
+            f"e AS (SELECT count(*) FILTER (WHERE {other}) AS other_n, count(*) FILTER (WHERE {own}) AS own_n, "
+            f"min(__row) FILTER (WHERE {other}) AS ex_row, arg_min(raw, __row) FILTER (WHERE {other}) AS ex_value "
+            f"FROM d) "
+            f"SELECT d.__row, d.col, {reason} AS reason FROM d, e WHERE e.other_n > 0 AND e.other_n >= e.own_n "
+            "AND d.a BETWEEN 1 AND 12 AND d.b BETWEEN 1 AND 12 AND d.a <> d.b)"
+        )
+    return parts
+
+
 def _required_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
     """Required columns left empty (after defaults and fallbacks); an unparseable value is reported as such."""
     parts = []
@@ -490,6 +556,7 @@ def _duplicate_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
 CHECKS: tuple[Callable[[Plan, dict[str, Lookup]], list[str]], ...] = (
     _shape_problems,
     _value_problems,
+    _date_order_problems,
     _required_problems,
     _reference_problems,
     _duplicate_problems,
