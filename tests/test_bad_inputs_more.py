@@ -171,3 +171,42 @@ def test_total_rows_with_a_count_in_their_label_are_skipped(db: Path, tmp_path: 
     assert [r for r, _ in result.total_rows] == [4, 5, 6]
     assert (result.rows_read, result.inserted, result.rejected) == (3, 2, 1)
     assert list(_rejects(db, result.run_id)) == [7]
+
+
+# --- units that had ended ---------------------------------------------------------------------------------
+
+
+def _units(db: Path, prefix: str) -> dict[str, str]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.sql("SELECT id, unit_id FROM dossier WHERE id LIKE ? || '%'", params=[prefix]).fetchall()
+    return dict(rows)
+
+
+def test_a_unit_used_after_it_ended_goes_to_its_successor_or_to_quarantine(db: Path, tmp_path: Path) -> None:
+    """STNMT ended on 1/3/2025 (merged into SNNMT-2025): a dossier of 2026 under STNMT was attached to the
+    dissolved unit without a word. The sample units: STNMT → SNNMT-2025 from 2025-03-01; the commune
+    X22822 → X2509 from 2025-07-01; the district H585 ended on 2025-07-01 without a successor."""
+    lines = [
+        "EN-1,1.002175,STNMT,Trực tuyến,10/03/2026 08:00,Đang xử lý",  # → SNNMT-2025
+        "EN-2,1.002175,H585,Trực tuyến,10/08/2025 08:00,Đang xử lý",  # row 3: no successor
+        "EN-3,1.002175,X22822,Trực tuyến,10/08/2025 08:00,Đang xử lý",  # → X2509
+        "EN-4,1.002175,STNMT,Trực tuyến,28/02/2025 08:00,Đang xử lý",  # its last day: STNMT
+        "EN-5,1.002175,STNMT,Trực tuyến,01/03/2025 00:00,Đang xử lý",  # validity is half-open: SNNMT-2025
+        "EN-6,1.002175,H585,Trực tuyến,30/06/2025 16:00,Đang xử lý",  # still valid: H585
+    ]
+    result = _load(db, _write(tmp_path / "ended.csv", lines))
+    assert _units(db, "EN-") == {
+        "EN-1": "SNNMT-2025",
+        "EN-3": "X2509",
+        "EN-4": "STNMT",
+        "EN-5": "SNNMT-2025",
+        "EN-6": "H585",
+    }
+    ((column, value, reason),) = _rejects(db, result.run_id)[3]
+    assert (column, value) == ("Đơn vị", "H585")
+    assert "no longer existed on the received day (it existed until 2025-07-01)" in reason
+    assert sorted(result.crosswalked) == [
+        ("STNMT", "SNNMT-2025", 2, "successor"),
+        ("X22822", "X2509", 1, "successor"),
+    ]
+    assert "received after that unit had ended were attached to 'SNNMT-2025'" in str(result)

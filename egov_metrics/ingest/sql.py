@@ -254,6 +254,9 @@ def _unit_lookup(column: str, plan: Plan) -> Lookup:
     A row received before any unit with that id or code existed (SNNMT-2025 in 2024) is attached to the
     unit's predecessor that was valid that day (crosswalk or successor links), reported in the summary; with
     no such predecessor, or several, the row is quarantined with the reason (`how`: crosswalk, none, several).
+    Likewise a row received after every unit with that id or code had ended (STNMT, until 1/3/2025, on a
+    dossier of 2026) is attached to the unit that succeeded it and was valid that day, or quarantined
+    (`how`: successor, ended, ended_several).
     """
     day = "CAST(received_at AS DATE)" if "received_at" in plan.fields else "CAST(NULL AS DATE)"
     valid = "(w.day >= c.valid_from AND (c.valid_to IS NULL OR w.day < c.valid_to))"
@@ -265,7 +268,8 @@ def _unit_lookup(column: str, plan: Plan) -> Lookup:
              direct AS (
                 SELECT w.key, w.day,
                        first(c.id ORDER BY {valid} DESC NULLS LAST, c.pri, c.valid_from DESC) AS value,
-                       min(c.valid_from) AS first_from
+                       min(c.valid_from) AS first_from,
+                       CASE WHEN bool_or(c.valid_to IS NULL) THEN NULL ELSE max(c.valid_to) END AS last_to
                 FROM wanted w JOIN candidate c ON c.key = w.key GROUP BY w.key, w.day),
              link AS (SELECT old_id, new_id FROM org_unit_crosswalk
                       UNION SELECT id, successor_id FROM org_unit WHERE successor_id IS NOT NULL),
@@ -274,14 +278,28 @@ def _unit_lookup(column: str, plan: Plan) -> Lookup:
                 SELECT e.key, e.day, list(DISTINCT o.id ORDER BY o.id) AS ids
                 FROM early e JOIN link l ON l.new_id = e.value JOIN org_unit o ON o.id = l.old_id
                 WHERE e.day >= o.valid_from AND (o.valid_to IS NULL OR e.day < o.valid_to)
+                GROUP BY ALL),
+             late AS (SELECT * FROM direct WHERE day >= last_to),
+             ahead AS (
+                SELECT e.key, e.day, list(DISTINCT o.id ORDER BY o.id) AS ids
+                FROM late e JOIN link l ON l.old_id = e.value JOIN org_unit o ON o.id = l.new_id
+                WHERE e.day >= o.valid_from AND (o.valid_to IS NULL OR e.day < o.valid_to)
                 GROUP BY ALL)
         SELECT d.key, d.day,
-               CASE WHEN d.day IS NULL OR d.day >= d.first_from THEN d.value
-                    WHEN len(v.ids) = 1 THEN v.ids[1] END AS value,
-               CASE WHEN d.day IS NULL OR d.day >= d.first_from THEN 'direct'
-                    WHEN len(v.ids) = 1 THEN 'crosswalk' WHEN len(v.ids) > 1 THEN 'several' ELSE 'none' END AS how,
-               d.value AS given, d.first_from, array_to_string(v.ids, ', ') AS candidates
-        FROM direct d LEFT JOIN via v ON v.key = d.key AND v.day IS NOT DISTINCT FROM d.day"""
+               CASE WHEN d.day IS NULL OR d.day >= d.first_from AND NOT coalesce(d.day >= d.last_to, false)
+                    THEN d.value
+                    WHEN d.day < d.first_from AND len(v.ids) = 1 THEN v.ids[1]
+                    WHEN d.day >= d.last_to AND len(a.ids) = 1 THEN a.ids[1] END AS value,
+               CASE WHEN d.day IS NULL OR d.day >= d.first_from AND NOT coalesce(d.day >= d.last_to, false)
+                    THEN 'direct'
+                    WHEN d.day < d.first_from THEN
+                        CASE WHEN len(v.ids) = 1 THEN 'crosswalk' WHEN len(v.ids) > 1 THEN 'several' ELSE 'none' END
+                    WHEN len(a.ids) = 1 THEN 'successor' WHEN len(a.ids) > 1 THEN 'ended_several' ELSE 'ended'
+               END AS how,
+               d.value AS given, d.first_from, d.last_to,
+               array_to_string(coalesce(v.ids, a.ids), ', ') AS candidates
+        FROM direct d LEFT JOIN via v ON v.key = d.key AND v.day IS NOT DISTINCT FROM d.day
+             LEFT JOIN ahead a ON a.key = d.key AND a.day IS NOT DISTINCT FROM d.day"""
     p_day = day.replace("received_at", "p.received_at")
 
     def reason(r: str) -> str:
@@ -291,7 +309,12 @@ def _unit_lookup(column: str, plan: Plan) -> Lookup:
             "the date' WHEN 'several' THEN 'unit ' || "
             f"{r}.given || ' did not exist yet on the received day (it exists from ' || {r}.first_from || '); "
             f"the units it replaced were ' || {r}.candidates || ': give the code of the one that received the "
-            "dossier' ELSE 'unknown unit code' END"
+            "dossier' WHEN 'ended' THEN 'unit ' || "
+            f"{r}.given || ' no longer existed on the received day (it existed until ' || {r}.last_to || ') and no "
+            "unit that succeeded it was valid that day: check the unit code or the date' WHEN 'ended_several' THEN "
+            f"'unit ' || {r}.given || ' no longer existed on the received day (it existed until ' || {r}.last_to || "
+            f"'); the units that succeeded it were ' || {r}.candidates || ': give the code of the one that received "
+            "the dossier' ELSE 'unknown unit code' END"
         )
 
     return Lookup(
@@ -631,20 +654,21 @@ def reject_cycles(con: object, plan: Plan, column: str) -> int:
     return len(found)
 
 
-def crosswalked(con: object, plan: Plan) -> tuple[tuple[str, str, int], ...]:
-    """(unit as given, unit attached, rows) for kept rows whose unit did not exist yet on the received day.
+def crosswalked(con: object, plan: Plan) -> tuple[tuple[str, str, int, str], ...]:
+    """(unit as given, unit attached, rows, how) for kept rows whose unit did not exist yet (how =
+    'crosswalk') or no longer (how = 'successor') on the received day.
     Needs ingest_parsed, the unit lookups and ingest_good (call before they are dropped)."""
-    found: list[tuple[str, str, int]] = []
+    found: list[tuple[str, str, int, str]] = []
     for ref in plan.kind.references:
         if ref.resolver != "unit" or ref.column not in plan.fields:
             continue
         day = "CAST(p.received_at AS DATE)" if "received_at" in plan.fields else "CAST(NULL AS DATE)"
         found += con.sql(  # type: ignore[attr-defined]
-            f"SELECT r.key, r.value, count(*) FROM ingest_parsed p JOIN ingest_ref_{ref.column} r "
+            f"SELECT r.key, r.value, count(*), r.how FROM ingest_parsed p JOIN ingest_ref_{ref.column} r "
             f"ON r.key = p.{q(ref.column)} AND r.day IS NOT DISTINCT FROM {day} "
-            "WHERE r.how = 'crosswalk' AND p.__row IN (SELECT __row FROM ingest_good) GROUP BY ALL ORDER BY 1"
+            "WHERE r.how IN ('crosswalk', 'successor') AND p.__row IN (SELECT __row FROM ingest_good) GROUP BY ALL ORDER BY 1"
         ).fetchall()
-    return tuple((str(a), str(b), int(n)) for a, b, n in found)
+    return tuple((str(a), str(b), int(n), str(how)) for a, b, n, how in found)
 
 
 def good_sql(plan: Plan) -> str:
