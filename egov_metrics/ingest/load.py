@@ -226,6 +226,7 @@ def _stage(con: duckdb.DuckDBPyConnection, plan: sql.Plan, source: Source, feedb
     con.execute(sql.eff_sql(plan, refs))
     feedback.step("checking rules")
     con.execute(sql.reject_sql(plan, refs))
+    sql.reject_swapped_dates(con, plan)
     for column in plan.kind.no_cycles:
         sql.reject_cycles(con, plan, column)
     con.execute(sql.good_sql(plan))

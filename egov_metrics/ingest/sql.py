@@ -478,14 +478,18 @@ def _date_order(formats: tuple[str, ...]) -> str | None:
     return None
 
 
-def _date_order_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
+def _date_order_problems(plan: Plan) -> list[tuple[str, str]]:
     """Dates whose day and month could be swapped, in a file that looks written the other way round.
 
     A day-first file (dd/mm/yyyy) that holds dates which only read month-first (12/25/2025), at least as
     many as dates that only read day-first (25/12/2025), is probably a month-first export: every date whose
     day and month are both 12 or less (03/10/2025) would be misread without a word, so those rows are
     quarantined (the month-first-only dates are unparseable anyway). Likewise for a month-first mapping.
-    The evidence is pooled over the file's date columns of the same order."""
+    The evidence is pooled over the file's date columns of the same order.
+
+    Returns (evidence, rejects) per order: `evidence` counts the unparsed values that only read the other
+    way round (cheap: only unparsed cells are looked at); `rejects` is run only when it finds any.
+    """
     by_order: dict[str, list[tuple[str, str]]] = {}
     for column, field in plan.fields.items():
         if field.column.type not in ("timestamp", "date") or field.index is None:
@@ -496,7 +500,7 @@ def _date_order_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
         order = _date_order(formats)
         if order:
             by_order.setdefault(order, []).append((column, q(column + "$in")))
-    parts = []
+    parts: list[tuple[str, str]] = []
     for order, columns in by_order.items():
         first, second = ("a", "b") if order == "dmy" else ("b", "a")  # (day, month) as the mapping reads
         other = f"{first} BETWEEN 1 AND 12 AND {second} BETWEEN 13 AND 31"  # only readable the other way
@@ -513,17 +517,40 @@ def _date_order_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
             f"SELECT __row, {lit(c)} AS col, {raw} AS raw FROM ingest_parsed WHERE {raw} IS NOT NULL"
             for c, raw in columns
         )
+        small, large = "(0?[1-9]|1[0-2])", "(1[3-9]|2[0-9]|3[01])"
+        swapped = (
+            f"^{small}[/.-]{large}[/.-][0-9]{{4}}"
+            if order == "dmy"
+            else f"^{large}[/.-]{small}[/.-][0-9]{{4}}"
+        )
+        unparsed = " UNION ALL ".join(
+            f"SELECT {raw} AS raw FROM ingest_parsed WHERE {q(c)} IS NULL AND {raw} IS NOT NULL"
+            for c, raw in columns
+        )
+        evidence = f"SELECT count(*) FROM ({unparsed}) WHERE regexp_matches(raw, '{swapped}')"
         parts.append(
-            f"SELECT __row, col, reason FROM (WITH t AS ({texts}), "
-            f"d AS (SELECT __row, col, raw, TRY_CAST(regexp_extract(raw, '{_DAY_MONTH}', 1) AS INTEGER) AS a, "
-            f"TRY_CAST(regexp_extract(raw, '{_DAY_MONTH}', 2) AS INTEGER) AS b FROM t), "
-            f"e AS (SELECT count(*) FILTER (WHERE {other}) AS other_n, count(*) FILTER (WHERE {own}) AS own_n, "
-            f"min(__row) FILTER (WHERE {other}) AS ex_row, arg_min(raw, __row) FILTER (WHERE {other}) AS ex_value "
-            f"FROM d) "
-            f"SELECT d.__row, d.col, {reason} AS reason FROM d, e WHERE e.other_n > 0 AND e.other_n >= e.own_n "
-            "AND d.a BETWEEN 1 AND 12 AND d.b BETWEEN 1 AND 12 AND d.a <> d.b)"
+            (
+                evidence,
+                f"SELECT __row, col, reason FROM (WITH t AS ({texts}), "
+                f"d AS (SELECT __row, col, raw, TRY_CAST(regexp_extract(raw, '{_DAY_MONTH}', 1) AS INTEGER) AS a, "
+                f"TRY_CAST(regexp_extract(raw, '{_DAY_MONTH}', 2) AS INTEGER) AS b FROM t), "
+                f"e AS (SELECT count(*) FILTER (WHERE {other}) AS other_n, count(*) FILTER (WHERE {own}) AS own_n, "
+                f"min(__row) FILTER (WHERE {other}) AS ex_row, arg_min(raw, __row) FILTER (WHERE {other}) AS ex_value "
+                f"FROM d) "
+                f"SELECT d.__row, d.col, {reason} AS reason FROM d, e WHERE e.other_n > 0 AND e.other_n >= e.own_n "
+                "AND d.a BETWEEN 1 AND 12 AND d.b BETWEEN 1 AND 12 AND d.a <> d.b)",
+            )
         )
     return parts
+
+
+def reject_swapped_dates(con: object, plan: Plan) -> None:
+    """Add to ingest_reject the dates whose day and month could be swapped in a file that looks written the
+    other way round (`_date_order_problems`); nothing to do, at the cost of one look at the unparsed dates,
+    when no date only reads the other way round."""
+    for evidence, rejects in _date_order_problems(plan):
+        if con.sql(evidence).fetchall()[0][0]:  # type: ignore[attr-defined]
+            con.execute(f"INSERT INTO ingest_reject {rejects}")  # type: ignore[attr-defined]
 
 
 def _required_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
@@ -579,7 +606,6 @@ def _duplicate_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
 CHECKS: tuple[Callable[[Plan, dict[str, Lookup]], list[str]], ...] = (
     _shape_problems,
     _value_problems,
-    _date_order_problems,
     _required_problems,
     _reference_problems,
     _duplicate_problems,
