@@ -210,3 +210,23 @@ def test_a_unit_used_after_it_ended_goes_to_its_successor_or_to_quarantine(db: P
         ("X22822", "X2509", 1, "successor"),
     ]
     assert "received after that unit had ended were attached to 'SNNMT-2025'" in str(result)
+
+
+def test_an_implausible_date_is_the_only_reason_given(db: Path, tmp_path: Path) -> None:
+    """A received date of 1999 (STP exists from 2015) was quarantined twice: for the year, and with 'unit STP
+    did not exist yet on the received day', which sends the data officer after the wrong cell."""
+    lines = [
+        _line("YR-1", "15/06/1999 08:00"),
+        _line("YR-2", "10/03/2099 08:00"),
+        _line("YR-3", "01/01/2000 08:00"),
+    ]
+    result = _load(db, _write(tmp_path / "years.csv", lines))
+    found = _rejects(db, result.run_id)
+    assert [(c, r.split(":")[0]) for c, _, r in found[2]] == [
+        ("Ngày tiếp nhận", "received before 2000-01-01")
+    ]
+    assert [c for c, _, _ in found[3]] == ["Ngày tiếp nhận"]
+    # a plausible date before the unit existed still names the unit
+    assert [(c, r.split(" (")[0]) for c, _, r in found[4]] == [
+        ("Đơn vị", "unit STP did not exist yet on the received day")
+    ]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from egov_metrics.errors import IngestError
-from egov_metrics.ingest.kinds import Column, Kind
+from egov_metrics.ingest.kinds import EARLIEST_RECEIVED, Column, Kind
 from egov_metrics.ingest.mapping import ColumnRule, Mapping, normalise, suggest
 from egov_metrics.ingest.parsers import CONTROL_CHARS, PARSERS, clean_cell, lit, q
 
@@ -246,6 +246,19 @@ class Lookup:
         return f"LEFT JOIN ingest_ref_{column} {alias} ON {self.on(alias)}"
 
 
+def _received_day(plan: Plan, prefix: str = "") -> str:
+    """SQL: the received day a unit is looked up on; NULL when the file has none or when the date is outside
+    the plausible window (the row is quarantined for its date: naming the unit too would only confuse)."""
+    if "received_at" not in plan.fields:
+        return "CAST(NULL AS DATE)"
+    at = f"{prefix}received_at"
+    margin = plan.mapping.future_margin_days
+    return (
+        f"CASE WHEN {at} >= TIMESTAMP '{EARLIEST_RECEIVED}' AND {at} <= localtimestamp + INTERVAL {margin} DAY "
+        f"THEN CAST({at} AS DATE) END"
+    )
+
+
 def _unit_lookup(column: str, plan: Plan) -> Lookup:
     """A unit by its id or its code: the unit valid on the received day first (a code is reused by the new
     version of a merged unit, whose old version kept the code as its id), then an id before a code, then the
@@ -258,7 +271,7 @@ def _unit_lookup(column: str, plan: Plan) -> Lookup:
     dossier of 2026) is attached to the unit that succeeded it and was valid that day, or quarantined
     (`how`: successor, ended, ended_several).
     """
-    day = "CAST(received_at AS DATE)" if "received_at" in plan.fields else "CAST(NULL AS DATE)"
+    day = _received_day(plan)
     valid = "(w.day >= c.valid_from AND (c.valid_to IS NULL OR w.day < c.valid_to))"
     create = f"""
         WITH wanted AS (SELECT DISTINCT {q(column)} AS key, {day} AS day FROM ingest_parsed
@@ -300,7 +313,7 @@ def _unit_lookup(column: str, plan: Plan) -> Lookup:
                array_to_string(coalesce(v.ids, a.ids), ', ') AS candidates
         FROM direct d LEFT JOIN via v ON v.key = d.key AND v.day IS NOT DISTINCT FROM d.day
              LEFT JOIN ahead a ON a.key = d.key AND a.day IS NOT DISTINCT FROM d.day"""
-    p_day = day.replace("received_at", "p.received_at")
+    p_day = _received_day(plan, "p.")
 
     def reason(r: str) -> str:
         return (
@@ -688,7 +701,7 @@ def crosswalked(con: object, plan: Plan) -> tuple[tuple[str, str, int, str], ...
     for ref in plan.kind.references:
         if ref.resolver != "unit" or ref.column not in plan.fields:
             continue
-        day = "CAST(p.received_at AS DATE)" if "received_at" in plan.fields else "CAST(NULL AS DATE)"
+        day = _received_day(plan, "p.")
         found += con.sql(  # type: ignore[attr-defined]
             f"SELECT r.key, r.value, count(*), r.how FROM ingest_parsed p JOIN ingest_ref_{ref.column} r "
             f"ON r.key = p.{q(ref.column)} AND r.day IS NOT DISTINCT FROM {day} "
