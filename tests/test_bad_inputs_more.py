@@ -230,3 +230,25 @@ def test_an_implausible_date_is_the_only_reason_given(db: Path, tmp_path: Path) 
     assert [(c, r.split(" (")[0]) for c, _, r in found[4]] == [
         ("Đơn vị", "unit STP did not exist yet on the received day")
     ]
+
+
+def test_a_unit_code_in_another_case_or_by_its_name_is_quarantined_with_the_code_it_means(
+    db: Path, tmp_path: Path
+) -> None:
+    """'stp', 'Stp' and the name 'SỞ TƯ PHÁP' said only 'unknown unit code', with no fix."""
+    lines = [
+        "UC-1,1.002175,stp,Trực tuyến,10/03/2025 08:00,Đang xử lý",
+        "UC-2,1.002175,SỞ TƯ PHÁP,Trực tuyến,10/03/2025 08:00,Đang xử lý",
+        "UC-3,1.002175,XYZ,Trực tuyến,10/03/2025 08:00,Đang xử lý",
+    ]
+    result = _load(db, _write(tmp_path / "unit_case.csv", lines))
+    assert result.inserted == 0
+    found = _rejects(db, result.run_id)
+    for row in (2, 3):
+        ((column, _, reason),) = found[row]
+        assert column == "Đơn vị"
+        assert reason.startswith("unknown unit code: did you mean STP (Sở Tư pháp)?"), reason
+    ((_, _, reason),) = found[4]
+    assert reason.startswith(
+        "unknown unit code: correct the code in the file, or load the unit list first"
+    ), reason

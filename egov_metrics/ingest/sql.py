@@ -312,7 +312,14 @@ def _unit_lookup(column: str, plan: Plan) -> Lookup:
                d.value AS given, d.first_from, d.last_to,
                array_to_string(coalesce(v.ids, a.ids), ', ') AS candidates
         FROM direct d LEFT JOIN via v ON v.key = d.key AND v.day IS NOT DISTINCT FROM d.day
-             LEFT JOIN ahead a ON a.key = d.key AND a.day IS NOT DISTINCT FROM d.day"""
+             LEFT JOIN ahead a ON a.key = d.key AND a.day IS NOT DISTINCT FROM d.day
+        UNION ALL  -- no unit has that id or code: the unit it probably means (case, accents, its name)
+        SELECT w.key, w.day, NULL, 'unknown', NULL, NULL, NULL,
+               (SELECT first(o.code || ' (' || o.name_vi || ')' ORDER BY o.valid_to DESC NULLS FIRST, o.id)
+                FROM org_unit o
+                WHERE lower(strip_accents(w.key)) IN (lower(strip_accents(o.code)), lower(strip_accents(o.id)),
+                                                      lower(strip_accents(o.name_vi))))
+        FROM wanted w WHERE NOT EXISTS (SELECT 1 FROM candidate c WHERE c.key = w.key)"""
     p_day = _received_day(plan, "p.")
 
     def reason(r: str) -> str:
@@ -327,7 +334,9 @@ def _unit_lookup(column: str, plan: Plan) -> Lookup:
             "unit that succeeded it was valid that day: check the unit code or the date' WHEN 'ended_several' THEN "
             f"'unit ' || {r}.given || ' no longer existed on the received day (it existed until ' || {r}.last_to || "
             f"'); the units that succeeded it were ' || {r}.candidates || ': give the code of the one that received "
-            "the dossier' ELSE 'unknown unit code' END"
+            "the dossier' ELSE 'unknown unit code' || coalesce(': did you mean ' || "
+            f"{r}.candidates || '? codes match exactly (upper/lower case and accents count)', '') || "
+            "': correct the code in the file, or load the unit list first (egov-metrics ingest unit FILE)' END"
         )
 
     return Lookup(
