@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import openpyxl
 import pytest
 from fixtures.samples import load_samples
 
@@ -252,3 +253,35 @@ def test_a_unit_code_in_another_case_or_by_its_name_is_quarantined_with_the_code
     assert reason.startswith(
         "unknown unit code: correct the code in the file, or load the unit list first"
     ), reason
+
+
+# --- formulas without a saved value -----------------------------------------------------------------------
+
+
+def test_a_formula_without_a_saved_value_in_an_optional_column_is_not_a_silent_default(
+    db: Path, tmp_path: Path
+) -> None:
+    """openpyxl (and other tools that do not calculate) write formulas without the value Excel saves with
+    them; such a cell reads as empty, so '=1+1' in Số lần bổ sung was stored as 0 without a word. A cell
+    whose formula has a saved value loads that value; a row with a plain number is untouched."""
+    path = tmp_path / "formulas.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append([*HEADER, "Số lần bổ sung", "Kết quả điện tử"])
+    base = ["1.002175", "STP", "Trực tuyến", "10/03/2025 08:00", "Đang xử lý"]
+    ws.append(["FX-1", *base, "=1+1", "Có"])  # row 2: count is a formula without a value
+    ws.append(["FX-2", *base, 2, '=IF(TRUE,"Có","Không")'])  # row 3: yes/no is such a formula
+    ws.append(["FX-3", *base, 2, "Có"])  # row 4: plain values
+    wb.save(path)
+    result = _load(db, path)
+    assert (result.inserted, result.rejected) == (1, 2)
+    found = _rejects(db, result.run_id)
+    assert {row: [c for c, _, _ in v] for row, v in found.items()} == {
+        2: ["Số lần bổ sung"],
+        3: ["Kết quả điện tử"],
+    }
+    assert all(r.startswith("formula without a saved value") for v in found.values() for _, _, r in v)
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.sql("SELECT supplement_count, e_result FROM dossier WHERE id = 'FX-3'").fetchall() == [
+            (2, True)
+        ]

@@ -227,6 +227,7 @@ def _stage(con: duckdb.DuckDBPyConnection, plan: sql.Plan, source: Source, feedb
     feedback.step("checking rules")
     con.execute(sql.reject_sql(plan, refs))
     sql.reject_swapped_dates(con, plan)
+    sql.reject_uncalculated(con, plan, source.uncalculated)
     for column in plan.kind.no_cycles:
         sql.reject_cycles(con, plan, column)
     con.execute(sql.good_sql(plan))

@@ -702,6 +702,28 @@ def reject_cycles(con: object, plan: Plan, column: str) -> int:
     return len(found)
 
 
+UNCALCULATED = (
+    "formula without a saved value (the workbook was written by a program that does not calculate, so the "
+    "cell reads as empty): open the file in Excel and save it again, or replace the formula by its value"
+)
+
+
+def reject_uncalculated(con: object, plan: Plan, cells: tuple[tuple[int, int], ...]) -> None:
+    """Add to ingest_reject the mapped cells that hold a formula without a saved value (XLSX), unless the cell
+    has a problem already (an empty required cell stays 'missing required value')."""
+    columns = {f.index: c for c, f in plan.fields.items() if f.index is not None}
+    found = [(row, columns[index], UNCALCULATED) for row, index in cells if index in columns]
+    if found:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE ingest_uncalculated (__row BIGINT, col VARCHAR, reason VARCHAR)"
+        )  # type: ignore[attr-defined]
+        con.executemany("INSERT INTO ingest_uncalculated VALUES (?, ?, ?)", found)  # type: ignore[attr-defined]
+        con.execute(  # type: ignore[attr-defined]
+            "INSERT INTO ingest_reject SELECT * FROM ingest_uncalculated u WHERE __row IN (SELECT __row FROM ingest_parsed) "
+            "AND NOT EXISTS (SELECT 1 FROM ingest_reject r WHERE r.__row = u.__row AND r.col = u.col)"
+        )
+
+
 def crosswalked(con: object, plan: Plan) -> tuple[tuple[str, str, int, str], ...]:
     """(unit as given, unit attached, rows, how) for kept rows whose unit did not exist yet (how =
     'crosswalk') or no longer (how = 'successor') on the received day.
