@@ -575,6 +575,7 @@ _FORMULA_CELL = re.compile(
     rb'<(?:x:)?c\b([^>]*?)\br="([A-Z]{1,3})([0-9]{1,7})"([^>]*?)(?:/>|>(.*?)</(?:x:)?c>)', re.S
 )
 _SAVED_VALUE = re.compile(rb"<(?:x:)?v>[^<]")
+_ANY_FORMULA = re.compile(rb"<(?:x:)?f[ />]")
 
 
 def uncalculated_formulas(path: Path, sheet: str | None) -> tuple[tuple[int, int], ...]:
@@ -592,16 +593,19 @@ def uncalculated_formulas(path: Path, sheet: str | None) -> tuple[tuple[int, int
         if part is None or part not in zf.NameToInfo or zf.getinfo(part).file_size > _FULL_SCAN_BYTES:
             return ()
         data = zf.read(part)
-    if b"<f" not in data and b"<x:f" not in data:
-        return ()
     found = []
-    for m in _FORMULA_CELL.finditer(data):
-        inner = m.group(5) or b""
-        if b"<f" not in inner and b"<x:f" not in inner:
+    for m in _ANY_FORMULA.finditer(data):  # only the cells that hold a formula are looked at
+        open_at = max(data.rfind(b"<c ", 0, m.start()), data.rfind(b"<x:c ", 0, m.start()))
+        ends = [i for i in (data.find(b"</c>", m.end()), data.find(b"</x:c>", m.end())) if i >= 0]
+        close_at = min(ends, default=len(data))
+        cell = _FORMULA_CELL.match(data, open_at) if open_at >= 0 else None
+        if cell is None:
             continue
-        is_text = b't="str"' in m.group(1) + m.group(4)  # a formula whose saved result is the empty text
+        tag = cell.group(1) + cell.group(4)
+        inner = data[m.start() : close_at]
+        is_text = b't="str"' in tag  # a formula whose saved result is the empty text
         if not _SAVED_VALUE.search(inner) and not (is_text and b"<v></v>" in inner):
-            found.append((int(m.group(3)), _col_number(m.group(2)) - 1))
+            found.append((int(cell.group(3)), _col_number(cell.group(2)) - 1))
     return tuple(found)
 
 
