@@ -363,6 +363,54 @@ def test_malformed_responses_name_the_json_path(tmp_path: Path, change, place: s
     assert f"{path}: at {place}" in str(err.value)
 
 
+def _paged(doc: dict) -> dict:
+    """DIGITIZED as the portal pages it: 2 units announced, only the first one saved (page 1 of 2)."""
+    doc["data"]["pagination"] = {"total": 2, "currentPage": 1, "pageSize": 1, "totalPages": 2}
+    doc["data"]["evaluation"] = doc["data"]["evaluation"][:1]
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("", "the file is empty"),
+        ("  \n", "the file is empty"),
+        ("<!DOCTYPE html><html><body>502 Bad Gateway</body></html>", "an HTML or XML page, not JSON"),
+        # cut inside a string near the end: still recognised as truncated
+        (json.dumps(DIGITIZED)[:-40], "the file ends in the middle of the JSON (truncated?)"),
+        (_paged(json.loads(json.dumps(DIGITIZED))), "the portal announces 2 units, the response holds 1"),
+        (
+            json.loads(
+                json.dumps(DIGITIZED).replace(
+                    '"numerator": 470, "denominator": 2270', '"numerator": 470, "denominator": -2270'
+                )
+            ),
+            "data.evaluation[0].metrics[1].denominator: a published count, rate or score cannot be negative",
+        ),
+    ],
+    ids=["empty", "blank", "html", "cut-in-string", "one-page-of-two", "negative"],
+)
+def test_unusable_captures_are_refused_with_a_plain_reason(
+    tmp_path: Path, files: list[Path], content: object, expected: str
+) -> None:
+    bad = write(tmp_path, "dossier-digitized", "quarter-all.json", content)
+    con = duckdb.connect(str(tmp_path / "p.duckdb"))
+    with pytest.raises(PortalImportError) as err:
+        import_files(con, [files[1], bad], periods=PERIODS, captured_on=DAY)
+    msg = str(err.value)
+    assert str(bad) in msg and expected in msg and "Hint:" in msg and "nothing was loaded" in msg
+    tables = {r[0] for r in con.sql("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert "portal_indicator" not in tables  # the good payment file was not loaded either
+
+
+def test_a_complete_single_page_capture_is_accepted(tmp_path: Path) -> None:
+    doc = json.loads(json.dumps(DIGITIZED))
+    doc["data"]["pagination"] = {"total": 2, "currentPage": 1, "pageSize": 200, "totalPages": 1}
+    path = write(tmp_path, "dossier-digitized", "year-all.json", doc)
+    snap = read_response(path, period="2026", period_type="year", captured_on=DAY)
+    assert snap.groups.height == 3  # the province and its 2 units
+
+
 def test_not_a_portal_response_and_bad_periods(tmp_path: Path) -> None:
     other = write(tmp_path, "x", "year-all.json", {"code": "OK", "data": {"items": []}})
     with pytest.raises(PortalImportError, match="not a response of a known 766 group"):
