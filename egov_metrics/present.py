@@ -148,7 +148,7 @@ def definitions(ids: Iterable[str], lang: str = "vi") -> Html:
         desc = ind.description.vi if lang == "vi" else ind.description.en
         extra = ""
         if ind.provisional and ind.provisional_note:
-            extra = f"<br><em>{esc(labels[1])}:</em> {esc(ind.provisional_note)}"
+            extra = f"<br><em>{esc(labels[1])}:</em> {esc(ind.provisional_note_in(lang))}"
         items.append(
             f"<dt>{esc(ind.name_in(lang))} <code>{esc(ind.id)}</code></dt>"
             f"<dd>{esc(desc)}<br><em>{esc(labels[0])}:</em> {esc(ind.legal_source)}{extra}</dd>"

@@ -195,6 +195,31 @@ def test_scorecard_shows_planner_and_reconciliation_in_vietnamese(reconciled_db:
     assert "Fastest ways to gain points" in str(en.fastest_gains())
 
 
+def test_the_whole_vietnamese_scorecard_has_no_english_title_or_notes(reconciled_db: Path) -> None:
+    """The title's year-to-date mark and the appendix's provisional notes were English on the Vietnamese page."""
+    from html import escape
+
+    from egov_metrics.catalog import load_catalog
+    from egov_metrics.reports.scorecard import UnitScorecard
+
+    card = UnitScorecard(reconciled_db, "STP", "2026-05", "vi")
+    page = str(card.title()) + str(card.appendix()) + str(card.fastest_gains()) + str(card.reconciliation())
+    assert "YTD" not in page and "lũy kế từ đầu năm" in page
+    provisional = [i for i in load_catalog().select(None) if i.provisional]
+    assert provisional
+    for ind in provisional:
+        vi, en = ind.provisional_note_in("vi"), ind.provisional_note_in("en")
+        assert vi and en and vi != en, ind.id  # every shipped note exists in both languages
+        assert escape(en) not in page and en not in page
+    shown = [i for i in provisional if f"<code>{i.id}</code>" in page]
+    assert shown and all(escape(i.provisional_note_in("vi") or "") in page for i in shown)
+    # the planner's note says what each ✓ column means; the reconciliation says which period it compares
+    assert "Dấu ✓ ở cột «Đạt tối đa»" in page and "Kỳ đối chiếu:" in page
+    en_card = UnitScorecard(reconciled_db, "STP", "2026-05", "en")
+    assert "(year to date)" in str(en_card.title())
+    assert all(escape(i.provisional_note_in("en") or "") in str(en_card.appendix()) for i in shown)
+
+
 def test_each_cause_of_a_difference() -> None:
     from egov_metrics.reconcile import classify
 

@@ -79,7 +79,8 @@ class Indicator(Frozen):
     filters: tuple[str, ...] = ()
     legal_source: Annotated[str, Field(min_length=3)]
     provisional: bool = False
-    provisional_note: str | None = None
+    #: what is unconfirmed, in both languages ({vi, en}); a plain text is shown as written in either language
+    provisional_note: Text | str | None = None
 
     @field_validator("source")
     @classmethod
@@ -104,6 +105,12 @@ class Indicator(Frozen):
 
     def name_in(self, lang: str) -> str:
         return self.name.vi if lang == "vi" else self.name.en
+
+    def provisional_note_in(self, lang: str) -> str | None:
+        note = self.provisional_note
+        if isinstance(note, Text):
+            return note.vi if lang == "vi" else note.en
+        return note
 
     @property
     def dimensions(self) -> tuple[str, ...]:

@@ -32,6 +32,7 @@ from egov_metrics.scoring import load_method, score_units
 T = {
     "vi": {
         "title": "Phiếu điểm Chỉ số 766",
+        "ytd": "lũy kế từ đầu năm",
         "rank": "Xếp hạng",
         "groups": "Điểm theo nhóm",
         "indicators": "Điểm theo chỉ tiêu (xếp theo số điểm bị mất)",
@@ -52,6 +53,7 @@ T = {
     },
     "en": {
         "title": "766 index scorecard",
+        "ytd": "year to date",
         "rank": "Rank",
         "groups": "Score by group",
         "indicators": "Score by indicator (ordered by points lost)",
@@ -112,7 +114,7 @@ class UnitScorecard:
 
     def title(self) -> Html:
         return heading(
-            f"{self.t['title']} · {self.scope.name(self.lang)} · {fmt_period(self.period, self.lang)} (YTD)",
+            f"{self.t['title']} · {self.scope.name(self.lang)} · {fmt_period(self.period, self.lang)} ({self.t['ytd']})",
             1,
         )
 
