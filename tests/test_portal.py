@@ -24,7 +24,7 @@ from egov_metrics.portal.importer import (
     read_response,
     unit_matches,
 )
-from egov_metrics.scoring import load_method, score, score_from_published
+from egov_metrics.scoring import ScoringError, load_method, score, score_from_published
 
 DAY = dt.date(2026, 9, 26)
 PERIODS = {"year": "2026", "quarter": "2026-Q3", "month": "2026-08"}
@@ -286,6 +286,28 @@ def test_a_published_file_with_some_groups_says_which_are_missing(tmp_path: Path
     assert set(result.groups["group"]) == {"progress"}  # the missing groups are not scored by a default rule
     total = result.totals.row(0, named=True)
     assert (total["total"], total["max"], total["band"]) == (14.56, 20.0, None)
+
+
+def test_a_unit_without_a_group_the_others_publish_is_an_error_not_a_free_score(tmp_path: Path) -> None:
+    # B has no satisfaction row: by the zero-denominator rules it would get 6 + 6 points for nothing
+    path = tmp_path / "pub.csv"
+    path.write_text(
+        "unit_id,period,indicator,numerator,denominator\n"
+        "A,2026,dossiers_on_time,1652,2270\n"
+        "A,2026,feedback_on_time,0,0\n"
+        "B,2026,dossiers_on_time,10,10\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ScoringError) as err:
+        score_from_published(path)
+    msg = str(err.value)
+    assert str(path) in msg and "unit B, period 2026: group satisfaction" in msg and "Hint:" in msg
+    # with the group's row given (no feedback, no dossiers), B is scored by the rules on purpose
+    with path.open("a", encoding="utf-8") as f:
+        f.write("B,2026,feedback_on_time,0,0\n")
+    result = score_from_published(path)
+    b = result.groups.filter(pl.col("unit_id") == "B").sort("group")
+    assert b["score"].to_list() == [20.0, 12.0]  # progress 10/10; satisfaction 6 + 6 (no feedback) + 0
 
 
 # --- importing -----------------------------------------------------------------------------------------------
