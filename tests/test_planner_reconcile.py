@@ -215,6 +215,7 @@ def test_the_whole_vietnamese_scorecard_has_no_english_title_or_notes(reconciled
     assert shown and all(escape(i.provisional_note_in("vi") or "") in page for i in shown)
     # the planner's note says what each ✓ column means; the reconciliation says which period it compares
     assert "Dấu ✓ ở cột «Đạt tối đa»" in page and "Kỳ đối chiếu:" in page
+    assert "Chênh lệch (tỉnh − Cổng)" in page  # which way round the difference goes
     en_card = UnitScorecard(reconciled_db, "STP", "2026-05", "en")
     assert "(year to date)" in str(en_card.title())
     assert all(escape(i.provisional_note_in("en") or "") in str(en_card.appendix()) for i in shown)
