@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 
@@ -160,6 +161,12 @@ def test_cli_plan(small_demo_db: Path) -> None:
     res = CliRunner().invoke(app, ["plan", "STP", "--db", str(small_demo_db)], env={"COLUMNS": "200"})
     assert res.exit_code == 0, res.output
     assert "→ +" in res.output and "điểm" in res.output
+    assert "điểm trên mỗi hồ sơ/thủ tục" in res.output and "per item" not in res.output
+    assert re.search(r"│ 0,\d{4} ", res.output)  # Vietnamese decimals in the Vietnamese table
+    en = CliRunner().invoke(
+        app, ["plan", "STP", "--lang", "en", "--db", str(small_demo_db)], env={"COLUMNS": "200"}
+    )
+    assert "points per item" in en.output and re.search(r"│ 0\.\d{4} ", en.output)
 
 
 def test_cli_published_prints_per_indicator_differences(tmp_path: Path) -> None:
