@@ -116,6 +116,18 @@ def reconciled_db(small_demo_db: Path, tmp_path_factory: pytest.TempPathFactory)
     return db
 
 
+def test_portal_units_match_the_current_version_of_a_merged_unit(reconciled_db: Path) -> None:
+    """The 2025 mergers kept codes (Phường Đô Vinh: 22738 before and after): the current unit is the match."""
+    from egov_metrics.portal.importer import unit_matches
+
+    with connect(reconciled_db) as con:
+        matches = unit_matches(con)
+        ended = {r[0] for r in con.sql("SELECT id FROM org_unit WHERE valid_to IS NOT NULL").fetchall()}
+    assert matches.height and matches["unit_id"].null_count() == 0
+    assert not set(matches["unit_id"]) & ended
+    assert all(f"demo-{u}" == p for p, u in matches.select("portal_id", "unit_id").iter_rows())
+
+
 def test_reconciliation_names_likely_causes(reconciled_db: Path) -> None:
     table = reconcile(reconciled_db)
     assert table.height > 0

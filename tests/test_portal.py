@@ -348,6 +348,24 @@ def test_unmatched_units_are_listed_and_the_mapping_is_editable(files: list[Path
     assert set(groups.filter(pl.col("unit_id") == "SCT")["group"]) == {"digitization", "payment"}
 
 
+def test_a_code_kept_by_a_merged_unit_matches_its_current_version() -> None:
+    from egov_metrics.portal.importer import ensure_tables
+
+    con = duckdb.connect()
+    con.sql("CREATE TABLE org_unit (id VARCHAR, code VARCHAR, valid_to DATE)")
+    # the old ward (until 2025-07-01) and the new one share code 22738; the old one is inserted last on purpose
+    con.sql("INSERT INTO org_unit VALUES ('X2501', '22738', NULL), ('X22738', '22738', DATE '2025-07-01')")
+    con.sql(
+        "INSERT INTO org_unit VALUES ('SKHCN-2025', 'SKHCN', NULL), ('SKHCN', 'SKHCN', DATE '2025-03-01')"
+    )
+    ensure_tables(con)
+    con.sql(
+        "INSERT INTO portal_unit VALUES ('p1', '22738', 'Phường Đô Vinh', 'COMMUNE'), ('p2', 'SKHCN', NULL, NULL)"
+    )
+    got = dict(unit_matches(con).select("unit_code", "unit_id").iter_rows())
+    assert got == {"22738": "X2501", "SKHCN": "SKHCN-2025"}
+
+
 def test_truncated_json_names_file_and_place_and_loads_nothing(files: list[Path], tmp_path: Path) -> None:
     text = json.dumps(PAYMENT)
     bad = write(tmp_path, "bad", "year-all.json", text[: len(text) // 2])

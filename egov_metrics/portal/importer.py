@@ -565,7 +565,10 @@ def unit_matches(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
             }
         )
     by_code = (
-        "LEFT JOIN (SELECT code, any_value(id) AS id FROM org_unit GROUP BY code) o ON o.code = u.unit_code"
+        # a code shared by several versions of a unit (the 2025 mergers kept codes): the current version, else
+        # the one that lasted longest, never an arbitrary one
+        "LEFT JOIN (SELECT code, arg_max(id, coalesce(valid_to, DATE '9999-12-31')) AS id FROM org_unit "
+        "GROUP BY code) o ON o.code = u.unit_code"
         if _has_table(con, "org_unit")
         else "LEFT JOIN (SELECT NULL::VARCHAR AS code, NULL::VARCHAR AS id) o ON false"
     )

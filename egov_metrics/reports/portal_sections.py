@@ -25,7 +25,7 @@ T = {
         "rec_title": "Đối chiếu với số liệu Cổng Dịch vụ công quốc gia công bố",
         "rec_none": "Chưa có số liệu do Cổng Dịch vụ công quốc gia công bố cho đơn vị này: "
         "cần nhập số liệu Cổng công bố trước khi đối chiếu.",
-        "rec_note": "Kỳ đối chiếu: {period} (kỳ của số liệu Cổng công bố, có thể khác kỳ lũy kế ở phần trên); "
+        "rec_note": "Kỳ đối chiếu: {period} (kỳ của số liệu Cổng công bố, có thể khác kỳ của phần điểm ở trên); "
         "số liệu Cổng lấy ngày {captured}; phương pháp {method}. "
         "Điểm Cổng không công bố theo chỉ tiêu được tính lại từ số liệu Cổng công bố.",
         "indicator": "Chỉ tiêu",
