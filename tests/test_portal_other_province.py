@@ -21,14 +21,14 @@ from egov_metrics.portal.conformance import check, load_responses
 DOCS: dict[str, dict] = {}
 
 
-def tn(code, name, **kw):
+def tn(code: str, name: str, **kw: object) -> dict:
     d = {"departmentId": "id-" + code, "departmentName": name, "departmentCode": code}
     d.update(kw)
     return d
 
 
 # payment: total = toFixed2(6A) + toFixed2(min 2, 2.5B) + toFixed2(min 2, 2.5C), rates rounded to 2 decimals first
-def pay(code, a, ad, b, c, bd, total, root=False):
+def pay(code: str, a: int, ad: int, b: int, c: int, bd: int, total: float, root: bool = False) -> dict:
     d = tn(
         code,
         "Đơn vị " + code,
@@ -70,7 +70,7 @@ DOCS["formality-online-payment-tree"] = {
 
 
 # progress: 20 × exact rate, half up
-def prog(code, n, d, ratio, score, root=False):
+def prog(code: str, n: int, d: int, ratio: float, score: float, root: bool = False) -> dict:
     x = tn(code, "Đơn vị " + code, totalReceived=d, totalOnTime=n, ratio=ratio)
     if root:
         x.update(totalScore=score, totalMaxScore=20)
@@ -94,7 +94,7 @@ DOCS["dvc-progress-tree"] = {
 
 
 # digitization: raw rate, exact, half up; certified copy awarded 2
-def m(code, n, d, ratio, score, mx):
+def m(code: str, n: int | None, d: int | None, ratio: float | None, score: float | None, mx: float) -> dict:
     return {
         "code": code,
         "name": code,
@@ -106,7 +106,7 @@ def m(code, n, d, ratio, score, mx):
     }
 
 
-def dig(code, total, ms):
+def dig(code: str, total: float, ms: list[dict]) -> dict:
     return {
         "stt": 1,
         "departmentId": "id-" + code,
@@ -180,7 +180,7 @@ DOCS["dossier-digitized"] = {
 
 
 # satisfaction: feedback 0/0 → full; dossier satisfaction full at 90 %
-def sat(uid, total, ms):
+def sat(uid: str, total: float, ms: list[dict]) -> dict:
     return {
         "stt": 1,
         "departmentId": uid,
