@@ -62,6 +62,14 @@ def test_planner_ranks_by_points_per_item_with_caps_and_thresholds() -> None:
     assert actions["method_version"].unique().to_list() == ["portal_2026_12@2026.12"]
 
 
+def test_payment_c_action_invents_no_meaning_the_portal_does_not_publish() -> None:
+    from egov_metrics.planner import ACTIONS
+
+    c = ACTIONS["fee_procedures_used"]
+    assert "toàn trình" not in c.vi and "fully-online" not in c.en  # C is not "fully-online payments"
+    assert "chỉ số C" in c.vi and "indicator C" in c.en
+
+
 def test_planner_payment_uses_the_methods_rounding() -> None:
     # 1437/1541 paid online: 5.59 now (binary rounding); to full 6 points: +104 dossiers → 6.00, +0.41
     actions = plan(score(counts([("paid_online", 1437, 1541)])), "U")
