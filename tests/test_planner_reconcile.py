@@ -68,6 +68,9 @@ def test_payment_c_action_invents_no_meaning_the_portal_does_not_publish() -> No
     c = ACTIONS["fee_procedures_used"]
     assert "toàn trình" not in c.vi and "fully-online" not in c.en  # C is not "fully-online payments"
     assert "chỉ số C" in c.vi and "indicator C" in c.en
+    # nor does the indicator's name: C is above B's numerator in 3 of 492 published rows, so not a subset of B
+    ind = load_method("portal_2026_12").indicator("fee_procedures_used")
+    assert "một phần" not in ind.name_vi and "subset" not in ind.name_en
 
 
 def test_planner_payment_uses_the_methods_rounding() -> None:
