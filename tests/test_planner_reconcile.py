@@ -62,6 +62,28 @@ def test_planner_ranks_by_points_per_item_with_caps_and_thresholds() -> None:
     assert actions["method_version"].unique().to_list() == ["portal_2026_12@2026.12"]
 
 
+def test_points_per_item_of_a_large_unit_is_not_shown_as_zero() -> None:
+    from egov_metrics.reports.portal_sections import _per_item, planner_section
+
+    # 4 points over 8 253 dossiers (a Phú Thọ ward's year): 0.000485 per dossier
+    assert _per_item(4 / 8253, "vi") == "0,00048"
+    assert _per_item(0.665, "vi") == "0,665" and _per_item(0.0714, "en") == "0.071"
+    assert _per_item(20 / 597918, "en") == "0.000033"
+    counts = pl.DataFrame(
+        {
+            "unit_id": ["W"],
+            "period": ["2026"],
+            "indicator": ["dossiers_digitized"],
+            "numerator": [1662],
+            "denominator": [8253],
+        }
+    )
+    actions = plan(score(counts, "portal_2026_12"), "W")
+    html = str(planner_section(actions, load_method("portal_2026_12"), "vi"))
+    assert "số hóa thêm 6.591 hồ sơ → +3,19 điểm" in html  # 4 − 4 × 1662/8253 = 3.194… → 4.00 − 0.81
+    assert "0,00048" in html and ">0,000<" not in html
+
+
 def test_payment_c_action_invents_no_meaning_the_portal_does_not_publish() -> None:
     from egov_metrics.planner import ACTIONS
 

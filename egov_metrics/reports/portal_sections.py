@@ -9,6 +9,8 @@ Small, self-contained fragments that the unit scorecard and the progress report 
 
 from __future__ import annotations
 
+import math
+
 import duckdb
 import polars as pl
 
@@ -202,6 +204,15 @@ def reconciliation_summary(
     return join([heading(t["sum_title"]), table(frame, cols, lang=lang, formats={"gap": fmt}), note(text)])
 
 
+def _per_item(value: float | None, lang: str) -> str:
+    """Points per item with two significant digits, at least 3 decimals: 0,665; 0,0048 (a commune with thousands
+    of dossiers gains a few ten-thousandths of a point per dossier, which 3 fixed decimals would show as 0,000)."""
+    if value is None or value <= 0:
+        return fmt_number(value, 3, lang)
+    decimals = min(6, max(3, 1 - math.floor(math.log10(value))))
+    return fmt_number(value, decimals, lang)
+
+
 def planner_section(actions: pl.DataFrame, method: ScoringMethod, lang: str = "vi", limit: int = 6) -> Html:
     check_lang(lang)
     t = T[lang]
@@ -224,7 +235,7 @@ def planner_section(actions: pl.DataFrame, method: ScoringMethod, lang: str = "v
         [
             heading(t["plan_title"]),
             Html(f'<ol class="egov-summary">{items}</ol>'),
-            table(frame, cols, lang=lang, formats={"points_per_item": value_formatter("count", 3, lang)}),
+            table(frame, cols, lang=lang, formats={"points_per_item": lambda v: _per_item(v, lang)}),
             note(t["plan_note"].format(method=method.label)),
         ]
     )
