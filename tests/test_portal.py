@@ -418,6 +418,12 @@ def _paged(doc: dict) -> dict:
         ("<!DOCTYPE html><html><body>502 Bad Gateway</body></html>", "an HTML or XML page, not JSON"),
         # cut inside a string near the end: still recognised as truncated
         (json.dumps(DIGITIZED)[:-40], "the file ends in the middle of the JSON (truncated?)"),
+        # cut inside a number ("ratio": 16.| ): still truncated, not "invalid JSON"
+        (
+            json.dumps(DIGITIZED)[: json.dumps(DIGITIZED).rindex('"ratio": 16.36') + 12],
+            "the file ends in the middle of the JSON (truncated?)",
+        ),
+        ('{"code": "OK", "data": {"overview": {"a": 1}},, "x": 2}', "invalid JSON"),
         (_paged(json.loads(json.dumps(DIGITIZED))), "the portal announces 2 units, the response holds 1"),
         (
             json.loads(
@@ -428,7 +434,16 @@ def _paged(doc: dict) -> dict:
             "data.evaluation[0].metrics[1].denominator: a published count, rate or score cannot be negative",
         ),
     ],
-    ids=["empty", "blank", "html", "cut-in-string", "one-page-of-two", "negative"],
+    ids=[
+        "empty",
+        "blank",
+        "html",
+        "cut-in-string",
+        "cut-in-number",
+        "broken-inside",
+        "one-page-of-two",
+        "negative",
+    ],
 )
 def test_unusable_captures_are_refused_with_a_plain_reason(
     tmp_path: Path, files: list[Path], content: object, expected: str

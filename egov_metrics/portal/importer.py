@@ -396,10 +396,8 @@ def read_response(
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        # cut at the end: the error is at the end, or inside a string that never closes
-        truncated = exc.pos >= len(text.rstrip()) or (
-            exc.msg.startswith("Unterminated string") and '"' not in text[exc.pos + 1 :]
-        )
+        # cut off: the error is at the end, or objects, arrays or a string are left open (cut in a number, a key…)
+        truncated = exc.pos >= len(text.rstrip()) or _left_open(text)
         what = "the file ends in the middle of the JSON (truncated?)" if truncated else "invalid JSON"
         raise PortalImportError(
             f"{source}: line {exc.lineno}, column {exc.colno}: {what}: {exc.msg}",
@@ -452,6 +450,26 @@ def read_response(
         source=source,
         sha256=digest,
     )
+
+
+def _left_open(text: str) -> bool:
+    """Whether the JSON text ends with an object, an array or a string still open (a file cut off)."""
+    depth, in_string, escaped = 0, False, False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "{[":
+            depth += 1
+        elif ch in "}]":
+            depth -= 1
+    return in_string or depth > 0
 
 
 def _check_complete(data: Mapping[str, Any], held: int, source: str) -> None:
