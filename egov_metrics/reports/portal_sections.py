@@ -58,7 +58,7 @@ T = {
         "rec_none": "No figures published by the national portal for this unit yet "
         "(import them with egov-metrics portal import).",
         "rec_note": "Period compared: {period} (the period of the portal's figures, which may differ from the "
-        "year-to-date period above); portal figures captured on {captured}; method {method}. Points the portal "
+        "period of the scores above); portal figures captured on {captured}; method {method}. Points the portal "
         "does not publish per indicator are recomputed from its published counts.",
         "indicator": "Indicator",
         "local": "Province (num/den)",
