@@ -28,7 +28,7 @@ T = {
         "rec_none": "Chưa có số liệu do Cổng Dịch vụ công quốc gia công bố cho đơn vị này: "
         "cần nhập số liệu Cổng công bố trước khi đối chiếu.",
         "rec_note": "Kỳ đối chiếu: {period} (kỳ của số liệu Cổng công bố, có thể khác kỳ của phần điểm ở trên); "
-        "số liệu Cổng lấy ngày {captured}; phương pháp {method}. "
+        "số liệu Cổng lấy ngày {captured}; {method}. "
         "Điểm Cổng không công bố theo chỉ tiêu được tính lại từ số liệu Cổng công bố.",
         "indicator": "Chỉ tiêu",
         "local": "Tỉnh (tử/mẫu)",
@@ -46,7 +46,7 @@ T = {
         "plan_title": "Cách tăng điểm nhanh nhất",
         "plan_none": "Không còn chỉ tiêu nào có thể tăng điểm từ số liệu hiện có.",
         "plan_note": "Xếp theo số điểm tăng trên mỗi hồ sơ, thủ tục hoặc phản ánh cần thay đổi; tính theo đúng "
-        "ngưỡng, mức trần và cách làm tròn của phương pháp {method}. Dấu ✓ ở cột «Đạt tối đa»: việc này đưa "
+        "ngưỡng, mức trần và cách làm tròn của {method}. Dấu ✓ ở cột «Đạt tối đa»: việc này đưa "
         "chỉ tiêu lên điểm tối đa; ở cột «Tạm tính»: quy tắc của chỉ tiêu chưa được xác nhận.",
         "action": "Việc cần làm → điểm tăng",
         "per_item": "Điểm trên mỗi hồ sơ/thủ tục",
@@ -58,7 +58,7 @@ T = {
         "rec_none": "No figures published by the national portal for this unit yet "
         "(import them with egov-metrics portal import).",
         "rec_note": "Period compared: {period} (the period of the portal's figures, which may differ from the "
-        "period of the scores above); portal figures captured on {captured}; method {method}. Points the portal "
+        "period of the scores above); portal figures captured on {captured}; {method}. Points the portal "
         "does not publish per indicator are recomputed from its published counts.",
         "indicator": "Indicator",
         "local": "Province (num/den)",
@@ -76,7 +76,7 @@ T = {
         "plan_title": "Fastest ways to gain points",
         "plan_none": "No indicator can gain points from the current data.",
         "plan_note": "Ranked by points gained per dossier, procedure or feedback item changed; computed with "
-        "the thresholds, caps and rounding of method {method}. ✓ under «Reaches the maximum»: the action brings "
+        "the thresholds, caps and rounding of {method}. ✓ under «Reaches the maximum»: the action brings "
         "the indicator to its maximum; under «Provisional»: the indicator's rule is not confirmed.",
         "action": "Action → points gained",
         "per_item": "Points per item",
