@@ -987,9 +987,12 @@ def plan(
         console.print(f"{actions.height} actions written to {out}")
         return
     label = actions["method_version"][0] if actions.height else method
-    table = Table("#", "action" if lang == "en" else "việc cần làm", "per item", title=f"{unit} · {label}")
+    from egov_metrics.i18n import fmt_number
+
+    heads = ("action", "points per item") if lang == "en" else ("việc cần làm", "điểm trên mỗi hồ sơ/thủ tục")
+    table = Table("#", *heads, title=f"{unit} · {label}")
     for n, row in enumerate(actions.iter_rows(named=True), 1):
-        table.add_row(str(n), action_text(row, lang), f"{row['points_per_item']:.4f}")
+        table.add_row(str(n), action_text(row, lang), fmt_number(row["points_per_item"], 4, lang))
     console.print(table)
 
 

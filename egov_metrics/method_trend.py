@@ -96,7 +96,7 @@ def chart_scores(
         rule = alt.Chart(rule_data).mark_rule(strokeDash=[4, 3], color="#666").encode(x=f"{x}:T")
         label = (
             alt.Chart(rule_data)
-            .mark_text(align="left", baseline="top", dx=4, y=2, fontSize=10, color="#444")
+            .mark_text(align="left", baseline="top", dx=4, y=2, fontSize=11, color="#444")
             .encode(x=f"{x}:T", text="text:N")
         )
         layers += [rule, label]

@@ -87,8 +87,9 @@ ACTIONS: dict[str, Action] = {
         item="procedure",
     ),
     "fee_procedures_used": Action(
-        vi="thanh toán trực tuyến toàn trình ở thêm {n} thủ tục có phí",
-        en="take fully-online payments in {n} more fee-bearing procedures",
+        # the portal does not publish what it counts for C (method note): the action says so, it invents no meaning
+        vi="có thêm {n} thủ tục có phí được Cổng tính cho chỉ số C (Cổng chưa công bố cách tính)",
+        en="get {n} more fee-bearing procedures counted by the portal for indicator C (its rule is not published)",
         item="procedure",
     ),
     "e_results": Action(

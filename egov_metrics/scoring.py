@@ -1104,6 +1104,7 @@ def score_from_published(
     )
     if len(missing) == len(method.groups):
         raise ScoringError("the published counts have no rows", "give one row per unit, period and indicator")
+    _check_groups_per_unit(frame, method, missing, source if from_file else None)
     result = score(frame, _only_groups(method, missing), peers=peers)
     if missing:
         result = ScoreResult(
@@ -1125,6 +1126,40 @@ def score_from_published(
         return result
     indicators = result.indicators.with_columns(diffs)
     return ScoreResult(indicators, result.groups, result.totals, result.method, result.missing_groups)
+
+
+def _check_groups_per_unit(
+    frame: pl.DataFrame, method: ScoringMethod, missing: tuple[str, ...], source: str | Path | None
+) -> None:
+    """Every unit and period has rows for every group the file publishes: a unit without any row of a group
+    would otherwise be scored by that group's zero-denominator rule (12 of 18 satisfaction points for nothing)."""
+    group_of = {i.id: i.group for i in method.indicators}
+    have = frame.select(
+        pl.col("unit_id").cast(pl.String),
+        pl.col("period").cast(pl.String),
+        pl.col("indicator").replace_strict(group_of, default=None).alias("group"),
+    ).unique()
+    kept = pl.DataFrame({"group": [g.id for g in method.groups if g.id not in missing]})
+    absent = (
+        have.select("unit_id", "period")
+        .unique()
+        .join(kept, how="cross")
+        .join(have, on=["unit_id", "period", "group"], how="anti")
+        .sort("unit_id", "period", "group")
+    )
+    if absent.is_empty():
+        return
+    listing = "; ".join(
+        f"unit {r['unit_id']}, period {r['period']}: group {r['group']}"
+        for r in absent.head(5).iter_rows(named=True)
+    )
+    more = f" (and {absent.height - 5} more)" if absent.height > 5 else ""
+    where = f" in {source}" if source is not None else ""
+    raise ScoringError(
+        f"the published counts{where} have no row of a group that other units have: {listing}{more}",
+        "give those units their rows of the group (denominator 0 when the portal shows no data), "
+        "or leave the group out for every unit; nothing was scored",
+    )
 
 
 def _only_groups(method: ScoringMethod, missing: tuple[str, ...]) -> ScoringMethod:

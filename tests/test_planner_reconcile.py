@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 
@@ -61,6 +62,39 @@ def test_planner_ranks_by_points_per_item_with_caps_and_thresholds() -> None:
     assert actions["method_version"].unique().to_list() == ["portal_2026_12@2026.12"]
 
 
+def test_points_per_item_of_a_large_unit_is_not_shown_as_zero() -> None:
+    from egov_metrics.reports.portal_sections import _per_item, planner_section
+
+    # 4 points over 8 253 dossiers (a Phú Thọ ward's year): 0.000485 per dossier
+    assert _per_item(4 / 8253, "vi") == "0,00048"
+    assert _per_item(0.665, "vi") == "0,665" and _per_item(0.0714, "en") == "0.071"
+    assert _per_item(20 / 597918, "en") == "0.000033"
+    counts = pl.DataFrame(
+        {
+            "unit_id": ["W"],
+            "period": ["2026"],
+            "indicator": ["dossiers_digitized"],
+            "numerator": [1662],
+            "denominator": [8253],
+        }
+    )
+    actions = plan(score(counts, "portal_2026_12"), "W")
+    html = str(planner_section(actions, load_method("portal_2026_12"), "vi"))
+    assert "số hóa thêm 6.591 hồ sơ → +3,19 điểm" in html  # 4 − 4 × 1662/8253 = 3.194… → 4.00 − 0.81
+    assert "0,00048" in html and ">0,000<" not in html
+
+
+def test_payment_c_action_invents_no_meaning_the_portal_does_not_publish() -> None:
+    from egov_metrics.planner import ACTIONS
+
+    c = ACTIONS["fee_procedures_used"]
+    assert "toàn trình" not in c.vi and "fully-online" not in c.en  # C is not "fully-online payments"
+    assert "chỉ số C" in c.vi and "indicator C" in c.en
+    # nor does the indicator's name: C is above B's numerator in 3 of 492 published rows, so not a subset of B
+    ind = load_method("portal_2026_12").indicator("fee_procedures_used")
+    assert "một phần" not in ind.name_vi and "subset" not in ind.name_en
+
+
 def test_planner_payment_uses_the_methods_rounding() -> None:
     # 1437/1541 paid online: 5.59 now (binary rounding); to full 6 points: +104 dossiers → 6.00, +0.41
     actions = plan(score(counts([("paid_online", 1437, 1541)])), "U")
@@ -117,6 +151,18 @@ def reconciled_db(small_demo_db: Path, tmp_path_factory: pytest.TempPathFactory)
     return db
 
 
+def test_portal_units_match_the_current_version_of_a_merged_unit(reconciled_db: Path) -> None:
+    """The 2025 mergers kept codes (Phường Đô Vinh: 22738 before and after): the current unit is the match."""
+    from egov_metrics.portal.importer import unit_matches
+
+    with connect(reconciled_db) as con:
+        matches = unit_matches(con)
+        ended = {r[0] for r in con.sql("SELECT id FROM org_unit WHERE valid_to IS NOT NULL").fetchall()}
+    assert matches.height and matches["unit_id"].null_count() == 0
+    assert not set(matches["unit_id"]) & ended
+    assert all(f"demo-{u}" == p for p, u in matches.select("portal_id", "unit_id").iter_rows())
+
+
 def test_reconciliation_names_likely_causes(reconciled_db: Path) -> None:
     table = reconcile(reconciled_db)
     assert table.height > 0
@@ -162,6 +208,12 @@ def test_cli_plan(small_demo_db: Path) -> None:
     res = CliRunner().invoke(app, ["plan", "STP", "--db", str(small_demo_db)], env={"COLUMNS": "200"})
     assert res.exit_code == 0, res.output
     assert "→ +" in res.output and "điểm" in res.output
+    assert "điểm trên mỗi hồ sơ/thủ tục" in res.output and "per item" not in res.output
+    assert re.search(r"│ 0,\d{4} ", res.output)  # Vietnamese decimals in the Vietnamese table
+    en = CliRunner().invoke(
+        app, ["plan", "STP", "--lang", "en", "--db", str(small_demo_db)], env={"COLUMNS": "200"}
+    )
+    assert "points per item" in en.output and re.search(r"│ 0\.\d{4} ", en.output)
 
 
 def test_cli_published_prints_per_indicator_differences(tmp_path: Path) -> None:
@@ -195,6 +247,32 @@ def test_scorecard_shows_planner_and_reconciliation_in_vietnamese(reconciled_db:
         assert english not in gains + rec
     en = UnitScorecard(reconciled_db, "STP", "2026-05", "en")
     assert "Fastest ways to gain points" in str(en.fastest_gains())
+
+
+def test_the_whole_vietnamese_scorecard_has_no_english_title_or_notes(reconciled_db: Path) -> None:
+    """The title's year-to-date mark and the appendix's provisional notes were English on the Vietnamese page."""
+    from html import escape
+
+    from egov_metrics.catalog import load_catalog
+    from egov_metrics.reports.scorecard import UnitScorecard
+
+    card = UnitScorecard(reconciled_db, "STP", "2026-05", "vi")
+    page = str(card.title()) + str(card.appendix()) + str(card.fastest_gains()) + str(card.reconciliation())
+    assert "YTD" not in page and "lũy kế năm" in page
+    provisional = [i for i in load_catalog().select(None) if i.provisional]
+    assert provisional
+    for ind in provisional:
+        vi, en = ind.provisional_note_in("vi"), ind.provisional_note_in("en")
+        assert vi and en and vi != en, ind.id  # every shipped note exists in both languages
+        assert escape(en) not in page and en not in page
+    shown = [i for i in provisional if escape(i.provisional_note_in("vi") or "") in page]
+    assert shown, "the appendix shows the provisional notes of the page's indicators in Vietnamese"
+    # the planner's note says what each ✓ column means; the reconciliation says which period it compares
+    assert "Dấu ✓ ở cột «Đạt tối đa»" in page and "Kỳ đối chiếu:" in page
+    assert "Chênh lệch (tỉnh − Cổng)" in page  # which way round the difference goes
+    en_card = UnitScorecard(reconciled_db, "STP", "2026-05", "en")
+    assert "year to date" in str(en_card.title())
+    assert all(escape(i.provisional_note_in("en") or "") in str(en_card.appendix()) for i in shown)
 
 
 def test_each_cause_of_a_difference() -> None:

@@ -24,7 +24,7 @@ from egov_metrics.portal.importer import (
     read_response,
     unit_matches,
 )
-from egov_metrics.scoring import load_method, score, score_from_published
+from egov_metrics.scoring import ScoringError, load_method, score, score_from_published
 
 DAY = dt.date(2026, 9, 26)
 PERIODS = {"year": "2026", "quarter": "2026-Q3", "month": "2026-08"}
@@ -288,6 +288,28 @@ def test_a_published_file_with_some_groups_says_which_are_missing(tmp_path: Path
     assert (total["total"], total["max"], total["band"]) == (14.56, 20.0, None)
 
 
+def test_a_unit_without_a_group_the_others_publish_is_an_error_not_a_free_score(tmp_path: Path) -> None:
+    # B has no satisfaction row: by the zero-denominator rules it would get 6 + 6 points for nothing
+    path = tmp_path / "pub.csv"
+    path.write_text(
+        "unit_id,period,indicator,numerator,denominator\n"
+        "A,2026,dossiers_on_time,1652,2270\n"
+        "A,2026,feedback_on_time,0,0\n"
+        "B,2026,dossiers_on_time,10,10\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ScoringError) as err:
+        score_from_published(path)
+    msg = str(err.value)
+    assert str(path) in msg and "unit B, period 2026: group satisfaction" in msg and "Hint:" in msg
+    # with the group's row given (no feedback, no dossiers), B is scored by the rules on purpose
+    with path.open("a", encoding="utf-8") as f:
+        f.write("B,2026,feedback_on_time,0,0\n")
+    result = score_from_published(path)
+    b = result.groups.filter(pl.col("unit_id") == "B").sort("group")
+    assert b["score"].to_list() == [20.0, 12.0]  # progress 10/10; satisfaction 6 + 6 (no feedback) + 0
+
+
 # --- importing -----------------------------------------------------------------------------------------------
 
 
@@ -326,6 +348,24 @@ def test_unmatched_units_are_listed_and_the_mapping_is_editable(files: list[Path
     assert set(groups.filter(pl.col("unit_id") == "SCT")["group"]) == {"digitization", "payment"}
 
 
+def test_a_code_kept_by_a_merged_unit_matches_its_current_version() -> None:
+    from egov_metrics.portal.importer import ensure_tables
+
+    con = duckdb.connect()
+    con.sql("CREATE TABLE org_unit (id VARCHAR, code VARCHAR, valid_to DATE)")
+    # the old ward (until 2025-07-01) and the new one share code 22738; the old one is inserted last on purpose
+    con.sql("INSERT INTO org_unit VALUES ('X2501', '22738', NULL), ('X22738', '22738', DATE '2025-07-01')")
+    con.sql(
+        "INSERT INTO org_unit VALUES ('SKHCN-2025', 'SKHCN', NULL), ('SKHCN', 'SKHCN', DATE '2025-03-01')"
+    )
+    ensure_tables(con)
+    con.sql(
+        "INSERT INTO portal_unit VALUES ('p1', '22738', 'Phường Đô Vinh', 'COMMUNE'), ('p2', 'SKHCN', NULL, NULL)"
+    )
+    got = dict(unit_matches(con).select("unit_code", "unit_id").iter_rows())
+    assert got == {"22738": "X2501", "SKHCN": "SKHCN-2025"}
+
+
 def test_truncated_json_names_file_and_place_and_loads_nothing(files: list[Path], tmp_path: Path) -> None:
     text = json.dumps(PAYMENT)
     bad = write(tmp_path, "bad", "year-all.json", text[: len(text) // 2])
@@ -361,6 +401,69 @@ def test_malformed_responses_name_the_json_path(tmp_path: Path, change, place: s
     with pytest.raises(PortalImportError) as err:
         read_response(path, period="2026", period_type="year", captured_on=DAY)
     assert f"{path}: at {place}" in str(err.value)
+
+
+def _paged(doc: dict) -> dict:
+    """DIGITIZED as the portal pages it: 2 units announced, only the first one saved (page 1 of 2)."""
+    doc["data"]["pagination"] = {"total": 2, "currentPage": 1, "pageSize": 1, "totalPages": 2}
+    doc["data"]["evaluation"] = doc["data"]["evaluation"][:1]
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("", "the file is empty"),
+        ("  \n", "the file is empty"),
+        ("<!DOCTYPE html><html><body>502 Bad Gateway</body></html>", "an HTML or XML page, not JSON"),
+        # cut inside a string near the end: still recognised as truncated
+        (json.dumps(DIGITIZED)[:-40], "the file ends in the middle of the JSON (truncated?)"),
+        # cut inside a number ("ratio": 16.| ): still truncated, not "invalid JSON"
+        (
+            json.dumps(DIGITIZED)[: json.dumps(DIGITIZED).rindex('"ratio": 16.36') + 12],
+            "the file ends in the middle of the JSON (truncated?)",
+        ),
+        ('{"code": "OK", "data": {"overview": {"a": 1}},, "x": 2}', "invalid JSON"),
+        (_paged(json.loads(json.dumps(DIGITIZED))), "the portal announces 2 units, the response holds 1"),
+        (
+            json.loads(
+                json.dumps(DIGITIZED).replace(
+                    '"numerator": 470, "denominator": 2270', '"numerator": 470, "denominator": -2270'
+                )
+            ),
+            "data.evaluation[0].metrics[1].denominator: a published count, rate or score cannot be negative",
+        ),
+    ],
+    ids=[
+        "empty",
+        "blank",
+        "html",
+        "cut-in-string",
+        "cut-in-number",
+        "broken-inside",
+        "one-page-of-two",
+        "negative",
+    ],
+)
+def test_unusable_captures_are_refused_with_a_plain_reason(
+    tmp_path: Path, files: list[Path], content: object, expected: str
+) -> None:
+    bad = write(tmp_path, "dossier-digitized", "quarter-all.json", content)
+    con = duckdb.connect(str(tmp_path / "p.duckdb"))
+    with pytest.raises(PortalImportError) as err:
+        import_files(con, [files[1], bad], periods=PERIODS, captured_on=DAY)
+    msg = str(err.value)
+    assert str(bad) in msg and expected in msg and "Hint:" in msg and "nothing was loaded" in msg
+    tables = {r[0] for r in con.sql("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert "portal_indicator" not in tables  # the good payment file was not loaded either
+
+
+def test_a_complete_single_page_capture_is_accepted(tmp_path: Path) -> None:
+    doc = json.loads(json.dumps(DIGITIZED))
+    doc["data"]["pagination"] = {"total": 2, "currentPage": 1, "pageSize": 200, "totalPages": 1}
+    path = write(tmp_path, "dossier-digitized", "year-all.json", doc)
+    snap = read_response(path, period="2026", period_type="year", captured_on=DAY)
+    assert snap.groups.height == 3  # the province and its 2 units
 
 
 def test_not_a_portal_response_and_bad_periods(tmp_path: Path) -> None:

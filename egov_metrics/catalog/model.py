@@ -105,6 +105,12 @@ class Indicator(Frozen):
     def name_in(self, lang: str) -> str:
         return self.name.vi if lang == "vi" else self.name.en
 
+    def provisional_note_in(self, lang: str) -> str | None:
+        """What is not confirmed, in `lang` (None when nothing is provisional)."""
+        if self.provisional_note is None:
+            return None
+        return self.provisional_note.vi if lang == "vi" else self.provisional_note.en
+
     @property
     def dimensions(self) -> tuple[str, ...]:
         return tuple(SOURCES[self.source].dimensions)

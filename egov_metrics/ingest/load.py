@@ -73,8 +73,9 @@ class IngestResult:
     rejects_file: Path | None = None
     #: Total rows ("Tổng cộng") skipped: (row, label).
     total_rows: tuple[tuple[int, str], ...] = ()
-    #: Rows whose unit did not exist yet on the received day, attached to the unit that did (crosswalk).
-    crosswalked: tuple[tuple[str, str, int], ...] = ()
+    #: Rows whose unit did not exist (yet or any more) on the received day, attached to the unit that did:
+    #: (unit given, unit attached, rows, 'crosswalk' or 'successor').
+    crosswalked: tuple[tuple[str, str, int, str], ...] = ()
 
     @property
     def rejects_query(self) -> str:
@@ -92,9 +93,10 @@ class IngestResult:
         if self.total_rows:
             shown = ", ".join(f"row {r} ({label!r})" for r, label in self.total_rows[:3])
             lines.append(f"  skipped {len(self.total_rows):,} total row(s), not dossiers: {shown}")
-        for given, used, n in self.crosswalked:
+        for given, used, n, how in self.crosswalked:
+            when = "after that unit had ended" if how == "successor" else "before that unit existed"
             lines.append(
-                f"  {n:,} row(s) with unit {given!r} received before that unit existed were attached to {used!r}, "
+                f"  {n:,} row(s) with unit {given!r} received {when} were attached to {used!r}, "
                 "the unit that existed then (crosswalk)"
             )
         if self.ignored_columns:
@@ -199,7 +201,7 @@ class _Counts:
     rows_read: int
     blank_rows: int
     total_rows: tuple[tuple[int, str], ...]
-    crosswalked: tuple[tuple[str, str, int], ...]
+    crosswalked: tuple[tuple[str, str, int, str], ...]
     inserted: int
     updated: int
     unchanged: int
@@ -225,6 +227,8 @@ def _stage(con: duckdb.DuckDBPyConnection, plan: sql.Plan, source: Source, feedb
     con.execute(sql.eff_sql(plan, refs))
     feedback.step("checking rules")
     con.execute(sql.reject_sql(plan, refs))
+    sql.reject_swapped_dates(con, plan)
+    sql.reject_uncalculated(con, plan, source.uncalculated)
     for column in plan.kind.no_cycles:
         sql.reject_cycles(con, plan, column)
     con.execute(sql.good_sql(plan))

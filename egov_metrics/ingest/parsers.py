@@ -181,26 +181,31 @@ def _strptime(text: str, formats: tuple[str, ...]) -> str:
     return f"CASE length({text}) - length(replace({text}, ':', '')) {whens} END"
 
 
-#: An ISO time with a UTC offset: 2025-03-10T23:30:00+00:00, …Z, …+0700, …+07.
+#: An ISO time with a UTC offset: 2025-03-10T23:30:00+00:00, …Z, …+0700, …+07, also after a space and as
+#: UTC / GMT (what some exports and databases write).
 _OFFSET = "([+-])([0-9]{2}):?([0-9]{2})?$"
-_ISO_WITH_OFFSET = (
-    "[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)"
-)
+_ZONE = "\\s?(Z|UTC|GMT|[+-][0-9]{2}(:?[0-9]{2})?)"
+_ISO_TIME = "[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}[T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?"
+_ISO_WITH_OFFSET = _ISO_TIME + _ZONE
+#: An ISO date or time without an offset: the only other text read as ISO. Anything else that starts like
+#: one (`… GMT+7`, `… EST`) is left unparsed (quarantined): a cast would drop the zone without a word.
+_ISO_NAIVE = "[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?)?"
 #: Vietnam time (UTC+7, no daylight saving time since 1975): every stored time is local time.
 VIETNAM_UTC_OFFSET_MINUTES = 7 * 60
 
 
 def _iso(text: str) -> str:
-    """ISO 8601 text → TIMESTAMP in Vietnam time: a time with a UTC offset (or Z) is converted to UTC+7."""
+    """ISO 8601 text → TIMESTAMP in Vietnam time: a time with a UTC offset (or Z, UTC, GMT) is converted to
+    UTC+7; text with any other suffix is not an ISO time (NULL)."""
     sign = f"CASE regexp_extract({text}, '{_OFFSET}', 1) WHEN '-' THEN -1 ELSE 1 END"
     hours = f"TRY_CAST(regexp_extract({text}, '{_OFFSET}', 2) AS INTEGER)"
     minutes = f"coalesce(TRY_CAST(nullif(regexp_extract({text}, '{_OFFSET}', 3), '') AS INTEGER), 0)"
-    offset = f"CASE WHEN right({text}, 1) = 'Z' THEN 0 ELSE {sign} * ({hours} * 60 + {minutes}) END"
-    bare = f"regexp_replace({text}, '(Z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$', '')"
+    offset = f"CASE WHEN regexp_matches({text}, '(Z|UTC|GMT)$') THEN 0 ELSE {sign} * ({hours} * 60 + {minutes}) END"
+    bare = f"regexp_replace({text}, '{_ZONE}$', '')"
     shifted = f"TRY_CAST({bare} AS TIMESTAMP) + to_minutes({VIETNAM_UTC_OFFSET_MINUTES} - {offset})"
     return (
         f"CASE WHEN regexp_full_match({text}, '{_ISO_WITH_OFFSET}') THEN {shifted} "
-        f"ELSE TRY_CAST({text} AS TIMESTAMP) END"
+        f"WHEN regexp_full_match({text}, '{_ISO_NAIVE}') THEN TRY_CAST({text} AS TIMESTAMP) END"
     )
 
 

@@ -63,6 +63,8 @@ class Source:
     #: Whether any cell holds zero-width characters / no-break spaces, or control characters (True: unknown).
     odd_spaces: bool = True
     control_chars: bool = True
+    #: XLSX cells holding a formula without a saved value (read as empty): (row as in Excel, column index).
+    uncalculated: tuple[tuple[int, int], ...] = ()
 
     def describe(self) -> str:
         delimiter = {",": "comma", ";": "semicolon", "\t": "tab"}.get(self.delimiter or "")
@@ -569,6 +571,44 @@ def check_xlsx_bounds(path: Path, sheet: str | None) -> None:
         )
 
 
+_FORMULA_CELL = re.compile(
+    rb'<(?:x:)?c\b([^>]*?)\br="([A-Z]{1,3})([0-9]{1,7})"([^>]*?)(?:/>|>(.*?)</(?:x:)?c>)', re.S
+)
+_SAVED_VALUE = re.compile(rb"<(?:x:)?v>[^<]")
+_ANY_FORMULA = re.compile(rb"<(?:x:)?f[ />]")
+
+
+def uncalculated_formulas(path: Path, sheet: str | None) -> tuple[tuple[int, int], ...]:
+    """Cells of the sheet that hold a formula without the value Excel saves with it (a workbook written by a
+    program that does not calculate, such as openpyxl): (row as in Excel, 0-based column). Such a cell
+    reads as empty, which would silently be a default (0, no) in an optional column. Sheets larger than
+    `_FULL_SCAN_BYTES` are not scanned."""
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        return ()
+    with zf:
+        parts = _sheet_parts(zf)
+        part = parts.get((sheet if sheet is not None else next(iter(parts), None)) or "")
+        if part is None or part not in zf.NameToInfo or zf.getinfo(part).file_size > _FULL_SCAN_BYTES:
+            return ()
+        data = zf.read(part)
+    found = []
+    for m in _ANY_FORMULA.finditer(data):  # only the cells that hold a formula are looked at
+        open_at = max(data.rfind(b"<c ", 0, m.start()), data.rfind(b"<x:c ", 0, m.start()))
+        ends = [i for i in (data.find(b"</c>", m.end()), data.find(b"</x:c>", m.end())) if i >= 0]
+        close_at = min(ends, default=len(data))
+        cell = _FORMULA_CELL.match(data, open_at) if open_at >= 0 else None
+        if cell is None:
+            continue
+        tag = cell.group(1) + cell.group(4)
+        inner = data[m.start() : close_at]
+        is_text = b't="str"' in tag  # a formula whose saved result is the empty text
+        if not _SAVED_VALUE.search(inner) and not (is_text and b"<v></v>" in inner):
+            found.append((int(cell.group(3)), _col_number(cell.group(2)) - 1))
+    return tuple(found)
+
+
 def _column_name(n: int) -> str:
     letters = ""
     while n:
@@ -647,6 +687,7 @@ def _xlsx_read(path: Path, header_row: int, sheet: str | None, progress: Progres
         sheet=sheet or workbook.sheet_names[0],
         odd_spaces=odd,
         control_chars=control,
+        uncalculated=uncalculated_formulas(path, sheet),
     )
 
 

@@ -16,12 +16,13 @@ Per-type parsing is in `parsers.py`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from egov_metrics.errors import IngestError
-from egov_metrics.ingest.kinds import Column, Kind
+from egov_metrics.ingest.kinds import EARLIEST_RECEIVED, Column, Kind
 from egov_metrics.ingest.mapping import ColumnRule, Mapping, normalise, suggest
 from egov_metrics.ingest.parsers import CONTROL_CHARS, PARSERS, clean_cell, lit, q
 
@@ -158,7 +159,11 @@ TOTAL_LABEL_COLUMNS = 4
 
 def _total_label(expr: str) -> str:
     words = "|".join(TOTAL_WORDS)
-    return f"regexp_full_match(lower(nfc_normalize({expr})), '\\s*({words})\\s*(:.*)?')"
+    # the word alone, or followed by what is not a word ("Tổng cộng: 12", "Tổng cộng (12 hồ sơ)", "Cộng 12")
+    # or by "hồ sơ" ("Tổng số hồ sơ"); never by another word ("Tổng đài" is a name)
+    return (
+        f"regexp_full_match(lower(nfc_normalize({expr})), '\\s*({words})(\\s*[^\\pL\\s].*|\\s+hồ sơ.*)?\\s*')"
+    )
 
 
 def total_row_sql(plan: Plan) -> str:
@@ -241,6 +246,19 @@ class Lookup:
         return f"LEFT JOIN ingest_ref_{column} {alias} ON {self.on(alias)}"
 
 
+def _received_day(plan: Plan, prefix: str = "") -> str:
+    """SQL: the received day a unit is looked up on; NULL when the file has none or when the date is outside
+    the plausible window (the row is quarantined for its date: naming the unit too would only confuse)."""
+    if "received_at" not in plan.fields:
+        return "CAST(NULL AS DATE)"
+    at = f"{prefix}received_at"
+    margin = plan.mapping.future_margin_days
+    return (
+        f"CASE WHEN {at} >= TIMESTAMP '{EARLIEST_RECEIVED}' AND {at} <= localtimestamp + INTERVAL {margin} DAY "
+        f"THEN CAST({at} AS DATE) END"
+    )
+
+
 def _unit_lookup(column: str, plan: Plan) -> Lookup:
     """A unit by its id or its code: the unit valid on the received day first (a code is reused by the new
     version of a merged unit, whose old version kept the code as its id), then an id before a code, then the
@@ -249,8 +267,11 @@ def _unit_lookup(column: str, plan: Plan) -> Lookup:
     A row received before any unit with that id or code existed (SNNMT-2025 in 2024) is attached to the
     unit's predecessor that was valid that day (crosswalk or successor links), reported in the summary; with
     no such predecessor, or several, the row is quarantined with the reason (`how`: crosswalk, none, several).
+    Likewise a row received after every unit with that id or code had ended (STNMT, until 1/3/2025, on a
+    dossier of 2026) is attached to the unit that succeeded it and was valid that day, or quarantined
+    (`how`: successor, ended, ended_several).
     """
-    day = "CAST(received_at AS DATE)" if "received_at" in plan.fields else "CAST(NULL AS DATE)"
+    day = _received_day(plan)
     valid = "(w.day >= c.valid_from AND (c.valid_to IS NULL OR w.day < c.valid_to))"
     create = f"""
         WITH wanted AS (SELECT DISTINCT {q(column)} AS key, {day} AS day FROM ingest_parsed
@@ -260,7 +281,8 @@ def _unit_lookup(column: str, plan: Plan) -> Lookup:
              direct AS (
                 SELECT w.key, w.day,
                        first(c.id ORDER BY {valid} DESC NULLS LAST, c.pri, c.valid_from DESC) AS value,
-                       min(c.valid_from) AS first_from
+                       min(c.valid_from) AS first_from,
+                       CASE WHEN bool_or(c.valid_to IS NULL) THEN NULL ELSE max(c.valid_to) END AS last_to
                 FROM wanted w JOIN candidate c ON c.key = w.key GROUP BY w.key, w.day),
              link AS (SELECT old_id, new_id FROM org_unit_crosswalk
                       UNION SELECT id, successor_id FROM org_unit WHERE successor_id IS NOT NULL),
@@ -269,15 +291,36 @@ def _unit_lookup(column: str, plan: Plan) -> Lookup:
                 SELECT e.key, e.day, list(DISTINCT o.id ORDER BY o.id) AS ids
                 FROM early e JOIN link l ON l.new_id = e.value JOIN org_unit o ON o.id = l.old_id
                 WHERE e.day >= o.valid_from AND (o.valid_to IS NULL OR e.day < o.valid_to)
+                GROUP BY ALL),
+             late AS (SELECT * FROM direct WHERE day >= last_to),
+             ahead AS (
+                SELECT e.key, e.day, list(DISTINCT o.id ORDER BY o.id) AS ids
+                FROM late e JOIN link l ON l.old_id = e.value JOIN org_unit o ON o.id = l.new_id
+                WHERE e.day >= o.valid_from AND (o.valid_to IS NULL OR e.day < o.valid_to)
                 GROUP BY ALL)
         SELECT d.key, d.day,
-               CASE WHEN d.day IS NULL OR d.day >= d.first_from THEN d.value
-                    WHEN len(v.ids) = 1 THEN v.ids[1] END AS value,
-               CASE WHEN d.day IS NULL OR d.day >= d.first_from THEN 'direct'
-                    WHEN len(v.ids) = 1 THEN 'crosswalk' WHEN len(v.ids) > 1 THEN 'several' ELSE 'none' END AS how,
-               d.value AS given, d.first_from, array_to_string(v.ids, ', ') AS candidates
-        FROM direct d LEFT JOIN via v ON v.key = d.key AND v.day IS NOT DISTINCT FROM d.day"""
-    p_day = day.replace("received_at", "p.received_at")
+               CASE WHEN d.day IS NULL OR d.day >= d.first_from AND NOT coalesce(d.day >= d.last_to, false)
+                    THEN d.value
+                    WHEN d.day < d.first_from AND len(v.ids) = 1 THEN v.ids[1]
+                    WHEN d.day >= d.last_to AND len(a.ids) = 1 THEN a.ids[1] END AS value,
+               CASE WHEN d.day IS NULL OR d.day >= d.first_from AND NOT coalesce(d.day >= d.last_to, false)
+                    THEN 'direct'
+                    WHEN d.day < d.first_from THEN
+                        CASE WHEN len(v.ids) = 1 THEN 'crosswalk' WHEN len(v.ids) > 1 THEN 'several' ELSE 'none' END
+                    WHEN len(a.ids) = 1 THEN 'successor' WHEN len(a.ids) > 1 THEN 'ended_several' ELSE 'ended'
+               END AS how,
+               d.value AS given, d.first_from, d.last_to,
+               array_to_string(coalesce(v.ids, a.ids), ', ') AS candidates
+        FROM direct d LEFT JOIN via v ON v.key = d.key AND v.day IS NOT DISTINCT FROM d.day
+             LEFT JOIN ahead a ON a.key = d.key AND a.day IS NOT DISTINCT FROM d.day
+        UNION ALL  -- no unit has that id or code: the unit it probably means (case, accents, its name)
+        SELECT w.key, w.day, NULL, 'unknown', NULL, NULL, NULL,
+               (SELECT first(o.code || ' (' || o.name_vi || ')' ORDER BY o.valid_to DESC NULLS FIRST, o.id)
+                FROM org_unit o
+                WHERE lower(strip_accents(w.key)) IN (lower(strip_accents(o.code)), lower(strip_accents(o.id)),
+                                                      lower(strip_accents(o.name_vi))))
+        FROM wanted w WHERE NOT EXISTS (SELECT 1 FROM candidate c WHERE c.key = w.key)"""
+    p_day = _received_day(plan, "p.")
 
     def reason(r: str) -> str:
         return (
@@ -286,7 +329,14 @@ def _unit_lookup(column: str, plan: Plan) -> Lookup:
             "the date' WHEN 'several' THEN 'unit ' || "
             f"{r}.given || ' did not exist yet on the received day (it exists from ' || {r}.first_from || '); "
             f"the units it replaced were ' || {r}.candidates || ': give the code of the one that received the "
-            "dossier' ELSE 'unknown unit code' END"
+            "dossier' WHEN 'ended' THEN 'unit ' || "
+            f"{r}.given || ' no longer existed on the received day (it existed until ' || {r}.last_to || ') and no "
+            "unit that succeeded it was valid that day: check the unit code or the date' WHEN 'ended_several' THEN "
+            f"'unit ' || {r}.given || ' no longer existed on the received day (it existed until ' || {r}.last_to || "
+            f"'); the units that succeeded it were ' || {r}.candidates || ': give the code of the one that received "
+            "the dossier' ELSE 'unknown unit code' || coalesce(': did you mean ' || "
+            f"{r}.candidates || '? codes match exactly (upper/lower case and accents count)', '') || "
+            "': correct the code in the file, or load the unit list first (egov-metrics ingest unit FILE)' END"
         )
 
     return Lookup(
@@ -437,6 +487,94 @@ def _value_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
     return parts
 
 
+#: The day and month of a date written dd/mm/yyyy or mm/dd/yyyy (also with - or .), and how a format list
+#: orders them: the first format that starts with a day and a month decides.
+_DAY_MONTH = "^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-][0-9]{4}"
+_FORMAT_ORDER = {"%d": "dmy", "%m": "mdy"}
+
+
+def _date_order(formats: tuple[str, ...]) -> str | None:
+    for fmt in formats:
+        if re.match(r"%[dm][/.-]%[dm]", fmt) and fmt[1] != fmt[4]:
+            return _FORMAT_ORDER[fmt[:2]]
+    return None
+
+
+def _date_order_problems(plan: Plan) -> list[tuple[str, str]]:
+    """Dates whose day and month could be swapped, in a file that looks written the other way round.
+
+    A day-first file (dd/mm/yyyy) that holds dates which only read month-first (12/25/2025), at least as
+    many as dates that only read day-first (25/12/2025), is probably a month-first export: every date whose
+    day and month are both 12 or less (03/10/2025) would be misread without a word, so those rows are
+    quarantined (the month-first-only dates are unparseable anyway). Likewise for a month-first mapping.
+    The evidence is pooled over the file's date columns of the same order.
+
+    Returns (evidence, rejects) per order: `evidence` counts the unparsed values that only read the other
+    way round (cheap: only unparsed cells are looked at); `rejects` is run only when it finds any.
+    """
+    by_order: dict[str, list[tuple[str, str]]] = {}
+    for column, field in plan.fields.items():
+        if field.column.type not in ("timestamp", "date") or field.index is None:
+            continue
+        formats = (field.rule.date_formats if field.rule and field.rule.date_formats else None) or (
+            plan.mapping.date_formats
+        )
+        order = _date_order(formats)
+        if order:
+            by_order.setdefault(order, []).append((column, q(column + "$in")))
+    parts: list[tuple[str, str]] = []
+    for order, columns in by_order.items():
+        first, second = ("a", "b") if order == "dmy" else ("b", "a")  # (day, month) as the mapping reads
+        other = f"{first} BETWEEN 1 AND 12 AND {second} BETWEEN 13 AND 31"  # only readable the other way
+        own = f"{second} BETWEEN 1 AND 12 AND {first} BETWEEN 13 AND 31"
+        expected, seen = ("dd/mm/yyyy", "month/day") if order == "dmy" else ("mm/dd/yyyy", "day/month")
+        fix = '"%m/%d/%Y %H:%M"' if order == "dmy" else '"%d/%m/%Y %H:%M"'
+        reason = (
+            f"'ambiguous date: day and month could be swapped; the file also holds dates that only read as "
+            f"{seen} (row ' || e.ex_row || ': ' || e.ex_value || ') and no more that only read as {expected}, so "
+            f"the export is probably written {seen}: export the dates as {expected} again, or load the file with "
+            f"a mapping whose date_formats are {fix}'"
+        )
+        texts = " UNION ALL ".join(
+            f"SELECT __row, {lit(c)} AS col, {raw} AS raw FROM ingest_parsed WHERE {raw} IS NOT NULL"
+            for c, raw in columns
+        )
+        small, large = "(0?[1-9]|1[0-2])", "(1[3-9]|2[0-9]|3[01])"
+        swapped = (
+            f"^{small}[/.-]{large}[/.-][0-9]{{4}}"
+            if order == "dmy"
+            else f"^{large}[/.-]{small}[/.-][0-9]{{4}}"
+        )
+        unparsed = " UNION ALL ".join(
+            f"SELECT {raw} AS raw FROM ingest_parsed WHERE {q(c)} IS NULL AND {raw} IS NOT NULL"
+            for c, raw in columns
+        )
+        evidence = f"SELECT count(*) FROM ({unparsed}) WHERE regexp_matches(raw, '{swapped}')"
+        parts.append(
+            (
+                evidence,
+                f"SELECT __row, col, reason FROM (WITH t AS ({texts}), "
+                f"d AS (SELECT __row, col, raw, TRY_CAST(regexp_extract(raw, '{_DAY_MONTH}', 1) AS INTEGER) AS a, "
+                f"TRY_CAST(regexp_extract(raw, '{_DAY_MONTH}', 2) AS INTEGER) AS b FROM t), "
+                f"e AS (SELECT count(*) FILTER (WHERE {other}) AS other_n, count(*) FILTER (WHERE {own}) AS own_n, "
+                f"min(__row) FILTER (WHERE {other}) AS ex_row, arg_min(raw, __row) FILTER (WHERE {other}) AS ex_value "
+                f"FROM d) "
+                f"SELECT d.__row, d.col, {reason} AS reason FROM d, e WHERE e.other_n > 0 AND e.other_n >= e.own_n "
+                "AND d.a BETWEEN 1 AND 12 AND d.b BETWEEN 1 AND 12 AND d.a <> d.b)",
+            )
+        )
+    return parts
+
+
+def reject_swapped_dates(con: object, plan: Plan) -> None:
+    """Add to ingest_reject the dates whose day and month could be swapped in a file that looks written the
+    other way round (`_date_order_problems`); nothing to do, at the cost of one look at the unparsed dates,
+    when no date only reads the other way round."""
+    for evidence, rejects in _date_order_problems(plan):
+        if con.sql(evidence).fetchall()[0][0]:  # type: ignore[attr-defined]
+            con.execute(f"INSERT INTO ingest_reject {rejects}")  # type: ignore[attr-defined]
+
+
 def _required_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
     """Required columns left empty (after defaults and fallbacks); an unparseable value is reported as such."""
     parts = []
@@ -564,20 +702,43 @@ def reject_cycles(con: object, plan: Plan, column: str) -> int:
     return len(found)
 
 
-def crosswalked(con: object, plan: Plan) -> tuple[tuple[str, str, int], ...]:
-    """(unit as given, unit attached, rows) for kept rows whose unit did not exist yet on the received day.
+UNCALCULATED = (
+    "formula without a saved value (the workbook was written by a program that does not calculate, so the "
+    "cell reads as empty): open the file in Excel and save it again, or replace the formula by its value"
+)
+
+
+def reject_uncalculated(con: object, plan: Plan, cells: tuple[tuple[int, int], ...]) -> None:
+    """Add to ingest_reject the mapped cells that hold a formula without a saved value (XLSX), unless the cell
+    has a problem already (an empty required cell stays 'missing required value')."""
+    columns = {f.index: c for c, f in plan.fields.items() if f.index is not None}
+    found = [(row, columns[index], UNCALCULATED) for row, index in cells if index in columns]
+    if found:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE ingest_uncalculated (__row BIGINT, col VARCHAR, reason VARCHAR)"
+        )  # type: ignore[attr-defined]
+        con.executemany("INSERT INTO ingest_uncalculated VALUES (?, ?, ?)", found)  # type: ignore[attr-defined]
+        con.execute(  # type: ignore[attr-defined]
+            "INSERT INTO ingest_reject SELECT * FROM ingest_uncalculated u WHERE __row IN (SELECT __row FROM ingest_parsed) "
+            "AND NOT EXISTS (SELECT 1 FROM ingest_reject r WHERE r.__row = u.__row AND r.col = u.col)"
+        )
+
+
+def crosswalked(con: object, plan: Plan) -> tuple[tuple[str, str, int, str], ...]:
+    """(unit as given, unit attached, rows, how) for kept rows whose unit did not exist yet (how =
+    'crosswalk') or no longer (how = 'successor') on the received day.
     Needs ingest_parsed, the unit lookups and ingest_good (call before they are dropped)."""
-    found: list[tuple[str, str, int]] = []
+    found: list[tuple[str, str, int, str]] = []
     for ref in plan.kind.references:
         if ref.resolver != "unit" or ref.column not in plan.fields:
             continue
-        day = "CAST(p.received_at AS DATE)" if "received_at" in plan.fields else "CAST(NULL AS DATE)"
+        day = _received_day(plan, "p.")
         found += con.sql(  # type: ignore[attr-defined]
-            f"SELECT r.key, r.value, count(*) FROM ingest_parsed p JOIN ingest_ref_{ref.column} r "
+            f"SELECT r.key, r.value, count(*), r.how FROM ingest_parsed p JOIN ingest_ref_{ref.column} r "
             f"ON r.key = p.{q(ref.column)} AND r.day IS NOT DISTINCT FROM {day} "
-            "WHERE r.how = 'crosswalk' AND p.__row IN (SELECT __row FROM ingest_good) GROUP BY ALL ORDER BY 1"
+            "WHERE r.how IN ('crosswalk', 'successor') AND p.__row IN (SELECT __row FROM ingest_good) GROUP BY ALL ORDER BY 1"
         ).fetchall()
-    return tuple((str(a), str(b), int(n)) for a, b, n in found)
+    return tuple((str(a), str(b), int(n), str(how)) for a, b, n, how in found)
 
 
 def good_sql(plan: Plan) -> str:

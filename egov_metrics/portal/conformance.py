@@ -32,7 +32,7 @@ from egov_metrics.portal.importer import (
     PERIOD_TYPES,
     parse_units,
 )
-from egov_metrics.scoring import ScoringMethod, load_method, score
+from egov_metrics.scoring import ScoringMethod, _from_cents, load_method, score
 
 __all__ = ["DEFAULT_DATA_DIR", "check", "load_deviations", "load_published", "match_table", "render_markdown"]
 
@@ -240,7 +240,8 @@ def check(
         groups.join(group_scores, on=["portal_id", "period", "group"], how="left")
         .join(ind_cmp, on=["portal_id", "period", "group"], how="left")
         .with_columns(
-            recomputed=pl.col("_c") / 100,
+            # hundredths written as the nearest double (6.35, not 635 × 0.01 = 6.3500000000000005)
+            recomputed=_from_cents(pl.col("_c").cast(pl.Int64)),
             published=pl.col("score"),
         )
         .with_columns(

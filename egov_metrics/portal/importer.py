@@ -191,6 +191,12 @@ def _number(obj: Mapping[str, Any], key: str, source: str, path: Sequence[str | 
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise _fail(source, [*path, key], f"expected a number or null, found {value!r}")
+    if value < 0:
+        raise _fail(
+            source,
+            [*path, key],
+            f"a published count, rate or score cannot be negative, found {value!r}",
+        )
     return float(value)
 
 
@@ -375,13 +381,26 @@ def read_response(
     except OSError as exc:
         raise PortalImportError(f"cannot read {path}: {exc.strerror or exc}", "check the path") from None
     try:
-        doc = json.loads(raw.decode("utf-8-sig"))
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise PortalImportError(
             f"{source}: byte {exc.start} is not UTF-8", "save the response as UTF-8 JSON; nothing was loaded"
         ) from None
+    if not text.strip():
+        raise PortalImportError(
+            f"{source}: the file is empty (the capture saved nothing)",
+            "save the portal's response again; nothing was loaded",
+        )
+    if text.lstrip().startswith("<"):
+        raise PortalImportError(
+            f"{source}: line 1, column 1: an HTML or XML page, not JSON (an error page of the portal or a proxy?)",
+            "save the response of the portal's evaluation API again when it answers with JSON; nothing was loaded",
+        )
+    try:
+        doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        truncated = exc.pos >= len(raw.decode("utf-8-sig").rstrip())
+        # cut off: the error is at the end, or objects, arrays or a string are left open (cut in a number, a key…)
+        truncated = exc.pos >= len(text.rstrip()) or _left_open(text)
         what = "the file ends in the middle of the JSON (truncated?)" if truncated else "invalid JSON"
         raise PortalImportError(
             f"{source}: line {exc.lineno}, column {exc.colno}: {what}: {exc.msg}",
@@ -405,6 +424,7 @@ def read_response(
     root = data.get(root_key)
     if root is not None and not isinstance(root, Mapping):
         raise _fail(source, ["data", root_key], "expected an object for the province")
+    _check_complete(data, len(units), source)
     indicators, groups = parse_units(
         root,
         units,
@@ -433,6 +453,43 @@ def read_response(
         source=source,
         sha256=digest,
     )
+
+
+def _left_open(text: str) -> bool:
+    """Whether the JSON text ends with an object, an array or a string still open (a file cut off)."""
+    depth, in_string, escaped = 0, False, False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "{[":
+            depth += 1
+        elif ch in "}]":
+            depth -= 1
+    return in_string or depth > 0
+
+
+def _check_complete(data: Mapping[str, Any], held: int, source: str) -> None:
+    """A paged response must hold every unit its `pagination` announces: one page of several is not a province."""
+    paging = data.get("pagination")
+    if not isinstance(paging, Mapping):
+        return
+    total, pages = paging.get("total"), paging.get("totalPages")
+    if isinstance(total, int) and not isinstance(total, bool) and total != held:
+        page = paging.get("currentPage")
+        of = f" (page {page} of {pages})" if page is not None and pages is not None else ""
+        raise _fail(
+            source,
+            ["data", "pagination", "total"],
+            f"the portal announces {total} units, the response holds {held}{of}: an incomplete capture",
+            f"save the response with a pageSize of at least {total} (one page with every unit); nothing was loaded",
+        )
 
 
 def period_type_of(path: str | Path) -> str | None:
@@ -529,7 +586,10 @@ def unit_matches(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
             }
         )
     by_code = (
-        "LEFT JOIN (SELECT code, any_value(id) AS id FROM org_unit GROUP BY code) o ON o.code = u.unit_code"
+        # a code shared by several versions of a unit (the 2025 mergers kept codes): the current version, else
+        # the one that lasted longest, never an arbitrary one
+        "LEFT JOIN (SELECT code, arg_max(id, coalesce(valid_to, DATE '9999-12-31')) AS id FROM org_unit "
+        "GROUP BY code) o ON o.code = u.unit_code"
         if _has_table(con, "org_unit")
         else "LEFT JOIN (SELECT NULL::VARCHAR AS code, NULL::VARCHAR AS id) o ON false"
     )

@@ -9,6 +9,8 @@ Small, self-contained fragments that the unit scorecard and the progress report 
 
 from __future__ import annotations
 
+import math
+
 import duckdb
 import polars as pl
 
@@ -25,14 +27,15 @@ T = {
         "rec_title": "Đối chiếu với số liệu Cổng Dịch vụ công quốc gia công bố",
         "rec_none": "Chưa có số liệu do Cổng Dịch vụ công quốc gia công bố cho đơn vị này: "
         "cần nhập số liệu Cổng công bố trước khi đối chiếu.",
-        "rec_note": "Kỳ {period}, số liệu Cổng lấy ngày {captured}; phương pháp {method}. "
+        "rec_note": "Kỳ đối chiếu: {period} (kỳ của số liệu Cổng công bố, có thể khác kỳ của phần điểm ở trên); "
+        "số liệu Cổng lấy ngày {captured}; {method}. "
         "Điểm Cổng không công bố theo chỉ tiêu được tính lại từ số liệu Cổng công bố.",
         "indicator": "Chỉ tiêu",
         "local": "Tỉnh (tử/mẫu)",
         "portal": "Cổng (tử/mẫu)",
         "local_points": "Điểm theo số liệu tỉnh",
         "portal_points": "Điểm theo Cổng",
-        "diff": "Chênh lệch",
+        "diff": "Chênh lệch (tỉnh − Cổng)",
         "cause": "Nguyên nhân có thể",
         "sum_title": "Đối chiếu với số liệu Cổng công bố",
         "unit": "Đơn vị",
@@ -43,7 +46,8 @@ T = {
         "plan_title": "Cách tăng điểm nhanh nhất",
         "plan_none": "Không còn chỉ tiêu nào có thể tăng điểm từ số liệu hiện có.",
         "plan_note": "Xếp theo số điểm tăng trên mỗi hồ sơ, thủ tục hoặc phản ánh cần thay đổi; tính theo đúng "
-        "ngưỡng, mức trần và cách làm tròn của phương pháp {method}. Đánh dấu ✓: chỉ tiêu tạm tính.",
+        "ngưỡng, mức trần và cách làm tròn của {method}. Dấu ✓ ở cột «Đạt tối đa»: việc này đưa "
+        "chỉ tiêu lên điểm tối đa; ở cột «Tạm tính»: quy tắc của chỉ tiêu chưa được xác nhận.",
         "action": "Việc cần làm → điểm tăng",
         "per_item": "Điểm trên mỗi hồ sơ/thủ tục",
         "full": "Đạt tối đa",
@@ -53,14 +57,15 @@ T = {
         "rec_title": "Reconciliation with the figures published by the national portal",
         "rec_none": "No figures published by the national portal for this unit yet "
         "(import them with egov-metrics portal import).",
-        "rec_note": "Period {period}, portal figures captured on {captured}; method {method}. Points the portal "
+        "rec_note": "Period compared: {period} (the period of the portal's figures, which may differ from the "
+        "period of the scores above); portal figures captured on {captured}; {method}. Points the portal "
         "does not publish per indicator are recomputed from its published counts.",
         "indicator": "Indicator",
         "local": "Province (num/den)",
         "portal": "Portal (num/den)",
         "local_points": "Points from the province's data",
         "portal_points": "Portal points",
-        "diff": "Difference",
+        "diff": "Difference (province − portal)",
         "cause": "Likely cause",
         "sum_title": "Reconciliation with the portal's published figures",
         "unit": "Unit",
@@ -71,7 +76,8 @@ T = {
         "plan_title": "Fastest ways to gain points",
         "plan_none": "No indicator can gain points from the current data.",
         "plan_note": "Ranked by points gained per dossier, procedure or feedback item changed; computed with "
-        "the thresholds, caps and rounding of method {method}. ✓: provisional indicator.",
+        "the thresholds, caps and rounding of {method}. ✓ under «Reaches the maximum»: the action brings "
+        "the indicator to its maximum; under «Provisional»: the indicator's rule is not confirmed.",
         "action": "Action → points gained",
         "per_item": "Points per item",
         "full": "Reaches the maximum",
@@ -198,6 +204,15 @@ def reconciliation_summary(
     return join([heading(t["sum_title"]), table(frame, cols, lang=lang, formats={"gap": fmt}), note(text)])
 
 
+def _per_item(value: float | None, lang: str) -> str:
+    """Points per item with two significant digits, at least 3 decimals: 0,665; 0,0048 (a commune with thousands
+    of dossiers gains a few ten-thousandths of a point per dossier, which 3 fixed decimals would show as 0,000)."""
+    if value is None or value <= 0:
+        return fmt_number(value, 3, lang)
+    decimals = min(6, max(3, 1 - math.floor(math.log10(value))))
+    return fmt_number(value, decimals, lang)
+
+
 def planner_section(actions: pl.DataFrame, method: ScoringMethod, lang: str = "vi", limit: int = 6) -> Html:
     check_lang(lang)
     t = T[lang]
@@ -220,7 +235,7 @@ def planner_section(actions: pl.DataFrame, method: ScoringMethod, lang: str = "v
         [
             heading(t["plan_title"]),
             Html(f'<ol class="egov-summary">{items}</ol>'),
-            table(frame, cols, lang=lang, formats={"points_per_item": value_formatter("count", 3, lang)}),
+            table(frame, cols, lang=lang, formats={"points_per_item": lambda v: _per_item(v, lang)}),
             note(t["plan_note"].format(method=method.display(lang))),
         ]
     )

@@ -1,0 +1,287 @@
+"""More of the bad-input corpus: variations a held-out data officer produced (QA of issue 10) that the first
+corpus did not hold and that were silently misread. Each file is generated here; the expected values are
+written by hand from the file's text, not taken from the loader.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+from fixtures.samples import load_samples
+
+from egov_metrics.ingest import IngestResult, ingest_file
+
+HEADER = ["Mã hồ sơ", "Mã TTHC", "Đơn vị", "Hình thức nộp", "Ngày tiếp nhận", "Trạng thái"]
+
+
+def _line(id_: str, received: str, status: str = "Đang xử lý") -> str:
+    return f"{id_},1.002175,STP,Trực tuyến,{received},{status}"
+
+
+def _write(path: Path, lines: list[str], header: list[str] = HEADER) -> Path:
+    path.write_text("\r\n".join([",".join(header), *lines]) + "\r\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def reference_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return load_samples(tmp_path_factory.mktemp("more") / "ref.duckdb")
+
+
+@pytest.fixture
+def db(reference_db: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "egov.duckdb"
+    shutil.copy(reference_db, path)
+    return path
+
+
+def _load(db: Path, path: Path) -> IngestResult:
+    return ingest_file(db, "dossier", path, progress=False)
+
+
+def _rejects(db: Path, run_id: int) -> dict[int, list[tuple[str, str, str]]]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.sql(
+            'SELECT row_number, "column", value, reason FROM quarantine WHERE run_id = ? ORDER BY 1, 2',
+            params=[run_id],
+        ).fetchall()
+    out: dict[int, list[tuple[str, str, str]]] = {}
+    for row, column, value, reason in rows:
+        out.setdefault(row, []).append((column, value, reason))
+    return out
+
+
+def _received(db: Path, prefix: str) -> dict[str, dt.datetime]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.sql(
+            "SELECT id, received_at FROM dossier WHERE id LIKE ? || '%'", params=[prefix]
+        ).fetchall()
+    return dict(rows)
+
+
+# --- dd/mm or mm/dd ---------------------------------------------------------------------------------------
+
+
+def test_a_month_first_export_is_not_read_day_first_without_a_word(db: Path, tmp_path: Path) -> None:
+    """An export written mm/dd/yyyy: 12/25/2025 cannot be day-first, so 03/10/2025 is most likely 10 March,
+    not 3 October. Rows whose day and month could be swapped are quarantined with the evidence named;
+    05/05/2025 reads the same both ways and loads."""
+    path = _write(
+        tmp_path / "month_first.csv",
+        [
+            _line("MF-1", "03/10/2025 08:00"),  # row 2: ambiguous
+            _line("MF-2", "12/25/2025 08:00"),  # row 3: only month-first
+            _line("MF-3", "04/05/2025 09:00"),  # row 4: ambiguous
+            _line("MF-4", "06/13/2025 10:00"),  # row 5: only month-first
+            _line("MF-5", "05/05/2025 11:00"),  # row 6: the same either way
+        ],
+    )
+    result = _load(db, path)
+    assert (result.rows_read, result.inserted, result.rejected) == (5, 1, 4)
+    assert _received(db, "MF-") == {"MF-5": dt.datetime(2025, 5, 5, 11, 0)}
+    found = _rejects(db, result.run_id)
+    assert sorted(found) == [2, 3, 4, 5]
+    for row in (2, 4):
+        ((column, value, reason),) = found[row]
+        assert column == "Ngày tiếp nhận"
+        assert value == {2: "03/10/2025 08:00", 4: "04/05/2025 09:00"}[row]
+        assert reason.startswith("ambiguous date: day and month could be swapped")
+        assert "row 3: 12/25/2025 08:00" in reason  # the evidence
+        assert "%m/%d/%Y" in reason  # the fix
+    assert all(r[2].startswith("unparseable date") for row in (3, 5) for r in found[row])
+
+
+def test_a_day_first_export_with_one_typo_keeps_its_ambiguous_dates(db: Path, tmp_path: Path) -> None:
+    """A day-first export with many days after the 12th and one impossible date (a typo): the typo is
+    quarantined, the other dates are read day-first (03/10/2025 = 3 October)."""
+    path = _write(
+        tmp_path / "day_first.csv",
+        [
+            _line("DF-1", "03/10/2025 08:00"),
+            _line("DF-2", "25/10/2025 08:00"),
+            _line("DF-3", "13/11/2025 08:00"),
+            _line("DF-4", "12/25/2025 08:00"),  # row 5: the typo
+        ],
+    )
+    result = _load(db, path)
+    assert (result.inserted, result.rejected) == (3, 1)
+    assert _received(db, "DF-") == {
+        "DF-1": dt.datetime(2025, 10, 3, 8, 0),
+        "DF-2": dt.datetime(2025, 10, 25, 8, 0),
+        "DF-3": dt.datetime(2025, 11, 13, 8, 0),
+    }
+    assert list(_rejects(db, result.run_id)) == [5]
+
+
+# --- times with a zone ------------------------------------------------------------------------------------
+
+
+def test_offsets_after_a_space_and_utc_names_are_converted_or_quarantined(db: Path, tmp_path: Path) -> None:
+    """`… -05:00` after a space, `… UTC` and `… Z` were stored as written (the zone dropped by a cast); a
+    zone the loader does not know (`GMT+7`) must not be dropped either: quarantined."""
+    path = _write(
+        tmp_path / "zones.csv",
+        [
+            _line("TZ-1", "2025-03-10T17:00:00 -05:00"),  # 22:00 UTC → 05:00 on the 11th in Vietnam
+            _line("TZ-2", "2025-03-10 17:00:00 UTC"),  # → 00:00 on the 11th
+            _line("TZ-3", "2025-03-10 17:00:00 Z"),  # → 00:00 on the 11th
+            _line("TZ-4", "2025-03-10T17:00:00 +07:00"),  # Vietnam time already
+            _line("TZ-5", "2025-03-10T17:00:00 GMT+7"),  # row 6: unknown notation
+            _line("TZ-6", "2025-03-10 17:00 EST"),  # row 7: unknown notation
+            _line("TZ-7", "2025-03-10 17:00"),  # no zone: Vietnam time
+        ],
+    )
+    result = _load(db, path)
+    assert _received(db, "TZ-") == {
+        "TZ-1": dt.datetime(2025, 3, 11, 5, 0),
+        "TZ-2": dt.datetime(2025, 3, 11, 0, 0),
+        "TZ-3": dt.datetime(2025, 3, 11, 0, 0),
+        "TZ-4": dt.datetime(2025, 3, 10, 17, 0),
+        "TZ-7": dt.datetime(2025, 3, 10, 17, 0),
+    }
+    found = _rejects(db, result.run_id)
+    assert sorted(found) == [6, 7]
+    assert all(
+        r[0] == "Ngày tiếp nhận" and r[2].startswith("unparseable date") for v in found.values() for r in v
+    )
+
+
+# --- total rows -------------------------------------------------------------------------------------------
+
+
+def test_total_rows_with_a_count_in_their_label_are_skipped(db: Path, tmp_path: Path) -> None:
+    """'Tổng cộng (2 hồ sơ)', 'TỔNG SỐ HỒ SƠ: 2' and 'Cộng 2' are total rows; a unit called 'Tổng đài …' in
+    the first cells of a real row is not a label."""
+    path = _write(
+        tmp_path / "totals.csv",
+        [
+            _line("TR-1", "10/03/2025 08:00"),
+            _line("TR-2", "10/03/2025 09:00"),
+            "Tổng cộng (2 hồ sơ),,,,,",  # row 4
+            ",TỔNG SỐ HỒ SƠ: 2,,,,",  # row 5
+            "Cộng 2,,,,,",  # row 6
+            "Tổng đài,,,,,",  # row 7: not a total label: a row with missing values
+        ],
+    )
+    result = _load(db, path)
+    assert [r for r, _ in result.total_rows] == [4, 5, 6]
+    assert (result.rows_read, result.inserted, result.rejected) == (3, 2, 1)
+    assert list(_rejects(db, result.run_id)) == [7]
+
+
+# --- units that had ended ---------------------------------------------------------------------------------
+
+
+def _units(db: Path, prefix: str) -> dict[str, str]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.sql("SELECT id, unit_id FROM dossier WHERE id LIKE ? || '%'", params=[prefix]).fetchall()
+    return dict(rows)
+
+
+def test_a_unit_used_after_it_ended_goes_to_its_successor_or_to_quarantine(db: Path, tmp_path: Path) -> None:
+    """STNMT ended on 1/3/2025 (merged into SNNMT-2025): a dossier of 2026 under STNMT was attached to the
+    dissolved unit without a word. The sample units: STNMT → SNNMT-2025 from 2025-03-01; the commune
+    X22822 → X2509 from 2025-07-01; the district H585 ended on 2025-07-01 without a successor."""
+    lines = [
+        "EN-1,1.002175,STNMT,Trực tuyến,10/03/2026 08:00,Đang xử lý",  # → SNNMT-2025
+        "EN-2,1.002175,H585,Trực tuyến,10/08/2025 08:00,Đang xử lý",  # row 3: no successor
+        "EN-3,1.002175,X22822,Trực tuyến,10/08/2025 08:00,Đang xử lý",  # → X2509
+        "EN-4,1.002175,STNMT,Trực tuyến,28/02/2025 08:00,Đang xử lý",  # its last day: STNMT
+        "EN-5,1.002175,STNMT,Trực tuyến,01/03/2025 00:00,Đang xử lý",  # validity is half-open: SNNMT-2025
+        "EN-6,1.002175,H585,Trực tuyến,30/06/2025 16:00,Đang xử lý",  # still valid: H585
+    ]
+    result = _load(db, _write(tmp_path / "ended.csv", lines))
+    assert _units(db, "EN-") == {
+        "EN-1": "SNNMT-2025",
+        "EN-3": "X2509",
+        "EN-4": "STNMT",
+        "EN-5": "SNNMT-2025",
+        "EN-6": "H585",
+    }
+    ((column, value, reason),) = _rejects(db, result.run_id)[3]
+    assert (column, value) == ("Đơn vị", "H585")
+    assert "no longer existed on the received day (it existed until 2025-07-01)" in reason
+    assert sorted(result.crosswalked) == [
+        ("STNMT", "SNNMT-2025", 2, "successor"),
+        ("X22822", "X2509", 1, "successor"),
+    ]
+    assert "received after that unit had ended were attached to 'SNNMT-2025'" in str(result)
+
+
+def test_an_implausible_date_is_the_only_reason_given(db: Path, tmp_path: Path) -> None:
+    """A received date of 1999 (STP exists from 2015) was quarantined twice: for the year, and with 'unit STP
+    did not exist yet on the received day', which sends the data officer after the wrong cell."""
+    lines = [
+        _line("YR-1", "15/06/1999 08:00"),
+        _line("YR-2", "10/03/2099 08:00"),
+        _line("YR-3", "01/01/2000 08:00"),
+    ]
+    result = _load(db, _write(tmp_path / "years.csv", lines))
+    found = _rejects(db, result.run_id)
+    assert [(c, r.split(":")[0]) for c, _, r in found[2]] == [
+        ("Ngày tiếp nhận", "received before 2000-01-01")
+    ]
+    assert [c for c, _, _ in found[3]] == ["Ngày tiếp nhận"]
+    # a plausible date before the unit existed still names the unit
+    assert [(c, r.split(" (")[0]) for c, _, r in found[4]] == [
+        ("Đơn vị", "unit STP did not exist yet on the received day")
+    ]
+
+
+def test_a_unit_code_in_another_case_or_by_its_name_is_quarantined_with_the_code_it_means(
+    db: Path, tmp_path: Path
+) -> None:
+    """'stp', 'Stp' and the name 'SỞ TƯ PHÁP' said only 'unknown unit code', with no fix."""
+    lines = [
+        "UC-1,1.002175,stp,Trực tuyến,10/03/2025 08:00,Đang xử lý",
+        "UC-2,1.002175,SỞ TƯ PHÁP,Trực tuyến,10/03/2025 08:00,Đang xử lý",
+        "UC-3,1.002175,XYZ,Trực tuyến,10/03/2025 08:00,Đang xử lý",
+    ]
+    result = _load(db, _write(tmp_path / "unit_case.csv", lines))
+    assert result.inserted == 0
+    found = _rejects(db, result.run_id)
+    for row in (2, 3):
+        ((column, _, reason),) = found[row]
+        assert column == "Đơn vị"
+        assert reason.startswith("unknown unit code: did you mean STP (Sở Tư pháp)?"), reason
+    ((_, _, reason),) = found[4]
+    assert reason.startswith(
+        "unknown unit code: correct the code in the file, or load the unit list first"
+    ), reason
+
+
+# --- formulas without a saved value -----------------------------------------------------------------------
+
+
+def test_a_formula_without_a_saved_value_in_an_optional_column_is_not_a_silent_default(
+    db: Path, tmp_path: Path
+) -> None:
+    """openpyxl (and other tools that do not calculate) write formulas without the value Excel saves with
+    them; such a cell reads as empty, so '=1+1' in Số lần bổ sung was stored as 0 without a word. A cell
+    whose formula has a saved value loads that value; a row with a plain number is untouched."""
+    path = tmp_path / "formulas.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append([*HEADER, "Số lần bổ sung", "Kết quả điện tử"])
+    base = ["1.002175", "STP", "Trực tuyến", "10/03/2025 08:00", "Đang xử lý"]
+    ws.append(["FX-1", *base, "=1+1", "Có"])  # row 2: count is a formula without a value
+    ws.append(["FX-2", *base, 2, '=IF(TRUE,"Có","Không")'])  # row 3: yes/no is such a formula
+    ws.append(["FX-3", *base, 2, "Có"])  # row 4: plain values
+    wb.save(path)
+    result = _load(db, path)
+    assert (result.inserted, result.rejected) == (1, 2)
+    found = _rejects(db, result.run_id)
+    assert {row: [c for c, _, _ in v] for row, v in found.items()} == {
+        2: ["Số lần bổ sung"],
+        3: ["Kết quả điện tử"],
+    }
+    assert all(r.startswith("formula without a saved value") for v in found.values() for _, _, r in v)
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.sql("SELECT supplement_count, e_result FROM dossier WHERE id = 'FX-3'").fetchall() == [
+            (2, True)
+        ]
