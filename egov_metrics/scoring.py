@@ -1104,7 +1104,7 @@ def score_from_published(
     )
     if len(missing) == len(method.groups):
         raise ScoringError("the published counts have no rows", "give one row per unit, period and indicator")
-    _check_groups_per_unit(frame, method, missing, source if from_file else None)
+    _check_groups_per_unit(frame, method, missing, None if isinstance(source, pl.DataFrame) else source)
     result = score(frame, _only_groups(method, missing), peers=peers)
     if missing:
         result = ScoreResult(

@@ -20,11 +20,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from egov_metrics.errors import IngestError
 from egov_metrics.ingest.kinds import EARLIEST_RECEIVED, Column, Kind
 from egov_metrics.ingest.mapping import ColumnRule, Mapping, normalise, suggest
 from egov_metrics.ingest.parsers import CONTROL_CHARS, PARSERS, clean_cell, lit, q
+
+if TYPE_CHECKING:
+    import duckdb
 
 # --- the column plan -------------------------------------------------------------------------------------
 
@@ -708,7 +712,9 @@ UNCALCULATED = (
 )
 
 
-def reject_uncalculated(con: object, plan: Plan, cells: tuple[tuple[int, int], ...]) -> None:
+def reject_uncalculated(
+    con: duckdb.DuckDBPyConnection, plan: Plan, cells: tuple[tuple[int, int], ...]
+) -> None:
     """Add to ingest_reject the mapped cells that hold a formula without a saved value (XLSX), unless the cell
     has a problem already (an empty required cell stays 'missing required value')."""
     columns = {f.index: c for c, f in plan.fields.items() if f.index is not None}
@@ -716,9 +722,9 @@ def reject_uncalculated(con: object, plan: Plan, cells: tuple[tuple[int, int], .
     if found:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE ingest_uncalculated (__row BIGINT, col VARCHAR, reason VARCHAR)"
-        )  # type: ignore[attr-defined]
-        con.executemany("INSERT INTO ingest_uncalculated VALUES (?, ?, ?)", found)  # type: ignore[attr-defined]
-        con.execute(  # type: ignore[attr-defined]
+        )
+        con.executemany("INSERT INTO ingest_uncalculated VALUES (?, ?, ?)", found)
+        con.execute(
             "INSERT INTO ingest_reject SELECT * FROM ingest_uncalculated u WHERE __row IN (SELECT __row FROM ingest_parsed) "
             "AND NOT EXISTS (SELECT 1 FROM ingest_reject r WHERE r.__row = u.__row AND r.col = u.col)"
         )
