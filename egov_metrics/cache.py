@@ -30,7 +30,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -40,6 +39,7 @@ import polars as pl
 
 from egov_metrics import __version__
 from egov_metrics.config import PACKAGE_DIR
+from egov_metrics.export import atomic_write
 
 ENV_VAR = "EGOV_COMPUTE_CACHE"
 #: Fingerprint folders kept besides the current one (a run still reading the previous data keeps its files).
@@ -170,13 +170,6 @@ def cached(
         if target.exists():  # another worker computed it while this one waited
             return pl.read_parquet(target)
         frame = produce()
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp", dir=folder)
-        os.close(fd)
-        try:
-            frame.write_parquet(tmp)
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        atomic_write(target, frame.write_parquet, suffix=".tmp")  # never read half-written by a waiter
         lock.unlink(missing_ok=True)  # a later waiter locks a new file, then finds the answer
     return frame

@@ -23,8 +23,6 @@ The workbook (openpyxl):
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -401,13 +399,6 @@ def write_excel(
     if path.suffix.lower() != ".xlsx":
         raise ExcelError(f"{path} is not an .xlsx file", "name the file …/something.xlsx")
     book = build_workbook(frame, lang=lang, layout=layout, catalog=catalog)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
-    try:
-        book.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    from egov_metrics.export import atomic_write
+
+    return atomic_write(path, book.save)

@@ -69,17 +69,17 @@ def safe_frame(frame: pl.DataFrame) -> pl.DataFrame:
 
 def write_csv(frame: pl.DataFrame, path: str | Path) -> Path:
     """Write `frame` as CSV (UTF-8 with BOM, text cells made safe); atomic."""
-    return _atomic(Path(path), lambda tmp: _csv(frame, tmp))
+    return atomic_write(Path(path), lambda tmp: _csv(frame, tmp))
 
 
 def write_xlsx(frame: pl.DataFrame, path: str | Path, sheet_name: str = "egov-metrics") -> Path:
     """Write `frame` as one XLSX sheet (text never a formula, numbers as numbers); atomic."""
-    return _atomic(Path(path), lambda tmp: _xlsx(frame, tmp, sheet_name))
+    return atomic_write(Path(path), lambda tmp: _xlsx(frame, tmp, sheet_name))
 
 
 def write_parquet(frame: pl.DataFrame, path: str | Path) -> Path:
     """Write `frame` as Parquet (typed columns; no spreadsheet reads it as formulas); atomic."""
-    return _atomic(Path(path), lambda tmp: frame.write_parquet(tmp))
+    return atomic_write(Path(path), lambda tmp: frame.write_parquet(tmp))
 
 
 def xlsx_cell(sheet: Worksheet, value: object) -> WriteOnlyCell:
@@ -117,9 +117,13 @@ def _plain(value: object) -> object:
     return value
 
 
-def _atomic(path: Path, write: Callable[[Path], object]) -> Path:
+def atomic_write(path: Path, write: Callable[[Path], object], *, suffix: str | None = None) -> Path:
+    """Call `write(tmp)` on a temporary file beside `path`, then rename it over `path`: a failed write never
+    leaves a half-written file (the project's one way to write a file atomically)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=path.suffix if suffix is None else suffix, dir=path.parent
+    )
     os.close(fd)
     try:
         write(Path(tmp))
