@@ -69,11 +69,30 @@ def demo(
     console.print(f"Demo database written to [bold]{path}[/] ({counts.get('dossier', 0):,} dossiers).")
 
 
+class _KindArgument(typer.models.ArgumentInfo):
+    """KIND's help lists the kinds registered in `ingest.kinds.KINDS`, read when the help is shown (so that the
+    command line's start does not import the ingest machinery, and a newly registered kind is listed)."""
+
+    @property  # type: ignore[override]
+    def help(self) -> str:
+        from egov_metrics.ingest.kinds import kind_names
+
+        return f"What the file holds: {', '.join(kind_names())}."
+
+    @help.setter
+    def help(self, _value: str | None) -> None:
+        pass
+
+
+def _kind_argument() -> typer.models.ArgumentInfo:
+    argument = typer.Argument()
+    argument.__class__ = _KindArgument
+    return argument
+
+
 @app.command()
 def ingest(
-    kind: Annotated[
-        str, typer.Argument(help="What the file holds: dossier, procedure, unit, feedback, data_exchange.")
-    ],
+    kind: Annotated[str, _kind_argument()],
     file: Annotated[Path, typer.Argument(help="CSV (UTF-8, UTF-8 BOM, UTF-16), XLSX or Parquet file.")],
     db: DbOption = None,  # type: ignore[assignment]
     mapping: Annotated[

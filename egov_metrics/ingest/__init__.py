@@ -10,7 +10,7 @@ Modules: `kinds` (what each kind loads into and its rules), `mapping` (column ma
 
 from __future__ import annotations
 
-from egov_metrics.ingest.kinds import KINDS, Kind, get_kind
+from egov_metrics.ingest.kinds import KINDS, Kind, get_kind, kind_names, register_kind
 from egov_metrics.ingest.load import IngestResult, Reject, export_rejects, ingest_file, read_rejects
 from egov_metrics.ingest.mapping import (
     Mapping,
@@ -33,9 +33,11 @@ __all__ = [
     "detect_format",
     "export_rejects",
     "get_kind",
+    "kind_names",
     "ingest_file",
     "load_mapping_file",
     "read_rejects",
+    "register_kind",
     "register_reader",
     "resolve_mapping",
 ]

@@ -349,8 +349,26 @@ DATA_EXCHANGE = Kind(
     ),
 )
 
-KINDS: dict[str, Kind] = {k.name: k for k in (DOSSIER, PROCEDURE, UNIT, FEEDBACK, DATA_EXCHANGE)}
-_ALIASES: dict[str, str] = {alias: k.name for k in KINDS.values() for alias in k.aliases}
+#: The registry of kinds, by name: the one place a kind is declared. A mapping's `kind`, `get_kind()` and the
+#: command line's `egov-metrics ingest KIND` (its help) all read it; add a kind with `register_kind()`.
+KINDS: dict[str, Kind] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def register_kind(kind: Kind) -> Kind:
+    """Add (or replace) a kind: mappings may then name it and `egov-metrics ingest` lists and accepts it."""
+    KINDS[kind.name] = kind
+    _ALIASES.update({alias: kind.name for alias in kind.aliases})
+    return kind
+
+
+def kind_names() -> tuple[str, ...]:
+    """The registered kinds' names, in registration order."""
+    return tuple(KINDS)
+
+
+for _kind in (DOSSIER, PROCEDURE, UNIT, FEEDBACK, DATA_EXCHANGE):
+    register_kind(_kind)
 
 
 def get_kind(name: str) -> Kind:

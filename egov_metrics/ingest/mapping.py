@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from egov_metrics.config import MAPPINGS_DIR
 from egov_metrics.errors import IngestError, UnknownNameError
@@ -53,7 +53,8 @@ class Mapping(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(pattern=_NAME.pattern)
-    kind: Literal["dossier", "procedure", "unit", "feedback", "data_exchange"]
+    #: a registered kind (`ingest.kinds.KINDS`), by name
+    kind: str
     description: str = ""
     #: Written to the `source` column of dossiers, feedback and exchange rows (default: the mapping's name).
     source: str | None = None
@@ -70,6 +71,15 @@ class Mapping(BaseModel):
     thousands_separator: str | None = None
     #: How many days after the ingest a received/finished/returned/handled/synced date may lie (clock skew).
     future_margin_days: int = Field(default=1, ge=0, le=3660)
+
+    @field_validator("kind")
+    @classmethod
+    def _registered_kind(cls, kind: str) -> str:
+        if kind not in KINDS:
+            close = difflib.get_close_matches(kind, list(KINDS), n=1)
+            guess = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"unknown kind {kind!r}{guess}; kinds: {', '.join(KINDS)}")
+        return kind
 
     def rules(self) -> list[tuple[str, ColumnRule]]:
         """(source header, rule) pairs in file order, the short form expanded."""
