@@ -51,9 +51,9 @@ class Change:
 
 
 def _band_order() -> dict[str, int]:
-    from egov_metrics.scoring import load_method
+    from egov_metrics.scoring import latest_method
 
-    bands = sorted(load_method().bands, key=lambda b: b.min, reverse=True)
+    bands = sorted(latest_method().bands, key=lambda b: b.min, reverse=True)
     return {b.name_vi: n for n, b in enumerate(bands)}  # 0 = best
 
 

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from egov_metrics.config import DEFAULT_METHOD, default_db_path
+from egov_metrics.config import default_db_path
 from egov_metrics.errors import EgovError, UnknownNameError
 
 app = typer.Typer(
@@ -73,7 +73,7 @@ class _KindArgument(typer.models.ArgumentInfo):
     """KIND's help lists the kinds registered in `ingest.kinds.KINDS`, read when the help is shown (so that the
     command line's start does not import the ingest machinery, and a newly registered kind is listed)."""
 
-    @property  # type: ignore[override]
+    @property
     def help(self) -> str:
         from egov_metrics.ingest.kinds import kind_names
 
@@ -405,8 +405,12 @@ def score(
         typer.Option("--level", help="Unit levels to rank (default: department and commune)."),
     ] = None,
     method: Annotated[
-        str, typer.Option(help="Scoring method: a built-in name or a YAML file.")
-    ] = DEFAULT_METHOD,
+        str | None,
+        typer.Option(
+            help="Scoring method: a built-in name or a YAML file (default: the method valid for the period "
+            "scored, chosen by the method files' valid_from)."
+        ),
+    ] = None,
     published: Annotated[
         Path | None,
         typer.Option(
@@ -520,7 +524,7 @@ def _num(value: object) -> str:
     return "–" if value is None else f"{value:.2f}"
 
 
-def _score_reconcile(db: Path, method: str, unit: str | None, out: Path | None) -> None:
+def _score_reconcile(db: Path, method: str | None, unit: str | None, out: Path | None) -> None:
     from egov_metrics.export import write_frame
     from egov_metrics.reconcile import reconcile
 
@@ -802,8 +806,12 @@ def portal_import(
         typer.Option("--units", help="Unit mapping CSV: portal_code,unit_id (replaces the mapping)."),
     ] = None,
     method: Annotated[
-        str, typer.Option(help="Method whose portal mapping reads the files.")
-    ] = DEFAULT_METHOD,
+        str | None,
+        typer.Option(
+            help="Method whose portal mapping reads the files (default: the method valid for the files' "
+            "period, or the newest one with a portal mapping)."
+        ),
+    ] = None,
     db: DbOption = None,  # type: ignore[assignment]
 ) -> None:
     """Load saved portal responses into portal_indicator / portal_group_score (all or nothing)."""
@@ -908,7 +916,10 @@ def portal_conformance(
     captured_on: Annotated[
         str, typer.Option("--captured-on", help="With FILES: capture date (default: the manifest).")
     ] = "",
-    method: Annotated[str, typer.Option(help="Scoring method.")] = DEFAULT_METHOD,
+    method: Annotated[
+        str | None,
+        typer.Option(help="Scoring method (default: the newest method with a portal mapping)."),
+    ] = None,
     write_docs: Annotated[
         bool, typer.Option("--write-docs", help="Rewrite the table in docs/scoring.md.")
     ] = False,
@@ -920,10 +931,10 @@ def portal_conformance(
     """Recompute every published figure from its published counts; print the match rate per group × period type."""
     from egov_metrics.export import write_frame
     from egov_metrics.portal import conformance
-    from egov_metrics.scoring import load_method
+    from egov_metrics.portal.importer import portal_method
 
     try:
-        m = load_method(method)
+        m = portal_method(method)
         if files:
             day = dt.date.fromisoformat(captured_on) if captured_on else None
             figures = conformance.load_responses(files, m, periods=_periods(period), captured_on=day)
@@ -988,7 +999,13 @@ def plan(
     unit: Annotated[str, typer.Argument(help="A department or commune: id, code or name.")],
     end: Annotated[str | None, typer.Option(help="Last month of the period, YYYY-MM.")] = None,
     grain: Annotated[str, typer.Option(help="ytd, month, quarter or year.")] = "ytd",
-    method: Annotated[str, typer.Option(help="Scoring method.")] = DEFAULT_METHOD,
+    method: Annotated[
+        str | None,
+        typer.Option(
+            help="Scoring method (default: the method valid for the period scored, chosen by the method files' "
+            "valid_from)."
+        ),
+    ] = None,
     lang: Annotated[str, typer.Option(help="vi or en.")] = "vi",
     out: Annotated[Path | None, typer.Option(help="Write the actions to FILE.csv/.xlsx/.parquet.")] = None,
     db: DbOption = None,  # type: ignore[assignment]
@@ -1005,7 +1022,7 @@ def plan(
         write_frame(actions, out)
         console.print(f"{actions.height} actions written to {out}")
         return
-    label = actions["method_version"][0] if actions.height else method
+    label = actions["method_version"][0] if actions.height else (method or "")
     from egov_metrics.i18n import fmt_number
 
     heads = ("action", "points per item") if lang == "en" else ("việc cần làm", "điểm trên mỗi hồ sơ/thủ tục")

@@ -23,10 +23,6 @@ def default_db_path() -> Path:
     return Path(os.environ.get("EGOV_DB", DATA_DIR / "egov.duckdb")).expanduser().absolute()
 
 
-#: The 766 scoring method used when none is given (a file egov_metrics/methods/<name>.yaml). Defined here, once,
-#: so the command line's defaults need not import the scoring engine.
-DEFAULT_METHOD = "portal_2026_12"
-
 #: Calendar years materialised in `calendar_day`.
 CALENDAR_FIRST_YEAR = 2015
 CALENDAR_LAST_YEAR = 2035

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 from pydantic import BaseModel, ConfigDict
 
 from egov_metrics.i18n import check_lang, fmt_number
-from egov_metrics.scoring import DEFAULT_METHOD, ScoreResult, ScoringMethod, load_method, score, score_units
+from egov_metrics.scoring import ScoreResult, ScoringMethod, load_method, score, score_units
 
 __all__ = ["ACTIONS", "Action", "action_text", "plan", "plan_unit"]
 
@@ -272,13 +272,14 @@ def plan_unit(
     *,
     end: str | None = None,
     grain: str = "ytd",
-    method: ScoringMethod | str | Path = DEFAULT_METHOD,
+    method: ScoringMethod | str | Path | None = None,
 ) -> pl.DataFrame:
-    """Score the unit's level for the period of `grain` ending at `end` (default: the data's end) and plan."""
+    """Score the unit's level for the period of `grain` ending at `end` (default: the data's end) and plan;
+    `method` defaults to the method valid for that period (`scoring.method_for`)."""
     from egov_metrics.orgunits import resolve_unit
     from egov_metrics.reports.common import open_db
 
-    method = method if isinstance(method, ScoringMethod) else load_method(method)
+    method = method if method is None or isinstance(method, ScoringMethod) else load_method(method)
     if isinstance(db, str | Path):
         with open_db(db) as con:
             unit_id = resolve_unit(con, unit)

@@ -31,8 +31,8 @@ import duckdb
 import polars as pl
 
 from egov_metrics.errors import EgovError
-from egov_metrics.portal.importer import DEFAULT_PORTAL_METHOD, published
-from egov_metrics.scoring import ScoringMethod, load_method, score, score_units
+from egov_metrics.portal.importer import published
+from egov_metrics.scoring import ScoringMethod, load_method, method_for, score, score_units
 
 __all__ = ["CAUSES", "Cause", "ReconcileError", "classify", "reconcile"]
 
@@ -167,7 +167,7 @@ def reconcile(
     *,
     unit: str | None = None,
     period: str | None = None,
-    method: ScoringMethod | str = DEFAULT_PORTAL_METHOD,
+    method: ScoringMethod | str | None = None,
 ) -> pl.DataFrame:
     """Local versus published counts, rate and points per unit, indicator and imported period."""
     if isinstance(con, str | Path):
@@ -175,13 +175,16 @@ def reconcile(
 
         with connect(con, read_only=True) as reader:
             return reconcile(reader, unit=unit, period=period, method=method)
-    method = method if isinstance(method, ScoringMethod) else load_method(method)
     pub_ind, _ = published(con, period=period)
     if pub_ind.is_empty():
         raise ReconcileError(
             "no portal figures imported" + (f" for {period}" if period else ""),
             "import the portal's saved responses first: egov-metrics portal import FILE... --period year=2026",
         )
+    if method is None:  # the method valid for the latest imported period
+        ends = pub_ind.select("period", "period_type").unique().iter_rows()
+        method = method_for(max(_period_end(str(p), str(t)) for p, t in ends))
+    method = method if isinstance(method, ScoringMethod) else load_method(method)
     unit_id = None
     if unit is not None:
         from egov_metrics.orgunits import resolve_unit

@@ -27,7 +27,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from egov_metrics.errors import EgovError, UnknownNameError
-from egov_metrics.scoring import DEFAULT_METHOD, ScoreResult, ScoringMethod, load_method, score, score_units
+from egov_metrics.scoring import ScoreResult, ScoringMethod, load_method, score, score_units
 
 
 class WhatIfError(EgovError):
@@ -182,18 +182,19 @@ def what_if(
     end: str | None = None,
     grain: str = "ytd",
     levels: tuple[str, ...] = ("department", "commune"),
-    method: ScoringMethod | str | Path = DEFAULT_METHOD,
+    method: ScoringMethod | str | Path | None = None,
     db: Any = None,
 ) -> WhatIfResult:
     """Score every unit at `levels` for the period ending `end` (default: the data's end; `grain` as in
-    `score_units`), apply `changes` (see the module docstring) and score again; see `WhatIfResult`."""
+    `score_units`), apply `changes` (see the module docstring) and score again; see `WhatIfResult`. `method`
+    defaults to the method valid for the period scored (`scoring.method_for`)."""
     todo = _changes(changes)
-    method = method if isinstance(method, ScoringMethod) else load_method(method)
-    for change in todo:
-        if change.indicator not in method.indicator_ids:
-            raise UnknownNameError.from_choices("indicator of the scoring method", change.indicator,
-                                                method.indicator_ids)  # fmt: skip
+    if method is not None:  # a named method: its indicators are checked before anything is computed
+        method = method if isinstance(method, ScoringMethod) else load_method(method)
+        _check_indicators(todo, method)
     before = score_units(db, end=end, grain=grain, levels=levels, method=method)
+    method = before.method
+    _check_indicators(todo, method)
     ids = _unit_ids(db, todo, before.totals)
     unit_cols = [
         c for c in before.indicators.columns if c.startswith(("unit_", "period_")) and c != "unit_id"
@@ -206,6 +207,13 @@ def what_if(
         counts = _apply(counts, change, ids.get(change.unit) if change.unit is not None else None)
     after = score(counts, method)
     return _compare(before, after, todo, ids)
+
+
+def _check_indicators(changes: tuple[Change, ...], method: ScoringMethod) -> None:
+    for change in changes:
+        if change.indicator not in method.indicator_ids:
+            raise UnknownNameError.from_choices("indicator of the scoring method", change.indicator,
+                                                method.indicator_ids)  # fmt: skip
 
 
 def _compare(

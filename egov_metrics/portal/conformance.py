@@ -27,12 +27,12 @@ import yaml
 
 from egov_metrics.errors import EgovError
 from egov_metrics.portal.importer import (
-    DEFAULT_PORTAL_METHOD,
     INDICATOR_COLUMNS,
     PERIOD_TYPES,
     parse_units,
+    portal_method,
 )
-from egov_metrics.scoring import ScoringMethod, _from_cents, load_method, score
+from egov_metrics.scoring import ScoringMethod, _from_cents, score
 
 __all__ = ["DEFAULT_DATA_DIR", "check", "load_deviations", "load_published", "match_table", "render_markdown"]
 
@@ -78,7 +78,7 @@ def _is_root(row: Mapping[str, Any]) -> bool:
 
 def load_published(
     data_dir: str | Path = DEFAULT_DATA_DIR,
-    method: ScoringMethod | str = DEFAULT_PORTAL_METHOD,
+    method: ScoringMethod | str | None = None,
     periods: Mapping[str, str] = DEFAULT_PERIODS,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The transcribed figures as (indicators, groups) frames, in the shape `portal import` gives."""
@@ -141,16 +141,16 @@ def load_published(
     )
 
 
-def _reader(method: ScoringMethod | str) -> ScoringMethod:
+def _reader(method: ScoringMethod | str | None) -> ScoringMethod:
     """The method whose portal mapping reads the figures: `method`, or the newest one when it has none (an older
     method, e.g. portal_2026, can still score the figures read with the newest mapping)."""
-    method = method if isinstance(method, ScoringMethod) else load_method(method)
-    return method if method.portal is not None else load_method(DEFAULT_PORTAL_METHOD)
+    method = portal_method(method)
+    return method if method.portal is not None else portal_method()
 
 
 def load_responses(
     files: list[Path] | list[str],
-    method: ScoringMethod | str = DEFAULT_PORTAL_METHOD,
+    method: ScoringMethod | str | None = None,
     *,
     periods: Mapping[str, str] | None = None,
     captured_on: dt.date | None = None,
@@ -190,12 +190,12 @@ def load_deviations(path: str | Path) -> dict[tuple[str, str, str], str]:
 
 
 def check(
-    published: tuple[pl.DataFrame, pl.DataFrame], method: ScoringMethod | str = DEFAULT_PORTAL_METHOD
+    published: tuple[pl.DataFrame, pl.DataFrame], method: ScoringMethod | str | None = None
 ) -> pl.DataFrame:
     """One row per published unit × group × period: published and recomputed group score, the indicators whose
     published points differ, and a status: `match`, `differs`, or `no_counts` (the portal publishes the
     group score without the counts it comes from, so it cannot be recomputed)."""
-    method = method if isinstance(method, ScoringMethod) else load_method(method)
+    method = portal_method(method)
     indicators, groups = published
     counts = indicators.filter(
         pl.col("indicator").is_not_null()
@@ -276,9 +276,9 @@ def check(
     return cases
 
 
-def match_table(cases: pl.DataFrame, method: ScoringMethod | str = DEFAULT_PORTAL_METHOD) -> pl.DataFrame:
+def match_table(cases: pl.DataFrame, method: ScoringMethod | str | None = None) -> pl.DataFrame:
     """Per group × period type: published group scores, how many can be recomputed, how many are reproduced."""
-    method = method if isinstance(method, ScoringMethod) else load_method(method)
+    method = portal_method(method)
     order = {g.id: n for n, g in enumerate(method.groups)}
     ptype = {t: n for n, t in enumerate(PERIOD_TYPES)}
     return (
@@ -335,10 +335,10 @@ def main(argv: list[str] | None = None) -> int:  # pragma: no cover - thin wrapp
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
-    parser.add_argument("--method", default=DEFAULT_PORTAL_METHOD)
+    parser.add_argument("--method", default=None)
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args(argv)
-    method = load_method(args.method)
+    method = portal_method(args.method)
     table = match_table(check(load_published(args.data, method), method), method)
     with pl.Config(tbl_rows=50):
         print(table)

@@ -37,10 +37,9 @@ import polars as pl
 
 from egov_metrics.errors import EgovError
 from egov_metrics.portal.mapping import PortalEndpoint, PortalMapping
-from egov_metrics.scoring import ScoringMethod, load_method
+from egov_metrics.scoring import ScoringMethod, current_methods, latest_method, load_method, method_for
 
 __all__ = [
-    "DEFAULT_PORTAL_METHOD",
     "GROUP_COLUMNS",
     "INDICATOR_COLUMNS",
     "PERIOD_TYPES",
@@ -51,10 +50,29 @@ __all__ = [
     "import_files",
     "load_unit_map",
     "parse_units",
+    "portal_method",
     "read_response",
 ]
 
-DEFAULT_PORTAL_METHOD = "portal_2026_12"
+
+def portal_method(method: ScoringMethod | str | None = None, period: str | None = None) -> ScoringMethod:
+    """The method whose portal mapping reads saved responses: `method` when given; else the method valid for
+    `period` (`scoring.method_for`; no period: the newest), or, when that one has no `portal:` mapping, the
+    newest method that has one."""
+    if method is not None:
+        return method if isinstance(method, ScoringMethod) else load_method(method)
+    chosen = method_for(period) if period is not None else latest_method()
+    if chosen.portal is not None:
+        return chosen
+    mapped = [m for m in current_methods() if m.portal is not None]
+    if not mapped:
+        raise PortalImportError(
+            f"no scoring method has a portal mapping (the one for the period is {chosen.label})",
+            "add a `portal:` section to the method file (see egov_metrics/methods/portal_2026_12.yaml)",
+        )
+    return mapped[-1]
+
+
 PERIOD_TYPES = ("year", "quarter", "month")
 _PERIOD_RE = {
     "year": re.compile(r"^\d{4}$"),
@@ -365,13 +383,14 @@ def read_response(
     period: str,
     period_type: str,
     captured_on: dt.date,
-    method: ScoringMethod | str = DEFAULT_PORTAL_METHOD,
+    method: ScoringMethod | str | None = None,
 ) -> PortalSnapshot:
-    """Parse one saved response; raise `PortalImportError` naming the file and the place on any problem."""
-    method = method if isinstance(method, ScoringMethod) else load_method(method)
+    """Parse one saved response; raise `PortalImportError` naming the file and the place on any problem.
+    `method` defaults to `portal_method(period=period)`."""
+    method = portal_method(method, period)
     if method.portal is None:
         raise PortalImportError(
-            f"method {method.label} has no portal mapping", f"use {DEFAULT_PORTAL_METHOD}, which has one"
+            f"method {method.label} has no portal mapping", f"use {portal_method().id}, which has one"
         )
     _check_period(period, period_type)
     path = Path(path)
@@ -679,7 +698,7 @@ def import_files(
     periods: Mapping[str, str] | None = None,
     captured_on: dt.date | None = None,
     period_type: str | None = None,
-    method: ScoringMethod | str = DEFAULT_PORTAL_METHOD,
+    method: ScoringMethod | str | None = None,
 ) -> ImportReport:
     """Parse every file, then load them all in one transaction (or none, on the first problem).
 
@@ -687,9 +706,9 @@ def import_files(
     a file's period type is `period_type`, else read from its name (`year-all.json`). What is not given is taken
     from the capture tool's manifest (`manifest*.json` beside the group folders: capturedAt and the request's
     period), when there is one. Responses filtered to one procedure (`…-formality.json`) are not a unit's score:
-    they are skipped and listed.
+    they are skipped and listed. `method` defaults to `portal_method()` (the newest method with a portal mapping).
     """
-    method = method if isinstance(method, ScoringMethod) else load_method(method)
+    method = portal_method(method)
     periods = dict(periods or {})
     snapshots: list[PortalSnapshot] = []
     seen: dict[tuple[str, str], str] = {}

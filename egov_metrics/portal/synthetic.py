@@ -18,8 +18,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from egov_metrics.portal.importer import DEFAULT_PORTAL_METHOD
-from egov_metrics.scoring import ScoringMethod, load_method, score, score_units
+from egov_metrics.portal.importer import portal_method
+from egov_metrics.scoring import ScoringMethod, score, score_units
 
 __all__ = ["write_demo_captures"]
 
@@ -38,11 +38,11 @@ def write_demo_captures(
     *,
     end: str,
     period_type: str = "month",
-    method: ScoringMethod | str = DEFAULT_PORTAL_METHOD,
+    method: ScoringMethod | str | None = None,
     unsynced_share: float = 0.04,
 ) -> list[Path]:
     """Write `<endpoint>/<period_type>-all.json` for the demo units; return the files written."""
-    method = method if isinstance(method, ScoringMethod) else load_method(method)
+    method = portal_method(method, end)
     assert method.portal is not None
     local = score_units(con, end=end, grain=_GRAIN[period_type], method=method)
     units = con.sql("SELECT id, code, name_vi, level FROM org_unit").pl()

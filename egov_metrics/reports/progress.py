@@ -42,7 +42,7 @@ from egov_metrics.reports.portal_sections import (
 )
 from egov_metrics.roadmap.assessment import STATUS_LIGHTS, assess_units
 from egov_metrics.roadmap.status import STATUS_NAMES
-from egov_metrics.scoring import ScoreResult, ScoringError, load_method, score_units
+from egov_metrics.scoring import ScoreResult, ScoringError, method_for, score_units
 
 KPI_IDS = (
     "online_share",
@@ -308,7 +308,7 @@ class ProgressReport:
             except ScoringError:
                 self.scores = None
             self.quality = _quality(con, self.scope, self.first, self.last)
-            self.method = load_method()
+            self.method = method_for(self.period)
             # the province's report names every unit; a unit's report holds its own figures only
             self.reconciled = load_reconciliation(
                 con, None if self.scope.is_province else self.scope.unit_id, self.method
@@ -603,9 +603,7 @@ class ProgressReport:
         these units: which group, which units, and what the method gives for it."""
         if self.scores is None:
             return ""
-        from egov_metrics.scoring import load_method
-
-        rules = {i.id: i.zero_denominator for i in load_method().indicators}
+        rules = {i.id: i.zero_denominator for i in self.scores.method.indicators}
         zero = self.scores.indicators.filter(
             pl.col("unit_id").is_in(unit_ids) & (pl.col("denominator").fill_null(0) == 0)
         )

@@ -28,7 +28,7 @@ from egov_metrics.reports.common import (
 )
 from egov_metrics.reports.portal_sections import load_reconciliation, planner_section, reconciliation_section
 from egov_metrics.reports.progress import GROUP_NAMES
-from egov_metrics.scoring import load_method, score_units
+from egov_metrics.scoring import score_units
 
 
 class Texts(TypedDict):
@@ -150,7 +150,7 @@ class UnitScorecard:
             self.months = score_units(
                 con, start=months_before(first, 11), end=self.period, grain="month", levels=levels
             )
-            self.method = load_method()
+            self.method = self.ytd.method
             self.reconciled = load_reconciliation(con, self.scope.unit_id, self.method)
         me = pl.col("unit_id") == self.scope.unit_id
         self.total = self.ytd.totals.filter(me)

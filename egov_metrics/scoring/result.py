@@ -1,0 +1,34 @@
+"""What scoring returns: the indicators, groups and totals frames of one method."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from egov_metrics.scoring.method import ScoringMethod
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """Scores of one method for every unit and period in the counts.
+
+    `indicators`: unit_id, period, group, indicator, numerator, denominator, rate (%, 2 dp), points,
+    max_points (after any split/exclude), points_lost, provisional, basis (`rate` or the zero-denominator
+    rule applied), missing (the indicator was absent from the counts), method_version.
+    `groups`: unit_id, period, group, score, max, method_version.
+    `totals`: unit_id, period, total, max, band, band_vi, peer_group, rank, rank_among (units in the peer
+    group), rank_all, rank_all_among (all units of the period), method_version.
+    Columns of the counts that are constant for a unit and period are carried to every frame.
+    """
+
+    indicators: pl.DataFrame
+    groups: pl.DataFrame
+    totals: pl.DataFrame
+    method: ScoringMethod
+    #: groups of the method with no row at all in a published file: not scored (the total covers the others)
+    missing_groups: tuple[str, ...] = ()
+
+    @property
+    def method_version(self) -> str:
+        return self.method.label
