@@ -67,7 +67,7 @@ def current_methods() -> tuple[ScoringMethod, ...]:
     """The methods selectable by date (every method file not named in another's `replaces`), by valid_from."""
     methods = [load_method(path) for path in method_files().values()]
     replaced = {name for m in methods for name in m.replaces}
-    return tuple(sorted((m for m in methods if m.id not in replaced), key=lambda m: m.valid_from))
+    return tuple(sorted((m for m in methods if m.id not in replaced), key=lambda m: (m.valid_from, m.id)))
 
 
 def method_for(when: date | str) -> ScoringMethod:
@@ -84,7 +84,7 @@ def method_for(when: date | str) -> ScoringMethod:
         latest = max(m.valid_from for m in valid)
         chosen = [m for m in valid if m.valid_from == latest]
         if len(chosen) > 1:
-            names = ", ".join(m.id for m in chosen)
+            names = ", ".join(sorted(m.id for m in chosen))
             raise ScoringError(
                 f"several scoring methods are valid from {latest} on {day}: {names}",
                 "give the newer one a later valid_from, or name the older one in the newer one's `replaces`",
