@@ -195,3 +195,36 @@ def test_the_command_line_scores_published_counts_with_the_method_of_their_perio
         assert label in result.output
     help_text = runner.invoke(app, ["score", "--help"], env={"COLUMNS": "200"}).output
     assert "valid_from" in help_text
+
+
+# --- the 766 groups: the method is the one source -----------------------------------------------------------
+
+
+def test_the_catalog_reads_each_indicators_766_group_from_the_method() -> None:
+    from egov_metrics.catalog import load_catalog
+
+    catalog = {i.id: i for i in load_catalog()}
+    assert catalog["dossiers_on_time"].group_766 == "progress"
+    assert catalog["dossiers_digitized"].group_766 == "digitization"
+    # the catalog used to say `progress` here, but no method scores the mean processing time
+    assert catalog["processing_days_mean"].group_766 is None
+    scored = {i: g for i, g in ((i, c.group_766) for i, c in catalog.items()) if g is not None}
+    assert scored == indicator_groups(latest_method())
+
+
+def test_a_catalog_file_with_group_766_is_told_where_the_groups_live(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from egov_metrics.catalog import CATALOG_DIR, CatalogError, load_catalog
+
+    text = (CATALOG_DIR / "dossiers_on_time.yaml").read_text(encoding="utf-8")
+    folder = tmp_path / "indicators"
+    folder.mkdir()
+    (folder / "my_on_time.yaml").write_text(
+        text.replace("id: dossiers_on_time", "id: my_on_time") + "group_766: progress\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("EGOV_USER_DIR", str(tmp_path))
+    with pytest.raises(CatalogError) as err:
+        load_catalog()
+    assert "my_on_time.yaml" in str(err.value)
+    assert "group_766 is not set in the catalog: the 766 method file" in str(err.value)

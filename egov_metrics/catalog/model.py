@@ -30,7 +30,6 @@ def user_catalog_dir() -> Path | None:
 
 
 Aggregation = Literal["ratio", "count", "sum", "mean", "median", "p90"]
-Group766 = Literal["transparency", "progress", "online", "payment", "digitization", "satisfaction"]
 UnitOfMeasure = Literal["percent", "working_days", "count", "ratio"]
 
 
@@ -68,7 +67,6 @@ class Indicator(Frozen):
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{2,63}$")]
     name: Text
     description: Text
-    group_766: Group766 | None = None
     layer: Annotated[int, Field(ge=1, le=7)] | None = None
     unit: UnitOfMeasure
     direction: Literal["higher", "lower"]
@@ -80,6 +78,16 @@ class Indicator(Frozen):
     legal_source: Annotated[str, Field(min_length=3)]
     provisional: bool = False
     provisional_note: Text | None = None  # what is not confirmed, in Vietnamese and English
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_group_766(cls, data: object) -> object:
+        if isinstance(data, dict) and "group_766" in data:
+            raise ValueError(
+                "group_766 is not set in the catalog: the 766 method file (egov_metrics/methods/) lists the "
+                "indicators it scores and their groups; delete the group_766 line"
+            )
+        return data
 
     @field_validator("source")
     @classmethod
@@ -110,6 +118,14 @@ class Indicator(Frozen):
         if self.provisional_note is None:
             return None
         return self.provisional_note.vi if lang == "vi" else self.provisional_note.en
+
+    @property
+    def group_766(self) -> str | None:
+        """The 766 group that scores this indicator, read from the newest scoring method (the method file is the
+        one source of the groups, `scoring.indicator_groups`); None when the method does not score it."""
+        from egov_metrics.scoring import indicator_groups
+
+        return indicator_groups().get(self.id)
 
     @property
     def dimensions(self) -> tuple[str, ...]:
