@@ -32,7 +32,8 @@ from egov_metrics.portal.importer import (
     parse_units,
     portal_method,
 )
-from egov_metrics.scoring import ScoringMethod, _from_cents, score
+from egov_metrics.scoring import ScoringMethod, score
+from egov_metrics.scoring.arithmetic import _from_cents
 
 __all__ = ["DEFAULT_DATA_DIR", "check", "load_deviations", "load_published", "match_table", "render_markdown"]
 

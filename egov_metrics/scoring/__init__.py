@@ -48,7 +48,9 @@ The package, one module per step: `method` (the method as validated data), `load
 
 from __future__ import annotations
 
-from egov_metrics.scoring.arithmetic import _from_cents
+from egov_metrics.scoring.arithmetic import (
+    _from_cents as _from_cents,  # re-exported: older callers import it here
+)
 from egov_metrics.scoring.conversions import Conversion, conversions, register_conversion
 from egov_metrics.scoring.display import method_display
 from egov_metrics.scoring.errors import MethodError, ScoringError
@@ -86,7 +88,6 @@ __all__ = [
     "ScoreResult",
     "ScoringError",
     "ScoringMethod",
-    "_from_cents",
     "conversions",
     "current_methods",
     "indicator_groups",
