@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from egov_metrics.i18n import fmt_number, fmt_period, fmt_value
+from egov_metrics.model import FrozenModel
 
 STATE_FILE = "alerts_state.json"
 PAGE = "alerts.html"
@@ -37,9 +38,7 @@ STATUS_VI = {"achieved": "đã đạt", "on_track": "đúng tiến độ", "at_r
 RANK_GROUPS = ("nhóm đầu", "nhóm giữa", "nhóm cuối")
 
 
-class AlertRules(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class AlertRules(FrozenModel):
     #: overdue dossiers of a unit must grow by at least this many since the last run
     overdue_growth: Annotated[int, Field(ge=1)] = 10
 

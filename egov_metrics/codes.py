@@ -17,18 +17,15 @@ import csv
 import functools
 from collections.abc import Mapping
 
-from pydantic import BaseModel, ConfigDict
-
 from egov_metrics.config import PACKAGE_DIR
 from egov_metrics.i18n import check_lang
+from egov_metrics.model import FrozenModel
 
 FIELDS_CSV = PACKAGE_DIR / "demo_data" / "fields.csv"
 
 
-class Code(BaseModel):
+class Code(FrozenModel):
     """One code and its names."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     code: str
     vi: str

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from egov_metrics.yamlutil import Problem
 
 
 class EgovError(Exception):
@@ -16,6 +20,27 @@ class EgovError(Exception):
 
     def __str__(self) -> str:  # pragma: no cover - trivial
         return f"{self.message}\nHint: {self.hint}" if self.hint else self.message
+
+
+class ProblemsError(EgovError):
+    """Every problem found in one input at once; `problems` holds them (`Problem`s with file and line, or text).
+
+    The one "error with a list of problems": a subclass names what the problems are in (`subject`) and the
+    default `Hint:` (`fix`); it adds no plumbing of its own. The message is the headline and one line per problem.
+    """
+
+    subject: ClassVar[str] = "the input"
+    fix: ClassVar[str] = "fix the lines named above"
+    #: The first line of the message; `{n}` is the number of problems, `{subject}` what they are in.
+    headline: ClassVar[str] = "{n} problem(s) in {subject}"
+
+    def __init__(
+        self, problems: Sequence[Problem | str], hint: str | None = None, *, subject: str | None = None
+    ) -> None:
+        self.problems = list(problems)
+        listing = "\n".join(str(p) for p in self.problems)
+        head = self.headline.format(n=len(self.problems), subject=subject or self.subject)
+        super().__init__(f"{head}:\n{listing}", hint or self.fix)
 
 
 class SchemaError(EgovError):

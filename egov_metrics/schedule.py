@@ -44,8 +44,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import duckdb
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     ValidationInfo,
@@ -55,6 +53,7 @@ from pydantic import (
 
 from egov_metrics.config import PACKAGE_DIR, REPORTS_DIR, default_db_path
 from egov_metrics.errors import EgovError, UnknownNameError
+from egov_metrics.model import FrozenModel as Frozen
 from egov_metrics.reports.kinds import REPORT_KINDS, ReportKind
 from egov_metrics.yamlutil import Problem, format_validation_error, line_of, load_yaml_with_lines
 
@@ -139,10 +138,6 @@ class Period:
     @property
     def label(self) -> str:
         return PERIOD_LABELS[self.months](self.start)
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Cadence(Frozen):

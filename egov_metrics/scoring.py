@@ -54,11 +54,12 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from egov_metrics.config import DEFAULT_METHOD
 from egov_metrics.errors import EgovError, UnknownNameError
+from egov_metrics.model import FrozenModel as _Frozen
 from egov_metrics.portal.mapping import PortalMapping
 from egov_metrics.yamlutil import Problem, format_validation_error, load_yaml_with_lines
 
@@ -210,10 +211,6 @@ register_conversion(
 Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 Text = Annotated[str, Field(min_length=1)]
 Points = Annotated[Decimal, Field(gt=0, decimal_places=2)]
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Rule(_Frozen):

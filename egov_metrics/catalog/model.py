@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import duckdb
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from egov_metrics.errors import EgovError, UnknownNameError
+from egov_metrics.model import FrozenModel as Frozen
 from egov_metrics.sources import SOURCES
 from egov_metrics.yamlutil import Problem, format_validation_error, load_yaml_with_lines
 
@@ -32,10 +33,6 @@ def user_catalog_dir() -> Path | None:
 Aggregation = Literal["ratio", "count", "sum", "mean", "median", "p90"]
 Group766 = Literal["transparency", "progress", "online", "payment", "digitization", "satisfaction"]
 UnitOfMeasure = Literal["percent", "working_days", "count", "ratio"]
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Text(Frozen):

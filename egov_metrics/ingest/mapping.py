@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from egov_metrics.config import MAPPINGS_DIR
 from egov_metrics.errors import IngestError, UnknownNameError
 from egov_metrics.ingest.kinds import KINDS, Kind, get_kind
+from egov_metrics.model import FrozenModel
 
 DEFAULT_DATE_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y")
 DEFAULT_TRUE = ("có", "x", "1", "true", "yes", "đã", "đúng", "c", "y")
@@ -34,10 +35,8 @@ class MappingError(IngestError):
     """A mapping file is invalid; the message lists every problem with file and line."""
 
 
-class ColumnRule(BaseModel):
+class ColumnRule(FrozenModel):
     """How one source header feeds a canonical column (the short form `Header: column` means `to: column`)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     to: str
     values: dict[str, str] = Field(default_factory=dict)
@@ -47,10 +46,8 @@ class ColumnRule(BaseModel):
     pattern: str | None = None
 
 
-class Mapping(BaseModel):
+class Mapping(FrozenModel):
     """A column mapping for one kind of file."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(pattern=_NAME.pattern)
     kind: Literal["dossier", "procedure", "unit", "feedback", "data_exchange"]

@@ -25,6 +25,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from egov_metrics.catalog import Catalog, load_catalog
 from egov_metrics.config import PACKAGE_DIR
 from egov_metrics.errors import EgovError, UnknownNameError
+from egov_metrics.model import FrozenModel as Frozen
 from egov_metrics.roadmap.status import Rules, meets, month_number
 from egov_metrics.yamlutil import Problem, format_validation_error, line_of, load_yaml_with_lines
 
@@ -67,10 +68,6 @@ UNIT_RANGE: dict[str, tuple[float, float | None]] = {
 PhaseId = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{1,31}$")]
 ComponentId = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{1,63}$")]
 Document = Annotated[str, Field(min_length=3)]
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Text(Frozen):
@@ -139,7 +136,7 @@ class TargetSet(Frozen):
 class Band(Frozen):
     """A legend band [from, to); the top band includes its `to` (or is open when `to` is omitted)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True)
 
     start: Annotated[float, Field(alias="from")]
     to: float | None = None

@@ -40,9 +40,10 @@ from typing import Annotated, Literal
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from egov_metrics.i18n import fmt_date, fmt_number
+from egov_metrics.model import FrozenModel
 
 Status = Literal["achieved", "on_track", "at_risk", "off_track", "no_data"]
 STATUSES: tuple[str, ...] = ("achieved", "on_track", "at_risk", "off_track", "no_data")
@@ -56,10 +57,8 @@ STATUS_NAMES: dict[str, dict[str, str]] = {
 }
 
 
-class Rules(BaseModel):
+class Rules(FrozenModel):
     """Tunable thresholds of the assessment (the `rules:` section of a roadmap file)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     window_months: Annotated[int, Field(ge=12, le=60)] = 24
     level_months: Annotated[int, Field(ge=1, le=12)] = 3
