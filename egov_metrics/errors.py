@@ -55,6 +55,13 @@ class OrgUnitError(EgovError):
     """Org-unit reference data is inconsistent (unknown parent, cycle, overlapping validity)."""
 
 
+class OrgReferenceError(OrgUnitError, ProblemsError):
+    """The org-unit reference files have problems; `problems` lists every one with file and line."""
+
+    subject = "the org-unit reference data"
+    fix = "fix the lines above; dates are YYYY-MM-DD and validity is half-open [valid_from, valid_to)"
+
+
 class DemoError(EgovError):
     """The demo database cannot be built with the given settings."""
 

@@ -52,7 +52,7 @@ from pydantic import (
 )
 
 from egov_metrics.config import PACKAGE_DIR, REPORTS_DIR, default_db_path
-from egov_metrics.errors import EgovError, UnknownNameError
+from egov_metrics.errors import EgovError, ProblemsError, UnknownNameError
 from egov_metrics.model import FrozenModel as Frozen
 from egov_metrics.reports.kinds import REPORT_KINDS, ReportKind
 from egov_metrics.yamlutil import Problem, format_validation_error, line_of, load_yaml_with_lines
@@ -81,16 +81,11 @@ class ScheduleError(EgovError):
     """The jobs file has problems, or a schedule cannot be planned at all."""
 
 
-class JobsFileError(ScheduleError):
+class JobsFileError(ScheduleError, ProblemsError):
     """The jobs file has problems; `problems` holds every one with file and line."""
 
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        listed = "\n".join(str(p) for p in problems)
-        super().__init__(
-            f"{len(problems)} problem(s) in the jobs file:\n{listed}",
-            "fix the lines named above; `egov-metrics schedule check FILE` lists them again",
-        )
+    subject = "the jobs file"
+    fix = "fix the lines named above; `egov-metrics schedule check FILE` lists them again"
 
 
 # -- periods and cadences -------------------------------------------------------------------------------

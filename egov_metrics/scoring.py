@@ -58,10 +58,10 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from egov_metrics.config import DEFAULT_METHOD
-from egov_metrics.errors import EgovError, UnknownNameError
+from egov_metrics.errors import EgovError, ProblemsError, UnknownNameError
 from egov_metrics.model import FrozenModel as _Frozen
 from egov_metrics.portal.mapping import PortalMapping
-from egov_metrics.yamlutil import Problem, format_validation_error, load_yaml_with_lines
+from egov_metrics.yamlutil import format_validation_error, id_matches_file, load_yaml_with_lines
 
 if TYPE_CHECKING:
     import duckdb
@@ -97,16 +97,11 @@ class ScoringError(EgovError):
     """Counts, peers or a published file cannot be scored as given."""
 
 
-class MethodError(ScoringError):
+class MethodError(ScoringError, ProblemsError):
     """A method file has problems; `problems` holds every one with its file and line."""
 
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        listing = "\n".join(str(p) for p in problems)
-        super().__init__(
-            f"{len(problems)} problem(s) in the scoring method:\n{listing}",
-            "fix the lines named above; egov_metrics/methods/portal_2026.yaml is a complete example",
-        )
+    subject = "the scoring method"
+    fix = "fix the lines named above; egov_metrics/methods/portal_2026.yaml is a complete example"
 
 
 # --- conversion rules: a registry --------------------------------------------------------------------
@@ -548,17 +543,8 @@ def _load_method_file(path: Path, mtime_ns: int) -> ScoringMethod:
         method = ScoringMethod.model_validate(data)
     except ValidationError as exc:
         raise MethodError(format_validation_error(exc, path, lines)) from None
-    if method.id != path.stem:
-        raise MethodError(
-            [
-                Problem(
-                    path,
-                    lines.get(("id",), 1),
-                    "id",
-                    f"id {method.id!r} must equal the file name {path.stem!r}",
-                )
-            ]
-        )
+    if wrong_id := id_matches_file(method.id, path, lines):
+        raise MethodError(wrong_id)
     return method
 
 

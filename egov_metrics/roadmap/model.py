@@ -24,7 +24,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from egov_metrics.catalog import Catalog, load_catalog
 from egov_metrics.config import PACKAGE_DIR
-from egov_metrics.errors import EgovError, UnknownNameError
+from egov_metrics.errors import ProblemsError, UnknownNameError
 from egov_metrics.model import FrozenModel as Frozen
 from egov_metrics.roadmap.status import Rules, meets, month_number
 from egov_metrics.yamlutil import Problem, format_validation_error, line_of, load_yaml_with_lines
@@ -648,16 +648,11 @@ def consistency_issues(
 # --- loading -------------------------------------------------------------------------------------------
 
 
-class RoadmapError(EgovError):
+class RoadmapError(ProblemsError):
     """The roadmap file has problems; `problems` holds every one with file and line."""
 
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        lines = "\n".join(str(p) for p in problems)
-        super().__init__(
-            f"{len(problems)} problem(s) in the roadmap:\n{lines}",
-            "fix the lines named above; `egov_metrics.roadmap.check_roadmap(path)` lists them again",
-        )
+    subject = "the roadmap"
+    fix = "fix the lines named above; `egov_metrics.roadmap.check_roadmap(path)` lists them again"
 
 
 #: The list sections of a roadmap file and the model of their items.
