@@ -39,12 +39,12 @@ from egov_metrics.catalog import Catalog, Indicator, load_catalog
 from egov_metrics.errors import EgovError, UnknownNameError
 from egov_metrics.schema import connect
 from egov_metrics.sources import ALL_DIMENSIONS, SOURCES, Placement, Source
+from egov_metrics.vocab import LEVELS
 
 if TYPE_CHECKING:
     import pandas as pd
 
 GRAINS: tuple[str, ...] = ("month", "quarter", "year", "ytd")
-LEVELS: tuple[str, ...] = ("province", "department", "district", "commune")
 UNIT_VERSIONS: tuple[str, ...] = ("current", "historical")
 
 #: SQL interval of one period per grain (ytd periods are months whose window starts on 1 January).

@@ -43,12 +43,12 @@ import duckdb
 
 from egov_metrics.config import REFERENCE_DIR, SCHEMA_DIR
 from egov_metrics.errors import OrgReferenceError, OrgUnitError, UnknownNameError
+from egov_metrics.vocab import LEVELS
 
 DEFAULT_UNITS = REFERENCE_DIR / "org_units.csv"
 DEFAULT_CROSSWALK = REFERENCE_DIR / "org_unit_crosswalk.csv"
 VIEWS_SQL = SCHEMA_DIR / "views.sql"
 
-LEVELS: tuple[str, ...] = ("province", "department", "district", "commune")
 #: Which levels a unit's parent may have.
 PARENT_LEVELS: dict[str, tuple[str, ...]] = {
     "province": (),

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 import duckdb
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from egov_metrics import vocab
 from egov_metrics.errors import ProblemsError, UnknownNameError
 from egov_metrics.model import FrozenModel as Frozen
 from egov_metrics.sources import SOURCES
@@ -31,7 +32,8 @@ def user_catalog_dir() -> Path | None:
 
 
 Aggregation = Literal["ratio", "count", "sum", "mean", "median", "p90"]
-Group766 = Literal["transparency", "progress", "online", "payment", "digitization", "satisfaction"]
+#: A group of the 766 index: one of the scoring method's groups (`vocab.groups_766()`), checked when loaded.
+Group766 = str
 UnitOfMeasure = Literal["percent", "working_days", "count", "ratio"]
 
 
@@ -85,6 +87,11 @@ class Indicator(Frozen):
         if value not in SOURCES:
             raise ValueError(f"unknown source {value!r}; known: {', '.join(sorted(SOURCES))}")
         return value
+
+    @field_validator("group_766")
+    @classmethod
+    def _group_exists(cls, value: str | None) -> str | None:
+        return None if value is None else vocab.one_of(value, vocab.groups_766(), "766 group")
 
     @model_validator(mode="after")
     def _source_and_placement_exist(self) -> Indicator:

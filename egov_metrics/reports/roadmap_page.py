@@ -24,6 +24,7 @@ from egov_metrics.roadmap import (
     resources,
     trajectories,
 )
+from egov_metrics.vocab import STATUSES, names_by_lang
 
 #: The page's words in one language; both languages have every key (checked by mypy). Functional form:
 #: "from" is a Python keyword.
@@ -95,13 +96,7 @@ T: dict[str, Texts] = {
         "lead": "Đơn vị chủ trì",
         "no_lead": "chưa phân công",
         "overdue_owner": "Thành phần quá hạn",
-        "status_names": {
-            "achieved": "Đã đạt",
-            "on_track": "Đúng tiến độ",
-            "at_risk": "Có nguy cơ",
-            "off_track": "Chệch hướng",
-            "no_data": "Chưa có số liệu",
-        },
+        "status_names": names_by_lang(STATUSES)["vi"],
     },
     "en": {
         "title": "E-government roadmap report",
@@ -133,13 +128,7 @@ T: dict[str, Texts] = {
         "lead": "Lead unit",
         "no_lead": "not assigned",
         "overdue_owner": "Overdue component",
-        "status_names": {
-            "achieved": "Achieved",
-            "on_track": "On track",
-            "at_risk": "At risk",
-            "off_track": "Off track",
-            "no_data": "No data",
-        },
+        "status_names": names_by_lang(STATUSES)["en"],
     },
 }
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from egov_metrics.roadmap.architecture import components, layer_readiness, status_as_of
 from egov_metrics.roadmap.assessment import (
-    STATUS_LIGHTS,
     assess,
     legend_frame,
     monthly_series,
@@ -37,6 +36,7 @@ from egov_metrics.roadmap.model import (
 )
 from egov_metrics.roadmap.status import STATUSES, Rules, TargetCheck, check_target, robust_trend
 from egov_metrics.roadmap.tables import write_roadmap_tables
+from egov_metrics.vocab import STATUS_LIGHTS
 
 __all__ = [
     "DEFAULT_ROADMAP",

@@ -40,15 +40,6 @@ Db = str | Path | duckdb.DuckDBPyConnection | None
 TargetChoice = Literal["phase", "next", "year", "all"]
 TARGET_CHOICES: tuple[str, ...] = ("phase", "next", "year", "all")
 
-#: The traffic light of each status: the one status language of every report (KPI cards, roadmap tables).
-#: A target achieved or on track is green, at risk amber, off track red; no data or no target is grey.
-STATUS_LIGHTS: dict[str, str | None] = {
-    "achieved": "green",
-    "on_track": "green",
-    "at_risk": "amber",
-    "off_track": "red",
-    "no_data": None,
-}
 
 #: Indicators `resources()` reads besides the targets.
 RESOURCE_INDICATORS: tuple[str, ...] = ("staff_trained", "training_plan_done", "vneid_users", "online_users")

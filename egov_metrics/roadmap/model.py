@@ -27,6 +27,7 @@ from egov_metrics.config import PACKAGE_DIR
 from egov_metrics.errors import ProblemsError, UnknownNameError
 from egov_metrics.model import FrozenModel as Frozen
 from egov_metrics.roadmap.status import Rules, meets, month_number
+from egov_metrics.vocab import LIGHT_RANK, LIGHTS, ComponentStatus, Light, UnitLevel, labels
 from egov_metrics.yamlutil import Problem, format_validation_error, line_of, load_yaml_with_lines
 
 ROADMAP_DATA_DIR = PACKAGE_DIR / "roadmap_data"
@@ -46,17 +47,8 @@ def default_roadmap() -> Path:
     return user_roadmap() or DEFAULT_ROADMAP
 
 
-Level = Literal["province", "department", "district", "commune"]
-LEVELS: tuple[str, ...] = ("province", "department", "district", "commune")
-ComponentStatus = Literal["planned", "in_progress", "in_operation", "retired"]
-Light = Literal["red", "amber", "green"]
-#: How good each light is, to check that bands run the right way for the indicator's direction.
-LIGHT_RANK = {"red": 0, "amber": 1, "green": 2}
-LIGHT_LABELS = {
-    "red": {"vi": "Chưa đạt", "en": "Below target"},
-    "amber": {"vi": "Gần đạt", "en": "Near target"},
-    "green": {"vi": "Đạt", "en": "On target"},
-}
+Level = UnitLevel
+LIGHT_LABELS = labels(LIGHTS)
 #: The range each unit of measure covers (None: open-ended); legend bands must cover it exactly.
 UNIT_RANGE: dict[str, tuple[float, float | None]] = {
     "percent": (0.0, 100.0),
