@@ -28,7 +28,7 @@ import vl_convert as vlc
 
 from egov_metrics.errors import EgovError, UnknownNameError
 from egov_metrics.i18n import check_lang, fmt_date
-from egov_metrics.vocab import LIGHTS, STATUSES, names_by_lang
+from egov_metrics.vocab import COMPONENT_STATUSES, LIGHTS, STATUSES, names_by_lang
 
 THEME = "egov"
 FONT = "Arial, 'DejaVu Sans', sans-serif"
@@ -127,12 +127,11 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 STATUS_LABELS = names_by_lang(STATUSES)
+#: The statuses of a component on the timeline: the vocabulary's, and "overdue" (planned, its date passed).
 COMPONENT_LABELS = {
-    "vi": {"in_operation": "Đang vận hành", "in_progress": "Đang triển khai", "planned": "Kế hoạch",
-           "overdue": "Quá hạn", "retired": "Đã ngừng"},
-    "en": {"in_operation": "In operation", "in_progress": "In progress", "planned": "Planned",
-           "overdue": "Overdue", "retired": "Retired"},
-}  # fmt: skip
+    lang: {**names, "overdue": LABELS[lang]["overdue"]}
+    for lang, names in names_by_lang(COMPONENT_STATUSES).items()
+}
 LIGHT_LABELS = names_by_lang(LIGHTS)
 #: Axis suffix and d3 format per unit of measure.
 UNIT_AXIS = {
