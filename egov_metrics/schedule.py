@@ -55,6 +55,7 @@ from egov_metrics.config import PACKAGE_DIR, REPORTS_DIR, default_db_path
 from egov_metrics.errors import EgovError, ProblemsError, UnknownNameError
 from egov_metrics.model import FrozenModel as Frozen
 from egov_metrics.reports.kinds import REPORT_KINDS, ReportKind
+from egov_metrics.sources import CLOCK_SOURCE, data_extent
 from egov_metrics.yamlutil import Problem, format_validation_error, line_of, load_yaml_with_lines
 
 if TYPE_CHECKING:
@@ -523,14 +524,10 @@ def due_periods(job: Job, as_of: str | dt.date | None = None, since: str | None 
 
 def _data_bounds(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date]:
     """First data day and the last day of the data's last full month."""
-    first, last = con.sql(
-        "SELECT min(CAST(received_at AS DATE)), max(CAST(received_at AS DATE)) FROM dossier"
-    ).fetchall()[0]
-    if last is None:
+    extent = data_extent(con, CLOCK_SOURCE)
+    if extent.first is None or extent.last_full_month_end is None:
         raise ScheduleError("the database holds no dossiers", "build the demo or ingest an export first")
-    if (last + dt.timedelta(days=1)).month == last.month:  # not a month's last day: that month is not full
-        last = last.replace(day=1) - dt.timedelta(days=1)
-    return first, last
+    return extent.first, extent.last_full_month_end
 
 
 def _done_keys(out_dir: Path) -> set[str]:

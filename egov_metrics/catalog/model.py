@@ -176,9 +176,7 @@ def _check_expressions(indicator: Indicator, path: Path, lines: dict[tuple, int]
     source = SOURCES[indicator.source]
     from_sql = f"({source.sql}) AS src"
     if source.activity_sql:
-        cols = ", ".join(
-            f"0 AS {c}" for c in ("dossiers", "paid_online_dossiers", "e_result_dossiers", "online_dossiers")
-        )
+        cols = ", ".join(f"0 AS {c}" for c in source.activity_columns)
         from_sql = f"(SELECT *, {cols} FROM ({source.sql})) AS src"
     probes: list[tuple[tuple, str]] = [(("measure", "numerator"), indicator.measure.numerator)]
     if indicator.measure.denominator:

@@ -24,6 +24,7 @@ from egov_metrics.roadmap import (
     resources,
     trajectories,
 )
+from egov_metrics.sources import CLOCK_SOURCE, data_extent
 from egov_metrics.vocab import STATUSES, names_by_lang
 
 #: The page's words in one language; both languages have every key (checked by mypy). Functional form:
@@ -146,7 +147,7 @@ class RoadmapReport:
         self.roadmap = load_roadmap()
         with open_db(self.db_path) as con:
             if not self.as_of:
-                self.as_of = con.sql("SELECT max(CAST(received_at AS DATE)) FROM dossier").fetchall()[0][0]
+                self.as_of = data_extent(con, CLOCK_SOURCE).last
             self.as_of = dt.date.fromisoformat(str(self.as_of))
             current = self.roadmap.phase_at(self.as_of) or min(self.roadmap.phases, key=lambda p: p.start)
             self.phase = self.phase or current.id
