@@ -55,6 +55,7 @@ from egov_metrics.config import PACKAGE_DIR, REPORTS_DIR, default_db_path
 from egov_metrics.errors import EgovError, ProblemsError, UnknownNameError
 from egov_metrics.model import FrozenModel as Frozen
 from egov_metrics.reports.kinds import REPORT_KINDS, ReportKind
+from egov_metrics.roadmap.phases import phase_for
 from egov_metrics.sources import CLOCK_SOURCE, data_extent
 from egov_metrics.yamlutil import Problem, format_validation_error, line_of, load_yaml_with_lines
 
@@ -414,17 +415,7 @@ def _canonical(kind: ReportKind, params: dict[str, Any]) -> tuple[tuple[str, Any
 
 def _phase_at(con: duckdb.DuckDBPyConnection, day: dt.date) -> str:
     """The roadmap phase containing `day`: the latest one started on or before it (else the first)."""
-    rows = con.sql(
-        "SELECT id FROM roadmap_phase ORDER BY (start_date <= ?) DESC, "
-        "CASE WHEN start_date <= ? THEN start_date END DESC, start_date LIMIT 1",
-        params=[day, day],
-    ).fetchall()
-    if not rows:
-        raise ScheduleError(
-            "the database has no roadmap phases (table roadmap_phase is empty)",
-            "write the roadmap into the database (egov_metrics.roadmap.write_roadmap_tables) first",
-        )
-    return rows[0][0]
+    return phase_for(day).id  # the planner's roadmap, as the reports read it (egov_metrics/roadmap/phases.py)
 
 
 def _time_period(kind: ReportKind, period: Period, con: duckdb.DuckDBPyConnection) -> dict[str, Any]:

@@ -278,7 +278,7 @@ def _resolve(kind: ReportKind, params: Params) -> Params:
                 )
             updates["as_of"] = as_of
         if "phase" in kind.params.model_fields:
-            from egov_metrics.roadmap import load_roadmap
+            from egov_metrics.roadmap import load_roadmap, phase_for
 
             roadmap = load_roadmap()
             phases = [p.id for p in roadmap.phases]
@@ -286,7 +286,7 @@ def _resolve(kind: ReportKind, params: Params) -> Params:
             if phase is None:
                 as_of_given = updates.get("as_of")
                 day = as_of_given if isinstance(as_of_given, dt.date) else last_day
-                phase = (roadmap.phase_at(day) or min(roadmap.phases, key=lambda p: p.start)).id
+                phase = phase_for(day, roadmap).id
             elif phase not in phases:
                 close = UnknownNameError.from_choices("roadmap phase", phase, phases)
                 raise ReportParameterError(f"{kind.name}: parameter 'phase': {close.message}", close.hint)

@@ -21,6 +21,7 @@ from egov_metrics.roadmap import (
     legend_frame,
     load_roadmap,
     monthly_series,
+    phase_for,
     resources,
     trajectories,
 )
@@ -149,7 +150,7 @@ class RoadmapReport:
             if not self.as_of:
                 self.as_of = data_extent(con, CLOCK_SOURCE).last
             self.as_of = dt.date.fromisoformat(str(self.as_of))
-            current = self.roadmap.phase_at(self.as_of) or min(self.roadmap.phases, key=lambda p: p.start)
+            current = phase_for(self.as_of, self.roadmap)
             self.phase = self.phase or current.id
             series = monthly_series(self.roadmap, as_of=self.as_of, db=con)
             # Another phase than the one containing as_of: its targets, judged as of the date.

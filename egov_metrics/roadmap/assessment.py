@@ -23,6 +23,7 @@ from egov_metrics.catalog import Catalog, Indicator, load_catalog
 from egov_metrics.compute import compute
 from egov_metrics.errors import EgovError, UnknownNameError
 from egov_metrics.roadmap.model import PathPoint, Roadmap, TargetSet, load_roadmap
+from egov_metrics.roadmap.phases import phase_for
 from egov_metrics.roadmap.status import (
     STATUS_NAMES,
     check_target,
@@ -189,7 +190,7 @@ def _points(roadmap: Roadmap, ts: TargetSet, as_of: dt.date, which: str) -> list
         return upcoming[:1]
     if which == "year":  # the value due on 31 December of as_of's year (milestone or phase target)
         return [p for p in path if p.date.year == as_of.year][:1]
-    phase = roadmap.phase_at(as_of) or min(roadmap.phases, key=lambda p: p.start)
+    phase = phase_for(as_of, roadmap)
     return [p for p in path if p.kind == "target" and p.phase == phase.id]
 
 
