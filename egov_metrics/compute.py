@@ -39,7 +39,7 @@ from egov_metrics.catalog import Catalog, Indicator, load_catalog
 from egov_metrics.errors import EgovError, UnknownNameError
 from egov_metrics.schema import connect
 from egov_metrics.sources import ALL_DIMENSIONS, CLOCK_SOURCE, SOURCES, Placement, Source, data_extent
-from egov_metrics.vocab import LEVELS
+from egov_metrics.vocab import LEVELS, SPLIT_LEVELS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -569,7 +569,7 @@ def build_query(
         if lv not in LEVELS:
             raise UnknownNameError.from_choices("unit level", lv, LEVELS)
     if "unit" in by and not levels:
-        levels = ("department", "district", "commune")
+        levels = SPLIT_LEVELS
     unsupported = [i.id for i in chosen if not set(by) <= set(SOURCES[i.source].dimensions)]
     if unsupported:
         raise ComputeError(

@@ -84,6 +84,8 @@ UNIT_LEVELS = _terms(
 LEVELS: tuple[str, ...] = tuple(UNIT_LEVELS)
 #: A procedure is settled at the province, a district or a commune (a department acts for the province).
 PROCEDURE_LEVELS = {k: v for k, v in UNIT_LEVELS.items() if k != "department"}
+#: The levels a split by unit shows by default: every level under the province.
+SPLIT_LEVELS: tuple[str, ...] = tuple(level for level in UNIT_LEVELS if level != "province")
 #: The two peer groups of the 766 league and of unit reports: each ranked among its own.
 PEER_LEVELS: tuple[str, ...] = ("department", "commune")
 
