@@ -13,7 +13,7 @@ install does not backfill years of reports.
   entry with the same kind and parameters and the entry's file exists; the manifest is the state, so a
   report rendered by hand with the same parameters counts too.
 - A period is rendered only once the data covers it: its last day is on or before the last day of the
-  data's last full month (`max(received_at)` of `dossier`). Until then its instances are **waiting**.
+  data's last full month (`sources.data_extent` of the dossiers). Until then its instances are **waiting**.
 - `run()` holds an exclusive `flock` on `<out>/.schedule.lock` for the whole run. A second run started
   meanwhile waits up to `wait` seconds and then re-plans (finding nothing left to do), or returns at once
   saying which run is active. The kernel releases the lock when the process dies, so a killed run never
