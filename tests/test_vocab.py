@@ -10,6 +10,7 @@ from typing import get_args
 import pytest
 
 from egov_metrics import vocab
+from egov_metrics.catalog import load_catalog
 from egov_metrics.catalog.model import Indicator
 from egov_metrics.ingest.kinds import KINDS
 from egov_metrics.model import FrozenModel
@@ -70,6 +71,11 @@ def test_the_766_groups_are_the_methods() -> None:
     assert {g: (t.vi, t.en) for g, t in groups.items()} == {
         g.id: (g.name_vi, g.name_en) for g in method.groups
     }
+    # an indicator the method scores sits in the method's group in the catalog too (an unscored one, such as
+    # processing_days_mean, "shown, not scored" in the progress group, may name a group of its own choosing)
+    catalog = load_catalog()
+    scored = {i.id: i.group for i in method.indicators if i.id in catalog}
+    assert scored and {k: catalog.get(k).group_766 for k in scored} == scored
     with pytest.raises(ValueError, match="unknown 766 group 'speed'"):
         Indicator.model_validate({"group_766": "speed"})
 
