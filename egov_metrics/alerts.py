@@ -24,22 +24,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from egov_metrics.i18n import fmt_number, fmt_period, fmt_value
+from egov_metrics.model import FrozenModel
+from egov_metrics.vocab import STATUSES
 
 STATE_FILE = "alerts_state.json"
 PAGE = "alerts.html"
 TEXT = "alerts.txt"
 BAD = ("at_risk", "off_track")
-STATUS_VI = {"achieved": "đã đạt", "on_track": "đúng tiến độ", "at_risk": "có nguy cơ", "off_track": "chệch hướng",
-             "no_data": "chưa có số liệu"}  # fmt: skip
+STATUS_VI = {code: term.vi.lower() for code, term in STATUSES.items()}
 RANK_GROUPS = ("nhóm đầu", "nhóm giữa", "nhóm cuối")
 
 
-class AlertRules(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class AlertRules(FrozenModel):
     #: overdue dossiers of a unit must grow by at least this many since the last run
     overdue_growth: Annotated[int, Field(ge=1)] = 10
 

@@ -28,6 +28,7 @@ import vl_convert as vlc
 
 from egov_metrics.errors import EgovError, UnknownNameError
 from egov_metrics.i18n import check_lang, fmt_date
+from egov_metrics.vocab import COMPONENT_STATUSES, LIGHTS, STATUSES, names_by_lang
 
 THEME = "egov"
 FONT = "Arial, 'DejaVu Sans', sans-serif"
@@ -125,22 +126,13 @@ LABELS: dict[str, dict[str, str]] = {
         "band": "Band",
     },
 }
-STATUS_LABELS = {
-    "vi": {"achieved": "Đã đạt", "on_track": "Đúng tiến độ", "at_risk": "Có nguy cơ", "off_track": "Chệch hướng",
-           "no_data": "Chưa có số liệu"},
-    "en": {"achieved": "Achieved", "on_track": "On track", "at_risk": "At risk", "off_track": "Off track",
-           "no_data": "No data"},
-}  # fmt: skip
+STATUS_LABELS = names_by_lang(STATUSES)
+#: The statuses of a component on the timeline: the vocabulary's, and "overdue" (planned, its date passed).
 COMPONENT_LABELS = {
-    "vi": {"in_operation": "Đang vận hành", "in_progress": "Đang triển khai", "planned": "Kế hoạch",
-           "overdue": "Quá hạn", "retired": "Đã ngừng"},
-    "en": {"in_operation": "In operation", "in_progress": "In progress", "planned": "Planned",
-           "overdue": "Overdue", "retired": "Retired"},
-}  # fmt: skip
-LIGHT_LABELS = {
-    "vi": {"red": "Chưa đạt", "amber": "Gần đạt", "green": "Đạt"},
-    "en": {"red": "Below target", "amber": "Near target", "green": "On target"},
+    lang: {**names, "overdue": LABELS[lang]["overdue"]}
+    for lang, names in names_by_lang(COMPONENT_STATUSES).items()
 }
+LIGHT_LABELS = names_by_lang(LIGHTS)
 #: Axis suffix and d3 format per unit of measure.
 UNIT_AXIS = {
     "percent": {"vi": "%", "en": "%", "format": ",.0f"},

@@ -7,8 +7,9 @@ One registry serves three purposes:
   things in two sources (a dossier's `status` is not a component's);
 - help texts.
 
-The codes are those the schema's CHECK constraints allow (`egov_metrics/schema/schema.sql`); procedure fields
-are reference data (`demo_data/fields.csv`, plus a database's own `field` table when one is given).
+The code lists and their names live in the vocabulary (`egov_metrics.vocab`); this module maps them to the
+columns of each row source. The codes are those the schema's CHECK constraints allow
+(`egov_metrics/schema/schema.sql`); procedure fields are reference data (`demo_data/fields.csv`, plus a database's own `field` table when one is given).
 """
 
 from __future__ import annotations
@@ -17,74 +18,25 @@ import csv
 import functools
 from collections.abc import Mapping
 
-from pydantic import BaseModel, ConfigDict
-
 from egov_metrics.config import PACKAGE_DIR
-from egov_metrics.i18n import check_lang
+from egov_metrics.vocab import (
+    APPLICANT_TYPES,
+    CHANNELS,
+    COMPONENT_STATUSES,
+    DOSSIER_STATUSES,
+    ONLINE_LEVELS,
+    PLATFORMS,
+    PROCEDURE_LEVELS,
+    RATINGS,
+    UNIT_LEVELS,
+    Term,
+)
 
 FIELDS_CSV = PACKAGE_DIR / "demo_data" / "fields.csv"
 
 
-class Code(BaseModel):
-    """One code and its names."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    code: str
-    vi: str
-    en: str
-
-    def name(self, lang: str) -> str:
-        return self.vi if check_lang(lang) == "vi" else self.en
-
-
-def _codes(*items: tuple[str, str, str]) -> dict[str, Code]:
-    return {c: Code(code=c, vi=vi, en=en) for c, vi, en in items}
-
-
-CHANNELS = _codes(
-    ("online", "Trực tuyến", "Online"),
-    ("in_person", "Trực tiếp", "In person"),
-    ("post", "Bưu chính công ích", "Public postal service"),
-)
-APPLICANT_TYPES = _codes(
-    ("citizen", "Công dân", "Citizen"), ("business", "Tổ chức, doanh nghiệp", "Business")
-)
-ONLINE_LEVELS = _codes(
-    ("full", "Trực tuyến toàn trình", "Fully online"),
-    ("partial", "Trực tuyến một phần", "Partly online"),
-    ("none", "Không trực tuyến", "Not online"),
-)
-DOSSIER_STATUSES = _codes(
-    ("processing", "Đang xử lý", "Processing"),
-    ("supplementing", "Chờ bổ sung", "Awaiting supplement"),
-    ("finished", "Đã giải quyết", "Finished"),
-    ("returned", "Đã trả kết quả", "Returned"),
-    ("withdrawn", "Rút hồ sơ", "Withdrawn"),
-    ("rejected", "Từ chối", "Rejected"),
-)
-RATINGS = _codes(
-    ("very_satisfied", "Rất hài lòng", "Very satisfied"),
-    ("satisfied", "Hài lòng", "Satisfied"),
-    ("dissatisfied", "Không hài lòng", "Dissatisfied"),
-)
-UNIT_LEVELS = _codes(
-    ("province", "Tỉnh", "Province"),
-    ("department", "Sở, ban, ngành", "Department"),
-    ("district", "Huyện", "District"),
-    ("commune", "Xã", "Commune"),
-)
-PROCEDURE_LEVELS = {k: v for k, v in UNIT_LEVELS.items() if k != "department"}
-PLATFORMS = _codes(
-    ("LGSP", "Nền tảng tích hợp, chia sẻ dữ liệu cấp tỉnh (LGSP)", "Provincial integration platform (LGSP)"),
-    ("NDXP", "Nền tảng tích hợp, chia sẻ dữ liệu quốc gia (NDXP)", "National data exchange platform (NDXP)"),
-)
-COMPONENT_STATUSES = _codes(
-    ("planned", "Kế hoạch", "Planned"),
-    ("in_progress", "Đang triển khai", "In progress"),
-    ("in_operation", "Đang vận hành", "In operation"),
-    ("retired", "Đã ngừng", "Retired"),
-)
+#: A code and its names (the vocabulary's `Term`).
+Code = Term
 
 
 @functools.cache

@@ -38,13 +38,13 @@ from egov_metrics import cache
 from egov_metrics.catalog import Catalog, Indicator, load_catalog
 from egov_metrics.errors import EgovError, UnknownNameError
 from egov_metrics.schema import connect
-from egov_metrics.sources import ALL_DIMENSIONS, SOURCES, Placement, Source
+from egov_metrics.sources import ALL_DIMENSIONS, CLOCK_SOURCE, SOURCES, Placement, Source, data_extent
+from egov_metrics.vocab import LEVELS, SPLIT_LEVELS
 
 if TYPE_CHECKING:
     import pandas as pd
 
 GRAINS: tuple[str, ...] = ("month", "quarter", "year", "ytd")
-LEVELS: tuple[str, ...] = ("province", "department", "district", "commune")
 UNIT_VERSIONS: tuple[str, ...] = ("current", "historical")
 
 #: SQL interval of one period per grain (ytd periods are months whose window starts on 1 January).
@@ -287,22 +287,14 @@ class _Builder:
             sql = f"SELECT * REPLACE ({replaced}) FROM ({sql})"
         if source.activity_sql:
             keys = source.activity_keys
-            sums = (
-                "sum(dossiers) AS dossiers, sum(paid_online_dossiers) AS paid_online_dossiers, "
-                "sum(e_result_dossiers) AS e_result_dossiers, sum(online_dossiers) AS online_dossiers"
-            )
+            sums = ", ".join(f"sum({c}) AS {c}" for c in source.activity_columns)
             activity = (
                 f"SELECT {', '.join('src.' + k for k in keys)}, sp.period_key, {sums} "
                 f"FROM ({source.activity_sql}) src JOIN spine sp ON {self._event_join('at')} GROUP BY ALL"
             )
             using = ", ".join((*keys, "period_key"))
-            sql = (
-                f"SELECT p.*, coalesce(a.dossiers, 0) AS dossiers, "
-                f"coalesce(a.paid_online_dossiers, 0) AS paid_online_dossiers, "
-                f"coalesce(a.e_result_dossiers, 0) AS e_result_dossiers, "
-                f"coalesce(a.online_dossiers, 0) AS online_dossiers "
-                f"FROM ({sql}) p LEFT JOIN ({activity}) a USING ({using})"
-            )
+            totals = ", ".join(f"coalesce(a.{c}, 0) AS {c}" for c in source.activity_columns)
+            sql = f"SELECT p.*, {totals} FROM ({sql}) p LEFT JOIN ({activity}) a USING ({using})"
         return sql
 
     # -- the rows of a source ----------------------------------------------------------------------
@@ -538,21 +530,9 @@ WHERE r.period_key >= CAST(date_trunc('{_TRUNC[self.grain]}', CAST($start AS DAT
 ORDER BY {order}"""
 
 
-#: The data end per database file version (see cache.file_version): warm calls skip the query.
-_DATA_ENDS: dict[tuple[object, ...], dt.date] = {}
-
-
 def _data_end(con: duckdb.DuckDBPyConnection) -> dt.date:
-    version = cache.file_version(con)
-    if version is not None and version in _DATA_ENDS:
-        return _DATA_ENDS[version]
-    row = con.sql(
-        "SELECT greatest(max(CAST(received_at AS DATE)), max(CAST(finished_at AS DATE))) FROM dossier"
-    ).fetchall()[0][0]
-    end = row or dt.date.today()
-    if version is not None and row is not None:
-        _DATA_ENDS[version] = end
-    return end
+    """Where every request's periods end: the last day of the clock source's data (sources.CLOCK_SOURCE)."""
+    return data_extent(con, CLOCK_SOURCE).last or dt.date.today()
 
 
 def build_query(
@@ -589,7 +569,7 @@ def build_query(
         if lv not in LEVELS:
             raise UnknownNameError.from_choices("unit level", lv, LEVELS)
     if "unit" in by and not levels:
-        levels = ("department", "district", "commune")
+        levels = SPLIT_LEVELS
     unsupported = [i.id for i in chosen if not set(by) <= set(SOURCES[i.source].dimensions)]
     if unsupported:
         raise ComputeError(

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from egov_metrics.yamlutil import Problem
 
 
 class EgovError(Exception):
@@ -18,6 +22,27 @@ class EgovError(Exception):
         return f"{self.message}\nHint: {self.hint}" if self.hint else self.message
 
 
+class ProblemsError(EgovError):
+    """Every problem found in one input at once; `problems` holds them (`Problem`s with file and line, or text).
+
+    The one "error with a list of problems": a subclass names what the problems are in (`subject`) and the
+    default `Hint:` (`fix`); it adds no plumbing of its own. The message is the headline and one line per problem.
+    """
+
+    subject: ClassVar[str] = "the input"
+    fix: ClassVar[str] = "fix the lines named above"
+    #: The first line of the message; `{n}` is the number of problems, `{subject}` what they are in.
+    headline: ClassVar[str] = "{n} problem(s) in {subject}"
+
+    def __init__(
+        self, problems: Sequence[Problem | str], hint: str | None = None, *, subject: str | None = None
+    ) -> None:
+        self.problems = list(problems)
+        listing = "\n".join(str(p) for p in self.problems)
+        head = self.headline.format(n=len(self.problems), subject=subject or self.subject)
+        super().__init__(f"{head}:\n{listing}", hint or self.fix)
+
+
 class SchemaError(EgovError):
     """The database is missing, of another schema version, or not an egov-metrics database."""
 
@@ -28,6 +53,13 @@ class CalendarError(EgovError):
 
 class OrgUnitError(EgovError):
     """Org-unit reference data is inconsistent (unknown parent, cycle, overlapping validity)."""
+
+
+class OrgReferenceError(OrgUnitError, ProblemsError):
+    """The org-unit reference files have problems; `problems` lists every one with file and line."""
+
+    subject = "the org-unit reference data"
+    fix = "fix the lines above; dates are YYYY-MM-DD and validity is half-open [valid_from, valid_to)"
 
 
 class DemoError(EgovError):

@@ -31,6 +31,7 @@ from egov_metrics.compute import compute, explain
 from egov_metrics.errors import EgovError
 from egov_metrics.i18n import check_lang, fmt_number, fmt_period, fmt_value
 from egov_metrics.present import definitions
+from egov_metrics.vocab import SPLIT_LEVELS, UNIT_LEVELS
 
 #: Every text the explorer shows, per language.
 TEXT: dict[str, dict[str, str]] = {
@@ -43,9 +44,7 @@ TEXT: dict[str, dict[str, str]] = {
         "scope": "Phạm vi",
         "province": "Toàn tỉnh",
         "none": "(không chia)",
-        "unit:department": "Sở, ban, ngành",
-        "unit:district": "Huyện",
-        "unit:commune": "Xã",
+        **{f"unit:{level}": UNIT_LEVELS[level].name("vi") for level in SPLIT_LEVELS},
         "field": "Lĩnh vực",
         "procedure": "Thủ tục",
         "channel": "Hình thức nộp",
@@ -83,9 +82,7 @@ TEXT: dict[str, dict[str, str]] = {
         "scope": "Scope",
         "province": "Whole province",
         "none": "(no split)",
-        "unit:department": "Departments",
-        "unit:district": "Districts",
-        "unit:commune": "Communes",
+        **{f"unit:{level}": UNIT_LEVELS[level].plural("en") for level in SPLIT_LEVELS},
         "field": "Field",
         "procedure": "Procedure",
         "channel": "Channel",

@@ -42,13 +42,13 @@ from pathlib import Path
 import duckdb
 
 from egov_metrics.config import REFERENCE_DIR, SCHEMA_DIR
-from egov_metrics.errors import OrgUnitError, UnknownNameError
+from egov_metrics.errors import OrgReferenceError, OrgUnitError, UnknownNameError
+from egov_metrics.vocab import LEVELS
 
 DEFAULT_UNITS = REFERENCE_DIR / "org_units.csv"
 DEFAULT_CROSSWALK = REFERENCE_DIR / "org_unit_crosswalk.csv"
 VIEWS_SQL = SCHEMA_DIR / "views.sql"
 
-LEVELS: tuple[str, ...] = ("province", "department", "district", "commune")
 #: Which levels a unit's parent may have.
 PARENT_LEVELS: dict[str, tuple[str, ...]] = {
     "province": (),
@@ -393,10 +393,7 @@ def read_reference(
     for check in CHECKS:
         problems.extend(check(ref))
     if problems:
-        raise OrgUnitError(
-            f"{len(problems)} problem(s) in the org-unit reference data:\n" + "\n".join(problems),
-            "fix the lines above; dates are YYYY-MM-DD and validity is half-open [valid_from, valid_to)",
-        )
+        raise OrgReferenceError(problems)
     return ref
 
 

@@ -23,18 +23,16 @@ import polars as pl
 
 if TYPE_CHECKING:
     import duckdb
-from pydantic import BaseModel, ConfigDict
 
 from egov_metrics.i18n import check_lang, fmt_number
+from egov_metrics.model import FrozenModel
 from egov_metrics.scoring import ScoreResult, ScoringMethod, load_method, score, score_units
 
 __all__ = ["ACTIONS", "Action", "action_text", "plan", "plan_unit"]
 
 
-class Action(BaseModel):
+class Action(FrozenModel):
     """What raising an indicator's numerator means: `{n}` is the number of items."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     vi: str
     en: str

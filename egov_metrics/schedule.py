@@ -13,7 +13,7 @@ install does not backfill years of reports.
   entry with the same kind and parameters and the entry's file exists; the manifest is the state, so a
   report rendered by hand with the same parameters counts too.
 - A period is rendered only once the data covers it: its last day is on or before the last day of the
-  data's last full month (`max(received_at)` of `dossier`). Until then its instances are **waiting**.
+  data's last full month (`sources.data_extent` of the dossiers). Until then its instances are **waiting**.
 - `run()` holds an exclusive `flock` on `<out>/.schedule.lock` for the whole run. A second run started
   meanwhile waits up to `wait` seconds and then re-plans (finding nothing left to do), or returns at once
   saying which run is active. The kernel releases the lock when the process dies, so a killed run never
@@ -44,8 +44,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import duckdb
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     ValidationInfo,
@@ -54,8 +52,11 @@ from pydantic import (
 )
 
 from egov_metrics.config import PACKAGE_DIR, REPORTS_DIR, default_db_path
-from egov_metrics.errors import EgovError, UnknownNameError
+from egov_metrics.errors import EgovError, ProblemsError, UnknownNameError
+from egov_metrics.model import FrozenModel as Frozen
 from egov_metrics.reports.kinds import REPORT_KINDS, ReportKind
+from egov_metrics.roadmap.phases import phase_for
+from egov_metrics.sources import CLOCK_SOURCE, data_extent
 from egov_metrics.yamlutil import Problem, format_validation_error, line_of, load_yaml_with_lines
 
 if TYPE_CHECKING:
@@ -82,16 +83,11 @@ class ScheduleError(EgovError):
     """The jobs file has problems, or a schedule cannot be planned at all."""
 
 
-class JobsFileError(ScheduleError):
+class JobsFileError(ScheduleError, ProblemsError):
     """The jobs file has problems; `problems` holds every one with file and line."""
 
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        listed = "\n".join(str(p) for p in problems)
-        super().__init__(
-            f"{len(problems)} problem(s) in the jobs file:\n{listed}",
-            "fix the lines named above; `egov-metrics schedule check FILE` lists them again",
-        )
+    subject = "the jobs file"
+    fix = "fix the lines named above; `egov-metrics schedule check FILE` lists them again"
 
 
 # -- periods and cadences -------------------------------------------------------------------------------
@@ -139,10 +135,6 @@ class Period:
     @property
     def label(self) -> str:
         return PERIOD_LABELS[self.months](self.start)
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Cadence(Frozen):
@@ -423,17 +415,7 @@ def _canonical(kind: ReportKind, params: dict[str, Any]) -> tuple[tuple[str, Any
 
 def _phase_at(con: duckdb.DuckDBPyConnection, day: dt.date) -> str:
     """The roadmap phase containing `day`: the latest one started on or before it (else the first)."""
-    rows = con.sql(
-        "SELECT id FROM roadmap_phase ORDER BY (start_date <= ?) DESC, "
-        "CASE WHEN start_date <= ? THEN start_date END DESC, start_date LIMIT 1",
-        params=[day, day],
-    ).fetchall()
-    if not rows:
-        raise ScheduleError(
-            "the database has no roadmap phases (table roadmap_phase is empty)",
-            "write the roadmap into the database (egov_metrics.roadmap.write_roadmap_tables) first",
-        )
-    return rows[0][0]
+    return phase_for(day).id  # the planner's roadmap, as the reports read it (egov_metrics/roadmap/phases.py)
 
 
 def _time_period(kind: ReportKind, period: Period, con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
@@ -533,14 +515,10 @@ def due_periods(job: Job, as_of: str | dt.date | None = None, since: str | None 
 
 def _data_bounds(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date]:
     """First data day and the last day of the data's last full month."""
-    first, last = con.sql(
-        "SELECT min(CAST(received_at AS DATE)), max(CAST(received_at AS DATE)) FROM dossier"
-    ).fetchall()[0]
-    if last is None:
+    extent = data_extent(con, CLOCK_SOURCE)
+    if extent.first is None or extent.last_full_month_end is None:
         raise ScheduleError("the database holds no dossiers", "build the demo or ingest an export first")
-    if (last + dt.timedelta(days=1)).month == last.month:  # not a month's last day: that month is not full
-        last = last.replace(day=1) - dt.timedelta(days=1)
-    return first, last
+    return extent.first, extent.last_full_month_end
 
 
 def _done_keys(out_dir: Path) -> set[str]:

@@ -3,11 +3,25 @@
 Each source is a SELECT that yields one row per record with the columns indicator expressions may use.
 Working-day positions come from `calendar_day.wd_index`, so "working days between" is a subtraction and
 deadlines are compared as indices (no per-row Python, no loops). A registry, keyed by name.
+
+Each source also declares where its data runs (`extent`: a table and its date columns) and the activity
+columns it joins per period; `data_extent(con, source)` is the one answer to "where does the data end"
+(the engine, the scheduler and the reports all ask it).
+
+`CLOCK_SOURCE` is the source whose extent ends the periods of every engine request and sets the reports'
+default month: the dossiers. A request's periods are one spine for all its indicators, so a source that ends
+earlier or later than the dossiers is still cut at the dossiers' last day; cutting each source at its own
+end needs the engine's spine and placement steps to take one end per source (not done yet).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 @dataclass(frozen=True)
@@ -16,6 +30,37 @@ class Placement:
 
     event: str | None = None  # column whose value falls in the period
     stock: tuple[str, str] | None = None  # (start, stop): open at the end when start < end and stop >= end
+
+
+@dataclass(frozen=True)
+class DateColumn:
+    """A date column of a source's table; a `month` value (its first day) stands for the whole month."""
+
+    column: str
+    span: Literal["day", "month"] = "day"
+
+    def bounds_sql(self) -> tuple[str, str]:
+        """SQL aggregates: the first and the last day the column's values cover."""
+        first, last = f"min(CAST({self.column} AS DATE))", f"max(CAST({self.column} AS DATE))"
+        if self.span == "month":
+            return f"CAST(date_trunc('month', {first}) AS DATE)", f"last_day({last})"
+        return first, last
+
+
+@dataclass(frozen=True)
+class Extent:
+    """The days a source's data covers (both None when it holds no rows)."""
+
+    first: dt.date | None
+    last: dt.date | None
+
+    @property
+    def last_full_month_end(self) -> dt.date | None:
+        """The last day of the data's last complete month (the month before when `last` is not a month end)."""
+        last = self.last
+        if last is not None and (last + dt.timedelta(days=1)).month == last.month:
+            last = last.replace(day=1) - dt.timedelta(days=1)
+        return last
 
 
 @dataclass(frozen=True)
@@ -29,9 +74,15 @@ class Source:
     #: a timestamp `at` placed like an event, and numeric columns summed per period (see unit_procedure).
     activity_sql: str | None = None
     activity_keys: tuple[str, ...] = field(default=())
+    #: The numeric columns of `activity_sql`, summed per period (0 where a row has no activity).
+    activity_columns: tuple[str, ...] = field(default=())
     #: Columns whose value depends on the period (SQL over a placed row, which has period_end_excl);
     #: they replace the source's column of the same name.
     period_columns: dict[str, str] = field(default_factory=dict)
+    #: Where the source's data runs: a table and its date columns (none: the source has no end of its own,
+    #: e.g. declared architecture components).
+    extent_table: str | None = None
+    extent_dates: tuple[DateColumn, ...] = field(default=())
 
 
 DOSSIER_SQL = """
@@ -146,6 +197,8 @@ SOURCES: dict[str, Source] = {
                 "open_at_end": Placement(stock=("received_at", "finished_at")),
                 "finished_or_open": Placement(event="finished_at", stock=("received_at", "finished_at")),
             },
+            extent_table="dossier",
+            extent_dates=(DateColumn("received_at"), DateColumn("finished_at")),
         ),
         Source(
             "feedback",
@@ -156,6 +209,8 @@ SOURCES: dict[str, Source] = {
                 "handled": Placement(event="handled_at"),
                 "handled_or_open": Placement(event="handled_at", stock=("received_at", "handled_at")),
             },
+            extent_table="feedback",
+            extent_dates=(DateColumn("received_at"), DateColumn("handled_at")),
         ),
         Source(
             "unit_procedure",
@@ -169,11 +224,15 @@ SOURCES: dict[str, Source] = {
             placements={"in_force": Placement(stock=("in_force_from", "in_force_to"))},
             activity_sql=UNIT_PROCEDURE_ACTIVITY_SQL,
             activity_keys=("unit_id", "procedure"),
+            activity_columns=("dossiers", "paid_online_dossiers", "e_result_dossiers", "online_dossiers"),
             # the level at the period's end: a 'full' service was partial before its upgrade date
             period_columns={
                 "online_level": "CASE WHEN online_level = 'full' AND full_online_since IS NOT NULL "
                 "AND full_online_since >= period_end_excl THEN 'partial' ELSE online_level END"
             },
+            # the catalogue is a stock; its figures per period are its dossier activity: the dossiers' extent
+            extent_table="dossier",
+            extent_dates=(DateColumn("received_at"), DateColumn("finished_at")),
         ),
         Source(
             "data_exchange",
@@ -181,18 +240,23 @@ SOURCES: dict[str, Source] = {
             dimensions={"platform": "platform", "system": "source_system"},
             placements={"day": Placement(event="day")},
             unit_column=None,
+            extent_table="data_exchange",
+            extent_dates=(DateColumn("day"),),
         ),
         Source(
             "e_office",
             E_OFFICE_SQL,
             dimensions={"unit": "unit_id"},
             placements={"month": Placement(event="month")},
+            extent_table="e_office",
+            extent_dates=(DateColumn("month", "month"),),
         ),
         Source(
             "workforce",
             WORKFORCE_SQL,
             dimensions={"unit": "unit_id"},
             placements={"year": Placement(stock=("valid_from", "valid_to"))},
+            # a year's staff plan holds for the whole year: it says nothing about where the data ends
         ),
         Source(
             "adoption",
@@ -200,6 +264,8 @@ SOURCES: dict[str, Source] = {
             dimensions={},
             placements={"month": Placement(stock=("month", "valid_to"))},
             unit_column=None,
+            extent_table="adoption",
+            extent_dates=(DateColumn("month", "month"),),
         ),
         Source(
             "arch_component",
@@ -213,3 +279,51 @@ SOURCES: dict[str, Source] = {
 
 #: Every dimension any source offers, for validation and help texts.
 ALL_DIMENSIONS = sorted({d for s in SOURCES.values() for d in s.dimensions})
+
+
+# -- where the data runs ----------------------------------------------------------------------------------
+
+#: The source whose data end closes every engine request and sets the reports' and the scheduler's periods.
+CLOCK_SOURCE = "dossier"
+
+#: Extents per (database file version, source): warm calls skip the query (see cache.file_version).
+_EXTENTS: dict[tuple[object, ...], Extent] = {}
+
+
+def _source_extent(con: duckdb.DuckDBPyConnection, source: Source) -> Extent:
+    if source.extent_table is None or not source.extent_dates:
+        return Extent(None, None)
+    from egov_metrics.cache import file_version
+
+    version = file_version(con)
+    key = (*version, source.name) if version is not None else None
+    if key is not None and key in _EXTENTS:
+        return _EXTENTS[key]
+    bounds = [d.bounds_sql() for d in source.extent_dates]
+    first = f"least({', '.join(b[0] for b in bounds)})"
+    last = f"greatest({', '.join(b[1] for b in bounds)})"
+    row = con.sql(f"SELECT {first}, {last} FROM {source.extent_table}").fetchall()[0]
+    extent = Extent(row[0], row[1])
+    if key is not None and extent.last is not None:
+        _EXTENTS[key] = extent
+    return extent
+
+
+def data_extent(con: duckdb.DuckDBPyConnection, source: str | None = None) -> Extent:
+    """The first and last day of one source's data (`source="dossier"`), or of all sources (the earliest
+    first day and the latest last day of any source with dates).
+
+    The one place that says where data ends: a source's date columns are declared with it (`extent_dates`),
+    so a dossier source ends at its last receipt or decision, feedback at its last receipt or reply, the
+    monthly e-office counts at the end of their last month.
+    """
+    if source is not None:
+        if source not in SOURCES:
+            from egov_metrics.errors import UnknownNameError
+
+            raise UnknownNameError.from_choices("source", source, SOURCES)
+        return _source_extent(con, SOURCES[source])
+    extents = [_source_extent(con, s) for s in SOURCES.values()]
+    firsts = [e.first for e in extents if e.first is not None]
+    lasts = [e.last for e in extents if e.last is not None]
+    return Extent(min(firsts, default=None), max(lasts, default=None))

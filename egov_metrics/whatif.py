@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from egov_metrics.errors import EgovError, UnknownNameError
+from egov_metrics.model import FrozenModel
 from egov_metrics.scoring import ScoreResult, ScoringMethod, load_method, score, score_units
 
 
@@ -34,10 +35,8 @@ class WhatIfError(EgovError):
     """A what-if change that cannot be applied as asked."""
 
 
-class Change(BaseModel):
+class Change(FrozenModel):
     """One change to the counts of a unit (or of every unit, `unit=None`) for one indicator."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     unit: str | None = None
     indicator: str

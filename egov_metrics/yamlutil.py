@@ -1,10 +1,14 @@
 """YAML with line numbers, for definitions whose every problem must be reported with file and line.
 
-Shared by the catalog, the scoring methods and the roadmap:
+The one YAML reader of the package (the catalog, the scoring methods, the roadmap, the jobs files and the
+ingest mappings):
+- `read_yaml(path, strings=..., duplicates=...)` -> (data, root node, problems): the parsed file and its node
+  tree; `strings=True` keeps every scalar a string (mappings: no yes/no -> bool, no 1.10 -> 1.1);
 - `load_yaml_with_lines(path)` -> (data, lines, problems): `lines` maps a key path such as
   ("measure", "numerator") or ("milestones", 2) to the 1-based line where that node starts;
 - `format_validation_error(exc, path, lines)` turns a pydantic ValidationError into `Problem`s that point
-  at the nearest line known for each error's location.
+  at the nearest line known for each error's location;
+- `id_matches_file(value, path, lines)`: the check that a definition's `id` equals its file name.
 """
 
 from __future__ import annotations
@@ -65,27 +69,82 @@ class _UniqueKeyLoader(_SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def load_yaml_with_lines(path: str | Path) -> tuple[Any, dict[tuple, int], list[Problem]]:
-    """Parse one YAML file; on failure return no data and a problem with the line of the syntax error."""
+class _StringLoader(yaml.SafeLoader):
+    """Safe YAML where every scalar stays a string (no yes/no -> bool, no 1.10 -> 1.1 surprises)."""
+
+
+_StringLoader.yaml_implicit_resolvers = {}
+
+
+class _UniqueStringLoader(_StringLoader):
+    construct_mapping = _UniqueKeyLoader.construct_mapping
+
+
+#: (strings, reject duplicate keys) -> the loader
+_LOADERS: dict[tuple[bool, bool], type[yaml.SafeLoader]] = {
+    (False, True): _UniqueKeyLoader,
+    (False, False): _SafeLoader,
+    (True, True): _UniqueStringLoader,
+    (True, False): _StringLoader,
+}
+
+
+def read_yaml(
+    path: str | Path, *, strings: bool = False, duplicates: bool = False
+) -> tuple[Any, yaml.Node | None, list[Problem]]:
+    """Parse one YAML file into (data, root node, problems); on failure no data and the problem's line.
+
+    `strings=True` keeps every scalar a string; `duplicates=True` lets a key appear twice (the caller
+    reports it, see `duplicate_keys`) instead of making it a syntax problem. A UTF-8 byte-order mark is skipped.
+    """
     path = Path(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        return None, {}, [Problem(path, 0, "", f"cannot read the file: {exc.strerror or exc}")]
+        return None, None, [Problem(path, 0, "", f"cannot read the file: {exc.strerror or exc}")]
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         message = f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
-        return None, {}, [Problem(path, line, "", message)]
+        return None, None, [Problem(path, line, "", message)]
+    loader = _LOADERS[(strings, not duplicates)]
     try:
-        node = yaml.compose(text, Loader=_UniqueKeyLoader)
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
+        node = yaml.compose(text, Loader=loader)
+        data = yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 0
         reason = getattr(exc, "problem", None) or str(exc)
-        return None, {}, [Problem(path, line, "", f"invalid YAML: {reason}")]
+        return None, None, [Problem(path, line, "", f"invalid YAML: {reason}")]
+    return data, node, []
+
+
+def duplicate_keys(
+    node: yaml.Node, loc: tuple[str | int, ...] = ()
+) -> list[tuple[tuple[str | int, ...], int]]:
+    """Every key that appears a second time in its mapping: (key path, line of the repeat)."""
+    found: list[tuple[tuple[str | int, ...], int]] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key, value in node.value:
+            line = key.start_mark.line + 1
+            if key.value in seen:
+                found.append(((*loc, key.value), line))
+            seen.setdefault(key.value, line)
+            found += duplicate_keys(value, (*loc, key.value))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, value in enumerate(node.value):
+            found += duplicate_keys(value, (*loc, i))
+    return found
+
+
+def load_yaml_with_lines(path: str | Path) -> tuple[Any, dict[tuple, int], list[Problem]]:
+    """Parse one YAML file; on failure return no data and a problem with the line of the syntax error."""
+    path = Path(path)
+    data, node, problems = read_yaml(path)
+    if problems:
+        return None, {}, problems
     lines: dict[tuple, int] = {}
     if node is not None:
         _walk(node, (), lines)
@@ -114,3 +173,12 @@ def format_validation_error(exc: ValidationError, path: Path, lines: dict[tuple,
             message = "unknown key (not part of the schema)"
         problems.append(Problem(path, line_of(lines, loc), ".".join(str(p) for p in loc), message))
     return problems
+
+
+def id_matches_file(value: str, path: Path, lines: dict[tuple, int]) -> list[Problem]:
+    """A definition's `id` must equal its file's name (without .yaml): one problem at the `id` line if not."""
+    if value == path.stem:
+        return []
+    return [
+        Problem(path, lines.get(("id",), 1), "id", f"id {value!r} must equal the file name {path.stem!r}")
+    ]

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
@@ -48,6 +49,21 @@ BODY = {
 def tiny_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny database: dossiers to 2025-12-31; units T, STP, SXD/SGTVT → SXD-2025 (2025-03-01), X1/X2 → X3."""
     return build_tiny_db(tmp_path_factory.mktemp("schedule") / "tiny.duckdb")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def planner_roadmap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The planner's roadmap for these tests: the small fixture roadmap (phases PA 2021–2025, PB 2026–2030).
+
+    The tiny database's `roadmap_phase` table names its phases P1 and P2: a plan that said P1 would have read
+    the table instead of the roadmap the planner edits (and the reports read)."""
+    folder = tmp_path_factory.mktemp("planner")
+    (folder / "roadmap.yaml").write_bytes(
+        (Path(__file__).parent / "fixtures" / "roadmap_small.yaml").read_bytes()
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EGOV_USER_DIR", str(folder))
+        yield folder
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +183,7 @@ def test_plan_lists_every_due_report_oldest_first(tiny_db: Path, tmp_path: Path)
     assert p.data_through == D(2025, 12, 31) and p.failures == ()
     # monthly jobs: Oct and Nov (Nov's reports were due on 3 Dec); the roadmap: Q3 only (Q4's is due 5 Jan).
     assert described(p.todo) == [
-        "roadmap_report as_of=2025-09-30 lang=vi phase=P1",
+        "roadmap_report as_of=2025-09-30 lang=vi phase=PA",
         "progress_report lang=vi period=2025-10",
         "progress_report lang=en period=2025-10",
         "unit_scorecard lang=vi period=2025-10 unit=STP",
@@ -179,7 +195,7 @@ def test_plan_lists_every_due_report_oldest_first(tiny_db: Path, tmp_path: Path)
         "unit_scorecard lang=vi period=2025-11 unit=SXD-2025",
         "unit_scorecard lang=vi period=2025-11 unit=X3",
     ]
-    assert p.todo[0].param_dict == {"as_of": "2025-09-30", "lang": "vi", "phase": "P1"}
+    assert p.todo[0].param_dict == {"as_of": "2025-09-30", "lang": "vi", "phase": "PA"}
     assert p.todo[1].param_dict == {"lang": "vi", "period": "2025-10", "unit": None}  # the province: no unit
 
 
@@ -200,7 +216,7 @@ def test_units_are_those_valid_at_the_period_end(tiny_db: Path, tmp_path: Path) 
     assert [i.param_dict["unit"] for i in p.todo] == ["SGTVT", "STP", "SXD", "X1", "X2"]
 
 
-def test_periods_beyond_the_data_wait_and_phase_comes_from_the_database(
+def test_periods_beyond_the_data_wait_and_phase_comes_from_the_planners_roadmap(
     tiny_db: Path, tmp_path: Path
 ) -> None:
     jobs = write_jobs(tmp_path, ALL_KINDS.replace("since: 2025-07", "since: 2025-10"))
@@ -211,7 +227,8 @@ def test_periods_beyond_the_data_wait_and_phase_comes_from_the_database(
     roadmap = {
         i.param_dict["as_of"]: i.param_dict["phase"] for i in p.instances if i.kind == "roadmap_report"
     }
-    assert roadmap == {"2025-12-31": "P1", "2026-03-31": "P2"}  # tiny's phases: P1 2021–2025, P2 from 2026
+    # the planner's roadmap (PA 2021–2025, PB from 2026), not the database's copy (P1, P2)
+    assert roadmap == {"2025-12-31": "PA", "2026-03-31": "PB"}
 
 
 def test_explicit_units_and_a_job_that_cannot_be_planned(tiny_db: Path, tmp_path: Path) -> None:

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import duckdb
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
-from egov_metrics.errors import EgovError, UnknownNameError
+from egov_metrics.errors import ProblemsError, UnknownNameError
+from egov_metrics.model import FrozenModel as Frozen
 from egov_metrics.sources import SOURCES
-from egov_metrics.yamlutil import Problem, format_validation_error, load_yaml_with_lines
+from egov_metrics.yamlutil import Problem, format_validation_error, id_matches_file, load_yaml_with_lines
 
 CATALOG_DIR = Path(__file__).parent / "indicators"
 #: The planner's own folder (outside the package): `$EGOV_USER_DIR/indicators/*.yaml` add indicators to the
@@ -31,10 +32,6 @@ def user_catalog_dir() -> Path | None:
 
 Aggregation = Literal["ratio", "count", "sum", "mean", "median", "p90"]
 UnitOfMeasure = Literal["percent", "working_days", "count", "ratio"]
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Text(Frozen):
@@ -132,16 +129,11 @@ class Indicator(Frozen):
         return tuple(SOURCES[self.source].dimensions)
 
 
-class CatalogError(EgovError):
+class CatalogError(ProblemsError):
     """The catalog has problems; `problems` holds every one with file and line."""
 
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        lines = "\n".join(str(p) for p in problems)
-        super().__init__(
-            f"{len(problems)} problem(s) in the indicator catalog:\n{lines}",
-            "fix the files named above; `egov-metrics catalog check` lists them again",
-        )
+    subject = "the indicator catalog"
+    fix = "fix the files named above; `egov-metrics catalog check` lists them again"
 
 
 class Catalog:
@@ -193,9 +185,7 @@ def _check_expressions(indicator: Indicator, path: Path, lines: dict[tuple, int]
     source = SOURCES[indicator.source]
     from_sql = f"({source.sql}) AS src"
     if source.activity_sql:
-        cols = ", ".join(
-            f"0 AS {c}" for c in ("dossiers", "paid_online_dossiers", "e_result_dossiers", "online_dossiers")
-        )
+        cols = ", ".join(f"0 AS {c}" for c in source.activity_columns)
         from_sql = f"(SELECT *, {cols} FROM ({source.sql})) AS src"
     probes: list[tuple[tuple, str]] = [(("measure", "numerator"), indicator.measure.numerator)]
     if indicator.measure.denominator:
@@ -312,15 +302,8 @@ def _check_folders(folders: list[Path], fields: Mapping[str, object] | None) -> 
         except ValidationError as exc:
             problems += format_validation_error(exc, path, lines)
             continue
-        if indicator.id != path.stem:
-            problems.append(
-                Problem(
-                    path,
-                    lines.get(("id",), 1),
-                    "id",
-                    f"id {indicator.id!r} must equal the file name {path.stem!r}",
-                )
-            )
+        if wrong_id := id_matches_file(indicator.id, path, lines):
+            problems += wrong_id
             continue
         if indicator.id in indicators:
             problems.append(

@@ -15,6 +15,7 @@ from egov_metrics.ingest.load import IngestResult, Reject, export_rejects, inges
 from egov_metrics.ingest.mapping import (
     Mapping,
     MappingError,
+    MappingFileError,
     builtin_mappings,
     load_mapping_file,
     resolve_mapping,
@@ -28,6 +29,7 @@ __all__ = [
     "Kind",
     "Mapping",
     "MappingError",
+    "MappingFileError",
     "Reject",
     "builtin_mappings",
     "detect_format",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from egov_metrics import vocab
 from egov_metrics.errors import UnknownNameError
 
 
@@ -148,13 +149,13 @@ DOSSIER = Kind(
             "channel",
             "enum",
             required=True,
-            choices=("online", "in_person", "post"),
+            choices=tuple(vocab.CHANNELS),
         ),
         Column(
             "applicant_type",
             "enum",
             default="'citizen'",
-            choices=("citizen", "business"),
+            choices=tuple(vocab.APPLICANT_TYPES),
         ),
         Column("received_at", "timestamp", required=True),
         Column("due_at", "timestamp", day_end=True),
@@ -164,7 +165,7 @@ DOSSIER = Kind(
             "status",
             "enum",
             required=True,
-            choices=("processing", "supplementing", "finished", "returned", "withdrawn", "rejected"),
+            choices=tuple(vocab.DOSSIER_STATUSES),
         ),
         Column("supplement_count", "int", default="0", minimum=0),
         Column("supplement_days", "int", default="0", minimum=0),
@@ -181,7 +182,7 @@ DOSSIER = Kind(
         Column(
             "rating",
             "enum",
-            choices=("very_satisfied", "satisfied", "dissatisfied"),
+            choices=tuple(vocab.RATINGS),
         ),
         _text("source", default="'unknown'"),
     ),
@@ -231,13 +232,13 @@ PROCEDURE = Kind(
             "level",
             "enum",
             required=True,
-            choices=("province", "district", "commune"),
+            choices=tuple(vocab.PROCEDURE_LEVELS),
         ),
         Column(
             "online_level",
             "enum",
             required=True,
-            choices=("full", "partial", "none"),
+            choices=tuple(vocab.ONLINE_LEVELS),
         ),
         Column("full_online_since", "date"),  # the day it became fully online (before: partial)
         _flag("eligible_full_online"),
@@ -278,7 +279,7 @@ UNIT = Kind(
             "level",
             "enum",
             required=True,
-            choices=("province", "department", "district", "commune"),
+            choices=vocab.LEVELS,
         ),
         _text("parent_id"),
         Column("valid_from", "date", required=True),
@@ -331,7 +332,7 @@ DATA_EXCHANGE = Kind(
     description="daily integration traffic on LGSP / NDXP",
     columns=(
         Column("day", "date", required=True),
-        Column("platform", "enum", required=True, choices=("LGSP", "NDXP")),
+        Column("platform", "enum", required=True, choices=tuple(vocab.PLATFORMS)),
         _text("source_system", required=True),
         _text("target_system", required=True),
         Column("requests", "int", required=True, minimum=0),

@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from egov_metrics.config import MAPPINGS_DIR
-from egov_metrics.errors import IngestError, UnknownNameError
+from egov_metrics.errors import IngestError, ProblemsError, UnknownNameError
 from egov_metrics.ingest.kinds import KINDS, Kind, get_kind
+from egov_metrics.model import FrozenModel
+from egov_metrics.yamlutil import Problem, duplicate_keys, read_yaml
 
 DEFAULT_DATE_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y")
 DEFAULT_TRUE = ("có", "x", "1", "true", "yes", "đã", "đúng", "c", "y")
@@ -31,13 +33,18 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 class MappingError(IngestError):
-    """A mapping file is invalid; the message lists every problem with file and line."""
+    """A mapping cannot be used (a mapping file with problems raises the subclass `MappingFileError`)."""
 
 
-class ColumnRule(BaseModel):
+class MappingFileError(MappingError, ProblemsError):
+    """A mapping file is invalid; `problems` lists every problem with file and line."""
+
+    headline = "{subject} has {n} problem(s)"
+    fix = "see docs/ingest.md (writing your own mapping) or a built-in mapping in egov_metrics/mappings/"
+
+
+class ColumnRule(FrozenModel):
     """How one source header feeds a canonical column (the short form `Header: column` means `to: column`)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     to: str
     values: dict[str, str] = Field(default_factory=dict)
@@ -47,10 +54,8 @@ class ColumnRule(BaseModel):
     pattern: str | None = None
 
 
-class Mapping(BaseModel):
+class Mapping(FrozenModel):
     """A column mapping for one kind of file."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(pattern=_NAME.pattern)
     #: a registered kind (`ingest.kinds.KINDS`), by name
@@ -127,13 +132,6 @@ class Issue:
     line: int | None = None
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe YAML where every scalar stays a string (no yes/no → bool, no 1.10 → 1.1 surprises)."""
-
-
-_Loader.yaml_implicit_resolvers = {}
-
-
 def _node_at(root: yaml.Node, loc: Sequence[str | int]) -> yaml.Node:
     node = root
     for part in loc:
@@ -149,55 +147,28 @@ def _node_at(root: yaml.Node, loc: Sequence[str | int]) -> yaml.Node:
     return node
 
 
-def _duplicate_keys(
-    node: yaml.Node, loc: tuple[str | int, ...] = ()
-) -> list[tuple[tuple[str | int, ...], int]]:
-    found: list[tuple[tuple[str | int, ...], int]] = []
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
-        for key, value in node.value:
-            line = key.start_mark.line + 1
-            if key.value in seen:
-                found.append(((*loc, key.value), line))
-            seen.setdefault(key.value, line)
-            found += _duplicate_keys(value, (*loc, key.value))
-    elif isinstance(node, yaml.SequenceNode):
-        for i, value in enumerate(node.value):
-            found += _duplicate_keys(value, (*loc, i))
-    return found
-
-
-def _format_issues(path: Path, root: yaml.Node, issues: list[Issue]) -> str:
+def _problems(path: Path, root: yaml.Node, issues: list[Issue]) -> list[Problem]:
     located = []
     for issue in issues:
         line = issue.line or _node_at(root, issue.loc).start_mark.line + 1
-        where = ".".join(str(p) for p in issue.loc)
-        located.append((line, f"{path}:{line}: {where + ': ' if where else ''}{issue.message}"))
-    return "\n".join(text for _, text in sorted(located, key=lambda t: t[0]))
+        located.append(Problem(path, line, ".".join(str(p) for p in issue.loc), issue.message))
+    return sorted(located, key=lambda p: p.line)
 
 
 def load_mapping_file(path: str | Path) -> Mapping:
-    """Read and check a mapping YAML file; raises MappingError listing every problem with file:line."""
+    """Read and check a mapping YAML file; raises MappingFileError listing every problem with file:line."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise MappingError(
-            f"cannot read mapping file {path}: {exc.strerror or exc}", "check the path"
-        ) from None
-    try:
-        root = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else 1
-        raise MappingError(f"{path}:{line}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    data, root, problems = read_yaml(path, strings=True, duplicates=True)
+    subject = f"mapping {path}"
+    if problems:
+        raise MappingFileError(problems, subject=subject)
     if not isinstance(data, dict) or root is None:
-        raise MappingError(f"{path}:1: a mapping file is a YAML mapping with at least 'kind' and 'columns'")
+        message = "a mapping file is a YAML mapping with at least 'kind' and 'columns'"
+        raise MappingFileError([Problem(path, 1, "", message)], subject=subject)
     data.setdefault("name", re.sub(r"[^a-z0-9_]", "_", path.stem.lower()) or "custom")
     issues = [
         Issue(loc, "key listed twice (YAML keeps only the last one)", line)
-        for loc, line in _duplicate_keys(root)
+        for loc, line in duplicate_keys(root)
     ]
     try:
         mapping: Mapping | None = Mapping.model_validate(data)
@@ -208,10 +179,7 @@ def load_mapping_file(path: str | Path) -> Mapping:
     if mapping is not None:
         issues += check_mapping(mapping)
     if issues or mapping is None:
-        raise MappingError(
-            f"mapping {path} has {len(issues)} problem(s):\n" + _format_issues(path, root, issues),
-            "see docs/ingest.md (writing your own mapping) or a built-in mapping in egov_metrics/mappings/",
-        )
+        raise MappingFileError(_problems(path, root, issues), subject=subject)
     return mapping
 
 

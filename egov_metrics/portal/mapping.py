@@ -15,14 +15,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from egov_metrics.model import FrozenModel as _Frozen
 
 Code = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
 IndicatorId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class PortalEndpoint(_Frozen):

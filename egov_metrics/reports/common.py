@@ -15,6 +15,7 @@ from egov_metrics.present import Html, esc
 from egov_metrics.roadmap import STATUS_LIGHTS, assess, load_roadmap
 from egov_metrics.roadmap.status import STATUS_NAMES
 from egov_metrics.schema import connect
+from egov_metrics.sources import CLOCK_SOURCE, data_extent
 
 LIGHT_CSS = {"green": "egov-green", "amber": "egov-amber", "red": "egov-red", None: "egov-grey"}
 
@@ -124,13 +125,11 @@ def scope_of(con: duckdb.DuckDBPyConnection, unit: str | None) -> Scope:
 
 def latest_period(con: duckdb.DuckDBPyConnection) -> str:
     """The last complete month of dossier data, as YYYY-MM."""
-    last = con.sql("SELECT max(CAST(received_at AS DATE)) FROM dossier").fetchall()[0][0]
+    last = data_extent(con, CLOCK_SOURCE).last_full_month_end
     if last is None:
         from egov_metrics.errors import EgovError
 
         raise EgovError("the database holds no dossiers", "build the demo or ingest an export first")
-    if (last + dt.timedelta(days=1)).month == last.month:  # not the month's last day: take the month before
-        last = last.replace(day=1) - dt.timedelta(days=1)
     return last.strftime("%Y-%m")
 
 

@@ -21,6 +21,7 @@ import polars as pl
 from egov_metrics import __version__
 from egov_metrics.catalog import load_catalog
 from egov_metrics.i18n import fmt_number, fmt_period, fmt_points, fmt_value
+from egov_metrics.vocab import PEER_LEVELS, STATUS_LIGHTS, UNIT_LEVELS
 
 #: Vietnam keeps one offset all year (no daylight saving): UTC+7.
 VIETNAM_TIME = dt.timezone(dt.timedelta(hours=7), "UTC+7")
@@ -33,14 +34,8 @@ HEADLINE_IDS = (
     "dossiers_digitized",
     "paid_online",
 )
-LEVELS = {"department": "Sở, ban, ngành", "commune": "Xã, phường"}
-STATUS_CSS = {
-    "achieved": "green",
-    "on_track": "green",
-    "at_risk": "amber",
-    "off_track": "red",
-    "no_data": "grey",
-}
+LEVELS = {level: UNIT_LEVELS[level].plural("vi") for level in PEER_LEVELS}
+STATUS_CSS = {status: light or "grey" for status, light in STATUS_LIGHTS.items()}
 
 
 def front_page_facts(db_path: str | Path) -> dict[str, Any]:

@@ -7,9 +7,10 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from egov_metrics.errors import EgovError, UnknownNameError
+from egov_metrics.model import FrozenModel
 
 PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -18,9 +19,7 @@ class ReportParameterError(EgovError):
     """Report parameters that are unknown or invalid; raised before any kernel starts."""
 
 
-class Params(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class Params(FrozenModel):
     lang: Literal["vi", "en"] = "vi"
     db_path: Annotated[str, Field(min_length=1)]
 

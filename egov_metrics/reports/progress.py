@@ -40,9 +40,11 @@ from egov_metrics.reports.portal_sections import (
     reconciliation_section,
     reconciliation_summary,
 )
-from egov_metrics.roadmap.assessment import STATUS_LIGHTS, assess_units
+from egov_metrics.roadmap.assessment import assess_units
 from egov_metrics.roadmap.status import STATUS_NAMES
 from egov_metrics.scoring import ScoreResult, ScoringError, method_for, score_units
+from egov_metrics.vocab import CHANNELS as VOCAB_CHANNELS
+from egov_metrics.vocab import PEER_LEVELS, STATUS_LIGHTS, UNIT_LEVELS, groups_766
 
 KPI_IDS = (
     "online_share",
@@ -180,24 +182,13 @@ T: dict[str, Texts] = {
         "province_only": "Province-wide indicators; shown in the province's report only.",
     },
 }
-GROUP_NAMES = {
-    "transparency": ("Công khai, minh bạch", "Transparency"),
-    "progress": ("Tiến độ giải quyết", "Processing progress"),
-    "online": ("Dịch vụ công trực tuyến", "Online public services"),
-    "payment": ("Thanh toán trực tuyến", "Online payment"),
-    "digitization": ("Số hóa hồ sơ", "Digitization"),
-    "satisfaction": ("Mức độ hài lòng", "Satisfaction"),
-}
+#: The 766 groups (vi, en), in the method's order: read from the scoring method, never spelt here.
+GROUP_NAMES = {g: (term.vi, term.en) for g, term in groups_766().items()}
 #: The peer groups of the 766 league: each ranked among its own.
 PEER_GROUPS = {
-    "department": ("Sở, ban, ngành", "Departments"),
-    "commune": ("Xã, phường", "Communes and wards"),
+    level: (UNIT_LEVELS[level].plural("vi"), UNIT_LEVELS[level].plural("en")) for level in PEER_LEVELS
 }
-CHANNELS = {
-    "online": ("Trực tuyến", "Online"),
-    "in_person": ("Trực tiếp", "In person"),
-    "post": ("Bưu chính", "Post"),
-}
+CHANNELS = {code: (term.short("vi"), term.short("en")) for code, term in VOCAB_CHANNELS.items()}
 
 
 @dataclass

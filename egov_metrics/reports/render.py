@@ -237,6 +237,7 @@ def _resolve(kind: ReportKind, params: Params) -> Params:
     """Check values against the database (unit exists, period has data) before any kernel starts."""
     from egov_metrics.orgunits import resolve_unit
     from egov_metrics.reports.common import latest_period, month_bounds
+    from egov_metrics.sources import CLOCK_SOURCE, data_extent
 
     updates: dict[str, object] = {}
     with connect(params.db_path, read_only=True) as con:
@@ -255,10 +256,8 @@ def _resolve(kind: ReportKind, params: Params) -> Params:
                     f"{kind.name} takes a unit of level {' or '.join(kind.unit_levels)}",
                 )
             updates["unit"] = unit_id
-        first_day, last_day = con.sql(
-            "SELECT min(CAST(received_at AS DATE)), max(CAST(received_at AS DATE)) FROM dossier"
-        ).fetchall()[0]
-        if last_day is None:
+        first_day, last_day = (extent := data_extent(con, CLOCK_SOURCE)).first, extent.last
+        if first_day is None or last_day is None:
             raise ReportError(
                 f"{params.db_path} holds no dossiers", "build the demo or ingest an export first"
             )
@@ -279,7 +278,7 @@ def _resolve(kind: ReportKind, params: Params) -> Params:
                 )
             updates["as_of"] = as_of
         if "phase" in kind.params.model_fields:
-            from egov_metrics.roadmap import load_roadmap
+            from egov_metrics.roadmap import load_roadmap, phase_for
 
             roadmap = load_roadmap()
             phases = [p.id for p in roadmap.phases]
@@ -287,7 +286,7 @@ def _resolve(kind: ReportKind, params: Params) -> Params:
             if phase is None:
                 as_of_given = updates.get("as_of")
                 day = as_of_given if isinstance(as_of_given, dt.date) else last_day
-                phase = (roadmap.phase_at(day) or min(roadmap.phases, key=lambda p: p.start)).id
+                phase = phase_for(day, roadmap).id
             elif phase not in phases:
                 close = UnknownNameError.from_choices("roadmap phase", phase, phases)
                 raise ReportParameterError(f"{kind.name}: parameter 'phase': {close.message}", close.hint)

@@ -21,9 +21,12 @@ from egov_metrics.roadmap import (
     legend_frame,
     load_roadmap,
     monthly_series,
+    phase_for,
     resources,
     trajectories,
 )
+from egov_metrics.sources import CLOCK_SOURCE, data_extent
+from egov_metrics.vocab import STATUSES, names_by_lang
 
 #: The page's words in one language; both languages have every key (checked by mypy). Functional form:
 #: "from" is a Python keyword.
@@ -95,13 +98,7 @@ T: dict[str, Texts] = {
         "lead": "Đơn vị chủ trì",
         "no_lead": "chưa phân công",
         "overdue_owner": "Thành phần quá hạn",
-        "status_names": {
-            "achieved": "Đã đạt",
-            "on_track": "Đúng tiến độ",
-            "at_risk": "Có nguy cơ",
-            "off_track": "Chệch hướng",
-            "no_data": "Chưa có số liệu",
-        },
+        "status_names": names_by_lang(STATUSES)["vi"],
     },
     "en": {
         "title": "E-government roadmap report",
@@ -133,13 +130,7 @@ T: dict[str, Texts] = {
         "lead": "Lead unit",
         "no_lead": "not assigned",
         "overdue_owner": "Overdue component",
-        "status_names": {
-            "achieved": "Achieved",
-            "on_track": "On track",
-            "at_risk": "At risk",
-            "off_track": "Off track",
-            "no_data": "No data",
-        },
+        "status_names": names_by_lang(STATUSES)["en"],
     },
 }
 
@@ -157,9 +148,9 @@ class RoadmapReport:
         self.roadmap = load_roadmap()
         with open_db(self.db_path) as con:
             if not self.as_of:
-                self.as_of = con.sql("SELECT max(CAST(received_at AS DATE)) FROM dossier").fetchall()[0][0]
+                self.as_of = data_extent(con, CLOCK_SOURCE).last
             self.as_of = dt.date.fromisoformat(str(self.as_of))
-            current = self.roadmap.phase_at(self.as_of) or min(self.roadmap.phases, key=lambda p: p.start)
+            current = phase_for(self.as_of, self.roadmap)
             self.phase = self.phase or current.id
             series = monthly_series(self.roadmap, as_of=self.as_of, db=con)
             # Another phase than the one containing as_of: its targets, judged as of the date.

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from egov_metrics.roadmap.architecture import components, layer_readiness, status_as_of
 from egov_metrics.roadmap.assessment import (
-    STATUS_LIGHTS,
     assess,
     legend_frame,
     monthly_series,
@@ -35,8 +34,10 @@ from egov_metrics.roadmap.model import (
     check_roadmap,
     load_roadmap,
 )
+from egov_metrics.roadmap.phases import phase_for
 from egov_metrics.roadmap.status import STATUSES, Rules, TargetCheck, check_target, robust_trend
 from egov_metrics.roadmap.tables import write_roadmap_tables
+from egov_metrics.vocab import STATUS_LIGHTS
 
 __all__ = [
     "DEFAULT_ROADMAP",
@@ -59,6 +60,7 @@ __all__ = [
     "legend_frame",
     "load_roadmap",
     "monthly_series",
+    "phase_for",
     "resources",
     "robust_trend",
     "status_as_of",

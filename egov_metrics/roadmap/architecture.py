@@ -25,13 +25,9 @@ from egov_metrics.catalog import load_catalog
 from egov_metrics.i18n import fmt_date
 from egov_metrics.roadmap.assessment import Db, _arrays, _connection, as_date, monthly_series, usage_state
 from egov_metrics.roadmap.model import Component, Layer, Phase, Roadmap, Text, load_roadmap
+from egov_metrics.vocab import COMPONENT_STATUSES, labels
 
-COMPONENT_STATUS_NAMES: dict[str, dict[str, str]] = {
-    "planned": {"vi": "Kế hoạch", "en": "Planned"},
-    "in_progress": {"vi": "Đang triển khai", "en": "In progress"},
-    "in_operation": {"vi": "Đang vận hành", "en": "In operation"},
-    "retired": {"vi": "Đã ngừng", "en": "Retired"},
-}
+COMPONENT_STATUS_NAMES: dict[str, dict[str, str]] = labels(COMPONENT_STATUSES)
 
 
 @dataclass(frozen=True)

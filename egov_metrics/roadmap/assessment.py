@@ -23,6 +23,7 @@ from egov_metrics.catalog import Catalog, Indicator, load_catalog
 from egov_metrics.compute import compute
 from egov_metrics.errors import EgovError, UnknownNameError
 from egov_metrics.roadmap.model import PathPoint, Roadmap, TargetSet, load_roadmap
+from egov_metrics.roadmap.phases import phase_for
 from egov_metrics.roadmap.status import (
     STATUS_NAMES,
     check_target,
@@ -40,15 +41,6 @@ Db = str | Path | duckdb.DuckDBPyConnection | None
 TargetChoice = Literal["phase", "next", "year", "all"]
 TARGET_CHOICES: tuple[str, ...] = ("phase", "next", "year", "all")
 
-#: The traffic light of each status: the one status language of every report (KPI cards, roadmap tables).
-#: A target achieved or on track is green, at risk amber, off track red; no data or no target is grey.
-STATUS_LIGHTS: dict[str, str | None] = {
-    "achieved": "green",
-    "on_track": "green",
-    "at_risk": "amber",
-    "off_track": "red",
-    "no_data": None,
-}
 
 #: Indicators `resources()` reads besides the targets.
 RESOURCE_INDICATORS: tuple[str, ...] = ("staff_trained", "training_plan_done", "vneid_users", "online_users")
@@ -198,7 +190,7 @@ def _points(roadmap: Roadmap, ts: TargetSet, as_of: dt.date, which: str) -> list
         return upcoming[:1]
     if which == "year":  # the value due on 31 December of as_of's year (milestone or phase target)
         return [p for p in path if p.date.year == as_of.year][:1]
-    phase = roadmap.phase_at(as_of) or min(roadmap.phases, key=lambda p: p.start)
+    phase = phase_for(as_of, roadmap)
     return [p for p in path if p.kind == "target" and p.phase == phase.id]
 
 

@@ -24,8 +24,10 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from egov_metrics.catalog import Catalog, load_catalog
 from egov_metrics.config import PACKAGE_DIR
-from egov_metrics.errors import EgovError, UnknownNameError
+from egov_metrics.errors import ProblemsError, UnknownNameError
+from egov_metrics.model import FrozenModel as Frozen
 from egov_metrics.roadmap.status import Rules, meets, month_number
+from egov_metrics.vocab import LIGHT_RANK, LIGHTS, ComponentStatus, Light, UnitLevel, labels
 from egov_metrics.yamlutil import Problem, format_validation_error, line_of, load_yaml_with_lines
 
 ROADMAP_DATA_DIR = PACKAGE_DIR / "roadmap_data"
@@ -45,17 +47,8 @@ def default_roadmap() -> Path:
     return user_roadmap() or DEFAULT_ROADMAP
 
 
-Level = Literal["province", "department", "district", "commune"]
-LEVELS: tuple[str, ...] = ("province", "department", "district", "commune")
-ComponentStatus = Literal["planned", "in_progress", "in_operation", "retired"]
-Light = Literal["red", "amber", "green"]
-#: How good each light is, to check that bands run the right way for the indicator's direction.
-LIGHT_RANK = {"red": 0, "amber": 1, "green": 2}
-LIGHT_LABELS = {
-    "red": {"vi": "Chưa đạt", "en": "Below target"},
-    "amber": {"vi": "Gần đạt", "en": "Near target"},
-    "green": {"vi": "Đạt", "en": "On target"},
-}
+Level = UnitLevel
+LIGHT_LABELS = labels(LIGHTS)
 #: The range each unit of measure covers (None: open-ended); legend bands must cover it exactly.
 UNIT_RANGE: dict[str, tuple[float, float | None]] = {
     "percent": (0.0, 100.0),
@@ -67,10 +60,6 @@ UNIT_RANGE: dict[str, tuple[float, float | None]] = {
 PhaseId = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{1,31}$")]
 ComponentId = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{1,63}$")]
 Document = Annotated[str, Field(min_length=3)]
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Text(Frozen):
@@ -139,7 +128,7 @@ class TargetSet(Frozen):
 class Band(Frozen):
     """A legend band [from, to); the top band includes its `to` (or is open when `to` is omitted)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True)
 
     start: Annotated[float, Field(alias="from")]
     to: float | None = None
@@ -651,16 +640,11 @@ def consistency_issues(
 # --- loading -------------------------------------------------------------------------------------------
 
 
-class RoadmapError(EgovError):
+class RoadmapError(ProblemsError):
     """The roadmap file has problems; `problems` holds every one with file and line."""
 
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        lines = "\n".join(str(p) for p in problems)
-        super().__init__(
-            f"{len(problems)} problem(s) in the roadmap:\n{lines}",
-            "fix the lines named above; `egov_metrics.roadmap.check_roadmap(path)` lists them again",
-        )
+    subject = "the roadmap"
+    fix = "fix the lines named above; `egov_metrics.roadmap.check_roadmap(path)` lists them again"
 
 
 #: The list sections of a roadmap file and the model of their items.

@@ -40,26 +40,20 @@ from typing import Annotated, Literal
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from egov_metrics import vocab
 from egov_metrics.i18n import fmt_date, fmt_number
+from egov_metrics.model import FrozenModel
+from egov_metrics.vocab import TargetStatus, labels
 
-Status = Literal["achieved", "on_track", "at_risk", "off_track", "no_data"]
-STATUSES: tuple[str, ...] = ("achieved", "on_track", "at_risk", "off_track", "no_data")
-
-STATUS_NAMES: dict[str, dict[str, str]] = {
-    "achieved": {"vi": "Đã đạt", "en": "Achieved"},
-    "on_track": {"vi": "Đúng tiến độ", "en": "On track"},
-    "at_risk": {"vi": "Có nguy cơ", "en": "At risk"},
-    "off_track": {"vi": "Chệch hướng", "en": "Off track"},
-    "no_data": {"vi": "Chưa có số liệu", "en": "No data"},
-}
+Status = TargetStatus
+STATUSES: tuple[str, ...] = tuple(vocab.STATUSES)
+STATUS_NAMES: dict[str, dict[str, str]] = labels(vocab.STATUSES)
 
 
-class Rules(BaseModel):
+class Rules(FrozenModel):
     """Tunable thresholds of the assessment (the `rules:` section of a roadmap file)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     window_months: Annotated[int, Field(ge=12, le=60)] = 24
     level_months: Annotated[int, Field(ge=1, le=12)] = 3

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from egov_metrics.errors import UnknownNameError
 from egov_metrics.scoring.errors import MethodError, ScoringError
 from egov_metrics.scoring.method import ScoringMethod
-from egov_metrics.yamlutil import Problem, format_validation_error, load_yaml_with_lines
+from egov_metrics.yamlutil import format_validation_error, id_matches_file, load_yaml_with_lines
 
 METHODS_DIR = Path(__file__).parent.parent / "methods"
 #: Extra directories searched for method files before the shipped ones (os.pathsep-separated).
@@ -69,17 +69,8 @@ def _load_method_file(path: Path, mtime_ns: int) -> ScoringMethod:
         method = ScoringMethod.model_validate(data)
     except ValidationError as exc:
         raise MethodError(format_validation_error(exc, path, lines)) from None
-    if method.id != path.stem:
-        raise MethodError(
-            [
-                Problem(
-                    path,
-                    lines.get(("id",), 1),
-                    "id",
-                    f"id {method.id!r} must equal the file name {path.stem!r}",
-                )
-            ]
-        )
+    if wrong_id := id_matches_file(method.id, path, lines):
+        raise MethodError(wrong_id)
     return method
 
 

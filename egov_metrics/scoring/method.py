@@ -12,10 +12,11 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from egov_metrics.errors import UnknownNameError
+from egov_metrics.model import FrozenModel as _Frozen
 from egov_metrics.portal.mapping import PortalMapping
 from egov_metrics.scoring.conversions import _CONVERSIONS
 
@@ -24,10 +25,6 @@ from egov_metrics.scoring.conversions import _CONVERSIONS
 Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 Text = Annotated[str, Field(min_length=1)]
 Points = Annotated[Decimal, Field(gt=0, decimal_places=2)]
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Rule(_Frozen):
