@@ -27,7 +27,7 @@ from egov_metrics.reports.common import (
     scope_of,
 )
 from egov_metrics.reports.portal_sections import load_reconciliation, planner_section, reconciliation_section
-from egov_metrics.reports.progress import GROUP_NAMES
+from egov_metrics.reports.kinds.progress_report.page import GROUP_NAMES
 from egov_metrics.scoring import load_method, score_units
 
 

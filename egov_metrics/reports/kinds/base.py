@@ -1,21 +1,33 @@
-"""Report kinds as a registry: notebook, parameter contract (strict), output name."""
+"""What every report kind is made of: the parameter base, the kind record, strict parameter validation.
+
+A kind lives in its own folder under `egov_metrics/reports/kinds/` (see `kinds/__init__.py`); the shared
+parameters (unit, month, day, phase) and their database checks are in `kinds/params.py`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from egov_metrics.errors import EgovError, UnknownNameError
+
+if TYPE_CHECKING:
+    import duckdb
 
 PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 class ReportParameterError(EgovError):
     """Report parameters that are unknown or invalid; raised before any kernel starts."""
+
+
+class ReportError(EgovError):
+    """A report could not be rendered; the message is one line: cell, error, message."""
 
 
 class Params(BaseModel):
@@ -25,34 +37,40 @@ class Params(BaseModel):
     db_path: Annotated[str, Field(min_length=1)]
 
 
-class ProgressParams(Params):
-    period: str | None = None  # default: the last complete month of data
-    unit: str | None = None  # default: the province
+class SchedulePeriod(Protocol):
+    """A reporting period as the scheduler passes it to a kind (`egov_metrics.schedule.Period`)."""
 
-    @field_validator("period")
-    @classmethod
-    def _month(cls, v: str | None) -> str | None:
-        if v is not None and not PERIOD_RE.match(v):
-            raise ValueError("period must be a month written YYYY-MM, e.g. 2026-10")
-        return v
+    @property
+    def start(self) -> dt.date: ...
 
+    @property
+    def end(self) -> dt.date: ...
 
-class ScorecardParams(ProgressParams):
-    unit: str  # required
+    @property
+    def label(self) -> str: ...
 
 
-class RoadmapParams(Params):
-    as_of: dt.date | None = None  # default: the last day of data
-    phase: str | None = None  # default: the roadmap phase containing as_of
+P = TypeVar("P", bound=Params)
+
+#: Check a kind's validated parameters against the database and fill its defaults, before any kernel starts.
+Resolve = Callable[["ReportKind[P]", P, "duckdb.DuckDBPyConnection"], P]
+#: The parameters that place one report of a kind in a schedule period (e.g. {"period": "2026-03"}).
+ScheduleTime = Callable[[SchedulePeriod, "duckdb.DuckDBPyConnection"], dict[str, Any]]
 
 
 @dataclass(frozen=True)
-class ReportKind:
+class ReportKind(Generic[P]):
+    """One report kind: its notebook (in the top-level `notebooks/`), parameter contract and titles, how its
+    parameters are checked and defaulted from the database (`resolve`), and which parameters place it in a
+    schedule period (`schedule_time`)."""
+
     name: str
     notebook: str
-    params: type[Params]
+    params: type[P]
     title_vi: str
     title_en: str
+    resolve: Resolve[P]
+    schedule_time: ScheduleTime
     #: The org-unit levels the `unit` parameter may name (None: any level).
     unit_levels: tuple[str, ...] | None = None
 
@@ -65,36 +83,15 @@ class ReportKind:
         parts += [period, p.lang]
         return "_".join(x for x in parts if x)
 
+    def resolve_in(self, params: P) -> P:
+        """`resolve` against the parameters' own database, opened read-only."""
+        from egov_metrics.schema import connect
 
-REPORT_KINDS: dict[str, ReportKind] = {
-    k.name: k
-    for k in (
-        ReportKind(
-            "progress_report", "progress_report.ipynb", ProgressParams, "Báo cáo tiến độ", "Progress report"
-        ),
-        ReportKind(
-            "roadmap_report", "roadmap_report.ipynb", RoadmapParams, "Báo cáo lộ trình", "Roadmap report"
-        ),
-        ReportKind(
-            "unit_scorecard",
-            "unit_scorecard.ipynb",
-            ScorecardParams,
-            "Phiếu điểm đơn vị",
-            "Unit scorecard",
-            unit_levels=("department", "commune"),
-        ),
-    )
-}
+        with connect(params.db_path, read_only=True) as con:
+            return self.resolve(self, params, con)
 
 
-def get_kind(name: str) -> ReportKind:
-    try:
-        return REPORT_KINDS[name]
-    except KeyError:
-        raise UnknownNameError.from_choices("report kind", name, REPORT_KINDS) from None
-
-
-def validate_params(kind: ReportKind, raw: dict[str, object]) -> Params:
+def validate_params(kind: ReportKind[Any], raw: dict[str, object]) -> Params:
     """Strictly validate parameters: unknown names and bad values are errors with a hint."""
     known = list(kind.params.model_fields)
     try:
