@@ -47,7 +47,9 @@ def _strip(text: str) -> str:
 
 def _json_without_volatile(value: object) -> object:
     if isinstance(value, dict):
-        return {k: "<volatile>" if k in VOLATILE_KEYS else _json_without_volatile(v) for k, v in value.items()}
+        return {
+            k: "<volatile>" if k in VOLATILE_KEYS else _json_without_volatile(v) for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_json_without_volatile(v) for v in value]
     return value
