@@ -32,12 +32,16 @@ KIND_MODULE = '''
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from egov_metrics.reports.kinds import ReportKind
 from egov_metrics.reports.kinds.params import DayParams, data_days, day_in_data, day_of
 
 
 class TinyParams(DayParams):
-    """as_of (default: the last day of data)."""
+    """as_of (default: the last day of data), days (its own parameter)."""
+
+    days: int = Field(7, ge=1)
 
 
 def resolve(kind, p, con):
@@ -53,6 +57,7 @@ KIND = ReportKind(
     title_en="Tiny report",
     resolve=resolve,
     schedule_time=day_of,
+    param_labels={"vi": {"days": "Số ngày"}, "en": {"days": "Days"}},
 )
 '''
 
@@ -71,9 +76,9 @@ def plugin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ModuleTyp
     notebooks = root / "notebooks"
     notebooks.mkdir()
     nb = nbformat.v4.new_notebook()
-    parameters = nbformat.v4.new_code_cell('lang = "vi"\ndb_path = ""\nas_of = None')
+    parameters = nbformat.v4.new_code_cell('lang = "vi"\ndb_path = ""\nas_of = None\ndays = 7')
     parameters.metadata["tags"] = ["parameters"]
-    nb.cells = [parameters, nbformat.v4.new_code_cell('print("tiny", lang, as_of)')]
+    nb.cells = [parameters, nbformat.v4.new_code_cell('print("tiny", lang, as_of, days)')]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, notebooks / "tiny_report.ipynb")
 
@@ -101,20 +106,21 @@ def test_a_registered_kind_renders_with_its_defaults_and_checks(
     out = tmp_path / "reports"
     default = render_report("tiny_report", {"db_path": str(tiny_db)}, out_dir=out, notebooks_dir=notebooks)
     assert default.path.name == "tiny_report_2025-12-31_vi.html"  # the last day of data, as the default
-    assert "tiny vi 2025-12-31" in _text(default.path)
-    assert "Báo cáo nhỏ" in _text(default.path)  # the kind's own title, in the footer
+    assert "tiny vi 2025-12-31 7" in _text(default.path)
+    # the kind's own title and parameter label, in the footer
+    assert "Báo cáo nhỏ" in _text(default.path) and "Số ngày: 7" in _text(default.path)
 
     given = render_report(
         "tiny_report",
-        {"db_path": str(tiny_db), "as_of": "2025-06-30", "lang": "en"},
+        {"db_path": str(tiny_db), "as_of": "2025-06-30", "lang": "en", "days": "30"},
         out_dir=out,
         notebooks_dir=notebooks,
     )
-    assert "tiny en 2025-06-30" in _text(given.path)
-    assert "Tiny report" in _text(given.path)
+    assert "tiny en 2025-06-30 30" in _text(given.path)
+    assert "Tiny report" in _text(given.path) and "Days: 30" in _text(given.path)
     assert sorted((e["path"], json.dumps(e["params"], sort_keys=True)) for e in read_manifest(out)) == [
-        ("tiny_report_2025-06-30_en.html", '{"as_of": "2025-06-30", "lang": "en"}'),
-        ("tiny_report_2025-12-31_vi.html", '{"as_of": "2025-12-31", "lang": "vi"}'),
+        ("tiny_report_2025-06-30_en.html", '{"as_of": "2025-06-30", "days": 30, "lang": "en"}'),
+        ("tiny_report_2025-12-31_vi.html", '{"as_of": "2025-12-31", "days": 7, "lang": "vi"}'),
     ]
 
     # the shared day check refuses a day outside the data, before any kernel starts; unknown names too
@@ -157,10 +163,10 @@ def test_a_registered_kind_is_scheduled_by_its_period_end(
     # as of 2026-01-06: 2025-Q3 (due 5/10/2025) and 2025-Q4 (due 5/1/2026), each as of its last day
     planned = schedule.plan("2026-01-06", jobs=jobs, db=tiny_db, out_dir=out)
     assert [(i.describe(), i.status) for i in planned.instances] == [
-        ("tiny_report as_of=2025-09-30 lang=vi", "todo"),
-        ("tiny_report as_of=2025-09-30 lang=en", "todo"),
-        ("tiny_report as_of=2025-12-31 lang=vi", "todo"),
-        ("tiny_report as_of=2025-12-31 lang=en", "todo"),
+        ("tiny_report as_of=2025-09-30 days=7 lang=vi", "todo"),
+        ("tiny_report as_of=2025-09-30 days=7 lang=en", "todo"),
+        ("tiny_report as_of=2025-12-31 days=7 lang=vi", "todo"),
+        ("tiny_report as_of=2025-12-31 days=7 lang=en", "todo"),
     ]
     result = schedule.run(
         "2026-01-06", jobs=jobs, db=tiny_db, out_dir=out, notebooks_dir=notebooks, workers=1
@@ -172,6 +178,6 @@ def test_a_registered_kind_is_scheduled_by_its_period_end(
         "tiny_report_2025-12-31_en.html",
         "tiny_report_2025-12-31_vi.html",
     ]
-    assert "tiny en 2025-09-30" in _text(out / "tiny_report_2025-09-30_en.html")
+    assert "tiny en 2025-09-30 7" in _text(out / "tiny_report_2025-09-30_en.html")
     again = schedule.plan("2026-01-06", jobs=jobs, db=tiny_db, out_dir=out)
     assert {i.status for i in again.instances} == {"done"}

@@ -111,7 +111,7 @@ def _footer_html(kind: ReportKind, params: Params, fingerprint: str, generated_a
 
         names = {p.id: (p.name.vi if lang == "vi" else p.name.en) for p in load_roadmap().phases}
         shown["phase"] = names.get(str(shown["phase"]), shown["phase"])
-    names = PARAM_LABELS[lang]
+    names = {**PARAM_LABELS[lang], **kind.param_labels.get(lang, {})}  # a kind names its own parameters
     param_text = "; ".join(f"{names.get(k, k)}: {'–' if v is None else v}" for k, v in shown.items())
     report_title = kind.title_vi if lang == "vi" else kind.title_en
     values = (report_title, param_text, fingerprint, generated_at, f"egov-metrics {__version__}")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -73,6 +73,9 @@ class ReportKind(Generic[P]):
     schedule_time: ScheduleTime
     #: The org-unit levels the `unit` parameter may name (None: any level).
     unit_levels: tuple[str, ...] | None = None
+    #: Labels of the kind's own parameters in the technical footer, per language ({"vi": {name: label}, "en":
+    #: …}); the shared ones (lang, period, unit, as_of, phase) are labelled by the renderer.
+    param_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def output_stem(self, p: Params) -> str:
         parts = [self.name]
