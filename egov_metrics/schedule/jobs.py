@@ -136,7 +136,7 @@ class Job(Frozen):
         return self
 
     @property
-    def report_kind(self) -> ReportKind:
+    def report_kind(self) -> ReportKind[Any]:
         return REPORT_KINDS[self.kind]
 
     def unit_entries(self) -> tuple[str, ...]:
