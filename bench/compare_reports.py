@@ -26,6 +26,8 @@ VOLATILE: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:?\d{2}|Z)?"), "<time>"),
     # the footer's time of generation: 03/12/2026 12:36:59 +0000
     (re.compile(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}( [+-]\d{4})?"), "<time>"),
+    # papermill gives the cell it injects (the parameters) a new random id on every run
+    (re.compile(r'(celltag_injected-parameters" id="cell-id=)[0-9a-f-]+'), r"\1<id>"),
     # data fingerprints and other 16-64 hex digests
     (re.compile(r"\b[0-9a-f]{16,64}\b"), "<hash>"),
 )
@@ -73,6 +75,8 @@ def normalised(path: Path) -> list[str]:
         text = json.dumps(_json_without_volatile(json.loads(text)), ensure_ascii=False, indent=1)
     elif path.suffix == ".log":
         text = _log_without_volatile(text)
+    elif path.suffix == ".html":  # one tag a line: a difference shows as the element that differs
+        text = text.replace("><", ">\n<")
     return _strip(text).splitlines()
 
 

@@ -1,5 +1,5 @@
 """bench/compare_reports.py: two folders of reports match when they differ only in times of generation,
-durations and fingerprints; any other difference, or a file on one side only, is exit code 1."""
+durations, fingerprints and papermill's random cell id; any other difference, or a file on one side only, is exit code 1."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ FOOTER = (
 
 def _folder(root: Path, *, period: str, fingerprint: str, time: str, seconds: float) -> Path:
     root.mkdir()
-    page = f"<p>Tỷ lệ trực tuyến 61,3 %</p>\n{FOOTER.format(period=period, fingerprint=fingerprint, time=time)}\n"
+    cell = f"{int(seconds * 1e7):08x}"[:8]  # papermill's injected cell: a random id each run
+    page = f'<div class="celltag_injected-parameters" id="cell-id={cell}"></div>'
+    page += f"<p>Tỷ lệ trực tuyến 61,3 %</p>\n{FOOTER.format(period=period, fingerprint=fingerprint, time=time)}\n"
     (root / "progress_report_2026-10_vi.html").write_text(page, encoding="utf-8")
     entry = {"kind": "progress_report", "path": "progress_report_2026-10_vi.html", "params": {"period": period},
              "seconds": seconds, "data_fingerprint": fingerprint, "generated_at": time}  # fmt: skip
@@ -52,7 +54,8 @@ def test_a_changed_figure_or_a_missing_file_is_a_difference(tmp_path: Path) -> N
                 seconds=4.2)  # fmt: skip
     done = _compare(a, b)
     assert done.returncode == 1
-    assert "-<footer" in done.stdout and "Kỳ báo cáo: 2026-09" in done.stdout
+    # the element that differs
+    assert "-<dd>Kỳ báo cáo: 2026-10</dd>\n+<dd>Kỳ báo cáo: 2026-09</dd>" in done.stdout
     assert "3 file(s) compared, 3 differ" in done.stdout  # page, manifest and log all name the period
 
     c = _folder(tmp_path / "c", period="2026-10", fingerprint="0123456789abcdef", time="03/12/2026 12:36:59 +0000",
