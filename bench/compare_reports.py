@@ -24,8 +24,8 @@ from pathlib import Path
 VOLATILE: tuple[tuple[re.Pattern[str], str], ...] = (
     # ISO timestamps (schedule log and state, manifest): 2026-12-03T12:36:59+00:00, with optional fraction
     (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:?\d{2}|Z)?"), "<time>"),
-    # the footer's time of generation: 03/12/2026 12:36:59 +0000
-    (re.compile(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}( [+-]\d{4})?"), "<time>"),
+    # the footer's time of generation (03/12/2026 12:36:59 +0000), the index's (03/12/2026 12:36)
+    (re.compile(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}(:\d{2})?( [+-]\d{4})?"), "<time>"),
     # papermill gives the cell it injects (the parameters) a new random id on every run
     (re.compile(r'(celltag_injected-parameters" id="cell-id=)[0-9a-f-]+'), r"\1<id>"),
     # data fingerprints and other 16-64 hex digests
