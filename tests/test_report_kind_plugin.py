@@ -9,6 +9,7 @@ parameters. The tiny database's dossiers run from 2024-03-04 to 2025-12-31 (test
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import sys
@@ -22,10 +23,9 @@ import pytest
 from fixtures.tiny import build_tiny_db
 
 from egov_metrics import schedule
+from egov_metrics.errors import EgovError
 from egov_metrics.reports import REPORT_KINDS, ReportError, ReportParameterError, read_manifest, render_report
 from egov_metrics.reports.kinds import register
-
-pytestmark = pytest.mark.slow  # renders through papermill kernels
 
 KIND_MODULE = '''
 """A tiny report kind: as of a day, nothing else."""
@@ -99,6 +99,7 @@ def _text(path: Path) -> str:
     return " ".join(path.read_text(encoding="utf-8").split())
 
 
+@pytest.mark.slow  # renders through papermill kernels
 def test_a_registered_kind_renders_with_its_defaults_and_checks(
     plugin: tuple[ModuleType, Path], tiny_db: Path, tmp_path: Path
 ) -> None:
@@ -141,6 +142,7 @@ def test_a_registered_kind_renders_with_its_defaults_and_checks(
     assert len(read_manifest(out)) == 2
 
 
+@pytest.mark.slow
 def test_a_registered_kind_is_scheduled_by_its_period_end(
     plugin: tuple[ModuleType, Path], tiny_db: Path, tmp_path: Path
 ) -> None:
@@ -181,3 +183,18 @@ def test_a_registered_kind_is_scheduled_by_its_period_end(
     assert "tiny en 2025-09-30 7" in _text(out / "tiny_report_2025-09-30_en.html")
     again = schedule.plan("2026-01-06", jobs=jobs, db=tiny_db, out_dir=out)
     assert {i.status for i in again.instances} == {"done"}
+
+
+def test_the_shipped_kinds_are_the_folders_in_name_order() -> None:
+    folder = Path(__file__).resolve().parents[1] / "egov_metrics" / "reports" / "kinds"
+    folders = sorted(p.parent.name for p in folder.glob("*/__init__.py"))
+    assert folders == ["progress_report", "roadmap_report", "unit_scorecard"]
+    assert list(REPORT_KINDS) == folders  # the index page lists the kinds in this order
+
+
+def test_a_second_kind_of_the_same_name_is_refused() -> None:
+    other = dataclasses.replace(REPORT_KINDS["progress_report"], title_en="Another progress report")
+    with pytest.raises(EgovError, match="report kind 'progress_report' is registered twice"):
+        register(other)
+    assert REPORT_KINDS["progress_report"].title_en == "Progress report"
+    register(REPORT_KINDS["progress_report"])  # the same kind again: nothing happens

@@ -13,7 +13,7 @@ import importlib
 import pkgutil
 from typing import Any
 
-from egov_metrics.errors import UnknownNameError
+from egov_metrics.errors import EgovError, UnknownNameError
 from egov_metrics.reports.kinds.base import (
     PERIOD_RE,
     Params,
@@ -30,7 +30,9 @@ REPORT_KINDS: dict[str, ReportKind[Any]] = {}
 def register(kind: ReportKind[Any]) -> ReportKind[Any]:
     """Make `kind` known to rendering, the schedule, the manifest and the index page."""
     if kind.name in REPORT_KINDS and REPORT_KINDS[kind.name] is not kind:
-        raise ValueError(f"report kind {kind.name!r} is registered twice")
+        raise EgovError(
+            f"report kind {kind.name!r} is registered twice", "give the new kind a name of its own"
+        )
     REPORT_KINDS[kind.name] = kind
     return kind
 
@@ -39,9 +41,18 @@ def _discover() -> None:
     for found in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if not found.ispkg:
             continue
-        kind = importlib.import_module(f"{__name__}.{found.name}").KIND
+        module = importlib.import_module(f"{__name__}.{found.name}")
+        kind = getattr(module, "KIND", None)
+        if not isinstance(kind, ReportKind):
+            raise EgovError(
+                f"{module.__file__}: a report kind folder defines KIND = ReportKind(...)",
+                "see docs/extending.md, 'Add a report kind'",
+            )
         if kind.name != found.name:
-            raise ValueError(f"report kind {kind.name!r} lives in folder {found.name!r}: name them alike")
+            raise EgovError(
+                f"{module.__file__}: report kind {kind.name!r} lives in folder {found.name!r}",
+                f"name the folder {kind.name!r} or the kind {found.name!r}",
+            )
         register(kind)
 
 
