@@ -67,10 +67,12 @@ def tiny_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_db(tmp_path_factory.mktemp("plugin") / "tiny.duckdb")
 
 
-@pytest.fixture(scope="module")
-def plugin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ModuleType, Path]]:
-    """The kind module (imported from a temporary folder and registered) and its notebooks folder."""
-    root = tmp_path_factory.mktemp("tiny_kind")
+@pytest.fixture
+def plugin(tmp_path: Path) -> Iterator[tuple[ModuleType, Path]]:
+    """The kind module (imported from a temporary folder and registered, for one test) and its notebooks
+    folder."""
+    root = tmp_path / "tiny_kind"
+    root.mkdir()
     (root / "tiny_report").mkdir()
     (root / "tiny_report" / "__init__.py").write_text(KIND_MODULE, encoding="utf-8")
     notebooks = root / "notebooks"
