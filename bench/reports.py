@@ -54,7 +54,7 @@ if what == "kernel":
         out["kernel_start_s"] = time.perf_counter() - t
 else:
     t = time.perf_counter()
-    from egov_metrics.reports.progress import ProgressReport
+    from egov_metrics.reports.kinds.progress_report.page import ProgressReport
     out["imports_s"] = time.perf_counter() - t
     t = time.perf_counter()
     report = ProgressReport(db, period, None, "vi")

@@ -269,7 +269,13 @@ def roadmap_assess(
 
 @app.command()
 def report(
-    kind: Annotated[str, typer.Argument(help="progress_report, roadmap_report or unit_scorecard.")],
+    kind: Annotated[
+        str,
+        typer.Argument(
+            help="A report kind, e.g. progress_report, roadmap_report, unit_scorecard (every folder of "
+            "egov_metrics/reports/kinds/; an unknown name lists them)."
+        ),
+    ],
     param: Annotated[
         list[str] | None, typer.Option("--param", "-p", help="A parameter as name=value (repeatable).")
     ] = None,

@@ -236,7 +236,7 @@ def test_cli_published_prints_per_indicator_differences(tmp_path: Path) -> None:
 
 
 def test_scorecard_shows_planner_and_reconciliation_in_vietnamese(reconciled_db: Path) -> None:
-    from egov_metrics.reports.scorecard import UnitScorecard
+    from egov_metrics.reports.kinds.unit_scorecard.page import UnitScorecard
 
     card = UnitScorecard(reconciled_db, "STP", "2026-05", "vi")
     gains = str(card.fastest_gains())
@@ -254,7 +254,7 @@ def test_the_whole_vietnamese_scorecard_has_no_english_title_or_notes(reconciled
     from html import escape
 
     from egov_metrics.catalog import load_catalog
-    from egov_metrics.reports.scorecard import UnitScorecard
+    from egov_metrics.reports.kinds.unit_scorecard.page import UnitScorecard
 
     card = UnitScorecard(reconciled_db, "STP", "2026-05", "vi")
     page = str(card.title()) + str(card.appendix()) + str(card.fastest_gains()) + str(card.reconciliation())

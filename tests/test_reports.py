@@ -296,7 +296,7 @@ def test_roadmap_targets_are_in_their_unit_and_risks_say_things_once(
 
 def test_a_roadmap_report_can_show_another_phase(small_demo_db: Path) -> None:
     """Before 2026 the default is the 2021–2025 phase; the 2026–2030 targets can still be asked for."""
-    from egov_metrics.reports.roadmap_page import RoadmapReport
+    from egov_metrics.reports.kinds.roadmap_report.page import RoadmapReport
 
     default = RoadmapReport(small_demo_db, "2025-12-31", None, "en")
     assert default.phase == "P2021_2025" and default.phase_targets.height > 0
@@ -310,7 +310,7 @@ def test_a_roadmap_report_can_show_another_phase(small_demo_db: Path) -> None:
 
 
 def test_the_scorecard_trend_covers_twelve_months(small_demo_db: Path) -> None:
-    from egov_metrics.reports.scorecard import UnitScorecard
+    from egov_metrics.reports.kinds.unit_scorecard.page import UnitScorecard
 
     card = UnitScorecard(small_demo_db, "SYT", "2026-06", "vi")
     assert card.trend.height == 12, card.trend.select("period", "total")
@@ -788,7 +788,9 @@ def test_a_vietnamese_report_shows_no_english(rendered_reports: dict[str, Render
 
 def _interface_strings(lang: str) -> set[str]:
     """Every interface string the report modules define for `lang` (headings, labels, legend, footer)."""
-    from egov_metrics.reports import common, progress, render, roadmap_page, scorecard
+    import importlib
+
+    from egov_metrics.reports import common, render
 
     out: set[str] = set()
 
@@ -802,7 +804,8 @@ def _interface_strings(lang: str) -> set[str]:
             for v in value:
                 collect(v)
 
-    for table_of in (progress.T, roadmap_page.T, scorecard.T, common.LEGEND_WORDS, render.PARAM_LABELS):
+    pages = [importlib.import_module(f"egov_metrics.reports.kinds.{name}.page") for name in REPORT_KINDS]
+    for table_of in (*(page.T for page in pages), common.LEGEND_WORDS, render.PARAM_LABELS):
         collect(table_of[lang])
     collect(common.STATUS_TEXT[lang])
     return {s for s in out if len(s) >= 6 and "{" not in s}  # short words ("huyện") also name documents

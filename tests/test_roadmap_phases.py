@@ -15,7 +15,7 @@ import pytest
 from fixtures.tiny import build_tiny_db
 
 from egov_metrics import schedule
-from egov_metrics.reports.roadmap_page import RoadmapReport
+from egov_metrics.reports.kinds.roadmap_report.page import RoadmapReport
 from egov_metrics.roadmap import load_roadmap, phase_for
 
 D = dt.date

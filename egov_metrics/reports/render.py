@@ -24,10 +24,9 @@ from papermill.exceptions import PapermillExecutionError
 
 from egov_metrics import __version__
 from egov_metrics.config import PROJECT_DIR, REPORTS_DIR
-from egov_metrics.errors import EgovError, UnknownNameError
 from egov_metrics.reports.engine import KERNEL_ARGUMENTS, WarmKernel
 from egov_metrics.reports.frontpage import cached_facts, index_html
-from egov_metrics.reports.kinds import Params, ReportKind, ReportParameterError, get_kind, validate_params
+from egov_metrics.reports.kinds import Params, ReportError, ReportKind, get_kind, validate_params
 from egov_metrics.schema import connect
 
 NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
@@ -53,10 +52,6 @@ body { font-family: 'Segoe UI', Arial, 'DejaVu Sans', sans-serif; }
   .egov-noprint { display: none; }
 }
 """
-
-
-class ReportError(EgovError):
-    """A report could not be rendered; the message is one line: cell, error, message."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +111,7 @@ def _footer_html(kind: ReportKind, params: Params, fingerprint: str, generated_a
 
         names = {p.id: (p.name.vi if lang == "vi" else p.name.en) for p in load_roadmap().phases}
         shown["phase"] = names.get(str(shown["phase"]), shown["phase"])
-    names = PARAM_LABELS[lang]
+    names = {**PARAM_LABELS[lang], **kind.param_labels.get(lang, {})}  # a kind names its own parameters
     param_text = "; ".join(f"{names.get(k, k)}: {'–' if v is None else v}" for k, v in shown.items())
     report_title = kind.title_vi if lang == "vi" else kind.title_en
     values = (report_title, param_text, fingerprint, generated_at, f"egov-metrics {__version__}")
@@ -186,7 +181,7 @@ def render_report(
     # the kernel runs in the notebooks folder: a relative path is made absolute from the caller's directory
     raw["db_path"] = str(Path(str(raw["db_path"])).expanduser().absolute())
     validated = validate_params(kind, raw)
-    validated = _resolve(kind, validated)
+    validated = kind.resolve_in(validated)  # the kind's database checks and defaults
     out_dir = Path(out_dir)
     started = time.perf_counter()
     fingerprint = data_fingerprint(validated.db_path)
@@ -231,67 +226,6 @@ def render_report(
         facts = None
     record(result, out_dir, facts)
     return result
-
-
-def _resolve(kind: ReportKind, params: Params) -> Params:
-    """Check values against the database (unit exists, period has data) before any kernel starts."""
-    from egov_metrics.orgunits import resolve_unit
-    from egov_metrics.reports.common import latest_period, month_bounds
-    from egov_metrics.sources import CLOCK_SOURCE, data_extent
-
-    updates: dict[str, object] = {}
-    with connect(params.db_path, read_only=True) as con:
-        unit = getattr(params, "unit", None)
-        if unit is not None:
-            try:
-                unit_id = resolve_unit(con, unit)
-            except UnknownNameError as exc:
-                raise ReportParameterError(
-                    f"{kind.name}: parameter 'unit': {exc.message}", exc.hint
-                ) from None
-            level = con.sql("SELECT level FROM org_unit WHERE id = ?", params=[unit_id]).fetchall()[0][0]
-            if kind.unit_levels and level not in kind.unit_levels:
-                raise ReportParameterError(
-                    f"{kind.name}: parameter 'unit': {unit_id} is a {level}",
-                    f"{kind.name} takes a unit of level {' or '.join(kind.unit_levels)}",
-                )
-            updates["unit"] = unit_id
-        first_day, last_day = (extent := data_extent(con, CLOCK_SOURCE)).first, extent.last
-        if first_day is None or last_day is None:
-            raise ReportError(
-                f"{params.db_path} holds no dossiers", "build the demo or ingest an export first"
-            )
-        if "period" in kind.params.model_fields:
-            period = getattr(params, "period", None) or latest_period(con)
-            if not (first_day <= month_bounds(period)[1] and month_bounds(period)[0] <= last_day):
-                raise ReportError(
-                    f"period {period} is outside the data ({first_day:%m/%Y}–{last_day:%m/%Y})",
-                    f"pick a month between {first_day:%Y-%m} and {last_day:%Y-%m}",
-                )
-            updates["period"] = period
-        if "as_of" in kind.params.model_fields:
-            as_of = getattr(params, "as_of", None) or last_day
-            if not first_day <= as_of <= last_day:
-                raise ReportError(
-                    f"as_of {as_of} is outside the data ({first_day}–{last_day})",
-                    f"pick a date between {first_day} and {last_day}",
-                )
-            updates["as_of"] = as_of
-        if "phase" in kind.params.model_fields:
-            from egov_metrics.roadmap import load_roadmap, phase_for
-
-            roadmap = load_roadmap()
-            phases = [p.id for p in roadmap.phases]
-            phase = getattr(params, "phase", None)
-            if phase is None:
-                as_of_given = updates.get("as_of")
-                day = as_of_given if isinstance(as_of_given, dt.date) else last_day
-                phase = phase_for(day, roadmap).id
-            elif phase not in phases:
-                close = UnknownNameError.from_choices("roadmap phase", phase, phases)
-                raise ReportParameterError(f"{kind.name}: parameter 'phase': {close.message}", close.hint)
-            updates["phase"] = phase
-    return params.model_copy(update=updates) if updates else params
 
 
 # -- manifest and index ---------------------------------------------------------------------------------

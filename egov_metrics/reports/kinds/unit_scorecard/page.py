@@ -26,8 +26,8 @@ from egov_metrics.reports.common import (
     open_db,
     scope_of,
 )
+from egov_metrics.reports.kinds.progress_report.page import GROUP_NAMES
 from egov_metrics.reports.portal_sections import load_reconciliation, planner_section, reconciliation_section
-from egov_metrics.reports.progress import GROUP_NAMES
 from egov_metrics.scoring import score_units
 
 
