@@ -97,7 +97,7 @@ def child(name: str, db: str, save: str | None) -> dict[str, object]:
 def child_interactive(db: str) -> dict[str, object]:
     """Cold: import, connect, first call in a new process. Warm: the same call again (median)."""
     t0 = time.perf_counter()
-    from egov_metrics.compute import compute  # noqa: F401 - the import a planner's notebook makes
+    from egov_metrics.engine import compute  # noqa: F401 - the import a planner's notebook makes
     from egov_metrics.schema import connect
 
     imported = time.perf_counter() - t0

@@ -57,7 +57,7 @@ def _connect(db: str | Path) -> duckdb.DuckDBPyConnection:
 
 
 def engine_core(db: str | Path) -> pl.DataFrame:
-    from egov_metrics.compute import compute
+    from egov_metrics.engine import compute
 
     return compute(
         list(CORE), by=["unit"], level=list(LEVELS), grain="month", start=START, compare=False, db=db
@@ -72,7 +72,7 @@ def unit_indicators() -> list[str]:
 
 
 def engine_full(db: str | Path) -> pl.DataFrame:
-    from egov_metrics.compute import compute
+    from egov_metrics.engine import compute
 
     return compute(
         unit_indicators(), by=["unit"], level=list(LEVELS), grain="month", start=START, compare=False, db=db
@@ -342,7 +342,7 @@ def interactive_start(con: duckdb.DuckDBPyConnection) -> dt.date:
 
 
 def interactive(db: str | Path | duckdb.DuckDBPyConnection, start: dt.date) -> pl.DataFrame:
-    from egov_metrics.compute import compute
+    from egov_metrics.engine import compute
 
     return compute(["dossiers_on_time"], unit=INTERACTIVE_UNIT, grain="month", start=start, db=db)
 

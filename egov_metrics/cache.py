@@ -45,7 +45,7 @@ ENV_VAR = "EGOV_COMPUTE_CACHE"
 #: Fingerprint folders kept besides the current one (a run still reading the previous data keeps its files).
 KEEP_FOLDERS = 2
 #: What the meaning of a request depends on besides its arguments: the engine, the sources, the catalog.
-DEFINITION_FILES = ("compute.py", "sources.py", "catalog")
+DEFINITION_FILES = ("engine", "sources.py", "catalog")
 
 _lock = threading.Lock()
 _fingerprints: dict[tuple[object, ...], str] = {}

@@ -1191,7 +1191,7 @@ def score_units(
     """Score the units at `levels` for the period of `grain` that ends at `end` (default: the data's end),
     from the province's own dossiers: one engine call for all the method's indicators, then `score()`.
     With `start`, every period from `start` to `end` is scored (for trends)."""
-    from egov_metrics.compute import compute
+    from egov_metrics.engine import compute
 
     method = _resolve(method)
     frame = compute(

@@ -13,7 +13,7 @@ from fixtures.reports import Rendered
 from typer.testing import CliRunner
 
 from egov_metrics.cli import app
-from egov_metrics.compute import compute, explain
+from egov_metrics.engine import compute, explain
 from egov_metrics.schema.connection import TABLES
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,0 +1,239 @@
+"""The engine's entry points: `compute()`, `explain()` and `build_query()` (see the package docstring)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Unpack, overload
+
+import duckdb
+import polars as pl
+
+from egov_metrics import cache
+from egov_metrics.catalog import Catalog
+from egov_metrics.engine.assembly import Query, statement
+from egov_metrics.engine.request import ComputeError, Request, Shape, resolve
+from egov_metrics.schema import connect
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: The data end per database file version (see cache.file_version): warm calls skip the query.
+_DATA_ENDS: dict[tuple[object, ...], dt.date] = {}
+
+
+def _data_end(con: duckdb.DuckDBPyConnection) -> dt.date:
+    version = cache.file_version(con)
+    if version is not None and version in _DATA_ENDS:
+        return _DATA_ENDS[version]
+    row = con.sql(
+        "SELECT greatest(max(CAST(received_at AS DATE)), max(CAST(finished_at AS DATE))) FROM dossier"
+    ).fetchall()[0][0]
+    end = row or dt.date.today()
+    if version is not None and row is not None:
+        _DATA_ENDS[version] = end
+    return end
+
+
+#: Statements built so far, per request shape (the indicators compared by identity: a reloaded catalog
+#: builds again). A planner's session asks a few shapes many times; each is built once.
+_STATEMENTS: dict[tuple[object, ...], tuple[Shape, str]] = {}
+_STATEMENTS_MAX = 256
+
+
+def _statement(shape: Shape) -> str:
+    key = (tuple(i.id for i in shape.indicators), *(getattr(shape, f) for f in _SHAPE_FIELDS))
+    hit = _STATEMENTS.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0].indicators, shape.indicators, strict=True)):
+        return hit[1]
+    sql = statement(shape)
+    if len(_STATEMENTS) >= _STATEMENTS_MAX:
+        _STATEMENTS.clear()
+    _STATEMENTS[key] = (shape, sql)
+    return sql
+
+
+_SHAPE_FIELDS = ("by", "levels", "grain", "unit_version", "scoped", "lang", "names", "compare")
+
+
+def build_query(
+    indicators: Sequence[str] | None = None,
+    *,
+    by: Sequence[str] = (),
+    level: str | Sequence[str] | None = None,
+    grain: str = "month",
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
+    unit: str | None = None,
+    unit_version: str = "current",
+    compare: bool = True,
+    lang: str = "vi",
+    names: bool = False,
+    data_end: dt.date,
+    catalog: Catalog | None = None,
+) -> Query:
+    """Validate a request and return its SQL with bound parameters (no database work)."""
+    shape, params = resolve(
+        indicators,
+        by=by,
+        level=level,
+        grain=grain,
+        start=start,
+        end=end,
+        unit=unit,
+        unit_version=unit_version,
+        compare=compare,
+        lang=lang,
+        names=names,
+        data_end=data_end,
+        catalog=catalog,
+    )
+    sql = _statement(shape)
+    return Query(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+
+
+def _check_scope(con: duckdb.DuckDBPyConnection, unit_id: str, unit_version: str) -> None:
+    """In the current unit version only today's units can be a scope; say what to use instead."""
+    if unit_version != "current":
+        return
+    row = con.sql(
+        "SELECT u.valid_to, c.current_id FROM org_unit u LEFT JOIN org_unit_current c ON c.unit_id = u.id "
+        "WHERE u.id = ?",
+        params=[unit_id],
+    ).fetchall()
+    if row and row[0][0] is not None:
+        raise ComputeError(
+            f"unit {unit_id} ended on {row[0][0]} and has no figures of its own in the current unit version",
+            f"use its successor ({row[0][1]}) to follow its work today, or unit_version='historical' "
+            "(--unit-version historical) for the unit as it was",
+        )
+
+
+def _run(
+    db: str | Path | duckdb.DuckDBPyConnection | None,
+    indicators: Sequence[str] | None,
+    kwargs: Request,
+    execute: bool,
+) -> tuple[Query, pl.DataFrame | None]:
+    con = db if isinstance(db, duckdb.DuckDBPyConnection) else connect(db, read_only=True)
+    try:
+        if con is db:  # a caller's connection: no progress bar with meaningless estimates in scripts either
+            con.execute("SET enable_progress_bar = false")
+        unit = kwargs.get("unit")
+        if unit is not None:
+            from egov_metrics.orgunits import resolve_unit
+
+            unit_id = resolve_unit(con, str(unit))
+            _check_scope(con, unit_id, str(kwargs.get("unit_version", "current")))
+            kwargs = {**kwargs, "unit": unit_id}
+        if not execute:
+            return build_query(indicators, data_end=_data_end(con), **kwargs), None
+        queries: list[Query] = []
+
+        def produce() -> pl.DataFrame:
+            queries.append(build_query(indicators, data_end=_data_end(con), **kwargs))
+            return con.sql(queries[0].sql, params=queries[0].params).pl()
+
+        # compute once, render many: with EGOV_COMPUTE_CACHE set, the same request on the same data is
+        # answered from a file (egov_metrics/cache.py); otherwise produce() runs as always
+        frame = cache.cached(con, list(indicators) if indicators else None, dict(kwargs), produce)
+        query = queries[0] if queries else Query("-- answered from the compute cache", {})
+    finally:
+        if con is not db:
+            con.close()
+    return query, frame
+
+
+@overload
+def compute(
+    indicators: Sequence[str] | None = None,
+    *,
+    by: Sequence[str] = (),
+    level: str | Sequence[str] | None = None,
+    grain: str = "month",
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
+    unit: str | None = None,
+    unit_version: str = "current",
+    compare: bool = True,
+    lang: str = "vi",
+    names: bool = False,
+    db: str | Path | duckdb.DuckDBPyConnection | None = None,
+    catalog: Catalog | None = None,
+    pandas: Literal[False] = False,
+) -> pl.DataFrame: ...
+
+
+@overload
+def compute(
+    indicators: Sequence[str] | None = None,
+    *,
+    by: Sequence[str] = (),
+    level: str | Sequence[str] | None = None,
+    grain: str = "month",
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
+    unit: str | None = None,
+    unit_version: str = "current",
+    compare: bool = True,
+    lang: str = "vi",
+    names: bool = False,
+    db: str | Path | duckdb.DuckDBPyConnection | None = None,
+    catalog: Catalog | None = None,
+    pandas: Literal[True],
+) -> pd.DataFrame: ...
+
+
+def compute(
+    indicators: Sequence[str] | None = None,
+    *,
+    by: Sequence[str] = (),
+    level: str | Sequence[str] | None = None,
+    grain: str = "month",
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
+    unit: str | None = None,
+    unit_version: str = "current",
+    compare: bool = True,
+    lang: str = "vi",
+    names: bool = False,
+    db: str | Path | duckdb.DuckDBPyConnection | None = None,
+    catalog: Catalog | None = None,
+    pandas: bool = False,
+) -> pl.DataFrame | pd.DataFrame:
+    """Compute indicators; see the module docstring. Returns polars (or pandas with `pandas=True`).
+
+    `start`/`end` take a day (2026-07-15), a month (2026-07), a quarter (2026-Q3) or a year (2026); an end
+    month, quarter or year means its last day. With `names=True`, people's names sit beside the codes, in
+    `lang`: `indicator_name` after `indicator`, and `field_name`, `procedure_name`, `channel_name`,
+    `applicant_type_name`, `online_level_name`, … after the dimension they name (`unit_name` is always
+    there when split by unit).
+    """
+    request = Request(
+        by=by,
+        level=level,
+        grain=grain,
+        start=start,
+        end=end,
+        unit=unit,
+        unit_version=unit_version,
+        compare=compare,
+        lang=lang,
+        names=names,
+        catalog=catalog,
+    )
+    _, frame = _run(db, indicators, request, execute=True)
+    assert frame is not None
+    return frame.to_pandas() if pandas else frame
+
+
+def explain(
+    indicators: Sequence[str] | None = None,
+    *,
+    db: str | Path | duckdb.DuckDBPyConnection | None = None,
+    **kwargs: Unpack[Request],
+) -> Query:
+    """The SQL and bound parameters `compute` runs for the same arguments (nothing is computed)."""
+    query, _ = _run(db, indicators, kwargs, execute=False)
+    return query
