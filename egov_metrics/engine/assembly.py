@@ -86,8 +86,10 @@ def _group_ctes(shape: Shape) -> str:
     rows: dict[str, str] = {}
     ctes = []
     for name in dict.fromkeys(g.source for g in found):
-        rows[name] = rows_sql(shape, SOURCES[name])
-        if sum(1 for g in found if g.source == name) > 1:
+        placements = tuple(g.placement for g in found if g.source == name)
+        rows[name] = rows_sql(shape, SOURCES[name], placements)
+        # read more than once: by several groups, or by one group placing by an event date and as a stock
+        if sum(bool(p.event) + bool(p.stock) for p in placements) > 1:
             ctes.append(f"rows_{name} AS MATERIALIZED (\n{rows[name]}\n)")
             rows[name] = f"SELECT * FROM rows_{name}"
     for k, group in enumerate(found, 1):

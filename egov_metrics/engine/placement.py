@@ -64,30 +64,55 @@ def placed_condition(group: Placement, own: Placement) -> str:
     return "TRUE"
 
 
-def rows_sql(shape: Shape, source: Source) -> str:
+def reach(grain: str, placement: Placement) -> str:
+    """SQL: a condition on a source row that holds for every row the placement can place in the spine.
+
+    Used as a filter before the rows are joined and placed, so that a request for a few recent periods reads
+    only the rows it can use (the filter is pushed into the table scan). Implied by the placement's own
+    conditions: an event date on or after the first period's window start (1 January of its year for ytd)
+    and before the data end; a stock record starting before the data end and not stopped before the first
+    key (it must still be open at the end of a period that ends after that key).
+    """
+    first = first_key(grain)
+    if grain == "ytd":
+        first = f"CAST(date_trunc('year', {first}) AS DATE)"
+    out = []
+    if placement.event:
+        out.append(f"(s.{placement.event} >= {first} AND s.{placement.event} < $data_end_excl)")
+    if placement.stock:
+        start, stop = placement.stock
+        out.append(f"(s.{start} < $data_end_excl AND (s.{stop} IS NULL OR s.{stop} >= {first}))")
+    return " OR ".join(out)
+
+
+def rows_sql(shape: Shape, source: Source, placements: tuple[Placement, ...] = ()) -> str:
     """The source's rows in the unit scope, each with its unit of the split (`_split_unit_id`).
 
     The unit scope and the unit split join the source rows themselves, before they are placed in
     periods: so the small closure is the join's build side (placed rows have no useful cardinality
-    estimate, and DuckDB would otherwise build a hash table of millions of wide rows).
+    estimate, and DuckDB would otherwise build a hash table of millions of wide rows). Only rows that one of
+    the `placements` can place in the spine are kept (`reach`).
     """
-    split = "unit" in shape.by
-    joins = []
-    if source.unit_column and (shape.scoped or split):
-        if shape.scoped:
-            joins.append(
-                f"JOIN org_unit_closure ua ON ua.unit_id = s.{source.unit_column} "
-                "AND ua.version = $unit_version AND ua.ancestor_id = $scope"
-            )
-        if split:
-            joins.append(
-                f"JOIN org_unit_closure ub ON ub.unit_id = s.{source.unit_column} "
-                "AND ub.version = $unit_version AND list_contains($levels, ub.ancestor_level)"
-            )
-    unit_split = "ub.ancestor_id AS _split_unit_id" if split and source.unit_column else ""
-    if not joins:
+    split = "unit" in shape.by and source.unit_column is not None
+    join = (
+        f" JOIN org_unit_closure ub ON ub.unit_id = s.{source.unit_column} "
+        "AND ub.version = $unit_version AND list_contains($levels, ub.ancestor_level)"
+        if split
+        else ""
+    )
+    conditions = []
+    if shape.scoped and source.unit_column:
+        # a semi-join (a unit is below the scope once): the optimiser applies it before the source's joins
+        conditions.append(
+            f"s.{source.unit_column} IN (SELECT ua.unit_id FROM org_unit_closure ua "
+            "WHERE ua.version = $unit_version AND ua.ancestor_id = $scope)"
+        )
+    if placements:
+        conditions.append(f"({' OR '.join(reach(shape.grain, p) for p in placements)})")
+    if not split and not conditions:
         return source.sql
-    return f"SELECT s.*{', ' + unit_split if unit_split else ''} FROM ({source.sql}) s {' '.join(joins)}"
+    where = f"\nWHERE {' AND '.join(conditions)}" if conditions else ""
+    return f"SELECT s.*{', ub.ancestor_id AS _split_unit_id' if split else ''} FROM ({source.sql}) s{join}{where}"
 
 
 def reads_period_columns(source: Source, members: tuple[tuple[int, Indicator], ...]) -> bool:
