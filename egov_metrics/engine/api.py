@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Unpack, overload
@@ -23,38 +24,42 @@ if TYPE_CHECKING:
 _DATA_ENDS: dict[tuple[object, ...], dt.date] = {}
 
 
-def _data_end(con: duckdb.DuckDBPyConnection) -> dt.date:
-    version = cache.file_version(con)
-    if version is not None and version in _DATA_ENDS:
+def _data_end(con: duckdb.DuckDBPyConnection, version: tuple[object, ...] | bool | None = True) -> dt.date:
+    """The last day with data (`version`: the database's `cache.file_version`, when the caller has it)."""
+    if version is True:
+        version = cache.file_version(con)
+    if isinstance(version, tuple) and version in _DATA_ENDS:
         return _DATA_ENDS[version]
     row = con.sql(
         "SELECT greatest(max(CAST(received_at AS DATE)), max(CAST(finished_at AS DATE))) FROM dossier"
     ).fetchall()[0][0]
     end = row or dt.date.today()
-    if version is not None and row is not None:
+    if isinstance(version, tuple) and row is not None:
         _DATA_ENDS[version] = end
     return end
 
 
 #: Statements built so far, per request shape (the indicators compared by identity: a reloaded catalog
 #: builds again). A planner's session asks a few shapes many times; each is built once.
-_STATEMENTS: dict[tuple[object, ...], tuple[Shape, str]] = {}
+_STATEMENTS: dict[tuple[object, ...], tuple[Shape, str, frozenset[str]]] = {}
 _STATEMENTS_MAX = 256
 
 
-def _statement(shape: Shape) -> str:
+def _statement(shape: Shape) -> tuple[str, frozenset[str]]:
+    """The statement of a shape and the names of the parameters it binds."""
     key = (tuple(i.id for i in shape.indicators), *(getattr(shape, f) for f in _SHAPE_FIELDS))
     hit = _STATEMENTS.get(key)
     if hit is not None and all(a is b for a, b in zip(hit[0].indicators, shape.indicators, strict=True)):
-        return hit[1]
+        return hit[1], hit[2]
     sql = statement(shape)
+    names = frozenset(re.findall(r"\$(\w+)", sql))
     if len(_STATEMENTS) >= _STATEMENTS_MAX:
         _STATEMENTS.clear()
-    _STATEMENTS[key] = (shape, sql)
-    return sql
+    _STATEMENTS[key] = (shape, sql, names)
+    return sql, names
 
 
-_SHAPE_FIELDS = ("by", "levels", "grain", "unit_version", "scoped", "lang", "names", "compare")
+_SHAPE_FIELDS = ("by", "levels", "grain", "unit_version", "scoped", "lang", "names", "compare", "scope_list")
 
 
 def build_query(
@@ -72,8 +77,12 @@ def build_query(
     names: bool = False,
     data_end: dt.date,
     catalog: Catalog | None = None,
+    scope_units: Sequence[str] | None = None,
 ) -> Query:
-    """Validate a request and return its SQL with bound parameters (no database work)."""
+    """Validate a request and return its SQL with bound parameters (no database work).
+
+    `scope_units`: the ids of the units in the scope (`unit` and everything below it in `unit_version`), when
+    the caller has looked them up; otherwise the statement finds them through the closure view."""
     shape, params = resolve(
         indicators,
         by=by,
@@ -88,9 +97,34 @@ def build_query(
         names=names,
         data_end=data_end,
         catalog=catalog,
+        scope_units=scope_units,
     )
-    sql = _statement(shape)
-    return Query(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+    sql, bound = _statement(shape)
+    return Query(sql, {k: v for k, v in params.items() if k in bound})
+
+
+#: The units of a scope per database file version, unit and unit version (checked): warm calls skip the queries.
+_SCOPES: dict[tuple[object, ...], list[str]] = {}
+
+
+def _scope_units(
+    con: duckdb.DuckDBPyConnection, unit_id: str, unit_version: str, version: tuple[object, ...] | None
+) -> list[str]:
+    """The ids of `unit_id` and every unit below it in `unit_version`, after `_check_scope`."""
+    key = (version, unit_id, unit_version)
+    if version is not None and key in _SCOPES:
+        return _SCOPES[key]
+    _check_scope(con, unit_id, unit_version)
+    rows = con.sql(
+        "SELECT unit_id FROM org_unit_closure WHERE version = ? AND ancestor_id = ? ORDER BY unit_id",
+        params=[unit_version, unit_id],
+    ).fetchall()
+    units = [r[0] for r in rows]
+    if version is not None:
+        if len(_SCOPES) >= 1024:
+            _SCOPES.clear()
+        _SCOPES[key] = units
+    return units
 
 
 def _check_scope(con: duckdb.DuckDBPyConnection, unit_id: str, unit_version: str) -> None:
@@ -120,19 +154,25 @@ def _run(
     try:
         if con is db:  # a caller's connection: no progress bar with meaningless estimates in scripts either
             con.execute("SET enable_progress_bar = false")
+        version = cache.file_version(con)  # once per call: the memos below are per database version
         unit = kwargs.get("unit")
+        scope_units: list[str] | None = None
         if unit is not None:
             from egov_metrics.orgunits import resolve_unit
 
             unit_id = resolve_unit(con, str(unit))
-            _check_scope(con, unit_id, str(kwargs.get("unit_version", "current")))
+            scope_units = _scope_units(con, unit_id, str(kwargs.get("unit_version", "current")), version)
             kwargs = {**kwargs, "unit": unit_id}
         if not execute:
-            return build_query(indicators, data_end=_data_end(con), **kwargs), None
+            return build_query(
+                indicators, data_end=_data_end(con, version), scope_units=scope_units, **kwargs
+            ), None
         queries: list[Query] = []
 
         def produce() -> pl.DataFrame:
-            queries.append(build_query(indicators, data_end=_data_end(con), **kwargs))
+            queries.append(
+                build_query(indicators, data_end=_data_end(con, version), scope_units=scope_units, **kwargs)
+            )
             return con.sql(queries[0].sql, params=queries[0].params).pl()
 
         # compute once, render many: with EGOV_COMPUTE_CACHE set, the same request on the same data is

@@ -101,13 +101,18 @@ def rows_sql(shape: Shape, source: Source, placements: tuple[Placement, ...] = (
         else ""
     )
     conditions = []
-    if shape.scoped and source.unit_column:
-        # a semi-join (a unit is below the scope once): the optimiser applies it before the source's joins
+    if shape.scoped and source.unit_column and shape.scope_list:
+        # a plain filter on a column of the source's table: pushed into its scan, before the source's joins
+        conditions.append(f"list_contains(CAST($scope_units AS VARCHAR[]), s.{source.unit_column})")
+    elif shape.scoped and source.unit_column:
+        # the same as a semi-join (a unit is below the scope once), for callers without a connection
         conditions.append(
             f"s.{source.unit_column} IN (SELECT ua.unit_id FROM org_unit_closure ua "
             "WHERE ua.version = $unit_version AND ua.ancestor_id = $scope)"
         )
-    if placements:
+    if placements and shape.scoped:
+        # only with a unit scope: there the rows left are few whatever the optimiser does; on the unit split
+        # of every unit the filter's lower estimate flips the join order (3× the CPU at 1 M, measured)
         conditions.append(f"({' OR '.join(reach(shape.grain, p) for p in placements)})")
     if not split and not conditions:
         return source.sql

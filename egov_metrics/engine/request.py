@@ -56,6 +56,9 @@ class Shape:
     lang: str
     names: bool
     compare: bool
+    #: the scope's units are a bound list ($scope_units, looked up once per database version by `compute`),
+    #: rather than a semi-join to the closure view that the optimiser applies only after the source's joins
+    scope_list: bool = False
 
     @property
     def dims(self) -> tuple[str, ...]:
@@ -111,6 +114,7 @@ def resolve(
     names: bool = False,
     data_end: dt.date,
     catalog: Catalog | None = None,
+    scope_units: Sequence[str] | None = None,
 ) -> tuple[Shape, dict[str, object]]:
     """Validate a request: its shape and every parameter the SQL may bind (the statement keeps the ones it
     names)."""
@@ -160,6 +164,7 @@ def resolve(
         lang=lang,
         names=names,
         compare=compare,
+        scope_list=unit is not None and scope_units is not None,
     )
     params: dict[str, object] = {
         "start": start_date,
@@ -174,4 +179,6 @@ def resolve(
         params["levels"] = list(levels)
     if unit is not None:
         params["scope"] = unit
+        if scope_units is not None:
+            params["scope_units"] = list(scope_units)
     return shape, params
