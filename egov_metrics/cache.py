@@ -169,9 +169,8 @@ def cached(
         if target.exists():  # another worker computed it while this one waited
             return pl.read_parquet(target)
         frame = produce()
-        from egov_metrics.export import (
-            atomic_write,
-        )  # here: it imports openpyxl (~0.25 s), which compute() needs not
+        # imported here: it imports openpyxl (~0.25 s), which compute() does not need
+        from egov_metrics.export import atomic_write
 
         atomic_write(target, frame.write_parquet, suffix=".tmp")  # never read half-written by a waiter
         lock.unlink(missing_ok=True)  # a later waiter locks a new file, then finds the answer
