@@ -49,7 +49,7 @@ def child(engine: str, request: str, db: str, folder: str) -> dict[str, float]:
     import duckdb
 
     from egov_metrics.clickhouse import ClickHouseSession, compute_clickhouse
-    from egov_metrics.compute import compute
+    from egov_metrics.engine import compute
 
     indicators, kwargs = REQUESTS[request]()
     con = duckdb.connect(db, read_only=True, config={"threads": 2})
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     import duckdb
 
     from egov_metrics.clickhouse import ClickHouseSession, compare_answers, compute_clickhouse
-    from egov_metrics.compute import compute
+    from egov_metrics.engine import compute
 
     results: dict[str, object] = {}
     failed = False

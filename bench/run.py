@@ -35,8 +35,16 @@ DEMO_UNTIL = "2026-10"  # a fixed last month, so that every run measures the sam
 DEMO_SEED = 58
 INTERACTIVE_SIZE = 2_000_000  # the default demo
 INTERACTIVE_WARM_CALLS = 7
-LIKE_FOR_LIKE = ("engine_core", "handwritten", "pandas")
-TARGET_TIME, TARGET_MEMORY, TARGET_INTERACTIVE = 1.25, 1.5, 0.5
+TARGET_TIME, TARGET_MEMORY, TARGET_INTERACTIVE = 1.1, 1.0, 0.05  # issue 14: ≤ 1.1× time, ≤ its memory, 50 ms
+#: each workload's hand-written reference (the ÷ hand columns); engine_full's covers its 19 dossier indicators
+REFERENCE = {
+    "engine_core": "handwritten",
+    "handwritten": "handwritten",
+    "pandas": "handwritten",
+    "engine_wide": "handwritten_wide",
+    "handwritten_wide": "handwritten_wide",
+    "engine_full": "handwritten_wide",
+}
 
 
 def _status_kb(field: str) -> int:
@@ -97,7 +105,7 @@ def child(name: str, db: str, save: str | None) -> dict[str, object]:
 def child_interactive(db: str) -> dict[str, object]:
     """Cold: import, connect, first call in a new process. Warm: the same call again (median)."""
     t0 = time.perf_counter()
-    from egov_metrics.compute import compute  # noqa: F401 - the import a planner's notebook makes
+    from egov_metrics.engine import compute  # noqa: F401 - the import a planner's notebook makes
     from egov_metrics.schema import connect
 
     imported = time.perf_counter() - t0
@@ -199,7 +207,7 @@ def measure(db: Path, names: list[str], repeat: int, scratch: Path) -> tuple[dic
             if save:
                 saved[name] = save
             print(
-                f"  {db.stem} {name:<12} run {r + 1}: {out['wall_s']:7.2f} s  {out['peak_mb']:7.0f} MB",
+                f"  {db.stem} {name:<16} run {r + 1}: {out['wall_s']:7.2f} s  {out['peak_mb']:7.0f} MB",
                 flush=True,
             )
     return runs, verify(saved)
@@ -211,15 +219,21 @@ def verify(saved: dict[str, Path]) -> dict[str, dict]:
     sys.path.insert(0, str(BENCH_DIR))
     import workloads
 
-    if "engine_core" not in saved:
-        return {}
-    engine = pl.read_parquet(saved["engine_core"])
     checks = {}
-    for other in ("handwritten", "pandas"):
-        if other in saved:
-            agreement = workloads.compare(engine, pl.read_parquet(saved[other]))
-            print(f"  check engine_core vs {other}: {agreement}", flush=True)
-            checks[other] = {**agreement.__dict__, "ok": agreement.ok}
+    if "engine_core" in saved:
+        engine = pl.read_parquet(saved["engine_core"])
+        for other in ("handwritten", "pandas"):
+            if other in saved:
+                agreement = workloads.compare(engine, pl.read_parquet(saved[other]))
+                print(f"  check engine_core vs {other}: {agreement}", flush=True)
+                checks[other] = {**agreement.__dict__, "ok": agreement.ok}
+    if "handwritten_wide" in saved:
+        hand = pl.read_parquet(saved["handwritten_wide"])
+        for mine in ("engine_wide", "engine_full"):
+            if mine in saved:
+                agreement = workloads.compare_wide(pl.read_parquet(saved[mine]), hand)
+                print(f"  check {mine} vs handwritten_wide (19 dossier indicators): {agreement}", flush=True)
+                checks[f"{mine}_vs_handwritten_wide"] = {**agreement.__dict__, "ok": agreement.ok}
     return checks
 
 
@@ -248,7 +262,7 @@ def table(results: dict[int, dict[str, dict[str, float]]]) -> str:
     """Markdown: medians, the wall-time range, and the ratios to the hand-written query and to pandas."""
     cols = [
         ("dossiers", 10),
-        ("workload", 12),
+        ("workload", 16),
         ("wall s", 7),
         ("(min–max)", 11),
         ("CPU s", 6),
@@ -265,8 +279,9 @@ def table(results: dict[int, dict[str, dict[str, float]]]) -> str:
         "|" + "|".join("-" * (w + 1) + ":" for _, w in cols) + "|",
     ]
     for size, by_name in results.items():
-        hand, pandas = by_name.get("handwritten"), by_name.get("pandas")
+        pandas = by_name.get("pandas")
         for name, s in by_name.items():
+            hand = by_name.get(REFERENCE.get(name, "handwritten"))
 
             def ratio(ref: dict | None, key: str, s: dict = s) -> str:
                 return f"{s[key] / ref[key]:.2f}×" if ref else "–"
@@ -292,21 +307,29 @@ def table(results: dict[int, dict[str, dict[str, float]]]) -> str:
 def verdict(results: dict[int, dict[str, dict[str, float]]], interactive: dict | None) -> list[str]:
     out = []
     for size, s in results.items():
-        if not all(k in s for k in LIKE_FOR_LIKE):
-            continue
-        e, h, p = s["engine_core"], s["handwritten"], s["pandas"]
-        t, m = e["wall_s"] / h["wall_s"], e["peak_mb"] / h["peak_mb"]
-        out.append(
-            f"{size:,}: engine/hand time {t:.2f}× ({'met' if t <= TARGET_TIME else 'MISSED'}, ≤ {TARGET_TIME}×), "
-            f"memory {m:.2f}× ({'met' if m <= TARGET_MEMORY else 'MISSED'}, ≤ {TARGET_MEMORY}×), "
-            f"ahead of pandas: {'yes' if e['wall_s'] < p['wall_s'] else 'NO'} "
-            f"({p['wall_s'] / e['wall_s']:.1f}× faster, {p['peak_mb'] / e['peak_mb']:.1f}× less memory)"
-        )
+        for mine in ("engine_core", "engine_wide", "engine_full"):
+            ref = REFERENCE[mine]
+            if mine not in s or ref not in s:
+                continue
+            e, h = s[mine], s[ref]
+            t, c, m = e["wall_s"] / h["wall_s"], e["cpu_s"] / h["cpu_s"], e["peak_mb"] / h["peak_mb"]
+            line = (
+                f"{size:,}: {mine}/{ref} time {t:.2f}× ({'met' if t <= TARGET_TIME else 'MISSED'}, "
+                f"≤ {TARGET_TIME}×), CPU {c:.2f}×, memory {m:.2f}× "
+                f"({'met' if m <= TARGET_MEMORY else 'MISSED'}, ≤ {TARGET_MEMORY}×)"
+            )
+            if mine == "engine_core" and "pandas" in s:
+                p = s["pandas"]
+                line += (
+                    f", ahead of pandas: {'yes' if e['wall_s'] < p['wall_s'] else 'NO'} "
+                    f"({p['wall_s'] / e['wall_s']:.1f}× faster, {p['peak_mb'] / e['peak_mb']:.1f}× less memory)"
+                )
+            out.append(line)
     if interactive:
         w = interactive["warm_call_s"]
         out.append(
             f"interactive: warm call {w * 1000:.0f} ms "
-            f"({'met' if w < TARGET_INTERACTIVE else 'MISSED'}, < {TARGET_INTERACTIVE * 1000:.0f} ms)"
+            f"({'met' if w <= TARGET_INTERACTIVE else 'MISSED'}, ≤ {TARGET_INTERACTIVE * 1000:.0f} ms)"
         )
     return out
 
@@ -319,7 +342,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=CACHE_DIR, help="where the demo databases are kept")
     parser.add_argument(
         "--workloads",
-        default=",".join(["engine_core", "handwritten", "pandas", "engine_full"]),
+        default=",".join(
+            ["engine_core", "handwritten", "pandas", "engine_wide", "handwritten_wide", "engine_full"]
+        ),
         help="comma-separated; engine_core, handwritten and pandas are the like-for-like set",
     )
     parser.add_argument("--interactive-size", type=int, default=INTERACTIVE_SIZE, help="0 skips it")

@@ -33,7 +33,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    from egov_metrics.compute import compute
+    from egov_metrics.engine import compute
     from egov_metrics.excel import write_excel
     from egov_metrics.explorer import Selection, view
     from egov_metrics.whatif import what_if

@@ -57,7 +57,7 @@ def _connect(db: str | Path) -> duckdb.DuckDBPyConnection:
 
 
 def engine_core(db: str | Path) -> pl.DataFrame:
-    from egov_metrics.compute import compute
+    from egov_metrics.engine import compute
 
     return compute(
         list(CORE), by=["unit"], level=list(LEVELS), grain="month", start=START, compare=False, db=db
@@ -72,7 +72,7 @@ def unit_indicators() -> list[str]:
 
 
 def engine_full(db: str | Path) -> pl.DataFrame:
-    from egov_metrics.compute import compute
+    from egov_metrics.engine import compute
 
     return compute(
         unit_indicators(), by=["unit"], level=list(LEVELS), grain="month", start=START, compare=False, db=db
@@ -186,6 +186,270 @@ def handwritten(db: str | Path) -> pl.DataFrame:
         return con.sql(sql, params=params).pl()
     finally:
         con.close()
+
+
+# -- (3b): one hand-written DuckDB query for a wide set: every dossier indicator by unit (19 of the 34) -----------
+
+#: The dossier indicators that can be split by unit: the wide set (`engine_wide` and `handwritten_wide`).
+WIDE: tuple[str, ...] = (
+    "dossiers_received",
+    "data_reuse",
+    "dossiers_digitized",
+    "dossiers_synced_on_time",
+    "fully_online_dossiers",
+    "linked_citizen_store",
+    "online_share",
+    "online_submission",
+    "paid_online",
+    "population_data_use",
+    "dossiers_finished",
+    "e_results",
+    "processing_days_mean",
+    "processing_days_median",
+    "processing_days_p90",
+    "dossiers_on_time",
+    "dossier_satisfaction",
+    "open_backlog",
+    "overdue_backlog",
+)
+
+# Written from the YAML definitions and sources.py like HANDWRITTEN_SQL (whose open-dossier method it extends):
+# received-month shares over the dossiers received (within each indicator's own base: eligible, digitized,
+# online level not 'none', with a financial obligation); finished-month counts, e-results, mean and exact
+# quantiles of the working days of finished/returned dossiers; on time and satisfaction (on time minus
+# complaint or dissatisfied) over the dossiers finished in the month plus those open at its end; open and
+# overdue (late by supplements or past the deadline at the month's end) dossiers at the month's end.
+# Rows whose on-time state or complaint is unknown (NULL) count in the denominator only, as SQL sums do.
+HANDWRITTEN_WIDE_SQL = """
+WITH
+bounds AS (
+    SELECT CAST(greatest(max(CAST(received_at AS DATE)), max(CAST(finished_at AS DATE))) + 1 AS DATE) AS end_excl
+    FROM dossier
+),
+months AS (
+    SELECT CAST(r.k AS DATE) AS month, CAST(least(r.k + INTERVAL 1 MONTH, b.end_excl) AS DATE) AS end_excl
+    FROM bounds b, range(CAST($start AS TIMESTAMP), CAST(b.end_excl AS TIMESTAMP), INTERVAL 1 MONTH) AS r(k)
+),
+month_ends AS (
+    SELECT m.month, c.wd_index AS end_idx FROM months m JOIN calendar_day c ON c.day = m.end_excl - 1
+),
+units AS (
+    SELECT unit_id, ancestor_id FROM org_unit_closure
+    WHERE version = 'current' AND list_contains($levels, ancestor_level)
+),
+d AS MATERIALIZED (
+    SELECT u.ancestor_id AS unit_id, d.finished_at, d.status, d.channel, d.reused_data, d.digitized,
+           d.e_result, d.paid_online, d.linked_to_citizen_store, d.used_population_data,
+           d.has_financial_obligation, p.eligible_full_online,
+           d.synced_to_national AND coalesce(cs.wd_index - cr.wd_index, 0) <= 1 AS synced_on_time,
+           CASE WHEN p.online_level = 'full' AND p.full_online_since IS NOT NULL
+                     AND CAST(d.received_at AS DATE) < p.full_online_since THEN 'partial'
+                ELSE p.online_level END AS online_level,
+           d.complaint OR coalesce(d.rating = 'dissatisfied', FALSE) AS complained,
+           d.supplement_count > 1 AS late_by_supplement,
+           CAST(date_trunc('month', d.received_at) AS DATE) AS received_month,
+           CAST(date_trunc('month', d.finished_at) AS DATE) AS finished_month,
+           cf.wd_index AS finished_idx,
+           greatest(cf.wd_index - cr.wd_index - d.supplement_days, 0) AS elapsed_wd,
+           coalesce(cd.wd_index, cr.wd_index + p.statutory_days) + d.supplement_days AS deadline_idx
+    FROM dossier d
+    JOIN procedure p ON p.code = d.procedure_code
+    JOIN calendar_day cr ON cr.day = CAST(d.received_at AS DATE)
+    LEFT JOIN calendar_day cf ON cf.day = CAST(d.finished_at AS DATE)
+    LEFT JOIN calendar_day cd ON cd.day = CAST(d.due_at AS DATE)
+    LEFT JOIN calendar_day cs ON cs.day = CAST(d.synced_at AS DATE)
+    JOIN units u ON u.unit_id = d.unit_id
+),
+received AS (
+    SELECT unit_id, received_month AS month, count(*) AS received,
+           count_if(channel = 'online') AS online, count_if(reused_data) AS reused,
+           count_if(digitized) AS digitized, count_if(synced_on_time) AS synced_on_time,
+           count_if(eligible_full_online) AS eligible,
+           count_if(eligible_full_online AND channel = 'online' AND online_level = 'full') AS fully_online,
+           count_if(digitized AND linked_to_citizen_store) AS linked,
+           count_if(online_level <> 'none') AS offered_online,
+           count_if(online_level <> 'none' AND channel = 'online') AS submitted_online,
+           count_if(has_financial_obligation) AS with_fee, count_if(has_financial_obligation AND paid_online) AS paid,
+           count_if(used_population_data) AS population
+    FROM d GROUP BY ALL
+),
+finished AS (
+    SELECT unit_id, finished_month AS month,
+           count_if(status <> 'withdrawn') AS finished_judged,
+           count_if(status <> 'withdrawn' AND NOT late_by_supplement AND finished_idx <= deadline_idx)
+               AS finished_on_time,
+           sum(1 - CAST(NOT (NOT late_by_supplement AND finished_idx <= deadline_idx) AS INTEGER)
+                 - CAST(complained AS INTEGER)) FILTER (WHERE status <> 'withdrawn') AS finished_satisfied,
+           count(*) FILTER (WHERE status IN ('finished', 'returned')) AS done,
+           count_if(status IN ('finished', 'returned') AND e_result) AS e_results,
+           sum(elapsed_wd) FILTER (WHERE status IN ('finished', 'returned')) AS days_sum,
+           count(elapsed_wd) FILTER (WHERE status IN ('finished', 'returned')) AS days_n,
+           quantile_cont(elapsed_wd, [0.5, 0.9]) FILTER (WHERE status IN ('finished', 'returned')) AS q
+    FROM d WHERE finished_at IS NOT NULL GROUP BY ALL
+),
+-- open at a month's end: from the received month up to the month before the finished one. On time while
+-- the month's last working-day index is within the deadline (a prefix of those months, cut at the first
+-- month whose end passes it); unknown when the deadline is unknown and supplements did not make it late.
+spans AS (
+    SELECT d.unit_id, d.received_month AS first_month, d.finished_month AS stop_month, d.complained,
+           coalesce(NOT d.late_by_supplement AND d.deadline_idx IS NOT NULL, FALSE) AS judged_on_time,
+           NOT d.late_by_supplement AND d.deadline_idx IS NULL AS unknown,
+           CASE WHEN d.finished_month IS NOT NULL OR late.month IS NOT NULL
+                THEN greatest(d.received_month, least(d.finished_month, late.month)) END AS on_time_stop
+    FROM d
+    ASOF LEFT JOIN month_ends late ON d.deadline_idx < late.end_idx
+    WHERE d.status <> 'withdrawn' AND (d.finished_month IS NULL OR d.finished_month > d.received_month)
+),
+-- +1/-1 events per unit and month, summed in order: open, open on time, open with an unknown state, and
+-- satisfaction (on time minus complained, for the rows where both are known)
+events AS (
+    SELECT unit_id, month, sum(open_d) AS open_d, sum(on_time_d) AS on_time_d, sum(unknown_d) AS unknown_d,
+           sum(satisfied_d) AS satisfied_d
+    FROM (
+        SELECT unit_id, first_month AS month, 1 AS open_d, CAST(judged_on_time AS INTEGER) AS on_time_d,
+               CAST(unknown AS INTEGER) AS unknown_d,
+               CASE WHEN NOT unknown THEN CAST(judged_on_time AS INTEGER) - CAST(complained AS INTEGER) END
+                   AS satisfied_d
+        FROM spans
+        UNION ALL
+        SELECT unit_id, stop_month, -1, 0, -CAST(unknown AS INTEGER),
+               CASE WHEN NOT unknown THEN CAST(complained AS INTEGER) END
+        FROM spans WHERE stop_month IS NOT NULL
+        UNION ALL
+        SELECT unit_id, on_time_stop, 0, -1, 0, CASE WHEN complained IS NOT NULL THEN -1 END
+        FROM spans WHERE judged_on_time AND on_time_stop IS NOT NULL
+    ) GROUP BY ALL
+),
+open_at_end AS (
+    SELECT u.unit_id, m.month,
+           sum(coalesce(e.open_d, 0)) OVER w AS open_n,
+           sum(coalesce(e.on_time_d, 0)) OVER w AS open_on_time,
+           sum(coalesce(e.unknown_d, 0)) OVER w AS open_unknown,
+           sum(coalesce(e.satisfied_d, 0)) OVER w AS open_satisfied
+    FROM (SELECT DISTINCT unit_id FROM events) u
+    CROSS JOIN months m
+    LEFT JOIN events e ON e.unit_id = u.unit_id AND e.month = m.month
+    WINDOW w AS (PARTITION BY u.unit_id ORDER BY m.month)
+)
+SELECT unit_id, strftime(month, '%Y-%m') AS period, r.*  EXCLUDE (unit_id, month), f.* EXCLUDE (unit_id, month),
+       o.* EXCLUDE (unit_id, month)
+FROM received r
+FULL JOIN finished f USING (unit_id, month)
+FULL JOIN open_at_end o USING (unit_id, month)
+SEMI JOIN months USING (month)
+ORDER BY unit_id, month
+"""
+
+
+def handwritten_wide(db: str | Path) -> pl.DataFrame:
+    con = _connect(db)
+    try:
+        return con.sql(HANDWRITTEN_WIDE_SQL, params=handwritten_sql()[1]).pl()
+    finally:
+        con.close()
+
+
+def _share(num: str, den: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    n, d = pl.col(num).cast(pl.Float64).fill_null(0), pl.col(den).cast(pl.Float64).fill_null(0)
+    return n, d, pl.when(d > 0).then(100 * n / d)
+
+
+def wide_to_long(wide: pl.DataFrame) -> pl.DataFrame:
+    """`handwritten_wide`'s answer as long rows (indicator, period, unit_id, numerator, denominator, value)."""
+
+    def col(name: str) -> pl.Expr:
+        return pl.col(name).cast(pl.Float64).fill_null(0)
+
+    none = pl.lit(None, pl.Float64)
+    on_time_den = col("finished_judged") + col("open_n")
+    rows: dict[str, tuple[pl.Expr, pl.Expr, pl.Expr]] = {
+        "dossiers_received": (col("received"), none, col("received")),
+        "data_reuse": _share("reused", "received"),
+        "dossiers_digitized": _share("digitized", "received"),
+        "dossiers_synced_on_time": _share("synced_on_time", "received"),
+        "fully_online_dossiers": _share("fully_online", "eligible"),
+        "linked_citizen_store": _share("linked", "digitized"),
+        "online_share": _share("online", "received"),
+        "online_submission": _share("submitted_online", "offered_online"),
+        "paid_online": _share("paid", "with_fee"),
+        "population_data_use": _share("population", "received"),
+        "dossiers_finished": (col("done"), none, col("done")),
+        "e_results": _share("e_results", "done"),
+        "processing_days_mean": (
+            pl.col("days_sum").cast(pl.Float64),
+            col("days_n"),
+            pl.when(col("days_n") > 0).then(pl.col("days_sum") / col("days_n")),
+        ),
+        "processing_days_median": (none, col("days_n"), pl.col("q").list.get(0, null_on_oob=True)),
+        "processing_days_p90": (none, col("days_n"), pl.col("q").list.get(1, null_on_oob=True)),
+        "dossiers_on_time": (
+            n := col("finished_on_time") + col("open_on_time"),
+            on_time_den,
+            pl.when(on_time_den > 0).then(100 * n / on_time_den),
+        ),
+        "dossier_satisfaction": (
+            s := col("finished_satisfied") + col("open_satisfied"),
+            on_time_den,
+            pl.when(on_time_den > 0).then(100 * s / on_time_den),
+        ),
+        "open_backlog": (col("open_n"), none, col("open_n")),
+        "overdue_backlog": (
+            late := col("open_n") - col("open_on_time") - col("open_unknown"),
+            none,
+            late,
+        ),
+    }
+    return pl.concat(
+        wide.select(
+            pl.lit(ind).alias("indicator"),
+            "period",
+            "unit_id",
+            num.alias("numerator"),
+            den.alias("denominator"),
+            value.cast(pl.Float64).alias("value"),
+        )
+        for ind, (num, den, value) in rows.items()
+    )
+
+
+def compare_wide(engine: pl.DataFrame, other: pl.DataFrame) -> Agreement:
+    """Compare the engine's answer with `handwritten_wide`'s on the WIDE indicators, cell by cell: the cells
+    with something to say (a denominator > 0, or a count > 0) on either side."""
+    keys = ["indicator", "period", "unit_id"]
+    cells = pl.coalesce("denominator", "numerator") > 0
+    e = engine.filter(pl.col("indicator").is_in(list(WIDE))).select(
+        *keys, "numerator", "denominator", "value"
+    )
+    e = e.with_columns(pl.col(c).cast(pl.Float64) for c in ("numerator", "denominator", "value")).filter(
+        cells
+    )
+    o = wide_to_long(other).filter(cells)
+    joined = e.join(o, on=keys, how="full", suffix="_o", coalesce=True)
+    present_e = pl.any_horizontal(pl.col(c).is_not_null() for c in ("numerator", "denominator", "value"))
+    present_o = pl.any_horizontal(
+        pl.col(f"{c}_o").is_not_null() for c in ("numerator", "denominator", "value")
+    )
+    only_engine = joined.filter(present_e & ~present_o).height
+    only_other = joined.filter(present_o & ~present_e).height
+    both = joined.filter(present_e & present_o)
+    diffs = [
+        (pl.col(c) - pl.col(f"{c}_o")).abs().fill_null(0).max() for c in ("numerator", "denominator", "value")
+    ]
+    nulls = both.filter(
+        pl.any_horizontal(
+            pl.col(c).is_null() != pl.col(f"{c}_o").is_null() for c in ("numerator", "denominator", "value")
+        )
+    ).height
+    worst = max((x or 0.0) for x in both.select(diffs).row(0)) if both.height else 0.0
+    return Agreement(joined.height, only_engine, only_other, float("inf") if nulls else worst)
+
+
+def engine_wide(db: str | Path) -> pl.DataFrame:
+    from egov_metrics.engine import compute
+
+    return compute(
+        list(WIDE), by=["unit"], level=list(LEVELS), grain="month", start=START, compare=False, db=db
+    )
 
 
 # -- (4): pandas ----------------------------------------------------------------------------------------------
@@ -342,7 +606,7 @@ def interactive_start(con: duckdb.DuckDBPyConnection) -> dt.date:
 
 
 def interactive(db: str | Path | duckdb.DuckDBPyConnection, start: dt.date) -> pl.DataFrame:
-    from egov_metrics.compute import compute
+    from egov_metrics.engine import compute
 
     return compute(["dossiers_on_time"], unit=INTERACTIVE_UNIT, grain="month", start=start, db=db)
 
@@ -436,5 +700,7 @@ WORKLOADS: dict[str, Workload] = {
         Workload("handwritten", handwritten, "hand-written DuckDB SQL, same KPIs"),
         Workload("pandas", pandas_core, "pandas, same KPIs"),
         Workload("engine_full", engine_full, "engine, full catalog by unit"),
+        Workload("engine_wide", engine_wide, "engine, the 19 dossier indicators by unit"),
+        Workload("handwritten_wide", handwritten_wide, "hand-written DuckDB SQL, the same 19 indicators"),
     )
 }

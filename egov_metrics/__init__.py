@@ -19,10 +19,8 @@ the function it names. At run time the same names are imported on first use: imp
 pulls in altair, papermill and nbconvert and takes ~8 s, while `import egov_metrics` stays under 0.1 s
 (README, "Checked types"). A test checks that both lists name the same objects.
 
-Known limitation: `compute` is also the name of a submodule. Once anything has imported `egov_metrics.compute`
-(the module), the import system binds that name on the package, and `from egov_metrics import compute` gives
-the module. Import the function from its module, `from egov_metrics.compute import compute`, as the docs do;
-renaming the module is left for the restructuring of issue 11.
+`egov_metrics.compute` is the function: the engine is the package `egov_metrics.engine` (formerly the module
+`egov_metrics.compute`, whose name the import system bound over the function once it was imported).
 """
 
 from __future__ import annotations
@@ -33,8 +31,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from egov_metrics.catalog import load_catalog
-    from egov_metrics.compute import compute, explain
     from egov_metrics.demo import build_demo
+    from egov_metrics.engine import compute, explain
     from egov_metrics.excel import write_excel
     from egov_metrics.explorer import explore
     from egov_metrics.ingest import ingest_file
@@ -55,8 +53,8 @@ _EXPORTS: dict[str, str] = {
     "build_demo": "egov_metrics.demo",
     "ingest_file": "egov_metrics.ingest",
     "load_catalog": "egov_metrics.catalog",
-    "compute": "egov_metrics.compute",
-    "explain": "egov_metrics.compute",
+    "compute": "egov_metrics.engine",
+    "explain": "egov_metrics.engine",
     "write_excel": "egov_metrics.excel",
     "what_if": "egov_metrics.whatif",
     "explore": "egov_metrics.explorer",

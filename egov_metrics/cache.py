@@ -39,13 +39,12 @@ import polars as pl
 
 from egov_metrics import __version__
 from egov_metrics.config import PACKAGE_DIR
-from egov_metrics.export import atomic_write
 
 ENV_VAR = "EGOV_COMPUTE_CACHE"
 #: Fingerprint folders kept besides the current one (a run still reading the previous data keeps its files).
 KEEP_FOLDERS = 2
 #: What the meaning of a request depends on besides its arguments: the engine, the sources, the catalog.
-DEFINITION_FILES = ("compute.py", "sources.py", "catalog")
+DEFINITION_FILES = ("engine", "sources.py", "catalog")
 
 _lock = threading.Lock()
 _fingerprints: dict[tuple[object, ...], str] = {}
@@ -170,6 +169,9 @@ def cached(
         if target.exists():  # another worker computed it while this one waited
             return pl.read_parquet(target)
         frame = produce()
+        # imported here: it imports openpyxl (~0.25 s), which compute() does not need
+        from egov_metrics.export import atomic_write
+
         atomic_write(target, frame.write_parquet, suffix=".tmp")  # never read half-written by a waiter
         lock.unlink(missing_ok=True)  # a later waiter locks a new file, then finds the answer
     return frame

@@ -353,8 +353,8 @@ def compute(
 ) -> None:
     """Compute indicators by dimensions and periods; print them or write CSV/XLSX/Parquet."""
     from egov_metrics.catalog import load_catalog
-    from egov_metrics.compute import compute as compute_indicators
-    from egov_metrics.compute import explain
+    from egov_metrics.engine import compute as compute_indicators
+    from egov_metrics.engine import explain
     from egov_metrics.export import write_frame
 
     by = by or []

@@ -392,7 +392,7 @@ class ClickHouseSession:
             raise ClickHouseError(
                 "chDB is not installed", "install the scale extra: pip install -e '.[scale]'"
             ) from exc
-        from egov_metrics.compute import _data_end
+        from egov_metrics.engine.api import _data_end
 
         base = Path(folder) if folder is not None else Path(tempfile.mkdtemp(prefix="egov-ch-"))
         base.mkdir(parents=True, exist_ok=True)
@@ -412,7 +412,7 @@ class ClickHouseSession:
         """Reopen the tables that `from_duckdb` loaded into `folder` earlier (nothing is exported again)."""
         from chdb import session as chsession
 
-        from egov_metrics.compute import _data_end
+        from egov_metrics.engine.api import _data_end
 
         base = Path(folder)
         if not (base / "chdb").is_dir():
@@ -451,7 +451,7 @@ def compute_clickhouse(
     **kwargs: Any,
 ) -> pl.DataFrame:
     """`compute()` on ClickHouse: the same request, the same catalog, the transpiled statement."""
-    from egov_metrics.compute import build_query
+    from egov_metrics.engine import build_query
 
     query = build_query(indicators, data_end=session.data_end, **kwargs)
     return session.query(to_clickhouse(query.sql, query.params))

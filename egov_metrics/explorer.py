@@ -27,7 +27,7 @@ import polars as pl
 
 from egov_metrics.catalog import load_catalog
 from egov_metrics.charts import MAX_SERIES, chart_bar, chart_trend
-from egov_metrics.compute import compute, explain
+from egov_metrics.engine import compute, explain
 from egov_metrics.errors import EgovError
 from egov_metrics.i18n import check_lang, fmt_number, fmt_period, fmt_value
 from egov_metrics.present import definitions

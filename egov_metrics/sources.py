@@ -290,13 +290,16 @@ CLOCK_SOURCE = "dossier"
 _EXTENTS: dict[tuple[object, ...], Extent] = {}
 
 
-def _source_extent(con: duckdb.DuckDBPyConnection, source: Source) -> Extent:
+def _source_extent(
+    con: duckdb.DuckDBPyConnection, source: Source, version: tuple[object, ...] | bool | None = True
+) -> Extent:
     if source.extent_table is None or not source.extent_dates:
         return Extent(None, None)
-    from egov_metrics.cache import file_version
+    if version is True:
+        from egov_metrics.cache import file_version
 
-    version = file_version(con)
-    key = (*version, source.name) if version is not None else None
+        version = file_version(con)
+    key = (*version, source.name) if isinstance(version, tuple) else None
     if key is not None and key in _EXTENTS:
         return _EXTENTS[key]
     bounds = [d.bounds_sql() for d in source.extent_dates]
@@ -309,21 +312,27 @@ def _source_extent(con: duckdb.DuckDBPyConnection, source: Source) -> Extent:
     return extent
 
 
-def data_extent(con: duckdb.DuckDBPyConnection, source: str | None = None) -> Extent:
+def data_extent(
+    con: duckdb.DuckDBPyConnection,
+    source: str | None = None,
+    *,
+    version: tuple[object, ...] | bool | None = True,
+) -> Extent:
     """The first and last day of one source's data (`source="dossier"`), or of all sources (the earliest
     first day and the latest last day of any source with dates).
 
     The one place that says where data ends: a source's date columns are declared with it (`extent_dates`),
     so a dossier source ends at its last receipt or decision, feedback at its last receipt or reply, the
-    monthly e-office counts at the end of their last month.
+    monthly e-office counts at the end of their last month. `version` is the database's `cache.file_version`
+    when the caller already has it (True: look it up; None: do not cache).
     """
     if source is not None:
         if source not in SOURCES:
             from egov_metrics.errors import UnknownNameError
 
             raise UnknownNameError.from_choices("source", source, SOURCES)
-        return _source_extent(con, SOURCES[source])
-    extents = [_source_extent(con, s) for s in SOURCES.values()]
+        return _source_extent(con, SOURCES[source], version)
+    extents = [_source_extent(con, s, version) for s in SOURCES.values()]
     firsts = [e.first for e in extents if e.first is not None]
     lasts = [e.last for e in extents if e.last is not None]
     return Extent(min(firsts, default=None), max(lasts, default=None))

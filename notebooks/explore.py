@@ -44,7 +44,7 @@ explorer
 # ## Recipe 1 · The five communes with the lowest fully-online share this quarter, and their change since last year
 
 # %%
-from egov_metrics.compute import compute
+from egov_metrics.engine import compute
 
 q = compute(["fully_online_dossiers"], by=["unit"], level="commune", grain="quarter", names=True, lang=lang,
             db=db_path)
@@ -82,7 +82,7 @@ result.summary.sort("total_change", descending=True)
 # ## Recipe 9 · The SQL behind a number
 
 # %%
-from egov_metrics.compute import explain
+from egov_metrics.engine import explain
 
 print(explain(["fully_online_dossiers"], by=["unit"], level="commune", grain="quarter", db=db_path))
 

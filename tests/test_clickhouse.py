@@ -29,7 +29,7 @@ from egov_metrics.clickhouse import (
     inline_parameters,
     to_clickhouse,
 )
-from egov_metrics.compute import compute
+from egov_metrics.engine import compute
 from egov_metrics.schema import connect
 
 # embedded ClickHouse (chDB) starts slowly; the whole catalog against the golden oracle

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from egov_metrics.compute import compute
+from egov_metrics.engine import compute
 from egov_metrics.schema import connect
 from egov_metrics.schema.connection import DatabaseBusyError
 

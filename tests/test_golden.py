@@ -25,7 +25,7 @@ from fixtures.tiny import ORG_UNITS, build_tiny_db
 from golden import oracle
 
 from egov_metrics.catalog import load_catalog
-from egov_metrics.compute import compute
+from egov_metrics.engine import compute
 from egov_metrics.schema import connect
 
 CATALOG = load_catalog()
@@ -306,7 +306,7 @@ def test_end_is_an_as_of_date(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_scope_to_an_ended_unit_is_an_error_in_the_current_version(con: duckdb.DuckDBPyConnection) -> None:
-    from egov_metrics.compute import ComputeError
+    from egov_metrics.engine import ComputeError
 
     with pytest.raises(ComputeError, match="successor"):
         compute(["dossiers_received"], unit="X1", db=con, **YEAR_2025)

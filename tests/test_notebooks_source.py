@@ -192,7 +192,7 @@ PARAMS = _cell(
 
 def test_a_clean_stand_in_passes(tmp_path: Path) -> None:
     path = _write(
-        tmp_path, [PARAMS, _cell("from egov_metrics.compute import compute\ncompute(['x'], db=db_path)")]
+        tmp_path, [PARAMS, _cell("from egov_metrics.engine import compute\ncompute(['x'], db=db_path)")]
     )
     assert notebook_problems(path) == []
 

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import yaml
@@ -74,9 +73,6 @@ def test_the_public_api_is_explicit_and_the_same_for_type_checkers_and_at_run_ti
     assert sorted(egov_metrics.__all__) == sorted(["__version__", *typed])
     for name, module in typed.items():
         value = getattr(egov_metrics, name)
-        if name == "compute" and isinstance(value, ModuleType):
-            # the known limitation (egov_metrics/__init__.py): the submodule of that name, once imported
-            value = value.compute
         assert value is getattr(importlib.import_module(module), name), name
     with pytest.raises(AttributeError, match="no_such_function"):
         egov_metrics.no_such_function  # type: ignore[attr-defined]  # noqa: B018
@@ -85,7 +81,19 @@ def test_the_public_api_is_explicit_and_the_same_for_type_checkers_and_at_run_ti
 def test_a_fresh_process_gets_the_functions_by_their_public_names() -> None:
     code = "from egov_metrics import compute, explain, render_report; print(callable(compute), compute.__module__)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["True", "egov_metrics.compute"]
+    assert out.split() == ["True", "egov_metrics.engine.api"]
+
+
+def test_egov_metrics_compute_is_the_function_even_after_the_engine_is_imported() -> None:
+    # the engine was the module egov_metrics.compute, which shadowed the function once imported
+    code = (
+        "import egov_metrics.engine, egov_metrics.engine.api; import egov_metrics; "
+        "from egov_metrics import compute; import importlib.util as u; "
+        "print(callable(compute), callable(egov_metrics.compute), compute is egov_metrics.engine.compute, "
+        "u.find_spec('egov_metrics.compute') is None)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "True", "True", "True"]
 
 
 def test_importing_the_package_loads_no_heavy_dependency() -> None:

@@ -16,7 +16,7 @@ import pytest
 from papermill.exceptions import PapermillExecutionError
 
 from egov_metrics import cache
-from egov_metrics.compute import compute
+from egov_metrics.engine import compute
 from egov_metrics.reports.engine import KernelPool, WarmKernel
 from egov_metrics.reports.render import ReportError, render_report
 from egov_metrics.scoring import score_units
@@ -167,7 +167,7 @@ def test_a_report_from_a_warm_kernel_is_the_page_a_new_kernel_makes(
 @pytest.fixture
 def counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the queries the engine really runs (build_query is called once per computed answer)."""
-    import egov_metrics.compute as engine
+    import egov_metrics.engine.api as engine
 
     calls: list[int] = []
     real = engine.build_query

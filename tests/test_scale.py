@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from egov_metrics.compute import compute
+from egov_metrics.engine import compute
 from egov_metrics.errors import SchemaError
 from egov_metrics.schema import connect
 

@@ -23,7 +23,8 @@ from egov_metrics.catalog.model import literal_comparisons
 from egov_metrics.charts import PALETTE, chart_bar, chart_trend
 from egov_metrics.cli import app
 from egov_metrics.codes import CHANNELS
-from egov_metrics.compute import ComputeError, _as_date, compute
+from egov_metrics.engine import ComputeError, compute
+from egov_metrics.engine.request import _as_date
 from egov_metrics.errors import UnknownNameError
 from egov_metrics.excel import ExcelError, neutralise_formula, write_excel
 from egov_metrics.schema import connect

@@ -41,7 +41,7 @@ STATUS_CSS = {status: light or "grey" for status, light in STATUS_LIGHTS.items()
 def front_page_facts(db_path: str | Path) -> dict[str, Any]:
     """What the landing page shows, as JSON values: period, headline figures with changes and the status
     against the year's target, the units' 766 totals this month and last month (year to date), unit names."""
-    from egov_metrics.compute import compute
+    from egov_metrics.engine import compute
     from egov_metrics.reports.common import latest_period, month_bounds, months_before, open_db, year_status
     from egov_metrics.roadmap.status import STATUS_NAMES
     from egov_metrics.scoring import ScoringError, score_units

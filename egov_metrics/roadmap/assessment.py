@@ -20,7 +20,7 @@ import numpy as np
 import polars as pl
 
 from egov_metrics.catalog import Catalog, Indicator, load_catalog
-from egov_metrics.compute import compute
+from egov_metrics.engine import compute
 from egov_metrics.errors import EgovError, UnknownNameError
 from egov_metrics.roadmap.model import PathPoint, Roadmap, TargetSet, load_roadmap
 from egov_metrics.roadmap.phases import phase_for

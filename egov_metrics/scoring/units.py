@@ -35,7 +35,7 @@ def score_units(
 
     `method` defaults to the method valid for the last period scored (`method_for`): the engine counts the
     indicators of every method selectable by date, and the chosen method scores its own."""
-    from egov_metrics.compute import compute
+    from egov_metrics.engine import compute
 
     chosen = None if method is None else resolve_method(method)
     indicators = chosen.indicator_ids if chosen is not None else _selectable_indicators()

@@ -1,7 +1,7 @@
 """Golden answers: every catalog indicator re-implemented in plain Python, independently of the engine.
 
 Rows are read with plain ``SELECT * FROM <table>``; no SQL source, no ``calendar_day.wd_index``, no view and
-nothing of `egov_metrics.compute` is used. Working days are counted day by day with `datetime`, the
+nothing of `egov_metrics.engine` is used. Working days are counted day by day with `datetime`, the
 `holidays` package (Vietnam) and the project's override file (``calendar.read_overrides``), as DOMAIN.md
 §3 describes them. Each indicator is written from its YAML description and DOMAIN.md:
 

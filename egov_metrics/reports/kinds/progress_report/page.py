@@ -19,7 +19,7 @@ import polars as pl
 
 from egov_metrics.catalog import load_catalog
 from egov_metrics.charts import chart_bar, chart_trend
-from egov_metrics.compute import compute
+from egov_metrics.engine import compute
 from egov_metrics.i18n import check_lang, fmt_date, fmt_number, fmt_percent, fmt_period, fmt_points
 from egov_metrics.present import Html, chart, definitions, esc, heading, join, note, table, value_formatter
 from egov_metrics.reports.common import (

@@ -1,0 +1,117 @@
+"""Step 3 of the engine: aggregation, every indicator of a group as conditional aggregates of its placed rows.
+
+One GROUP BY per group (period key × dimensions) computes numerator, denominator and value of each indicator
+(`aggregates`, from the catalog's measure), then unnests them to long rows (indicator, numerator, …).
+"""
+
+from __future__ import annotations
+
+from egov_metrics.catalog import Indicator
+from egov_metrics.engine.placement import Group, placed_condition
+from egov_metrics.engine.request import Shape
+from egov_metrics.sources import SOURCES
+
+#: Quantile aggregations and the fraction each asks for.
+QUANTILES = {"median": 0.5, "p90": 0.9}
+
+
+def condition(ind: Indicator, placed: str = "TRUE") -> str:
+    """SQL: the rows an indicator describes: its placement's rows of the group (`placed`), its filters."""
+    return " AND ".join([*([placed] if placed != "TRUE" else []), *(f"({f})" for f in ind.filters)]) or "TRUE"
+
+
+def quantile_argument(ind: Indicator, placed: str = "TRUE") -> str:
+    """The values a quantile indicator describes: its numerator where its rows are, else NULL."""
+    return f"CASE WHEN {condition(ind, placed)} THEN CAST(({ind.measure.numerator}) AS DOUBLE) END"
+
+
+def aggregates(ind: Indicator, placed: str = "TRUE") -> tuple[str, str, str]:
+    """SQL for numerator, denominator and value of one indicator (the caller names the columns)."""
+    cond = condition(ind, placed)
+    m = ind.measure
+    num_expr = f"CAST(({m.numerator}) AS DOUBLE)"
+    if m.aggregation in ("ratio", "count", "sum"):
+        num = f"coalesce(sum(CASE WHEN {cond} THEN {num_expr} END), 0)"
+        if m.aggregation == "ratio":
+            den = f"coalesce(sum(CASE WHEN {cond} THEN CAST(({m.denominator}) AS DOUBLE) END), 0)"
+            value = f"CASE WHEN {den} > 0 THEN {num} / {den} * {m.factor} END"
+        else:
+            den = "CAST(NULL AS DOUBLE)"
+            value = f"{num} * {m.factor}"
+    elif m.aggregation == "mean":
+        num = f"sum(CASE WHEN {cond} THEN {num_expr} END)"
+        den = f"CAST(count(CASE WHEN {cond} THEN {num_expr} END) AS DOUBLE)"
+        value = f"CASE WHEN {den} > 0 THEN {num} / {den} * {m.factor} END"
+    else:  # median, p90: exact quantiles; the denominator says how many records they describe
+        num = "CAST(NULL AS DOUBLE)"
+        den = f"CAST(count(CASE WHEN {cond} THEN {num_expr} END) AS DOUBLE)"
+        value = f"quantile_cont({quantile_argument(ind, placed)}, {QUANTILES[m.aggregation]}) * {m.factor}"
+    return num, den, value
+
+
+def aggregated_sql(shape: Shape, group: Group, placed: str) -> str:
+    """One pass over the group's placed rows (the CTE named `placed`): every indicator, unnested to long rows.
+
+    In a merged group (event rows and open rows, e.g. `finished` with `finished_or_open`), an indicator
+    counts only its own placement's rows, and gets a row only where its placement placed any.
+    """
+    source = SOURCES[group.source]
+    own_rows = {
+        n: placed_condition(group.placement, SOURCES[i.source].placements[i.period_by])
+        for n, i in group.members
+    }
+    merged = any(c != "TRUE" for c in own_rows.values())
+    dim_cols = []
+    for dim in shape.by:
+        if dim == "unit":
+            dim_cols.append("pl._split_unit_id AS unit_id")
+        else:
+            dim_cols.append(f"CAST(pl.{source.dimensions[dim]} AS VARCHAR) AS {dim}")
+    aggs = []
+    structs = []
+    # Quantiles of the same values (median and p90 of one column) are computed once, in the list form
+    # quantile_cont(x, [0.5, 0.9]): one pass and one sort instead of one per quantile.
+    quantiles: dict[str, list[float]] = {}
+    for n, ind in group.members:
+        num, den, value = aggregates(ind, own_rows[n])
+        if ind.measure.aggregation in QUANTILES:
+            argument = quantile_argument(ind, own_rows[n])
+            fractions = quantiles.setdefault(argument, [])
+            fractions.append(QUANTILES[ind.measure.aggregation])
+            k = list(quantiles).index(argument)
+            aggs.append(f"{num} AS i{n}_num, {den} AS i{n}_den")
+            value_ref = f"q{k}[{len(fractions)}] * {ind.measure.factor}"
+        else:
+            aggs.append(f"{num} AS i{n}_num, {den} AS i{n}_den, {value} AS i{n}_val")
+            value_ref = f"i{n}_val"
+        placed_field = ""
+        if merged:
+            aggs.append(f"count_if({own_rows[n]}) AS i{n}_placed")
+            placed_field = f", 'placed': i{n}_placed"
+        structs.append(
+            f"{{'indicator': '{ind.id}', 'numerator': i{n}_num, 'denominator': i{n}_den, "
+            f"'value': {value_ref}{placed_field}}}"
+        )
+    aggs += [
+        f"quantile_cont({arg}, [{', '.join(map(str, fractions))}]) AS q{k}"
+        for k, (arg, fractions) in enumerate(quantiles.items())
+    ]
+    # Grouped by the period key alone; the spine's other period columns are joined to the few result rows.
+    dims_out = ", ".join(
+        [
+            "sp.period_key",
+            "sp.period",
+            "sp.period_start",
+            "sp.period_end_excl",
+            *[f"g.{c.split(' AS ')[-1]}" for c in dim_cols],
+        ]
+    )
+    select_dims = ", ".join(["pl.period_key", *dim_cols])
+    sql = f"""SELECT {dims_out}, unnest([{", ".join(structs)}], recursive := true)
+    FROM (
+        SELECT {select_dims}, {", ".join(aggs)}
+        FROM {placed} pl
+        GROUP BY ALL
+    ) g
+    JOIN spine sp ON sp.period_key = g.period_key"""
+    return f"SELECT * EXCLUDE (placed) FROM ({sql}) WHERE placed > 0" if merged else sql

@@ -1,0 +1,268 @@
+"""The engine's entry points: `compute()`, `explain()` and `build_query()` (see the package docstring)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Unpack, overload
+
+import duckdb
+import polars as pl
+
+from egov_metrics import cache
+from egov_metrics.catalog import Catalog
+from egov_metrics.engine.assembly import Query, statement
+from egov_metrics.engine.request import ComputeError, Request, Shape, resolve
+from egov_metrics.schema import connect
+from egov_metrics.sources import CLOCK_SOURCE, data_extent
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def _data_end(con: duckdb.DuckDBPyConnection, version: tuple[object, ...] | bool | None = True) -> dt.date:
+    """Where every request's periods end: the last day of the clock source's data (`sources.CLOCK_SOURCE`);
+    `version`: the database's `cache.file_version`, when the caller has it."""
+    return data_extent(con, CLOCK_SOURCE, version=version).last or dt.date.today()
+
+
+#: Statements built so far, per request shape (the indicators compared by identity: a reloaded catalog
+#: builds again). A planner's session asks a few shapes many times; each is built once.
+_STATEMENTS: dict[tuple[object, ...], tuple[Shape, str, frozenset[str]]] = {}
+_STATEMENTS_MAX = 256
+
+
+def _statement(shape: Shape) -> tuple[str, frozenset[str]]:
+    """The statement of a shape and the names of the parameters it binds."""
+    key = (tuple(i.id for i in shape.indicators), *(getattr(shape, f) for f in _SHAPE_FIELDS))
+    hit = _STATEMENTS.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0].indicators, shape.indicators, strict=True)):
+        return hit[1], hit[2]
+    sql = statement(shape)
+    names = frozenset(re.findall(r"\$(\w+)", sql))
+    if len(_STATEMENTS) >= _STATEMENTS_MAX:
+        _STATEMENTS.clear()
+    _STATEMENTS[key] = (shape, sql, names)
+    return sql, names
+
+
+_SHAPE_FIELDS = ("by", "levels", "grain", "unit_version", "scoped", "lang", "names", "compare", "scope_list")
+
+
+def build_query(
+    indicators: Sequence[str] | None = None,
+    *,
+    by: Sequence[str] = (),
+    level: str | Sequence[str] | None = None,
+    grain: str = "month",
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
+    unit: str | None = None,
+    unit_version: str = "current",
+    compare: bool = True,
+    lang: str = "vi",
+    names: bool = False,
+    data_end: dt.date,
+    catalog: Catalog | None = None,
+    scope_units: Sequence[str] | None = None,
+) -> Query:
+    """Validate a request and return its SQL with bound parameters (no database work).
+
+    `scope_units`: the ids of the units in the scope (`unit` and everything below it in `unit_version`), when
+    the caller has looked them up; otherwise the statement finds them through the closure view."""
+    shape, params = resolve(
+        indicators,
+        by=by,
+        level=level,
+        grain=grain,
+        start=start,
+        end=end,
+        unit=unit,
+        unit_version=unit_version,
+        compare=compare,
+        lang=lang,
+        names=names,
+        data_end=data_end,
+        catalog=catalog,
+        scope_units=scope_units,
+    )
+    sql, bound = _statement(shape)
+    return Query(sql, {k: v for k, v in params.items() if k in bound})
+
+
+#: The units of a scope per database file version, unit and unit version (checked): warm calls skip the queries.
+_SCOPES: dict[tuple[object, ...], list[str]] = {}
+
+
+def _scope_units(
+    con: duckdb.DuckDBPyConnection, unit_id: str, unit_version: str, version: tuple[object, ...] | None
+) -> list[str]:
+    """The ids of `unit_id` and every unit below it in `unit_version`, after `_check_scope`."""
+    key = (version, unit_id, unit_version)
+    if version is not None and key in _SCOPES:
+        return _SCOPES[key]
+    _check_scope(con, unit_id, unit_version)
+    rows = con.sql(
+        "SELECT unit_id FROM org_unit_closure WHERE version = ? AND ancestor_id = ? ORDER BY unit_id",
+        params=[unit_version, unit_id],
+    ).fetchall()
+    units = [r[0] for r in rows]
+    if version is not None:
+        if len(_SCOPES) >= 1024:
+            _SCOPES.clear()
+        _SCOPES[key] = units
+    return units
+
+
+def _check_scope(con: duckdb.DuckDBPyConnection, unit_id: str, unit_version: str) -> None:
+    """In the current unit version only today's units can be a scope; say what to use instead."""
+    if unit_version != "current":
+        return
+    row = con.sql(
+        "SELECT u.valid_to, c.current_id FROM org_unit u LEFT JOIN org_unit_current c ON c.unit_id = u.id "
+        "WHERE u.id = ?",
+        params=[unit_id],
+    ).fetchall()
+    if row and row[0][0] is not None:
+        raise ComputeError(
+            f"unit {unit_id} ended on {row[0][0]} and has no figures of its own in the current unit version",
+            f"use its successor ({row[0][1]}) to follow its work today, or unit_version='historical' "
+            "(--unit-version historical) for the unit as it was",
+        )
+
+
+def _run(
+    db: str | Path | duckdb.DuckDBPyConnection | None,
+    indicators: Sequence[str] | None,
+    kwargs: Request,
+    execute: bool,
+) -> tuple[Query, pl.DataFrame | None]:
+    con = db if isinstance(db, duckdb.DuckDBPyConnection) else connect(db, read_only=True)
+    try:
+        if con is db:  # a caller's connection: no progress bar with meaningless estimates in scripts either
+            con.execute("SET enable_progress_bar = false")
+        version = cache.file_version(con)  # once per call: the memos below are per database version
+        unit = kwargs.get("unit")
+        scope_units: list[str] | None = None
+        if unit is not None:
+            from egov_metrics.orgunits import resolve_unit
+
+            unit_id = resolve_unit(con, str(unit))
+            scope_units = _scope_units(con, unit_id, str(kwargs.get("unit_version", "current")), version)
+            kwargs = {**kwargs, "unit": unit_id}
+        if not execute:
+            return build_query(
+                indicators, data_end=_data_end(con, version), scope_units=scope_units, **kwargs
+            ), None
+        queries: list[Query] = []
+
+        def produce() -> pl.DataFrame:
+            queries.append(
+                build_query(indicators, data_end=_data_end(con, version), scope_units=scope_units, **kwargs)
+            )
+            return con.sql(queries[0].sql, params=queries[0].params).pl()
+
+        # compute once, render many: with EGOV_COMPUTE_CACHE set, the same request on the same data is
+        # answered from a file (egov_metrics/cache.py); otherwise produce() runs as always
+        frame = cache.cached(con, list(indicators) if indicators else None, dict(kwargs), produce)
+        query = queries[0] if queries else Query("-- answered from the compute cache", {})
+    finally:
+        if con is not db:
+            con.close()
+    return query, frame
+
+
+@overload
+def compute(
+    indicators: Sequence[str] | None = None,
+    *,
+    by: Sequence[str] = (),
+    level: str | Sequence[str] | None = None,
+    grain: str = "month",
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
+    unit: str | None = None,
+    unit_version: str = "current",
+    compare: bool = True,
+    lang: str = "vi",
+    names: bool = False,
+    db: str | Path | duckdb.DuckDBPyConnection | None = None,
+    catalog: Catalog | None = None,
+    pandas: Literal[False] = False,
+) -> pl.DataFrame: ...
+
+
+@overload
+def compute(
+    indicators: Sequence[str] | None = None,
+    *,
+    by: Sequence[str] = (),
+    level: str | Sequence[str] | None = None,
+    grain: str = "month",
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
+    unit: str | None = None,
+    unit_version: str = "current",
+    compare: bool = True,
+    lang: str = "vi",
+    names: bool = False,
+    db: str | Path | duckdb.DuckDBPyConnection | None = None,
+    catalog: Catalog | None = None,
+    pandas: Literal[True],
+) -> pd.DataFrame: ...
+
+
+def compute(
+    indicators: Sequence[str] | None = None,
+    *,
+    by: Sequence[str] = (),
+    level: str | Sequence[str] | None = None,
+    grain: str = "month",
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
+    unit: str | None = None,
+    unit_version: str = "current",
+    compare: bool = True,
+    lang: str = "vi",
+    names: bool = False,
+    db: str | Path | duckdb.DuckDBPyConnection | None = None,
+    catalog: Catalog | None = None,
+    pandas: bool = False,
+) -> pl.DataFrame | pd.DataFrame:
+    """Compute indicators; see the module docstring. Returns polars (or pandas with `pandas=True`).
+
+    `start`/`end` take a day (2026-07-15), a month (2026-07), a quarter (2026-Q3) or a year (2026); an end
+    month, quarter or year means its last day. With `names=True`, people's names sit beside the codes, in
+    `lang`: `indicator_name` after `indicator`, and `field_name`, `procedure_name`, `channel_name`,
+    `applicant_type_name`, `online_level_name`, … after the dimension they name (`unit_name` is always
+    there when split by unit).
+    """
+    request = Request(
+        by=by,
+        level=level,
+        grain=grain,
+        start=start,
+        end=end,
+        unit=unit,
+        unit_version=unit_version,
+        compare=compare,
+        lang=lang,
+        names=names,
+        catalog=catalog,
+    )
+    _, frame = _run(db, indicators, request, execute=True)
+    assert frame is not None
+    return frame.to_pandas() if pandas else frame
+
+
+def explain(
+    indicators: Sequence[str] | None = None,
+    *,
+    db: str | Path | duckdb.DuckDBPyConnection | None = None,
+    **kwargs: Unpack[Request],
+) -> Query:
+    """The SQL and bound parameters `compute` runs for the same arguments (nothing is computed)."""
+    query, _ = _run(db, indicators, kwargs, execute=False)
+    return query
