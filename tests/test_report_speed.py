@@ -145,7 +145,7 @@ def test_a_report_from_a_warm_kernel_is_the_page_a_new_kernel_makes(
     from egov_metrics.reports.render import NOTEBOOKS_DIR
 
     params = {"unit": "STP", "period": "2026-03", "db_path": str(small_demo_db)}
-    cold = render_report("progress_report", params, out_dir=tmp_path / "cold")
+    cold = render_report("progress_report", params, out_dir=tmp_path / "cold", in_process=False)
     kernel = WarmKernel(NOTEBOOKS_DIR)
     try:
         # another report first, in English: nothing of it may show in the next one

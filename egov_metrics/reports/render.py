@@ -27,12 +27,15 @@ from egov_metrics.config import PROJECT_DIR, REPORTS_DIR
 from egov_metrics.errors import EgovError, UnknownNameError
 from egov_metrics.reports.engine import KERNEL_ARGUMENTS, WarmKernel
 from egov_metrics.reports.frontpage import cached_facts, index_html
+from egov_metrics.reports.inprocess import ENGINE_NAME as INPROCESS_ENGINE
 from egov_metrics.reports.kinds import Params, ReportKind, ReportParameterError, get_kind, validate_params
 from egov_metrics.schema import connect
 
 NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
 TEMPLATE_DIR = Path(__file__).parent / "template"
 MANIFEST = "manifest.json"
+#: A single report (no warm kernel given) runs its notebook in this process (see reports/inprocess.py).
+IN_PROCESS = True
 
 REPORT_CSS = """
 body { font-family: 'Segoe UI', Arial, 'DejaVu Sans', sans-serif; }
@@ -176,10 +179,13 @@ def render_report(
     out_dir: str | Path = REPORTS_DIR,
     notebooks_dir: str | Path = NOTEBOOKS_DIR,
     kernel: WarmKernel | None = None,
+    in_process: bool | None = None,
 ) -> ReportResult:
     """Render one report. Parameters are validated before a kernel starts; a failed run never replaces a
     good report and raises ReportError with one line (cell, error, message). With `kernel` (a batch's
-    warm kernel, started in `notebooks_dir`) the notebook runs in it instead of in a new kernel."""
+    warm kernel, started in `notebooks_dir`) the notebook runs in it; otherwise it runs in this process
+    (`reports/inprocess.py`, the default: no kernel start, no second import of the report stack), or in a
+    new kernel with `in_process=False` (default: `IN_PROCESS`)."""
     kind = get_kind(kind_name)
     raw = dict(params)
     raw.setdefault("db_path", str(Path(os.environ.get("EGOV_DB", PROJECT_DIR / "data" / "egov.duckdb"))))
@@ -198,6 +204,17 @@ def render_report(
         try:
             if kernel is not None:  # a batch: the worker's warm kernel (egov_metrics/reports/engine.py)
                 notebook = kernel.execute(notebook_path, executed, parameters)
+            elif IN_PROCESS if in_process is None else in_process:
+                papermill.execute_notebook(
+                    str(notebook_path),
+                    str(executed),
+                    parameters=parameters,
+                    engine_name=INPROCESS_ENGINE,
+                    kernel_name="python3",
+                    progress_bar=False,
+                    cwd=str(Path(notebooks_dir)),
+                )
+                notebook = nbformat.read(executed, as_version=4)
             else:
                 papermill.execute_notebook(
                     str(notebook_path),
