@@ -10,8 +10,11 @@ and an optional `since`. Without `since` a job covers its last `DEFAULT_LOOKBACK
 install does not backfill years of reports.
 
 - An *instance* is one report: kind + parameters (without `db_path`). It is **done** when `manifest.json` has an
-  entry with the same kind and parameters and the entry's file exists; the manifest is the state, so a
-  report rendered by hand with the same parameters counts too.
+  entry with the same kind and parameters, the entry's file exists, and the data the report reads (up to
+  its period's end or `as_of`) still has the fingerprint recorded with it (`egov_metrics.fingerprint`): a
+  load that adds a month leaves the earlier months' reports done, a late correction to an earlier month
+  makes that month's and the later months' reports todo again. The manifest is the state, so a report
+  rendered by hand with the same parameters counts too.
 - A period is rendered only once the data covers it: its last day is on or before the last day of the
   data's last full month (`max(received_at)` of `dossier`). Until then its instances are **waiting**.
 - `run()` holds an exclusive `flock` on `<out>/.schedule.lock` for the whole run. A second run started
@@ -543,12 +546,25 @@ def _data_bounds(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date]:
     return first, last
 
 
-def _done_keys(out_dir: Path) -> set[str]:
+def _done_keys(out_dir: Path) -> dict[str, str]:
+    """Reports in the manifest whose file exists: key -> the fingerprint of the data they were made from
+    ("" for an entry written before fingerprints were recorded: taken as up to date)."""
     from egov_metrics.reports.render import read_manifest
 
     return {
-        _key(e["kind"], e["params"]) for e in read_manifest(out_dir) if (out_dir / str(e["path"])).is_file()
+        _key(e["kind"], e["params"]): e.get("data_view", "")
+        for e in read_manifest(out_dir)
+        if (out_dir / str(e["path"])).is_file()
     }
+
+
+def _is_current(made_from: str, params: dict[str, Any], con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether a made report still shows the data: the fingerprint of the data up to its horizon is the one
+    it was made from (egov_metrics/fingerprint.py). A late change to an earlier month changes that month's
+    and every later month's fingerprint; a new month changes none of the earlier ones."""
+    from egov_metrics import fingerprint
+
+    return not made_from or made_from == fingerprint.view_fingerprint(con, fingerprint.horizon(params))
 
 
 def _as_date(value: str | dt.date | None) -> dt.date:
@@ -608,7 +624,11 @@ def plan(
                             params = _canonical(kind, {**timing, **unit, "lang": lang})
                             key = _key(kind.name, dict(params))
                             status: Status = (
-                                "done" if key in done else "todo" if period.end <= data_through else "waiting"
+                                "done"
+                                if key in done and _is_current(done[key], dict(params), con)
+                                else "todo"
+                                if period.end <= data_through
+                                else "waiting"
                             )
                             found.append(
                                 Instance(

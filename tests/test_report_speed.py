@@ -248,16 +248,24 @@ def test_old_fingerprint_folders_are_pruned(
     assert len([p for p in root.iterdir() if p.is_dir()]) == cache.KEEP_FOLDERS + 1
 
 
-def test_a_custom_catalog_is_never_cached(
+def test_a_custom_catalog_is_cached_by_its_definitions(
     small_demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, counted: list[int]
 ) -> None:
     from egov_metrics.catalog import load_catalog
+    from egov_metrics.catalog.model import Catalog
 
     monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "cache"))
     catalog = load_catalog()
-    compute(CORE, start="2026-01", db=small_demo_db, catalog=catalog)
-    compute(CORE, start="2026-01", db=small_demo_db, catalog=catalog)
-    assert len(counted) == 2 and not (tmp_path / "cache").exists()
+    first = compute(CORE, start="2026-01", db=small_demo_db, catalog=catalog)
+    again = compute(CORE, start="2026-01", db=small_demo_db, catalog=catalog)
+    assert len(counted) == 1 and first.equals(again)
+    # the same id defined differently is another question: computed, with its own answer
+    on_time = catalog.get("dossiers_on_time")
+    changed = on_time.model_copy(update={"measure": on_time.measure.model_copy(update={"factor": 1.0})})
+    other = Catalog({**{i.id: i for i in catalog}, "dossiers_on_time": changed}, catalog.files)
+    scaled = compute(CORE, start="2026-01", db=small_demo_db, catalog=other)
+    assert len(counted) == 2
+    assert not scaled.equals(first)
 
 
 def test_workers_asking_the_same_question_at_once_compute_it_once(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
-import hashlib
 import html
 import json
 import os
@@ -15,14 +14,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 import nbformat
 import papermill
 from nbconvert import HTMLExporter
 from papermill.exceptions import PapermillExecutionError
 
-from egov_metrics import __version__
+from egov_metrics import __version__, fingerprint
+from egov_metrics import cache as compute_cache
 from egov_metrics.config import PROJECT_DIR, REPORTS_DIR
 from egov_metrics.errors import EgovError, UnknownNameError
 from egov_metrics.reports.engine import KERNEL_ARGUMENTS, WarmKernel
@@ -34,6 +34,8 @@ from egov_metrics.schema import connect
 NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
 TEMPLATE_DIR = Path(__file__).parent / "template"
 MANIFEST = "manifest.json"
+#: Where reports rendered in-process keep their compute answers (the scheduler's folder: see schedule.py).
+COMPUTE_CACHE_DIR = ".cache/compute"
 #: A single report (no warm kernel given) runs its notebook in this process (see reports/inprocess.py).
 IN_PROCESS = True
 
@@ -71,23 +73,21 @@ class ReportResult:
     size: int
     data_fingerprint: str
     generated_at: str
+    data_view: str = ""  # the fingerprint of the data up to the report's horizon (see view_fingerprint)
 
 
 def data_fingerprint(db_path: str | Path) -> str:
-    """A short fingerprint of the data: the demo's recorded fingerprint, else a hash of counts and loads."""
+    """A short fingerprint of all the data in the file (`egov_metrics.fingerprint`: every table a report
+    reads; the compute cache uses the same one)."""
     with connect(db_path, read_only=True) as con:
-        meta = dict(con.sql("SELECT key, value FROM meta").fetchall())
-        facts = con.sql(
-            "SELECT (SELECT count(*) FROM dossier), (SELECT max(received_at) FROM dossier), "
-            "(SELECT count(*) FROM feedback), (SELECT coalesce(max(id), 0) FROM ingest_run), "
-            "(SELECT count(*) FROM org_unit), "
-            # what changes figures without changing counts: a calendar fix, a unit's dates, a procedure's level
-            "(SELECT sum(hash(day, is_working_day, wd_index)) FROM calendar_day), "
-            "(SELECT sum(hash(id, parent_id, valid_from, valid_to, successor_id)) FROM org_unit), "
-            "(SELECT sum(hash(code, online_level, full_online_since, statutory_days, has_fee)) FROM procedure)"
-        ).fetchall()[0]
-    base = meta.get("data_fingerprint", "")
-    return hashlib.sha256(f"{base}|{facts}".encode()).hexdigest()[:16]
+        return fingerprint.data_fingerprint(con)
+
+
+def view_fingerprint(db_path: str | Path, params: dict[str, object]) -> str:
+    """The fingerprint of the data a report with these parameters reads (up to its horizon): recorded in
+    the manifest, compared by the scheduler to re-render exactly the reports whose data changed."""
+    with connect(db_path, read_only=True) as con:
+        return fingerprint.view_fingerprint(con, fingerprint.horizon(params))
 
 
 #: Parameter names and values as a reader sees them in the technical footer, per language.
@@ -195,25 +195,27 @@ def render_report(
     validated = _resolve(kind, validated)
     out_dir = Path(out_dir)
     started = time.perf_counter()
-    fingerprint = data_fingerprint(validated.db_path)
+    parameters = validated.model_dump(mode="json")
+    whole = data_fingerprint(validated.db_path)  # both before the notebook: what it read, not what came later
+    view = view_fingerprint(validated.db_path, parameters)
     generated_at = dt.datetime.now().astimezone().strftime("%d/%m/%Y %H:%M:%S %z")
     notebook_path = Path(notebooks_dir) / kind.notebook
     with tempfile.TemporaryDirectory(prefix="egov-report-") as tmp:
         executed = Path(tmp) / kind.notebook
-        parameters = validated.model_dump(mode="json")
         try:
             if kernel is not None:  # a batch: the worker's warm kernel (egov_metrics/reports/engine.py)
                 notebook = kernel.execute(notebook_path, executed, parameters)
             elif IN_PROCESS if in_process is None else in_process:
-                papermill.execute_notebook(
-                    str(notebook_path),
-                    str(executed),
-                    parameters=parameters,
-                    engine_name=INPROCESS_ENGINE,
-                    kernel_name="python3",
-                    progress_bar=False,
-                    cwd=str(Path(notebooks_dir)),
-                )
+                with compute_cache.enabled(out_dir / COMPUTE_CACHE_DIR):
+                    papermill.execute_notebook(
+                        str(notebook_path),
+                        str(executed),
+                        parameters=parameters,
+                        engine_name=INPROCESS_ENGINE,
+                        kernel_name="python3",
+                        progress_bar=False,
+                        cwd=str(Path(notebooks_dir)),
+                    )
                 notebook = nbformat.read(executed, as_version=4)
             else:
                 papermill.execute_notebook(
@@ -230,7 +232,7 @@ def render_report(
             raise ReportError(
                 f"{kind.name} failed: {_one_line(exc)}", "nothing was written; fix the cause and re-run"
             ) from None
-    page = export_html(notebook, kind, validated, fingerprint, generated_at)
+    page = export_html(notebook, kind, validated, whole, generated_at)
     path = out_dir / f"{kind.output_stem(validated)}.html"
     _atomic_write(path, page.encode("utf-8"))
     result = ReportResult(
@@ -239,11 +241,13 @@ def render_report(
         params={k: v for k, v in validated.model_dump(mode="json").items() if k != "db_path"},
         seconds=round(time.perf_counter() - started, 2),
         size=path.stat().st_size,
-        data_fingerprint=fingerprint,
+        data_fingerprint=whole,
         generated_at=generated_at,
+        data_view=view,
     )
     try:  # the landing page's figures: computed once per data fingerprint
-        facts = cached_facts(out_dir, validated.db_path, fingerprint)
+        with compute_cache.enabled(out_dir / COMPUTE_CACHE_DIR):
+            facts = cached_facts(out_dir, validated.db_path, whole)
     except Exception:  # the report is written: without its figures the index lists the reports only
         facts = None
     record(result, out_dir, facts)
@@ -345,6 +349,7 @@ class ManifestEntry(TypedDict):
     size: int
     data_fingerprint: str
     generated_at: str
+    data_view: NotRequired[str]  # missing in manifests written before it existed
 
 
 def read_manifest(out_dir: str | Path = REPORTS_DIR) -> list[ManifestEntry]:
@@ -367,6 +372,7 @@ def record(result: ReportResult, out_dir: Path, facts: dict[str, object] | None 
         size=result.size,
         data_fingerprint=result.data_fingerprint,
         generated_at=result.generated_at,
+        data_view=result.data_view,
     )
     with _locked(out_dir):
         reports = [r for r in read_manifest(out_dir) if r["path"] != entry["path"]]
