@@ -83,7 +83,7 @@ def data_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
     None for an in-memory database: not cacheable."""
     if file_version(con) is None:
         return None
-    return fingerprint.data_fingerprint(con)
+    return fingerprint.data_fingerprint(con, cache_root())
 
 
 def catalog_digest(catalog: object) -> str:

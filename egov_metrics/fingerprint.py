@@ -20,7 +20,9 @@ Every table the reports read is covered, in one of two ways:
 compute cache's folder; `view_fingerprint(con, horizon)` is the data up to a day, recorded with each report
 in the manifest so that a scheduled run re-renders exactly the reports whose data changed
 (`egov_metrics.schedule`). Both are computed in one pass per database file version (path, inode, size,
-modification time, write-ahead log) and process, then answered from memory.
+modification time, write-ahead log) and process, then answered from memory; given a folder (`store`: the
+reports' and the compute cache's `.cache/compute`) the material is kept there too, so the next process
+reading the same file version skips the pass.
 
 Limits (deliberate): a report is assumed to read a row's outcome only through the date that carries it
 (the engine places finished dossiers on `finished_at`); columns that change without a date and that belong
@@ -32,8 +34,10 @@ which re-renders those months too (safe, not minimal). Hashes are DuckDB's: a Du
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as dt
 import hashlib
+import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,29 +153,68 @@ def compute_print(con: duckdb.DuckDBPyConnection) -> DataPrint:
     return DataPrint(whole, tuple(days), tuple(sums), tuple(counts))
 
 
-def data_print(con: duckdb.DuckDBPyConnection) -> DataPrint:
-    """`compute_print(con)`, once per database file version and process (always read for in-memory)."""
+STORE_FILE = "data-print.json"
+
+
+def _read_store(store: Path, version: tuple[object, ...]) -> DataPrint | None:
+    try:
+        kept = json.loads((store / STORE_FILE).read_text(encoding="utf-8"))
+        if kept["version"] != json.loads(json.dumps(version)):
+            return None
+        days = tuple(dt.date.fromisoformat(d) for d in kept["days"])
+        return DataPrint(kept["whole"], days, tuple(int(x) for x in kept["sums"]), tuple(kept["counts"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_store(store: Path, version: tuple[object, ...], found: DataPrint) -> None:
+    from egov_metrics.export import atomic_write
+
+    data = {
+        "version": version,
+        "whole": found.whole,
+        "days": [d.isoformat() for d in found.days],
+        "sums": [str(x) for x in found.sums],  # beyond JSON's safe integers
+        "counts": list(found.counts),
+    }
+    with contextlib.suppress(OSError):  # a folder that cannot be written only costs the next process a pass
+        store.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(data).encode("utf-8")
+        atomic_write(store / STORE_FILE, lambda path: Path(path).write_bytes(text), suffix=".tmp")
+
+
+def data_print(con: duckdb.DuckDBPyConnection, store: str | Path | None = None) -> DataPrint:
+    """`compute_print(con)`, once per database file version and process (always read for in-memory); with
+    `store` (a folder) also kept on disk for the next process (`<store>/data-print.json`)."""
     version = file_version(con)
     if version is not None:
         with _lock:
             known = _prints.get(version)
+        if known is None and store is not None:
+            known = _read_store(Path(store), version)
         if known is not None:
+            with _lock:
+                _prints[version] = known
             return known
     found = compute_print(con)
     if version is not None:
         with _lock:
             _prints[version] = found
+        if store is not None:
+            _write_store(Path(store), version, found)
     return found
 
 
-def data_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+def data_fingerprint(con: duckdb.DuckDBPyConnection, store: str | Path | None = None) -> str:
     """A short fingerprint of all the data behind `con`."""
-    return data_print(con).view(None)
+    return data_print(con, store).view(None)
 
 
-def view_fingerprint(con: duckdb.DuckDBPyConnection, horizon: dt.date | None) -> str:
+def view_fingerprint(
+    con: duckdb.DuckDBPyConnection, horizon: dt.date | None, store: str | Path | None = None
+) -> str:
     """A short fingerprint of the data up to and including `horizon` (None: all of it)."""
-    return data_print(con).view(horizon)
+    return data_print(con, store).view(horizon)
 
 
 def _month_end(period: str) -> dt.date:

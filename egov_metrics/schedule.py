@@ -558,13 +558,19 @@ def _done_keys(out_dir: Path) -> dict[str, str]:
     }
 
 
-def _is_current(made_from: str, params: dict[str, Any], con: duckdb.DuckDBPyConnection) -> bool:
+def _is_current(
+    made_from: str, params: dict[str, Any], con: duckdb.DuckDBPyConnection, out_dir: Path
+) -> bool:
     """Whether a made report still shows the data: the fingerprint of the data up to its horizon is the one
     it was made from (egov_metrics/fingerprint.py). A late change to an earlier month changes that month's
     and every later month's fingerprint; a new month changes none of the earlier ones."""
     from egov_metrics import fingerprint
 
-    return not made_from or made_from == fingerprint.view_fingerprint(con, fingerprint.horizon(params))
+    if not made_from:
+        return True
+    return made_from == fingerprint.view_fingerprint(
+        con, fingerprint.horizon(params), out_dir / COMPUTE_CACHE_DIR
+    )
 
 
 def _as_date(value: str | dt.date | None) -> dt.date:
@@ -625,7 +631,7 @@ def plan(
                             key = _key(kind.name, dict(params))
                             status: Status = (
                                 "done"
-                                if key in done and _is_current(done[key], dict(params), con)
+                                if key in done and _is_current(done[key], dict(params), con, out_dir)
                                 else "todo"
                                 if period.end <= data_through
                                 else "waiting"

@@ -196,3 +196,23 @@ def test_every_table_a_report_reads_changes_the_fingerprint(db: Path, table: str
     before = data_fingerprint(db)
     _change(db, *statement.split("; "))
     assert data_fingerprint(db) != before, table
+
+
+def test_the_fingerprint_is_kept_for_the_next_process_of_the_same_file_version(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "store"
+    with connect(db, read_only=True) as con:
+        first = fingerprint.data_fingerprint(con, store)
+    assert (store / fingerprint.STORE_FILE).is_file()
+    monkeypatch.setattr(fingerprint, "_prints", {})  # a new process: nothing in memory
+    passes: list[int] = []
+    real = fingerprint.compute_print
+    monkeypatch.setattr(fingerprint, "compute_print", lambda con: passes.append(1) or real(con))
+    with connect(db, read_only=True) as con:
+        assert fingerprint.data_fingerprint(con, store) == first
+    assert passes == []  # read from the store, no pass over the data
+    _change(db, "UPDATE calendar_day SET reason_en = 'corrected' WHERE day = DATE '2025-12-31'")
+    with connect(db, read_only=True) as con:
+        assert fingerprint.data_fingerprint(con, store) != first  # a new file version: computed again
+    assert passes == [1]

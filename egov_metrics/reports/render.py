@@ -76,18 +76,18 @@ class ReportResult:
     data_view: str = ""  # the fingerprint of the data up to the report's horizon (see view_fingerprint)
 
 
-def data_fingerprint(db_path: str | Path) -> str:
+def data_fingerprint(db_path: str | Path, store: str | Path | None = None) -> str:
     """A short fingerprint of all the data in the file (`egov_metrics.fingerprint`: every table a report
-    reads; the compute cache uses the same one)."""
+    reads; the compute cache uses the same one). `store`: a folder keeping it for the next process."""
     with connect(db_path, read_only=True) as con:
-        return fingerprint.data_fingerprint(con)
+        return fingerprint.data_fingerprint(con, store)
 
 
-def view_fingerprint(db_path: str | Path, params: dict[str, object]) -> str:
+def view_fingerprint(db_path: str | Path, params: dict[str, object], store: str | Path | None = None) -> str:
     """The fingerprint of the data a report with these parameters reads (up to its horizon): recorded in
     the manifest, compared by the scheduler to re-render exactly the reports whose data changed."""
     with connect(db_path, read_only=True) as con:
-        return fingerprint.view_fingerprint(con, fingerprint.horizon(params))
+        return fingerprint.view_fingerprint(con, fingerprint.horizon(params), store)
 
 
 #: Parameter names and values as a reader sees them in the technical footer, per language.
@@ -196,8 +196,9 @@ def render_report(
     out_dir = Path(out_dir)
     started = time.perf_counter()
     parameters = validated.model_dump(mode="json")
-    whole = data_fingerprint(validated.db_path)  # both before the notebook: what it read, not what came later
-    view = view_fingerprint(validated.db_path, parameters)
+    # both before the notebook: what it read, not what came later
+    whole = data_fingerprint(validated.db_path, out_dir / COMPUTE_CACHE_DIR)
+    view = view_fingerprint(validated.db_path, parameters, out_dir / COMPUTE_CACHE_DIR)
     generated_at = dt.datetime.now().astimezone().strftime("%d/%m/%Y %H:%M:%S %z")
     notebook_path = Path(notebooks_dir) / kind.notebook
     with tempfile.TemporaryDirectory(prefix="egov-report-") as tmp:
