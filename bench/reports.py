@@ -162,13 +162,25 @@ def _timed(args: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def one_report(db: str, period: str, tmp: Path) -> dict:
-    out = tmp / "one"
+#: `egov-metrics report` with the notebook in a new kernel (how it was), for a paired comparison.
+KERNEL_CLI = r"""
+import sys
+from egov_metrics.reports import render
+render.IN_PROCESS = False
+from egov_metrics.cli import app
+sys.argv = ["egov-metrics", *sys.argv[1:]]
+app()
+"""
+
+
+def one_report(db: str, period: str, tmp: Path, kernel: bool = False) -> dict:
+    """`egov-metrics report progress_report` in a new process, into a new folder (nothing cached)."""
+    out = tmp / ("one-kernel" if kernel else "one")
     load = _load()
-    seconds = _timed(
-        [str(BIN / "egov-metrics"), "report", "progress_report", "-p", f"period={period}", "--db", db, "--out", str(out)]
-    )  # fmt: skip
-    return {"seconds": seconds, "load": load}
+    args = ["report", "progress_report", "-p", f"period={period}", "--db", db, "--out", str(out)]
+    command = [sys.executable, "-c", KERNEL_CLI, *args] if kernel else [str(BIN / "egov-metrics"), *args]
+    seconds = _timed(command)
+    return {"seconds": seconds, "load": load, "path": "kernel" if kernel else "in-process"}
 
 
 def breakdown(db: str, period: str, tmp: Path) -> dict:
@@ -245,11 +257,20 @@ def main() -> None:
     }
     with tempfile.TemporaryDirectory(prefix="egov-bench-reports-") as scratch:
         tmp = Path(scratch)
-        ones = [one_report(db, opts.period, tmp / f"r{i}") for i in range(opts.repeat)]
+        ones = []
+        for i in range(opts.repeat):  # paired: the in-process path, then the kernel path, alternately
+            ones.append(one_report(db, opts.period, tmp / f"r{i}"))
+            if not opts.skip_kernel:
+                ones.append(one_report(db, opts.period, tmp / f"r{i}", kernel=True))
         results["one_report"] = ones
-        one = statistics.median(o["seconds"] for o in ones)
-        print(f"one province progress report, end to end (new process): {one:.1f} s (target ≤ 4 s); "
-              f"load {ones[0]['load']:.1f}", flush=True)  # fmt: skip
+        for path in ("in-process", "kernel"):
+            runs = [o for o in ones if o["path"] == path]
+            if runs:
+                one = statistics.median(o["seconds"] for o in runs)
+                each = ", ".join(f"{o['seconds']:.1f}" for o in runs)
+                print(f"one province progress report, end to end (new process, {path}): {one:.1f} s "
+                      f"(target ≤ 4 s); runs {each}; "
+                      f"load {runs[0]['load']:.1f}", flush=True)  # fmt: skip
         here = [inprocess_breakdown(db, opts.period, tmp / f"i{i}") for i in range(opts.repeat)]
         results["inprocess_breakdown"] = here
         for steps in here:
