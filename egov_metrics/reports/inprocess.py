@@ -22,7 +22,7 @@ import io
 import sys
 import threading
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import Any
 
 import nbformat
 from IPython.core.displayhook import DisplayHook
@@ -167,8 +167,6 @@ def _redirected(shell: ReportShell) -> Iterator[None]:
 class InProcessEngine(Engine):
     """papermill engine: every code cell runs in this process's `ReportShell`; stops at the first error
     (papermill then raises `PapermillExecutionError` naming the cell, as with a kernel)."""
-
-    kernels_started: ClassVar[int] = 0  # stays 0: nothing is started (tests check it)
 
     @classmethod
     def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, **kwargs: Any) -> Any:
