@@ -318,5 +318,7 @@ def test_a_scheduled_run_shares_the_cache_between_its_kernels(small_demo_db: Pat
     # one folder of answers for the one data version (beside it: the data's fingerprint, data-print.json)
     folders = [p for p in (out / schedule.COMPUTE_CACHE_DIR).iterdir() if p.is_dir()]
     assert len(folders) == 1
-    # every scorecard scores all units year to date and month by month: two shared answers, plus none per card
-    assert len(list(folders[0].glob("*.parquet"))) == 2
+    # every scorecard scores all units year to date and month by month, and assesses them against the roadmap
+    # (calls with the method's own catalog, cached by its definitions): shared answers, none per card
+    answers = len(list(folders[0].glob("*.parquet")))
+    assert 2 <= answers <= 6 < len(result.rendered)
