@@ -88,6 +88,7 @@ lab: $(BIN)/.stamp-lab ## Open JupyterLab on the project (notebooks/)
 bench: $(BIN)/.stamp-test ## Run the benchmarks (not part of make test); see bench/README.md
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/reports.py
+	$(BIN)/python bench/incremental.py
 	$(BIN)/python bench/publish.py
 
 clean: ## Remove generated databases and reports (keeps .venv)

@@ -6,10 +6,12 @@
 Measures, into fresh temporary output folders:
 
 1. one province progress report end to end, `egov-metrics report` in a new process (imports, parameter
-   checks, kernel start, the notebook, export, index);
-2. where its time goes, step by step, each in a new process: kernel start (an empty notebook through
-   papermill), the report's imports, its queries (the report object's constructor), its charts and tables
-   (the notebook's section calls), the HTML export;
+   checks, the notebook run in that process, export, index);
+2. where its time goes: the same path in a new process with timers around each phase (imports, parameter
+   checks, data fingerprint, the notebook: queries = the report object's constructor, sections = the rest,
+   of which vl-convert's chart rendering; HTML export; the landing page's figures); and, for comparison, the
+   old kernel path step by step, each in a new process: kernel start (an empty notebook through papermill),
+   the report's imports, its queries, its charts and tables, the HTML export (`--skip-kernel` leaves it out);
 3. the demo's report set (`egov_metrics/schedule_data/demo.yaml`: 30 reports) through the scheduler with
    `--workers` workers, three ways, paired in one run: a new kernel per report and no compute cache (how it
    was), warm kernels without the cache, and warm kernels with the cache (how it is now). The cache starts
@@ -81,6 +83,45 @@ else:
 print(json.dumps(out))
 """
 
+#: One progress report end to end as `egov-metrics report` runs it (in-process notebook), in a new process,
+#: with timers around each phase (argv: db, period, out). Phases nest: the notebook holds queries and charts.
+INPROCESS_SCRIPT = r"""
+import json, sys, time
+t0 = time.perf_counter()
+out = {}
+import egov_metrics.cli  # what the CLI imports before it renders
+from egov_metrics.reports import render
+out["imports_s"] = time.perf_counter() - t0
+db, period, folder = sys.argv[1:4]
+import vl_convert
+from egov_metrics import charts, fingerprint
+from egov_metrics.reports import frontpage, progress
+spent = {}
+def timed(owner, name, key):
+    real = getattr(owner, name)
+    def wrapper(*a, **k):
+        t = time.perf_counter()
+        try:
+            return real(*a, **k)
+        finally:
+            spent[key] = spent.get(key, 0.0) + time.perf_counter() - t
+    setattr(owner, name, wrapper)
+timed(render, "_resolve", "parameter_checks_s")
+timed(fingerprint, "compute_print", "fingerprint_s")
+timed(render.papermill, "execute_notebook", "notebook_s")
+timed(progress.ProgressReport, "__post_init__", "queries_s")  # the report object's constructor
+timed(charts.vlc, "vegalite_to_svg", "charts_vl_convert_s")
+timed(render, "export_html", "export_s")
+timed(render, "cached_facts", "index_facts_s")
+t = time.perf_counter()
+result = render.render_report("progress_report", {"db_path": db, "period": period}, out_dir=folder)
+out["render_s"] = time.perf_counter() - t
+out.update(spent)
+out["sections_s"] = spent["notebook_s"] - spent["queries_s"]  # the section calls: tables and charts
+out["total_s"] = time.perf_counter() - t0
+print(json.dumps(out))
+"""
+
 #: Runs the scheduler in-process in one of MODES (argv: mode, db, out, period, workers).
 SET_SCRIPT = r"""
 import json, os, sys, time
@@ -88,7 +129,9 @@ mode, db, out, period, workers = sys.argv[1:6]
 from egov_metrics import schedule
 from egov_metrics.reports import engine
 if mode == "cold":  # how it was: a new kernel per report, and the kernels see no compute cache
+    from egov_metrics.reports import render
     engine.KernelPool.current = lambda self: None
+    render.IN_PROCESS = False
 elif mode == "warm":  # warm kernels, but no cache
     import egov_metrics.cache as cache
     cache.ENV_VAR = "EGOV_COMPUTE_CACHE_OFF"
@@ -119,13 +162,25 @@ def _timed(args: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def one_report(db: str, period: str, tmp: Path) -> dict:
-    out = tmp / "one"
+#: `egov-metrics report` with the notebook in a new kernel (how it was), for a paired comparison.
+KERNEL_CLI = r"""
+import sys
+from egov_metrics.reports import render
+render.IN_PROCESS = False
+from egov_metrics.cli import app
+sys.argv = ["egov-metrics", *sys.argv[1:]]
+app()
+"""
+
+
+def one_report(db: str, period: str, tmp: Path, kernel: bool = False) -> dict:
+    """`egov-metrics report progress_report` in a new process, into a new folder (nothing cached)."""
+    out = tmp / ("one-kernel" if kernel else "one")
     load = _load()
-    seconds = _timed(
-        [str(BIN / "egov-metrics"), "report", "progress_report", "-p", f"period={period}", "--db", db, "--out", str(out)]
-    )  # fmt: skip
-    return {"seconds": seconds, "load": load}
+    args = ["report", "progress_report", "-p", f"period={period}", "--db", db, "--out", str(out)]
+    command = [sys.executable, "-c", KERNEL_CLI, *args] if kernel else [str(BIN / "egov-metrics"), *args]
+    seconds = _timed(command)
+    return {"seconds": seconds, "load": load, "path": "kernel" if kernel else "in-process"}
 
 
 def breakdown(db: str, period: str, tmp: Path) -> dict:
@@ -144,6 +199,14 @@ def breakdown(db: str, period: str, tmp: Path) -> dict:
     load = _load()
     steps = _python(STEPS_SCRIPT, db, period, "kernel")
     steps.update(_python(STEPS_SCRIPT, db, period, "report", str(executed)))
+    steps["load"] = load
+    return steps
+
+
+def inprocess_breakdown(db: str, period: str, tmp: Path) -> dict:
+    """The real single-report path (notebook in this process), phase by phase, in a new process."""
+    load = _load()
+    steps = _python(INPROCESS_SCRIPT, db, period, str(tmp / "inprocess"))
     steps["load"] = load
     return steps
 
@@ -179,6 +242,9 @@ def main() -> None:
     parser.add_argument("--period", default="2026-10")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each measurement (median shown)")
     parser.add_argument("--skip-set", action="store_true", help="only the one report and its breakdown")
+    parser.add_argument(
+        "--skip-kernel", action="store_true", help="no step-by-step breakdown of the kernel path"
+    )
     parser.add_argument("--modes", default=",".join(MODES), help=f"report-set modes: {', '.join(MODES)}")
     parser.add_argument("--out", type=Path, help="JSON results (default: bench/results/reports-<time>.json)")
     opts = parser.parse_args()
@@ -191,14 +257,33 @@ def main() -> None:
     }
     with tempfile.TemporaryDirectory(prefix="egov-bench-reports-") as scratch:
         tmp = Path(scratch)
-        ones = [one_report(db, opts.period, tmp / f"r{i}") for i in range(opts.repeat)]
+        ones = []
+        for i in range(opts.repeat):  # paired: the in-process path, then the kernel path, alternately
+            ones.append(one_report(db, opts.period, tmp / f"r{i}"))
+            if not opts.skip_kernel:
+                ones.append(one_report(db, opts.period, tmp / f"r{i}", kernel=True))
         results["one_report"] = ones
-        one = statistics.median(o["seconds"] for o in ones)
-        print(f"one province progress report, end to end (new process): {one:.1f} s (target ≤ 4 s); "
-              f"load {ones[0]['load']:.1f}", flush=True)  # fmt: skip
-        steps = breakdown(db, opts.period, tmp)
-        results["breakdown"] = steps
-        print("  breakdown: " + ", ".join(f"{k} {v:.2f}" for k, v in steps.items()), flush=True)
+        for path in ("in-process", "kernel"):
+            runs = [o for o in ones if o["path"] == path]
+            if runs:
+                one = statistics.median(o["seconds"] for o in runs)
+                each = ", ".join(f"{o['seconds']:.1f}" for o in runs)
+                print(f"one province progress report, end to end (new process, {path}): {one:.1f} s "
+                      f"(target ≤ 4 s); runs {each}; "
+                      f"load {runs[0]['load']:.1f}", flush=True)  # fmt: skip
+        here = [inprocess_breakdown(db, opts.period, tmp / f"i{i}") for i in range(opts.repeat)]
+        results["inprocess_breakdown"] = here
+        for steps in here:
+            print(
+                "  in-process breakdown: " + ", ".join(f"{k} {v:.2f}" for k, v in steps.items()), flush=True
+            )
+        if not opts.skip_kernel:
+            steps = breakdown(db, opts.period, tmp)
+            results["breakdown"] = steps
+            print(
+                "  kernel breakdown (as before): " + ", ".join(f"{k} {v:.2f}" for k, v in steps.items()),
+                flush=True,
+            )
         if not opts.skip_set:
             sets = []
             for r in range(opts.repeat):

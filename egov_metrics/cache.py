@@ -8,14 +8,14 @@ there as Parquet and answers the same question again from the file:
 
     <folder>/<data fingerprint>/<request key>.parquet
 
-- The **data fingerprint** is that of the database file the connection reads: the demo's recorded
-  fingerprint (`meta.data_fingerprint`) plus row counts and the latest ingest run, computed once per file
-  version (path, inode, size, modification time) and process. New data, a new file: a new folder, so a
-  cached answer never outlives the data it was computed from; older folders are pruned (`KEEP_FOLDERS`).
+- The **data fingerprint** is that of the data the connection reads (`egov_metrics.fingerprint`: every
+  table the reports read, the same fingerprint the reports show), computed once per file version (path,
+  inode, size, modification time) and process. New data: a new folder, so a cached answer never outlives
+  the data it was computed from; older folders are pruned (`KEEP_FOLDERS`).
 - The **request key** hashes every argument of the call (indicators, dimensions, levels, grain, dates,
   resolved unit, unit version, comparisons, language), the package version and the content of the engine,
-  the sources and the built-in catalog: a changed definition is a different question. A call with a custom
-  `catalog` is never cached.
+  the sources and the built-in catalog: a changed definition is a different question. A call with its own
+  `catalog` (the roadmap assessment, the scoring) is keyed by that catalog's definitions as well.
 - Concurrent workers: the first to ask computes under an exclusive lock on the key while the others wait,
   then read its file (written to a temporary name and renamed, so a reader never sees half a file).
 
@@ -31,14 +31,18 @@ import json
 import os
 import shutil
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from egov_metrics import __version__
+from egov_metrics import __version__, fingerprint
 from egov_metrics.config import PACKAGE_DIR
+from egov_metrics.fingerprint import file_version
+
+__all__ = ["ENV_VAR", "cache_root", "cached", "data_fingerprint", "enabled", "file_version", "request_key"]
 
 ENV_VAR = "EGOV_COMPUTE_CACHE"
 #: Fingerprint folders kept besides the current one (a run still reading the previous data keeps its files).
@@ -47,8 +51,8 @@ KEEP_FOLDERS = 2
 DEFINITION_FILES = ("engine", "sources.py", "catalog")
 
 _lock = threading.Lock()
-_fingerprints: dict[tuple[object, ...], str] = {}
 _definitions: list[str] = []
+_catalogs: weakref.WeakKeyDictionary[object, str] = weakref.WeakKeyDictionary()
 
 
 def cache_root() -> Path | None:
@@ -57,44 +61,44 @@ def cache_root() -> Path | None:
     return Path(value) if value else None
 
 
-def _database_file(con: duckdb.DuckDBPyConnection) -> Path | None:
-    rows = con.sql("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
-    return Path(rows[0][0]) if rows and rows[0][0] else None
-
-
-def file_version(con: duckdb.DuckDBPyConnection) -> tuple[object, ...] | None:
-    """The database file behind `con` as (path, inode, size, modification time), and its write-ahead log's
-    size and time if one is left: any write or replacement changes it. None for an in-memory database."""
-    path = _database_file(con)
-    if path is None or not path.exists():
-        return None
-    st = path.stat()
-    wal = path.with_name(path.name + ".wal")
-    wal_st = wal.stat() if wal.exists() else None
-    log = (wal_st.st_size, wal_st.st_mtime_ns) if wal_st else None
-    return (str(path.resolve()), st.st_ino, st.st_size, st.st_mtime_ns, log)
+@contextlib.contextmanager
+def enabled(folder: str | Path) -> Iterator[None]:
+    """Cache `compute()` answers in this process under `folder` for the duration of the block, unless
+    EGOV_COMPUTE_CACHE already names a folder. A single report run in-process uses it (`render_report`):
+    the landing page's figures then reuse the report's own answers (the province's scores, the year's
+    status), and the next report into the same folder reuses both."""
+    if cache_root() is not None:
+        yield
+        return
+    os.environ[ENV_VAR] = str(folder)
+    try:
+        yield
+    finally:
+        os.environ.pop(ENV_VAR, None)
 
 
 def data_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The fingerprint of the data behind `con` (None for an in-memory database: not cacheable)."""
-    version = file_version(con)
-    if version is None:
+    """The fingerprint of the data behind `con` (`egov_metrics.fingerprint`, the one the reports show);
+    None for an in-memory database: not cacheable."""
+    if file_version(con) is None:
         return None
+    return fingerprint.data_fingerprint(con, cache_root())
+
+
+def catalog_digest(catalog: object) -> str:
+    """A hash of a catalog's definitions (every indicator as validated JSON), once per catalog object: a
+    call with its own catalog is cached under what the catalog says, not under its identity."""
     with _lock:
-        known = _fingerprints.get(version)
+        known = _catalogs.get(catalog)
     if known is not None:
         return known
-    meta = dict(con.sql("SELECT key, value FROM meta").fetchall())
-    facts = con.sql(
-        "SELECT (SELECT count(*) FROM dossier), (SELECT max(received_at) FROM dossier), "
-        "(SELECT max(finished_at) FROM dossier), (SELECT count(*) FROM feedback), "
-        "(SELECT coalesce(max(id), 0) FROM ingest_run), (SELECT count(*) FROM org_unit)"
-    ).fetchall()[0]
-    text = f"{meta.get('data_fingerprint', '')}|{facts}|{version}"
-    fingerprint = hashlib.sha256(text.encode()).hexdigest()[:16]
+    digest = hashlib.sha256()
+    for indicator in catalog:  # type: ignore[attr-defined]
+        digest.update(indicator.model_dump_json().encode())
+    value = digest.hexdigest()[:16]
     with _lock:
-        _fingerprints[version] = fingerprint
-    return fingerprint
+        _catalogs[catalog] = value
+    return value
 
 
 def _definitions_digest() -> str:
@@ -119,8 +123,10 @@ def _definitions_digest() -> str:
 def request_key(indicators: object, arguments: dict[str, object]) -> str:
     """A stable hash of a compute request (dates and tuples written as text)."""
     shown = {k: v for k, v in arguments.items() if k != "catalog"}
+    catalog = arguments.get("catalog")
+    own = catalog_digest(catalog) if catalog is not None else None
     text = json.dumps(
-        {"indicators": indicators, "arguments": shown, "definitions": _definitions_digest()},
+        {"indicators": indicators, "arguments": shown, "definitions": _definitions_digest(), "catalog": own},
         sort_keys=True,
         default=str,
     )
@@ -153,17 +159,17 @@ def cached(
 ) -> pl.DataFrame:
     """`produce()`'s frame, from the cache when the same request on the same data was answered before."""
     root = cache_root()
-    fingerprint = data_fingerprint(con) if root is not None and arguments.get("catalog") is None else None
-    if root is None or fingerprint is None:
+    current = data_fingerprint(con) if root is not None else None
+    if root is None or current is None:
         return produce()
-    folder = root / fingerprint
+    folder = root / current
     target = folder / f"{request_key(indicators, arguments)}.parquet"
     if target.exists():
         return pl.read_parquet(target)
     new_folder = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
     if new_folder:
-        _prune(root, fingerprint)
+        _prune(root, current)
     lock = target.with_suffix(".lock")
     with _exclusive(lock):
         if target.exists():  # another worker computed it while this one waited

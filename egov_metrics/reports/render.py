@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
-import hashlib
 import html
 import json
 import os
@@ -15,23 +14,35 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 import nbformat
 import papermill
 from nbconvert import HTMLExporter
 from papermill.exceptions import PapermillExecutionError
 
-from egov_metrics import __version__
+from egov_metrics import __version__, fingerprint
+from egov_metrics import cache as compute_cache
 from egov_metrics.config import PROJECT_DIR, REPORTS_DIR
 from egov_metrics.reports.engine import KERNEL_ARGUMENTS, WarmKernel
 from egov_metrics.reports.frontpage import cached_facts, index_html
-from egov_metrics.reports.kinds import Params, ReportError, ReportKind, get_kind, validate_params
+from egov_metrics.reports.inprocess import ENGINE_NAME as INPROCESS_ENGINE
+from egov_metrics.reports.kinds import (
+    Params,
+    ReportError,
+    ReportKind,
+    get_kind,
+    validate_params,
+)
 from egov_metrics.schema import connect
 
 NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
 TEMPLATE_DIR = Path(__file__).parent / "template"
 MANIFEST = "manifest.json"
+#: Where reports rendered in-process keep their compute answers (the scheduler's folder: see schedule.py).
+COMPUTE_CACHE_DIR = ".cache/compute"
+#: A single report (no warm kernel given) runs its notebook in this process (see reports/inprocess.py).
+IN_PROCESS = True
 
 REPORT_CSS = """
 body { font-family: 'Segoe UI', Arial, 'DejaVu Sans', sans-serif; }
@@ -63,23 +74,21 @@ class ReportResult:
     size: int
     data_fingerprint: str
     generated_at: str
+    data_view: str = ""  # the fingerprint of the data up to the report's horizon (see view_fingerprint)
 
 
-def data_fingerprint(db_path: str | Path) -> str:
-    """A short fingerprint of the data: the demo's recorded fingerprint, else a hash of counts and loads."""
+def data_fingerprint(db_path: str | Path, store: str | Path | None = None) -> str:
+    """A short fingerprint of all the data in the file (`egov_metrics.fingerprint`: every table a report
+    reads; the compute cache uses the same one). `store`: a folder keeping it for the next process."""
     with connect(db_path, read_only=True) as con:
-        meta = dict(con.sql("SELECT key, value FROM meta").fetchall())
-        facts = con.sql(
-            "SELECT (SELECT count(*) FROM dossier), (SELECT max(received_at) FROM dossier), "
-            "(SELECT count(*) FROM feedback), (SELECT coalesce(max(id), 0) FROM ingest_run), "
-            "(SELECT count(*) FROM org_unit), "
-            # what changes figures without changing counts: a calendar fix, a unit's dates, a procedure's level
-            "(SELECT sum(hash(day, is_working_day, wd_index)) FROM calendar_day), "
-            "(SELECT sum(hash(id, parent_id, valid_from, valid_to, successor_id)) FROM org_unit), "
-            "(SELECT sum(hash(code, online_level, full_online_since, statutory_days, has_fee)) FROM procedure)"
-        ).fetchall()[0]
-    base = meta.get("data_fingerprint", "")
-    return hashlib.sha256(f"{base}|{facts}".encode()).hexdigest()[:16]
+        return fingerprint.data_fingerprint(con, store)
+
+
+def view_fingerprint(db_path: str | Path, params: dict[str, object], store: str | Path | None = None) -> str:
+    """The fingerprint of the data a report with these parameters reads (up to its horizon): recorded in
+    the manifest, compared by the scheduler to re-render exactly the reports whose data changed."""
+    with connect(db_path, read_only=True) as con:
+        return fingerprint.view_fingerprint(con, fingerprint.horizon(params), store)
 
 
 #: Parameter names and values as a reader sees them in the technical footer, per language.
@@ -171,10 +180,13 @@ def render_report(
     out_dir: str | Path = REPORTS_DIR,
     notebooks_dir: str | Path = NOTEBOOKS_DIR,
     kernel: WarmKernel | None = None,
+    in_process: bool | None = None,
 ) -> ReportResult:
     """Render one report. Parameters are validated before a kernel starts; a failed run never replaces a
     good report and raises ReportError with one line (cell, error, message). With `kernel` (a batch's
-    warm kernel, started in `notebooks_dir`) the notebook runs in it instead of in a new kernel."""
+    warm kernel, started in `notebooks_dir`) the notebook runs in it; otherwise it runs in this process
+    (`reports/inprocess.py`, the default: no kernel start, no second import of the report stack), or in a
+    new kernel with `in_process=False` (default: `IN_PROCESS`)."""
     kind = get_kind(kind_name)
     raw = dict(params)
     raw.setdefault("db_path", str(Path(os.environ.get("EGOV_DB", PROJECT_DIR / "data" / "egov.duckdb"))))
@@ -184,15 +196,29 @@ def render_report(
     validated = kind.resolve_in(validated)  # the kind's database checks and defaults
     out_dir = Path(out_dir)
     started = time.perf_counter()
-    fingerprint = data_fingerprint(validated.db_path)
+    parameters = validated.model_dump(mode="json")
+    # both before the notebook: what it read, not what came later
+    whole = data_fingerprint(validated.db_path, out_dir / COMPUTE_CACHE_DIR)
+    view = view_fingerprint(validated.db_path, parameters, out_dir / COMPUTE_CACHE_DIR)
     generated_at = dt.datetime.now().astimezone().strftime("%d/%m/%Y %H:%M:%S %z")
     notebook_path = Path(notebooks_dir) / kind.notebook
     with tempfile.TemporaryDirectory(prefix="egov-report-") as tmp:
         executed = Path(tmp) / kind.notebook
-        parameters = validated.model_dump(mode="json")
         try:
             if kernel is not None:  # a batch: the worker's warm kernel (egov_metrics/reports/engine.py)
                 notebook = kernel.execute(notebook_path, executed, parameters)
+            elif IN_PROCESS if in_process is None else in_process:
+                with compute_cache.enabled(out_dir / COMPUTE_CACHE_DIR):
+                    papermill.execute_notebook(
+                        str(notebook_path),
+                        str(executed),
+                        parameters=parameters,
+                        engine_name=INPROCESS_ENGINE,
+                        kernel_name="python3",
+                        progress_bar=False,
+                        cwd=str(Path(notebooks_dir)),
+                    )
+                notebook = nbformat.read(executed, as_version=4)
             else:
                 papermill.execute_notebook(
                     str(notebook_path),
@@ -208,7 +234,7 @@ def render_report(
             raise ReportError(
                 f"{kind.name} failed: {_one_line(exc)}", "nothing was written; fix the cause and re-run"
             ) from None
-    page = export_html(notebook, kind, validated, fingerprint, generated_at)
+    page = export_html(notebook, kind, validated, whole, generated_at)
     path = out_dir / f"{kind.output_stem(validated)}.html"
     _atomic_write(path, page.encode("utf-8"))
     result = ReportResult(
@@ -217,11 +243,13 @@ def render_report(
         params={k: v for k, v in validated.model_dump(mode="json").items() if k != "db_path"},
         seconds=round(time.perf_counter() - started, 2),
         size=path.stat().st_size,
-        data_fingerprint=fingerprint,
+        data_fingerprint=whole,
         generated_at=generated_at,
+        data_view=view,
     )
     try:  # the landing page's figures: computed once per data fingerprint
-        facts = cached_facts(out_dir, validated.db_path, fingerprint)
+        with compute_cache.enabled(out_dir / COMPUTE_CACHE_DIR):
+            facts = cached_facts(out_dir, validated.db_path, whole)
     except Exception:  # the report is written: without its figures the index lists the reports only
         facts = None
     record(result, out_dir, facts)
@@ -261,6 +289,7 @@ class ManifestEntry(TypedDict):
     size: int
     data_fingerprint: str
     generated_at: str
+    data_view: NotRequired[str]  # missing in manifests written before it existed
 
 
 def read_manifest(out_dir: str | Path = REPORTS_DIR) -> list[ManifestEntry]:
@@ -283,6 +312,7 @@ def record(result: ReportResult, out_dir: Path, facts: dict[str, object] | None 
         size=result.size,
         data_fingerprint=result.data_fingerprint,
         generated_at=result.generated_at,
+        data_view=result.data_view,
     )
     with _locked(out_dir):
         reports = [r for r in read_manifest(out_dir) if r["path"] != entry["path"]]

@@ -10,8 +10,11 @@ and an optional `since`. Without `since` a job covers its last `DEFAULT_LOOKBACK
 install does not backfill years of reports.
 
 - An *instance* is one report: kind + parameters (without `db_path`). It is **done** when `manifest.json` has an
-  entry with the same kind and parameters and the entry's file exists; the manifest is the state, so a
-  report rendered by hand with the same parameters counts too.
+  entry with the same kind and parameters, the entry's file exists, and the data the report reads (up to
+  its period's end or `as_of`) still has the fingerprint recorded with it (`egov_metrics.fingerprint`): a
+  load that adds a month leaves the earlier months' reports done, a late correction to an earlier month
+  makes that month's and the later months' reports todo again. The manifest is the state, so a report
+  rendered by hand with the same parameters counts too.
 - A period is rendered only once the data covers it: its last day is on or before the last day of the
   data's last full month (`sources.data_extent` of the dossiers). Until then its instances are **waiting**.
 - `run()` holds an exclusive `flock` on `<out>/.schedule.lock` for the whole run. A second run started

@@ -121,12 +121,32 @@ def _data_bounds(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date]:
     return extent.first, extent.last_full_month_end
 
 
-def _done_keys(out_dir: Path) -> set[str]:
+def _done_keys(out_dir: Path) -> dict[str, str]:
+    """Reports in the manifest whose file exists: key -> the fingerprint of the data they were made from
+    ("" for an entry written before fingerprints were recorded: taken as up to date)."""
     from egov_metrics.reports.render import read_manifest
 
     return {
-        _key(e["kind"], e["params"]) for e in read_manifest(out_dir) if (out_dir / str(e["path"])).is_file()
+        _key(e["kind"], e["params"]): e.get("data_view", "")
+        for e in read_manifest(out_dir)
+        if (out_dir / str(e["path"])).is_file()
     }
+
+
+def _is_current(
+    made_from: str, params: dict[str, Any], con: duckdb.DuckDBPyConnection, out_dir: Path
+) -> bool:
+    """Whether a made report still shows the data: the fingerprint of the data up to its horizon is the one
+    it was made from (egov_metrics/fingerprint.py). A late change to an earlier month changes that month's
+    and every later month's fingerprint; a new month changes none of the earlier ones."""
+    from egov_metrics import fingerprint
+    from egov_metrics.schedule.running import COMPUTE_CACHE_DIR
+
+    if not made_from:
+        return True
+    return made_from == fingerprint.view_fingerprint(
+        con, fingerprint.horizon(params), out_dir / COMPUTE_CACHE_DIR
+    )
 
 
 def _job_instances(
@@ -134,8 +154,9 @@ def _job_instances(
     con: duckdb.DuckDBPyConnection,
     periods: list[Period],
     bounds: tuple[dt.date, dt.date],
-    done: set[str],
+    done: dict[str, str],
     unit_failures: dict[tuple[str, str], JobFailure],
+    out_dir: Path,
 ) -> list[Instance]:
     """The instances of one job over its due `periods`; units it cannot resolve go to `unit_failures`. The
     kind places each report in its period (`ReportKind.schedule_time`)."""
@@ -154,7 +175,11 @@ def _job_instances(
                 params = _canonical(kind, {**timing, **unit, "lang": lang})
                 key = _key(kind.name, dict(params))
                 status: Status = (
-                    "done" if key in done else "todo" if period.end <= data_through else "waiting"
+                    "done"
+                    if key in done and _is_current(done[key], dict(params), con, out_dir)
+                    else "todo"
+                    if period.end <= data_through
+                    else "waiting"
                 )
                 found.append(Instance(job.id, kind.name, params, period, job.cadence.due_on(period), status))
     return found
@@ -186,7 +211,9 @@ def plan(
         bounds = _data_bounds(con)
         for job in job_list:
             try:
-                found = _job_instances(job, con, due_periods(job, day, since), bounds, done, unit_failures)
+                found = _job_instances(
+                    job, con, due_periods(job, day, since), bounds, done, unit_failures, Path(out_dir)
+                )
             except (EgovError, ValidationError) as exc:
                 failures.append(JobFailure(job.id, one_line(exc), kind=job.kind))
                 continue
