@@ -173,6 +173,7 @@ def cached(
     lock = target.with_suffix(".lock")
     with _exclusive(lock):
         if target.exists():  # another worker computed it while this one waited
+            lock.unlink(missing_ok=True)  # a lock file this waiter made after the producer removed its own
             return pl.read_parquet(target)
         frame = produce()
         # imported here: it imports openpyxl (~0.25 s), which compute() does not need

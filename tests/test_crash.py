@@ -126,7 +126,19 @@ def test_killed_ingests_leave_the_old_or_the_new_state(base_db: Path, big_csv: P
 # --- reports -------------------------------------------------------------------------------------------------
 
 REPORT_ARGS = ["progress_report", "-p", "unit=STP", "-p", "period=2026-03"]
-ALLOWED = {"index.html", "manifest.json", ".manifest.lock", ".frontpage.json"}  # + the landing page's figures
+#: + the landing page's figures, and the compute cache a report fills (`.cache/compute`, checked below)
+ALLOWED = {"index.html", "manifest.json", ".manifest.lock", ".frontpage.json", ".cache"}
+
+
+def _cache_is_whole(folder: Path, trial: int) -> None:
+    """Every answer a killed run left in the compute cache is whole: a later run reads it as the answer, so a
+    half-written file must never carry an answer's name (temp files and lock files may be left behind)."""
+    import polars as pl
+
+    for answer in folder.rglob("*.parquet"):
+        pl.read_parquet(answer)  # raises on a truncated file
+    for record in folder.rglob("*.json"):
+        assert json.loads(record.read_text(encoding="utf-8")) is not None, f"trial {trial}: {record}"
 
 
 def _report_cli(out: Path, db: Path) -> list[str]:
@@ -181,4 +193,5 @@ def test_killed_report_renders_leave_no_partial_output(small_demo_db: Path, tmp_
         entries = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
         assert [e["path"] for e in entries["reports"]] == [page.name], f"trial {trial}: manifest {entries}"
         assert _complete((out / "index.html").read_bytes())
+        _cache_is_whole(out / ".cache", trial)
     assert replaced < 5 and manifest  # most kills land before the page is replaced
