@@ -33,6 +33,7 @@ import polars as pl
 from egov_metrics.errors import EgovError
 from egov_metrics.portal.importer import published
 from egov_metrics.scoring import ScoringMethod, load_method, method_for, score, score_units
+from egov_metrics.sources import CLOCK_SOURCE, data_extent
 
 __all__ = ["CAUSES", "Cause", "ReconcileError", "classify", "reconcile"]
 
@@ -162,6 +163,103 @@ def _published_points(indicators: pl.DataFrame, method: ScoringMethod) -> pl.Dat
     )
 
 
+def _method_of(pub_ind: pl.DataFrame, method: ScoringMethod | str | None) -> ScoringMethod:
+    """The method asked for, else the method valid for the latest imported period."""
+    if method is None:
+        ends = pub_ind.select("period", "period_type").unique().iter_rows()
+        method = method_for(max(_period_end(str(p), str(t)) for p, t in ends))
+    return method if isinstance(method, ScoringMethod) else load_method(method)
+
+
+def _matched_published(
+    con: duckdb.DuckDBPyConnection, pub_ind: pl.DataFrame, method: ScoringMethod, unit: str | None
+) -> pl.DataFrame:
+    """The published indicator figures with their points, of units matched to the province's (of `unit` only
+    when given); none is an error saying how to map the portal's unit codes."""
+    pub_ind = _published_points(pub_ind.filter(pl.col("indicator").is_not_null()), method)
+    pub_ind = pub_ind.filter(pl.col("unit_id").is_not_null())
+    if unit is not None:
+        from egov_metrics.orgunits import resolve_unit
+
+        pub_ind = pub_ind.filter(pl.col("unit_id") == resolve_unit(con, unit))
+    if pub_ind.is_empty():
+        raise ReconcileError(
+            "no imported portal unit is matched to " + (unit or "a unit of the database"),
+            "map the portal's unit codes to the province's units: egov-metrics portal import … --units map.csv",
+        )
+    return pub_ind
+
+
+def _side_by_side(
+    con: duckdb.DuckDBPyConnection, pub_ind: pl.DataFrame, method: ScoringMethod
+) -> pl.DataFrame:
+    """Each imported period's published figures joined with the local scores of the same units and period
+    (the local period stops where the portal's capture, or the local data, stops)."""
+    data_end = data_extent(con, CLOCK_SOURCE).last
+    if data_end is None:
+        raise ReconcileError("the database holds no dossiers", "build the demo or ingest an export first")
+    frames = []
+    groups = pub_ind.group_by("period", "period_type", "captured_on", maintain_order=True)
+    for (period_label, period_type, captured), rows in groups:
+        end = _period_end(str(period_label), str(period_type))
+        # like with like, to the month: a capture on 26 September is compared with the data to 30 September
+        local_end = min(end, _period_end(captured.strftime("%Y-%m"), "month"), data_end)
+        local = score_units(
+            con, end=local_end.strftime("%Y-%m"), grain=_GRAIN[str(period_type)], method=method
+        )
+        frames.append(
+            rows.join(
+                _local_indicators(local.indicators), on=["unit_id", "indicator"], how="inner"
+            ).with_columns(_timing=(pl.col("captured_on") < pl.lit(end)) | pl.lit(data_end < end))
+        )
+    return (
+        pl.concat(frames, how="vertical_relaxed")
+        .select(
+            "unit_id",
+            pl.coalesce("local_unit_name", "unit_name").alias("unit_name"),
+            pl.col("unit_code").alias("portal_code"),
+            "group",
+            "indicator",
+            "period_type",
+            "period",
+            "local_period",
+            "local_numerator",
+            pl.col("numerator").alias("published_numerator"),
+            "local_denominator",
+            pl.col("denominator").alias("published_denominator"),
+            "local_rate",
+            pl.col("rate").alias("published_rate"),
+            "local_points",
+            pl.col("points").alias("published_points"),
+            "published_points_from",
+            "provisional",
+            "captured_on",
+            "_timing",
+        )
+        .with_columns(
+            numerator_diff=pl.col("local_numerator") - pl.col("published_numerator"),
+            denominator_diff=pl.col("local_denominator") - pl.col("published_denominator"),
+            rate_diff=(pl.col("local_rate") - pl.col("published_rate")).round(2),
+            points_diff=(pl.col("local_points") - pl.col("published_points")).round(2),
+            method_version=pl.lit(method.label),
+        )
+    )
+
+
+def _local_indicators(indicators: pl.DataFrame) -> pl.DataFrame:
+    return indicators.select(
+        "unit_id",
+        pl.col("unit_name").alias("local_unit_name"),
+        "indicator",
+        "provisional",
+        pl.col("numerator").cast(pl.Float64).alias("local_numerator"),
+        pl.col("denominator").cast(pl.Float64).alias("local_denominator"),
+        pl.col("rate").alias("local_rate"),
+        pl.col("points").alias("local_points"),
+        pl.col("period").alias("local_period"),
+    )
+
+
 def reconcile(
     con: duckdb.DuckDBPyConnection | str | Path,
     *,
@@ -181,80 +279,8 @@ def reconcile(
             "no portal figures imported" + (f" for {period}" if period else ""),
             "import the portal's saved responses first: egov-metrics portal import FILE... --period year=2026",
         )
-    if method is None:  # the method valid for the latest imported period
-        ends = pub_ind.select("period", "period_type").unique().iter_rows()
-        method = method_for(max(_period_end(str(p), str(t)) for p, t in ends))
-    method = method if isinstance(method, ScoringMethod) else load_method(method)
-    unit_id = None
-    if unit is not None:
-        from egov_metrics.orgunits import resolve_unit
-
-        unit_id = resolve_unit(con, unit)
-    pub_ind = _published_points(pub_ind.filter(pl.col("indicator").is_not_null()), method)
-    pub_ind = pub_ind.filter(pl.col("unit_id").is_not_null())
-    if unit_id is not None:
-        pub_ind = pub_ind.filter(pl.col("unit_id") == unit_id)
-    if pub_ind.is_empty():
-        raise ReconcileError(
-            "no imported portal unit is matched to " + (unit or "a unit of the database"),
-            "map the portal's unit codes to the province's units: egov-metrics portal import … --units map.csv",
-        )
-    data_end = con.sql("SELECT max(CAST(received_at AS DATE)) FROM dossier").fetchall()[0][0]
-    frames = []
-    groups = pub_ind.group_by("period", "period_type", "captured_on", maintain_order=True)
-    for (period_label, period_type, captured), rows in groups:
-        end = _period_end(str(period_label), str(period_type))
-        # like with like: the local period stops where the portal's capture (or the local data) stops, to the
-        # month (a capture on 26 September is compared with the province's data to 30 September)
-        local_end = min(end, _period_end(captured.strftime("%Y-%m"), "month"), data_end)
-        local = score_units(
-            con, end=local_end.strftime("%Y-%m"), grain=_GRAIN[str(period_type)], method=method
-        )
-        local_ind = local.indicators.select(
-            "unit_id",
-            pl.col("unit_name").alias("local_unit_name"),
-            "indicator",
-            "provisional",
-            pl.col("numerator").cast(pl.Float64).alias("local_numerator"),
-            pl.col("denominator").cast(pl.Float64).alias("local_denominator"),
-            pl.col("rate").alias("local_rate"),
-            pl.col("points").alias("local_points"),
-            pl.col("period").alias("local_period"),
-        )
-        frames.append(
-            rows.join(local_ind, on=["unit_id", "indicator"], how="inner").with_columns(
-                _timing=(pl.col("captured_on") < pl.lit(end)) | pl.lit(data_end < end)
-            )
-        )
-    table = pl.concat(frames, how="vertical_relaxed")
-    table = table.select(
-        "unit_id",
-        pl.coalesce("local_unit_name", "unit_name").alias("unit_name"),
-        pl.col("unit_code").alias("portal_code"),
-        "group",
-        "indicator",
-        "period_type",
-        "period",
-        "local_period",
-        "local_numerator",
-        pl.col("numerator").alias("published_numerator"),
-        "local_denominator",
-        pl.col("denominator").alias("published_denominator"),
-        "local_rate",
-        pl.col("rate").alias("published_rate"),
-        "local_points",
-        pl.col("points").alias("published_points"),
-        "published_points_from",
-        "provisional",
-        "captured_on",
-        "_timing",
-    ).with_columns(
-        numerator_diff=pl.col("local_numerator") - pl.col("published_numerator"),
-        denominator_diff=pl.col("local_denominator") - pl.col("published_denominator"),
-        rate_diff=(pl.col("local_rate") - pl.col("published_rate")).round(2),
-        points_diff=(pl.col("local_points") - pl.col("published_points")).round(2),
-        method_version=pl.lit(method.label),
-    )
+    method = _method_of(pub_ind, method)
+    table = _side_by_side(con, _matched_published(con, pub_ind, method, unit), method)
     table = classify(table)
     order = {i.id: n for n, i in enumerate(method.indicators)}
     return (
