@@ -32,6 +32,23 @@ def _unsynced(unit_id: str, share: float) -> float:
     return share * h / 6 if h >= 5 else 0.0
 
 
+#: Groups whose counts are dossier counts (a share of the dossiers never reaches the portal), less the
+#: indicators of those groups counted from other records.
+_DOSSIER_GROUPS = ("progress", "digitization", "transparency", "satisfaction")
+_NOT_DOSSIER_COUNTS = frozenset(
+    {
+        "procedures_published_on_time",
+        "procedures_disclosed_on_time",
+        "procedures_content_complete",
+        "procedures_population_db",
+        "feedback_on_time",
+        "feedback_satisfaction",
+    }
+)
+#: Published for every unit without counts, at full points (as the portal publishes it).
+_CERTIFIED_COPY = "communes_e_certified_copy"
+
+
 def write_demo_captures(
     con: duckdb.DuckDBPyConnection,
     out_dir: str | Path,
@@ -47,38 +64,8 @@ def write_demo_captures(
     local = score_units(con, end=end, grain=_GRAIN[period_type], method=method)
     units = con.sql("SELECT id, code, name_vi, level FROM org_unit").pl()
     codes = {r["id"]: r for r in units.iter_rows(named=True)}
-    counts = local.indicators.filter(pl.col("basis") == "rate").select(
-        "unit_id", "period", "indicator", "numerator", "denominator", "group"
-    )
-    dossier_like = {
-        i.id
-        for i in method.indicators
-        if i.group in ("progress", "digitization", "transparency", "satisfaction")
-    } - {
-        "procedures_published_on_time",
-        "procedures_disclosed_on_time",
-        "procedures_content_complete",
-        "procedures_population_db",
-        "feedback_on_time",
-        "feedback_satisfaction",
-    }
-    shrink = pl.col("unit_id").map_elements(lambda u: _unsynced(u, unsynced_share), return_dtype=pl.Float64)
-    portal_counts = (
-        counts.with_columns(_s=shrink)
-        .with_columns(
-            denominator=pl.when(pl.col("indicator").is_in(list(dossier_like)))
-            .then((pl.col("denominator").cast(pl.Float64) * (1 - pl.col("_s"))).floor())
-            .otherwise(pl.col("denominator").cast(pl.Float64)),
-            numerator=pl.when(pl.col("indicator").is_in(list(dossier_like)))
-            .then((pl.col("numerator").cast(pl.Float64) * (1 - pl.col("_s"))).floor())
-            .otherwise(pl.col("numerator").cast(pl.Float64)),
-        )
-        .drop("_s")
-    )
-    published = score(portal_counts.drop("group"), method)
+    published = score(_portal_counts(local.indicators, method, unsynced_share), method)
     ind = published.indicators.filter(~pl.col("missing"))
-    groups = published.groups
-    metric_of = {m.indicator: m.code for m in method.portal.metrics}
     out = Path(out_dir)
     written = []
     for endpoint in method.portal.endpoints:
@@ -90,9 +77,9 @@ def write_demo_captures(
             unit = codes.get(str(unit_id))
             if unit is None:
                 continue
-            gscore = groups.filter((pl.col("unit_id") == unit_id) & (pl.col("group") == endpoint.group))[
-                "score"
-            ]
+            gscore = published.groups.filter(
+                (pl.col("unit_id") == unit_id) & (pl.col("group") == endpoint.group)
+            )["score"]
             obj: dict[str, Any] = {
                 "departmentId": f"demo-{unit_id}",
                 "departmentCode": unit["code"],
@@ -102,43 +89,11 @@ def write_demo_captures(
                 "totalMaxScore": group_max,
             }
             if endpoint.shape == "metrics":
-                obj["metrics"] = [
-                    {
-                        "code": metric_of[r["indicator"]],
-                        "numerator": None
-                        if r["indicator"] == "communes_e_certified_copy"
-                        else _int(r["numerator"]),
-                        "denominator": None
-                        if r["indicator"] == "communes_e_certified_copy"
-                        else _int(r["denominator"]),
-                        "ratio": 100.0 if r["indicator"] == "communes_e_certified_copy" else r["rate"],
-                        "score": r["points"],
-                        "maxScore": r["max_points"],
-                    }
-                    for r in rows.iter_rows(named=True)
-                    if r["indicator"] in metric_of and r["indicator"] != "communes_e_certified_copy"
-                ]
-                if endpoint.group == "digitization":  # as the portal publishes it, for every unit
-                    obj["metrics"].append(
-                        {
-                            "code": metric_of["communes_e_certified_copy"],
-                            "numerator": None,
-                            "denominator": None,
-                            "ratio": 100,
-                            "score": 2,
-                            "maxScore": 2,
-                        }
-                    )
+                obj["metrics"] = _metrics_entries(
+                    rows, method, with_certified_copy=endpoint.group == "digitization"
+                )
             else:
-                for spec in method.portal.fields:
-                    row = rows.filter(pl.col("indicator") == spec.indicator)
-                    if row.is_empty():  # province_only fields are written too; the import reads them only
-                        continue  # from the province's row, as the portal publishes them
-                    r = row.row(0, named=True)
-                    obj[spec.numerator[0]] = _int(r["numerator"])
-                    obj[spec.denominator[0]] = _int(r["denominator"])
-                    for extra in (*spec.numerator[1:], *spec.denominator[1:]):
-                        obj[extra] = 0
+                obj.update(_field_entries(rows, method))
             objs.append(obj)
         body = (
             {"overview": None, "evaluation": objs}
@@ -152,6 +107,79 @@ def write_demo_captures(
         )
         written.append(path)
     return written
+
+
+def _portal_counts(indicators: pl.DataFrame, method: ScoringMethod, unsynced_share: float) -> pl.DataFrame:
+    """The local counts as the portal would hold them: each unit's dossier counts shrunk by its unsynced share."""
+    counts = indicators.filter(pl.col("basis") == "rate").select(
+        "unit_id", "period", "indicator", "numerator", "denominator"
+    )
+    dossier_like = [
+        i.id for i in method.indicators if i.group in _DOSSIER_GROUPS and i.id not in _NOT_DOSSIER_COUNTS
+    ]
+    shrink = pl.col("unit_id").map_elements(lambda u: _unsynced(u, unsynced_share), return_dtype=pl.Float64)
+
+    def shrunk(column: str) -> pl.Expr:
+        value = pl.col(column).cast(pl.Float64)
+        return (
+            pl.when(pl.col("indicator").is_in(dossier_like))
+            .then((value * (1 - pl.col("_s"))).floor())
+            .otherwise(value)
+        )
+
+    return (
+        counts.with_columns(_s=shrink)
+        .with_columns(denominator=shrunk("denominator"), numerator=shrunk("numerator"))
+        .drop("_s")
+    )
+
+
+def _metrics_entries(
+    rows: pl.DataFrame, method: ScoringMethod, *, with_certified_copy: bool
+) -> list[dict[str, Any]]:
+    """A unit's `metrics` list (the metrics-shaped endpoints)."""
+    assert method.portal is not None
+    metric_of = {m.indicator: m.code for m in method.portal.metrics}
+    entries: list[dict[str, Any]] = [
+        {
+            "code": metric_of[r["indicator"]],
+            "numerator": _int(r["numerator"]),
+            "denominator": _int(r["denominator"]),
+            "ratio": r["rate"],
+            "score": r["points"],
+            "maxScore": r["max_points"],
+        }
+        for r in rows.iter_rows(named=True)
+        if r["indicator"] in metric_of and r["indicator"] != _CERTIFIED_COPY
+    ]
+    if with_certified_copy:  # as the portal publishes it, for every unit
+        entries.append(
+            {
+                "code": metric_of[_CERTIFIED_COPY],
+                "numerator": None,
+                "denominator": None,
+                "ratio": 100,
+                "score": 2,
+                "maxScore": 2,
+            }
+        )
+    return entries
+
+
+def _field_entries(rows: pl.DataFrame, method: ScoringMethod) -> dict[str, Any]:
+    """A unit's count fields (the field-shaped endpoints): numerator and denominator of each field, extras 0."""
+    assert method.portal is not None
+    fields: dict[str, Any] = {}
+    for spec in method.portal.fields:
+        row = rows.filter(pl.col("indicator") == spec.indicator)
+        if row.is_empty():  # province_only fields are written too; the import reads them only
+            continue  # from the province's row, as the portal publishes them
+        r = row.row(0, named=True)
+        fields[spec.numerator[0]] = _int(r["numerator"])
+        fields[spec.denominator[0]] = _int(r["denominator"])
+        for extra in (*spec.numerator[1:], *spec.denominator[1:]):
+            fields[extra] = 0
+    return fields
 
 
 def _int(value: object) -> int | float | None:
