@@ -15,6 +15,7 @@ See bench/README.md for the method and the results.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -55,6 +56,44 @@ def _status_kb(field: str) -> int:
     raise RuntimeError(f"{field} not in /proc/self/status")
 
 
+class TempWatch:
+    """The largest number of bytes in EGOV_TEMP_DIR (where DuckDB spills) seen while a workload runs.
+
+    A thread lists the folder every 20 ms (DuckDB deletes its spill files when the query ends, so they must be
+    seen while it runs); 0 when EGOV_TEMP_DIR is not set or nothing was spilled.
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        folder = os.environ.get("EGOV_TEMP_DIR")
+        self.folder = Path(folder) if folder else None
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _size(self) -> int:
+        total = 0
+        for f in self.folder.rglob("*") if self.folder and self.folder.exists() else ():
+            with contextlib.suppress(OSError):  # removed between the listing and the stat
+                total += f.stat().st_size if f.is_file() else 0
+        return total
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, self._size())
+
+    def __enter__(self) -> TempWatch:
+        if self.folder:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.folder:
+            self._stop.set()
+            self._thread.join()
+
+
 def _cpu_s() -> float:
     """CPU seconds (user + system, all threads) this process has used: steadier than wall time when
     other processes compete for the cores."""
@@ -83,7 +122,8 @@ def child(name: str, db: str, save: str | None) -> dict[str, object]:
     t2 = time.perf_counter()
     baseline_kb = _status_kb("VmRSS")
     cpu0 = _cpu_s()
-    result = workloads.WORKLOADS[name].run(db)
+    with TempWatch() as spilled:
+        result = workloads.WORKLOADS[name].run(db)
     t3 = time.perf_counter()
     cpu = _cpu_s() - cpu0
     peak_kb = _status_kb("VmHWM")
@@ -99,6 +139,7 @@ def child(name: str, db: str, save: str | None) -> dict[str, object]:
         "catalog_s": t2 - t1,
         "baseline_mb": baseline_kb / 1024,
         "peak_mb": peak_kb / 1024,
+        "temp_mb": spilled.peak / 1024 / 1024,  # the most spilled to EGOV_TEMP_DIR at one time
     }
 
 
@@ -207,7 +248,8 @@ def measure(db: Path, names: list[str], repeat: int, scratch: Path) -> tuple[dic
             if save:
                 saved[name] = save
             print(
-                f"  {db.stem} {name:<16} run {r + 1}: {out['wall_s']:7.2f} s  {out['peak_mb']:7.0f} MB",
+                f"  {db.stem} {name:<16} run {r + 1}: {out['wall_s']:7.2f} s  {out['cpu_s']:7.2f} CPU-s  "
+                f"{out['peak_mb']:7.0f} MB  spilled {out['temp_mb']:6.0f} MB  load {out['load']:.1f}",
                 flush=True,
             )
     return runs, verify(saved)
@@ -249,6 +291,7 @@ def summarise(size: int, runs: dict[str, list[dict]]) -> dict[str, dict[str, flo
             "wall_min_s": min(float(r["wall_s"]) for r in rs),
             "wall_max_s": max(float(r["wall_s"]) for r in rs),
             "peak_mb": _median(rs, "peak_mb"),
+            "temp_mb": statistics.median(float(r.get("temp_mb", 0.0)) for r in rs),
             "baseline_mb": _median(rs, "baseline_mb"),
             "setup_s": _median(rs, "import_s") + _median(rs, "catalog_s"),
             "load": _median(rs, "load"),
@@ -371,7 +414,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown workload(s) {', '.join(unknown)}; known: {', '.join(workloads.WORKLOADS)}")
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     started = dt.datetime.now().astimezone()
-    report: dict[str, object] = {"started": started.isoformat(timespec="seconds"), "machine": machine()}
+    report: dict[str, object] = {
+        "started": started.isoformat(timespec="seconds"),
+        "machine": machine(),
+        "memory_env": {v: os.environ.get(v) for v in ("EGOV_MEMORY_LIMIT", "EGOV_TEMP_DIR")},
+    }
     results: dict[int, dict[str, dict[str, float]]] = {}
     raw: dict[str, object] = {}
     checks: dict[str, object] = {}

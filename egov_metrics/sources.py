@@ -17,6 +17,8 @@ end needs the engine's spine and placement steps to take one end per source (not
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -64,8 +66,22 @@ class Extent:
 
 
 @dataclass(frozen=True)
+class Lookup:
+    """Columns of a source that need a join of their own (e.g. one more `calendar_day` look-up).
+
+    The engine adds them to the source's rows only for a request whose expressions read one of them, so
+    that a request which never reads e.g. `sync_wd` does not pay a join of every dossier with the calendar.
+    `join` is joined to the source's SELECT, aliased `s`; `columns` are SQL over `s` and the joined table.
+    """
+
+    join: str
+    columns: dict[str, str]
+
+
+@dataclass(frozen=True)
 class Source:
     name: str
+    #: The SELECT of the source's rows, without its `lookups` (see `select`).
     sql: str
     dimensions: dict[str, str]  # dimension name -> column (unit is resolved through the unit hierarchy)
     placements: dict[str, Placement]
@@ -83,6 +99,22 @@ class Source:
     #: e.g. declared architecture components).
     extent_table: str | None = None
     extent_dates: tuple[DateColumn, ...] = field(default=())
+    #: Columns added through joins of their own, only when read (see `Lookup`).
+    lookups: tuple[Lookup, ...] = field(default=())
+
+    def select(self, reads: Iterable[str] | None = None) -> str:
+        """The source's SELECT with the lookups whose columns one of the SQL texts `reads` names (all: None)."""
+        texts = None if reads is None else " ".join(reads)
+        used = [
+            lk
+            for lk in self.lookups
+            if texts is None or any(re.search(rf"\b{c}\b", texts, re.IGNORECASE) for c in lk.columns)
+        ]
+        if not used:
+            return self.sql
+        cols = ", ".join(f"{expr} AS {col}" for lk in used for col, expr in lk.columns.items())
+        joins = "\n".join(lk.join for lk in used)
+        return f"SELECT s.*, {cols}\nFROM ({self.sql}) s\n{joins}"
 
 
 DOSSIER_SQL = """
@@ -99,15 +131,20 @@ SELECT d.id, d.unit_id, d.procedure_code AS procedure, p.field, d.channel, d.app
        cf.wd_index AS finished_idx,
        coalesce(cd.wd_index, cr.wd_index + p.statutory_days) + d.supplement_days AS deadline_idx,
        d.supplement_count > 1 AS late_by_supplement,
-       greatest(cf.wd_index - cr.wd_index - d.supplement_days, 0) AS elapsed_wd,
-       cs.wd_index - cr.wd_index AS sync_wd
+       greatest(cf.wd_index - cr.wd_index - d.supplement_days, 0) AS elapsed_wd
 FROM dossier d
 JOIN procedure p ON p.code = d.procedure_code
 JOIN calendar_day cr ON cr.day = CAST(d.received_at AS DATE)
 LEFT JOIN calendar_day cf ON cf.day = CAST(d.finished_at AS DATE)
 LEFT JOIN calendar_day cd ON cd.day = CAST(d.due_at AS DATE)
-LEFT JOIN calendar_day cs ON cs.day = CAST(d.synced_at AS DATE)
 """
+
+#: Working days from receipt to the sync with the national portal: one more calendar join, read by few
+#: indicators (`dossiers_synced_on_time`), so added only when read.
+DOSSIER_SYNC_LOOKUP = Lookup(
+    join="LEFT JOIN calendar_day cs ON cs.day = CAST(s.synced_at AS DATE)",
+    columns={"sync_wd": "cs.wd_index - s.received_idx"},
+)
 
 FEEDBACK_SQL = """
 SELECT f.id, f.unit_id, f.received_at, f.handled_at, f.satisfied, f.topic,
@@ -199,6 +236,7 @@ SOURCES: dict[str, Source] = {
             },
             extent_table="dossier",
             extent_dates=(DateColumn("received_at"), DateColumn("finished_at")),
+            lookups=(DOSSIER_SYNC_LOOKUP,),
         ),
         Source(
             "feedback",

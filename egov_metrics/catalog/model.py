@@ -183,10 +183,10 @@ def _check_expressions(indicator: Indicator, path: Path, lines: dict[tuple, int]
     """Bind every SQL expression of the indicator against its source (an empty database)."""
     con = _probe_connection().cursor()
     source = SOURCES[indicator.source]
-    from_sql = f"({source.sql}) AS src"
+    from_sql = f"({source.select()}) AS src"
     if source.activity_sql:
         cols = ", ".join(f"0 AS {c}" for c in source.activity_columns)
-        from_sql = f"(SELECT *, {cols} FROM ({source.sql})) AS src"
+        from_sql = f"(SELECT *, {cols} FROM ({source.select()})) AS src"
     probes: list[tuple[tuple, str]] = [(("measure", "numerator"), indicator.measure.numerator)]
     if indicator.measure.denominator:
         probes.append((("measure", "denominator"), indicator.measure.denominator))

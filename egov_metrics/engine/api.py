@@ -94,6 +94,24 @@ def build_query(
 
 #: The units of a scope per database file version, unit and unit version (checked): warm calls skip the queries.
 _SCOPES: dict[tuple[object, ...], list[str]] = {}
+#: The unit id a caller's text (id, code or name) resolves to, per database file version: a warm call skips
+#: reading every unit version and matching names in Python.
+_UNIT_IDS: dict[tuple[object, ...], str] = {}
+
+
+def _unit_id(con: duckdb.DuckDBPyConnection, text: str, version: tuple[object, ...] | None) -> str:
+    """`orgunits.resolve_unit`, remembered per database file version (errors are not remembered)."""
+    from egov_metrics.orgunits import resolve_unit
+
+    key = (version, text)
+    if version is not None and key in _UNIT_IDS:
+        return _UNIT_IDS[key]
+    unit_id = resolve_unit(con, text)
+    if version is not None:
+        if len(_UNIT_IDS) >= 1024:
+            _UNIT_IDS.clear()
+        _UNIT_IDS[key] = unit_id
+    return unit_id
 
 
 def _scope_units(
@@ -147,9 +165,7 @@ def _run(
         unit = kwargs.get("unit")
         scope_units: list[str] | None = None
         if unit is not None:
-            from egov_metrics.orgunits import resolve_unit
-
-            unit_id = resolve_unit(con, str(unit))
+            unit_id = _unit_id(con, str(unit), version)
             scope_units = _scope_units(con, unit_id, str(kwargs.get("unit_version", "current")), version)
             kwargs = {**kwargs, "unit": unit_id}
         if not execute:

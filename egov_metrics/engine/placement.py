@@ -85,6 +85,17 @@ def reach(grain: str, placement: Placement) -> str:
     return " OR ".join(out)
 
 
+def reads(shape: Shape, source: Source) -> tuple[str, ...]:
+    """SQL texts and column names of the request that read the source's rows: which `lookups` it needs."""
+    texts: list[str] = [source.dimensions[d] for d in shape.by if d in source.dimensions]
+    for ind in shape.indicators:
+        if SOURCES[ind.source] is source:
+            texts += [ind.measure.numerator, ind.measure.denominator or "", *ind.filters]
+            placement = source.placements[ind.period_by]
+            texts += [placement.event or "", *(placement.stock or ())]
+    return (*texts, *source.period_columns.values())
+
+
 def rows_sql(shape: Shape, source: Source, placements: tuple[Placement, ...] = ()) -> str:
     """The source's rows in the unit scope, each with its unit of the split (`_split_unit_id`).
 
@@ -114,10 +125,11 @@ def rows_sql(shape: Shape, source: Source, placements: tuple[Placement, ...] = (
         # only with a unit scope: there the rows left are few whatever the optimiser does; on the unit split
         # of every unit the filter's lower estimate flips the join order (3× the CPU at 1 M, measured)
         conditions.append(f"({' OR '.join(reach(shape.grain, p) for p in placements)})")
+    select = source.select(reads(shape, source))
     if not split and not conditions:
-        return source.sql
+        return select
     where = f"\nWHERE {' AND '.join(conditions)}" if conditions else ""
-    return f"SELECT s.*{', ub.ancestor_id AS _split_unit_id' if split else ''} FROM ({source.sql}) s{join}{where}"
+    return f"SELECT s.*{', ub.ancestor_id AS _split_unit_id' if split else ''} FROM ({select}) s{join}{where}"
 
 
 def reads_period_columns(source: Source, members: tuple[tuple[int, Indicator], ...]) -> bool:
