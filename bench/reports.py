@@ -95,7 +95,8 @@ out["imports_s"] = time.perf_counter() - t0
 db, period, folder = sys.argv[1:4]
 import vl_convert
 from egov_metrics import charts, fingerprint
-from egov_metrics.reports import frontpage, progress
+from egov_metrics.reports import frontpage
+from egov_metrics.reports.kinds.progress_report import page as progress
 spent = {}
 def timed(owner, name, key):
     real = getattr(owner, name)
@@ -106,7 +107,8 @@ def timed(owner, name, key):
         finally:
             spent[key] = spent.get(key, 0.0) + time.perf_counter() - t
     setattr(owner, name, wrapper)
-timed(render, "_resolve", "parameter_checks_s")
+from egov_metrics.reports.kinds import base as kinds_base
+timed(kinds_base.ReportKind, "resolve_in", "parameter_checks_s")
 timed(fingerprint, "compute_print", "fingerprint_s")
 timed(render.papermill, "execute_notebook", "notebook_s")
 timed(progress.ProgressReport, "__post_init__", "queries_s")  # the report object's constructor
@@ -150,9 +152,9 @@ def _load() -> float:
 
 
 def _python(script: str, *args: str) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-c", script, *args], check=True, capture_output=True, text=True, cwd=ROOT
-    )
+    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, cwd=ROOT)
+    if done.returncode:
+        sys.exit(f"bench step failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

@@ -42,6 +42,10 @@ if TYPE_CHECKING:
     from egov_metrics.scoring import score, score_units
     from egov_metrics.whatif import what_if
 
+from egov_metrics import importcost
+
+importcost.install()  # jsonschema's optional IRI grammar: ~1 s of every report's imports (importcost.py)
+
 try:
     __version__ = version("egov-metrics")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install

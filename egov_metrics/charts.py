@@ -221,9 +221,15 @@ def localise(chart: alt.TopLevelMixin, lang: str) -> alt.TopLevelMixin:
     return chart.configure(locale={"number": NUMBER_LOCALE[lang]})
 
 
+#: Whether `to_svg` has Altair check the spec against the Vega-Lite JSON schema. The charts are built by the
+#: functions below, whose specs the tests check (`tests/test_charts.py`, every chart of the progress and
+#: roadmap reports); checking again on every render cost the roadmap report ~2 s of ~3 s in `to_dict()`.
+VALIDATE_SPECS = False
+
+
 def to_svg(chart: alt.TopLevelMixin) -> str:
     """Render a chart to a static SVG string with vl-convert (no network, byte-identical per input)."""
-    return vlc.vegalite_to_svg(chart.to_dict(), vl_version=VL_VERSION)
+    return vlc.vegalite_to_svg(chart.to_dict(validate=VALIDATE_SPECS), vl_version=VL_VERSION)
 
 
 def _inline_svg_renderer(spec: dict[str, Any], **_: Any) -> dict[str, str]:

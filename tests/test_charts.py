@@ -162,3 +162,27 @@ def test_bare_charts_display_offline_as_inline_svg() -> None:
     assert alt.renderers.active == charts.RENDERER
     assert "<svg" in data["text/html"] and "Tỷ lệ hồ sơ" in data["text/html"]
     assert "<script" not in data["text/html"] and "cdn" not in data["text/html"].lower()
+
+
+def test_the_reports_chart_specs_are_valid_vega_lite(
+    small_demo_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rendering skips Altair's schema check (charts.VALIDATE_SPECS): every chart the progress and roadmap
+    reports draw must pass it here, and the spec rendered is the one checked."""
+    from egov_metrics import present
+    from egov_metrics.reports.kinds.progress_report.page import ProgressReport
+    from egov_metrics.reports.kinds.roadmap_report.page import RoadmapReport
+
+    drawn: list[alt.TopLevelMixin] = []
+    monkeypatch.setattr(present, "to_svg", lambda chart: drawn.append(chart) or "<svg></svg>")
+    progress = ProgressReport(small_demo_db, None, None, "en")
+    for section in ("kpis", "trends", "league", "backlog", "channel_mix", "digitization", "integration",
+                    "satisfaction", "data_quality"):  # fmt: skip
+        getattr(progress, section)()
+    roadmap = RoadmapReport(small_demo_db, None, None, "vi")
+    for section in ("phases", "targets", "trajectory_charts", "layers", "resources"):
+        getattr(roadmap, section)()
+    assert len(drawn) >= 10
+    assert charts.VALIDATE_SPECS is False
+    for chart in drawn:
+        assert chart.to_dict(validate=True) == chart.to_dict(validate=False)  # raises if the spec is invalid

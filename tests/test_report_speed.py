@@ -322,3 +322,32 @@ def test_a_scheduled_run_shares_the_cache_between_its_kernels(small_demo_db: Pat
     # (calls with the method's own catalog, cached by its definitions): shared answers, none per card
     answers = len(list(folders[0].glob("*.parquet")))
     assert 2 <= answers <= 6 < len(result.rendered)
+
+
+def test_the_landing_page_asks_the_province_reports_questions(
+    small_demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, counted: list[int]
+) -> None:
+    """After the province's progress report, the landing page's figures cost one engine call: last month's
+    766 scores (the report has this month's); the headline figures and the overdue dossiers are its own."""
+    from egov_metrics.i18n import fmt_value
+    from egov_metrics.reports.frontpage import HEADLINE_IDS, front_page_facts
+    from egov_metrics.reports.kinds.progress_report.page import ProgressReport
+
+    monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "cache"))
+    report = ProgressReport(small_demo_db, None, None, "vi")
+    before = len(counted)
+    facts = front_page_facts(small_demo_db)
+    assert len(counted) - before == 1
+    # the same figures as the landing page's former questions, asked on their own without the cache
+    monkeypatch.delenv(cache.ENV_VAR)
+    month = compute(list(HEADLINE_IDS), start=report.period, end=report.period, db=small_demo_db)
+    shown = {h["indicator"]: h for h in facts["headline"]}
+    assert set(shown) == set(HEADLINE_IDS)
+    for row in month.iter_rows(named=True):
+        assert shown[row["indicator"]]["value"] == fmt_value(row["value"], row["unit"], row["decimals"], "vi")
+    overdue = compute(
+        ["overdue_backlog"], by=["unit"], level=("department", "commune"), start=report.period,
+        end=report.period, compare=False, db=small_demo_db,
+    )  # fmt: skip
+    expected = {r["unit_id"]: r["value"] for r in overdue.iter_rows(named=True) if r["value"] is not None}
+    assert facts["overdue"] == expected and expected

@@ -43,6 +43,7 @@ def front_page_facts(db_path: str | Path) -> dict[str, Any]:
     against the year's target, the units' 766 totals this month and last month (year to date), unit names."""
     from egov_metrics.engine import compute
     from egov_metrics.reports.common import latest_period, month_bounds, months_before, open_db, year_status
+    from egov_metrics.reports.kinds.progress_report.page import KPI_IDS, PROVINCE_IDS, TREND_IDS
     from egov_metrics.roadmap.status import STATUS_NAMES
     from egov_metrics.scoring import ScoringError, score_units
 
@@ -50,7 +51,13 @@ def front_page_facts(db_path: str | Path) -> dict[str, Any]:
         period = latest_period(con)
         first, last = month_bounds(period)
         previous = f"{months_before(first, 1):%Y-%m}"
-        values = compute(list(HEADLINE_IDS), start=first, end=last, db=con)
+        # the province progress report's own questions (same arguments, so the compute cache answers the
+        # second asker): the headline figures are its months' last row, the overdue dossiers its backlog
+        months = compute(
+            [*KPI_IDS, *TREND_IDS, *PROVINCE_IDS], start=months_before(first, 23), end=last, unit=None,
+            lang="vi", db=con,
+        )  # fmt: skip
+        values = months.filter(pl.col("period") == period, pl.col("indicator").is_in(HEADLINE_IDS))
         status = {r["indicator"]: r for r in year_status(con, last).iter_rows(named=True)}
         levels = ("department", "commune")
         now: pl.DataFrame | None
@@ -62,14 +69,16 @@ def front_page_facts(db_path: str | Path) -> dict[str, Any]:
             now = before = None
         names = {r[0]: r[1] for r in con.sql("SELECT id, name_vi FROM org_unit").fetchall()}
         overdue = compute(
-            ["overdue_backlog"],
+            ["overdue_backlog", "open_backlog"],
             by=["unit"],
             level=("department", "commune"),
             start=first,
             end=last,
+            unit=None,
             compare=False,
+            lang="vi",
             db=con,
-        )
+        ).filter(pl.col("indicator") == "overdue_backlog")
         province = con.sql(
             "SELECT name_vi FROM org_unit WHERE level = 'province' ORDER BY valid_to IS NULL DESC LIMIT 1"
         ).fetchall()[0][0]

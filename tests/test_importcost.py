@@ -1,0 +1,50 @@
+"""jsonschema's optional IRI grammar is not imported by a report's imports, and nothing else changes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+
+def _run(code: str) -> dict:
+    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_report_imports_skip_the_iri_grammar() -> None:
+    found = _run(
+        "import json, sys\n"
+        "import egov_metrics\n"
+        "from egov_metrics.reports import render\n"
+        "import jsonschema\n"
+        "print(json.dumps({'grammar': 'rfc3987_syntax' in sys.modules,"
+        " 'iri': 'iri' in jsonschema.FormatChecker().checkers,"
+        " 'email': 'email' in jsonschema.FormatChecker().checkers}))"
+    )
+    # the grammar is not loaded; jsonschema drops only the two checkers that need it
+    assert found == {"grammar": False, "iri": False, "email": True}
+
+
+def test_the_package_itself_still_imports_when_asked_for() -> None:
+    pytest.importorskip("rfc3987_syntax")  # optional: installed by jsonschema[format-nongpl]
+    found = _run(
+        "import json, egov_metrics, jsonschema, nbformat\n"
+        "import rfc3987_syntax\n"
+        "print(json.dumps({'valid': rfc3987_syntax.is_valid_syntax('iri', 'https://example.org/a'),"
+        " 'invalid': rfc3987_syntax.is_valid_syntax('iri', 'not an iri')}))"
+    )
+    assert found == {"valid": True, "invalid": False}
+
+
+def test_notebooks_are_still_validated() -> None:
+    good = nbformat.v4.new_notebook()
+    good.cells = [nbformat.v4.new_code_cell("x = 1")]
+    nbformat.validate(good)
+    bad = nbformat.from_dict(json.loads(nbformat.writes(good)))
+    bad.cells[0]["cell_type"] = "no such type"
+    with pytest.raises(nbformat.ValidationError):
+        nbformat.validate(bad)
