@@ -177,6 +177,15 @@ def _e(value: object) -> str:
     return html.escape("" if value is None else str(value))
 
 
+def _when(r: Mapping[str, Any]) -> dt.date:
+    """The last day a made report reads, as its kind says (`ReportKind.horizon`): the latest report is the
+    one reading furthest."""
+    from egov_metrics.reports.kinds import REPORT_KINDS
+
+    kind = REPORT_KINDS.get(str(r["kind"]))
+    return (kind.horizon(r["params"]) if kind else None) or dt.date.min
+
+
 def _links(entries: list[Mapping[str, Any]]) -> str:
     """Links to a unit's latest reports: one per kind and language, labelled in Vietnamese."""
     from egov_metrics.reports.kinds import REPORT_KINDS
@@ -184,10 +193,7 @@ def _links(entries: list[Mapping[str, Any]]) -> str:
     latest: dict[tuple[str, str], Mapping[str, Any]] = {}
     for r in entries:
         key = (str(r["kind"]), str(r["params"].get("lang")))
-        when = str(r["params"].get("period") or r["params"].get("as_of") or "")
-        if key not in latest or when > str(
-            latest[key]["params"].get("period") or latest[key]["params"].get("as_of") or ""
-        ):
+        if key not in latest or _when(r) > _when(latest[key]):
             latest[key] = r
     links = []
     for (kind, lang), r in sorted(
@@ -199,13 +205,11 @@ def _links(entries: list[Mapping[str, Any]]) -> str:
 
 
 def _period_text(r: Mapping[str, Any]) -> str:
-    period = r["params"].get("period")
-    if period:
-        return fmt_period(str(period), "vi")
-    as_of = r["params"].get("as_of")
-    if as_of:
-        return f"đến {dt.date.fromisoformat(str(as_of)):%d/%m/%Y}"
-    return ""
+    """The period of a made report, in Vietnamese, as its kind says (`ReportKind.period_text`)."""
+    from egov_metrics.reports.kinds import REPORT_KINDS
+
+    kind = REPORT_KINDS.get(str(r["kind"]))
+    return kind.period_text(r["params"], "vi") if kind else ""
 
 
 def index_html(
