@@ -39,7 +39,7 @@ from egov_metrics.schema import connect
 NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
 TEMPLATE_DIR = Path(__file__).parent / "template"
 MANIFEST = "manifest.json"
-#: Where reports rendered in-process keep their compute answers (the scheduler's folder: see schedule.py).
+#: Where reports rendered in-process keep their compute answers (the scheduler's folder: see schedule/running.py).
 COMPUTE_CACHE_DIR = ".cache/compute"
 #: A single report (no warm kernel given) runs its notebook in this process (see reports/inprocess.py).
 IN_PROCESS = True
