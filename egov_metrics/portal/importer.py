@@ -709,7 +709,39 @@ def import_files(
     they are skipped and listed. `method` defaults to `portal_method()` (the newest method with a portal mapping).
     """
     method = portal_method(method)
-    periods = dict(periods or {})
+    snapshots, skipped = _read_all(files, dict(periods or {}), captured_on, period_type, method)
+    ensure_tables(con)
+    report = ImportReport(method_version=method.label, skipped=skipped)
+    con.sql("BEGIN TRANSACTION")
+    try:
+        for snap in snapshots:
+            if _load_snapshot(con, snap, method):
+                report.loaded.append(snap)
+            else:
+                report.unchanged.append(snap.source)
+        _merge_units(con, snapshots)
+        con.sql("COMMIT")
+    except Exception:
+        con.sql("ROLLBACK")
+        raise
+    matches = unit_matches(con)
+    report.unmatched = [
+        (r["unit_code"] or r["portal_id"], r["unit_name"] or "")
+        for r in matches.filter(pl.col("unit_id").is_null()).iter_rows(named=True)
+    ]
+    return report
+
+
+def _read_all(
+    files: Iterable[str | Path],
+    periods: dict[str, str],
+    captured_on: dt.date | None,
+    period_type: str | None,
+    method: ScoringMethod,
+) -> tuple[list[PortalSnapshot], list[str]]:
+    """Step 1: every file parsed (its period and capture day from the arguments, else its capture manifest),
+    before anything is written; the per-procedure responses are skipped; two files of one group and period
+    are an error."""
     snapshots: list[PortalSnapshot] = []
     seen: dict[tuple[str, str], str] = {}
     skipped: list[str] = []
@@ -745,72 +777,66 @@ def import_files(
             )
         seen[key] = str(file)
         snapshots.append(snap)
-    ensure_tables(con)
-    report = ImportReport(method_version=method.label, skipped=skipped)
-    con.sql("BEGIN TRANSACTION")
-    try:
-        for snap in snapshots:
-            same = con.sql(
-                'SELECT sha256, method_version FROM portal_capture WHERE "group" = ? AND period = ? AND captured_on = ?',
-                params=[snap.group, snap.period, snap.captured_on],
-            ).fetchall()
-            if same and same[0] == (snap.sha256, method.label):
-                report.unchanged.append(snap.source)
-                continue
-            args = [snap.group, snap.period, snap.captured_on]
-            for table in ("portal_capture", "portal_group_score", "portal_indicator"):
-                con.sql(
-                    f'DELETE FROM {table} WHERE "group" = ? AND period = ? AND captured_on = ?', params=args
-                )
-            con.sql(
-                'INSERT INTO portal_capture (source, sha256, endpoint, "group", period_type, period, captured_on, '
-                "method_version, units) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                params=[
-                    snap.source,
-                    snap.sha256,
-                    snap.endpoint,
-                    snap.group,
-                    snap.period_type,
-                    snap.period,
-                    snap.captured_on,
-                    method.label,
-                    snap.groups.height,
-                ],
-            )
-            for table, frame in (("portal_group_score", snap.groups), ("portal_indicator", snap.indicators)):
-                con.register("_portal_in", frame)
-                cols = ", ".join(f'"{c}"' for c in frame.columns)
-                con.sql(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _portal_in")
-                con.unregister("_portal_in")
-            report.loaded.append(snap)
-        units = pl.concat([s.groups for s in snapshots], how="vertical") if snapshots else None
-        if units is not None and units.height:
-            units = units.group_by("portal_id").agg(
-                pl.col("unit_code").drop_nulls().first(),
-                pl.col("unit_name").drop_nulls().first(),
-                pl.col("unit_level").drop_nulls().first(),
-            )
-            con.register("_portal_units", units)
-            con.sql(
-                """
-                INSERT INTO portal_unit SELECT portal_id, unit_code, unit_name, unit_level FROM _portal_units
-                ON CONFLICT (portal_id) DO UPDATE SET
-                    unit_code = coalesce(excluded.unit_code, portal_unit.unit_code),
-                    unit_name = coalesce(excluded.unit_name, portal_unit.unit_name),
-                    unit_level = coalesce(excluded.unit_level, portal_unit.unit_level)
-                """
-            )
-            con.unregister("_portal_units")
-        con.sql("COMMIT")
-    except Exception:
-        con.sql("ROLLBACK")
-        raise
-    matches = unit_matches(con)
-    report.unmatched = [
-        (r["unit_code"] or r["portal_id"], r["unit_name"] or "")
-        for r in matches.filter(pl.col("unit_id").is_null()).iter_rows(named=True)
-    ]
-    return report
+    return snapshots, skipped
+
+
+def _load_snapshot(con: duckdb.DuckDBPyConnection, snap: PortalSnapshot, method: ScoringMethod) -> bool:
+    """Step 2 (inside the import's transaction): one response replaces the group's capture of that period and
+    day; False (nothing written) when the same file was already imported under the same method."""
+    same = con.sql(
+        'SELECT sha256, method_version FROM portal_capture WHERE "group" = ? AND period = ? AND captured_on = ?',
+        params=[snap.group, snap.period, snap.captured_on],
+    ).fetchall()
+    if same and same[0] == (snap.sha256, method.label):
+        return False
+    args = [snap.group, snap.period, snap.captured_on]
+    for table in ("portal_capture", "portal_group_score", "portal_indicator"):
+        con.sql(f'DELETE FROM {table} WHERE "group" = ? AND period = ? AND captured_on = ?', params=args)
+    con.sql(
+        'INSERT INTO portal_capture (source, sha256, endpoint, "group", period_type, period, captured_on, '
+        "method_version, units) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        params=[
+            snap.source,
+            snap.sha256,
+            snap.endpoint,
+            snap.group,
+            snap.period_type,
+            snap.period,
+            snap.captured_on,
+            method.label,
+            snap.groups.height,
+        ],
+    )
+    for table, frame in (("portal_group_score", snap.groups), ("portal_indicator", snap.indicators)):
+        con.register("_portal_in", frame)
+        cols = ", ".join(f'"{c}"' for c in frame.columns)
+        con.sql(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _portal_in")
+        con.unregister("_portal_in")
+    return True
+
+
+def _merge_units(con: duckdb.DuckDBPyConnection, snapshots: list[PortalSnapshot]) -> None:
+    """Step 3 (inside the transaction): the portal's units named by the responses, merged into
+    `portal_unit` (a known unit keeps the code, name and level a response leaves out)."""
+    units = pl.concat([s.groups for s in snapshots], how="vertical") if snapshots else None
+    if units is None or not units.height:
+        return
+    units = units.group_by("portal_id").agg(
+        pl.col("unit_code").drop_nulls().first(),
+        pl.col("unit_name").drop_nulls().first(),
+        pl.col("unit_level").drop_nulls().first(),
+    )
+    con.register("_portal_units", units)
+    con.sql(
+        """
+        INSERT INTO portal_unit SELECT portal_id, unit_code, unit_name, unit_level FROM _portal_units
+        ON CONFLICT (portal_id) DO UPDATE SET
+            unit_code = coalesce(excluded.unit_code, portal_unit.unit_code),
+            unit_name = coalesce(excluded.unit_name, portal_unit.unit_name),
+            unit_level = coalesce(excluded.unit_level, portal_unit.unit_level)
+        """
+    )
+    con.unregister("_portal_units")
 
 
 def published(
