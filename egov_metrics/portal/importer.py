@@ -36,7 +36,7 @@ import duckdb
 import polars as pl
 
 from egov_metrics.errors import EgovError
-from egov_metrics.portal.mapping import PortalEndpoint, PortalMapping
+from egov_metrics.portal.mapping import PortalEndpoint, PortalFields, PortalMapping
 from egov_metrics.scoring import ScoringMethod, current_methods, latest_method, load_method, method_for
 
 __all__ = [
@@ -268,7 +268,6 @@ def parse_units(
     """Rows of portal_indicator and portal_group_score from the province's object and its units' objects."""
     mapping = method.portal
     assert mapping is not None
-    codes = {m.code: m.indicator for m in mapping.metrics}
     group_ids = {i.id for i in method.indicators if i.group == endpoint.group}
     fields = [f for f in mapping.fields if f.indicator in group_ids]
     ind_rows: list[dict[str, Any]] = []
@@ -305,64 +304,96 @@ def parse_units(
             max_score = _number(obj, "maxScore", source, path)
         group_rows.append({**base, "score": score, "max_score": max_score})
         if endpoint.shape == "metrics":
-            metrics = obj.get("metrics")
-            if not isinstance(metrics, list):
-                raise _fail(
-                    source, [*path, "metrics"], f"expected a list of metrics, found {metrics!r}"[:200]
-                )
-            for k, metric in enumerate(metrics):
-                mpath = [*path, "metrics", k]
-                if not isinstance(metric, Mapping):
-                    raise _fail(source, mpath, "expected an object for a metric")
-                mcode = _text(metric, "code", source, mpath)
-                assert mcode is not None
-                if mcode not in codes and mcode not in mapping.ignored_metrics:
-                    raise _fail(
-                        source,
-                        [*mpath, "code"],
-                        f"unknown metric code {mcode!r} for group {endpoint.group}",
-                        f"map it to an indicator in the method file's portal.metrics ({method.label}), "
-                        "or list it in portal.ignored_metrics",
-                    )
-                ind_rows.append(
-                    {
-                        **base,
-                        "indicator": codes.get(mcode),
-                        "metric": mcode,
-                        "numerator": _number(metric, "numerator", source, mpath),
-                        "denominator": _number(metric, "denominator", source, mpath),
-                        "rate": _number(metric, "ratio", source, mpath),
-                        "points": _number(metric, "score", source, mpath),
-                        "max_points": _number(metric, "maxScore", source, mpath),
-                    }
-                )
+            ind_rows += _metric_rows(obj, path, base, endpoint, method, source)
         else:
-            for spec in fields:
-                if spec.province_only and not is_root:
-                    continue
-                parts = {
-                    "numerator": [_number(obj, f, source, path) for f in spec.numerator],
-                    "denominator": [_number(obj, f, source, path) for f in spec.denominator],
-                }
-                values = {
-                    k: None if any(v is None for v in vs) else sum(v for v in vs if v is not None)
-                    for k, vs in parts.items()
-                }
-                ind_rows.append(
-                    {
-                        **base,
-                        "indicator": spec.indicator,
-                        "metric": "+".join(spec.numerator) + "/" + "+".join(spec.denominator),
-                        **values,
-                        "rate": _number(obj, spec.rate, source, path) if spec.rate else None,
-                        "points": _number(obj, spec.points, source, path) if spec.points else None,
-                        "max_points": float(method.indicator(spec.indicator).max_points),
-                    }
-                )
+            ind_rows += _field_rows(obj, path, base, fields, is_root, method, source)
     return (
         pl.DataFrame(ind_rows, schema=INDICATOR_COLUMNS),
         pl.DataFrame(group_rows, schema=GROUP_COLUMNS),
     )
+
+
+def _metric_rows(
+    obj: Mapping[str, Any],
+    path: list[str | int],
+    base: dict[str, Any],
+    endpoint: PortalEndpoint,
+    method: ScoringMethod,
+    source: str,
+) -> list[dict[str, Any]]:
+    """One unit's indicator rows from a response of the "metrics" shape: its list of coded metrics, each
+    mapped to an indicator by the method's `portal.metrics` (or listed in `portal.ignored_metrics`)."""
+    mapping = method.portal
+    assert mapping is not None
+    codes = {m.code: m.indicator for m in mapping.metrics}
+    metrics = obj.get("metrics")
+    if not isinstance(metrics, list):
+        raise _fail(source, [*path, "metrics"], f"expected a list of metrics, found {metrics!r}"[:200])
+    rows: list[dict[str, Any]] = []
+    for k, metric in enumerate(metrics):
+        mpath = [*path, "metrics", k]
+        if not isinstance(metric, Mapping):
+            raise _fail(source, mpath, "expected an object for a metric")
+        mcode = _text(metric, "code", source, mpath)
+        assert mcode is not None
+        if mcode not in codes and mcode not in mapping.ignored_metrics:
+            raise _fail(
+                source,
+                [*mpath, "code"],
+                f"unknown metric code {mcode!r} for group {endpoint.group}",
+                f"map it to an indicator in the method file's portal.metrics ({method.label}), "
+                "or list it in portal.ignored_metrics",
+            )
+        rows.append(
+            {
+                **base,
+                "indicator": codes.get(mcode),
+                "metric": mcode,
+                "numerator": _number(metric, "numerator", source, mpath),
+                "denominator": _number(metric, "denominator", source, mpath),
+                "rate": _number(metric, "ratio", source, mpath),
+                "points": _number(metric, "score", source, mpath),
+                "max_points": _number(metric, "maxScore", source, mpath),
+            }
+        )
+    return rows
+
+
+def _field_rows(
+    obj: Mapping[str, Any],
+    path: list[str | int],
+    base: dict[str, Any],
+    fields: Sequence[PortalFields],
+    is_root: bool,
+    method: ScoringMethod,
+    source: str,
+) -> list[dict[str, Any]]:
+    """One unit's indicator rows from a response of the "fields" shape: named fields of the unit's object,
+    summed into numerator and denominator as the method's `portal.fields` say."""
+    rows: list[dict[str, Any]] = []
+    for spec in fields:
+        if spec.province_only and not is_root:
+            continue
+        parts = {
+            "numerator": [_number(obj, f, source, path) for f in spec.numerator],
+            "denominator": [_number(obj, f, source, path) for f in spec.denominator],
+        }
+        values = {
+            k: None if any(v is None for v in vs) else sum(v for v in vs if v is not None)
+            for k, vs in parts.items()
+        }
+        rows.append(
+            {
+                **base,
+                "indicator": spec.indicator,
+                "metric": "+".join(spec.numerator) + "/" + "+".join(spec.denominator),
+                **values,
+                "rate": _number(obj, spec.rate, source, path) if spec.rate else None,
+                "points": _number(obj, spec.points, source, path) if spec.points else None,
+                "max_points": float(method.indicator(spec.indicator).max_points),
+            }
+        )
+    return rows
 
 
 def _check_period(period: str, period_type: str) -> None:
