@@ -23,6 +23,7 @@ import pytest
 from fixtures.reports import HEADINGS, MIN_CHARTS, REPORT_CASES, Rendered
 
 from egov_metrics import __version__
+from egov_metrics.catalog import load_catalog
 from egov_metrics.errors import EgovError
 from egov_metrics.reports import REPORT_KINDS, ReportError, ReportParameterError, render_report
 
@@ -227,7 +228,10 @@ def test_a_definitions_appendix_closes_the_report(report: Rendered) -> None:
     appendix = re.search(r'<section class="egov-appendix">(.*?)</section>', report.html, re.DOTALL)
     assert appendix, f"{report.case}: no definitions appendix"
     assert APPENDIX[report.lang] in appendix.group(1)
-    assert len(re.findall(r"<dt\b", appendix.group(1))) >= 3
+    # one definition per indicator it names, each an indicator of the catalog (a one-indicator page has one)
+    defined = re.findall(r'<dt data-indicator="([^"]+)"', appendix.group(1))
+    assert defined and len(defined) == len(re.findall(r"<dt\b", appendix.group(1))), defined
+    assert set(defined) <= set(load_catalog().ids), defined
     assert report.html.rindex("egov-appendix") > report.html.rindex("<svg"), "the appendix is not at the end"
 
 

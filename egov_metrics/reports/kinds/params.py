@@ -4,6 +4,9 @@ A kind's parameter model is made of these mixins (field order follows the classe
 `class X(UnitParams, MonthParams)` has lang, db_path, period, unit), and its `resolve` calls the matching
 `*_in_data` helpers in the order shown to the reader: unit, then the data's days, then month / day, then
 phase. Every check raises before any kernel starts, with the fix in its hint.
+
+Each mixin also answers the hooks of `Params` for its own field (file name part, period text, horizon, how
+the footer shows and labels it), so the renderer, the index page and the scheduler never name a parameter.
 """
 
 from __future__ import annotations
