@@ -1,5 +1,5 @@
 """Benchmark incremental months: after a load, the next scheduled run renders only the reports whose data
-changed (egov_metrics/fingerprint.py, egov_metrics/schedule.py). Not part of `make test`.
+changed (egov_metrics/fingerprint.py, egov_metrics/schedule/planning.py). Not part of `make test`.
 
     .venv/bin/python bench/incremental.py [--db bench/.cache/demo_2000000.duckdb] [--workers 2]
 

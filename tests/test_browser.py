@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from fixtures.reports import REPORT_CASES, Rendered
+from fixtures.reports import MUST_READ, REPORT_CASES, Rendered
 
 pytestmark = pytest.mark.slow  # reports rendered and opened in headless Chromium
 
@@ -39,20 +39,6 @@ FLAGS = [
     "--disable-gpu",
     "--no-sandbox",
 ]
-#: Text a reader must see in each report (Vietnamese, with its diacritics, in the vi reports).
-MUST_READ = {
-    ("progress_report", "vi"): ["Tóm tắt", "Chỉ số 766", "Phụ lục: Định nghĩa chỉ tiêu"],
-    ("progress_report", "en"): [
-        "Summary",
-        "Key indicators against targets",
-        "Appendix: indicator definitions",
-    ],
-    ("unit_scorecard", "vi"): ["Phiếu điểm Chỉ số 766", "Điểm theo nhóm", "Phụ lục: Định nghĩa chỉ tiêu"],
-    ("unit_scorecard", "en"): ["766 index scorecard", "Score by group", "Appendix: indicator definitions"],
-    ("roadmap_report", "vi"): ["Báo cáo lộ trình", "Mức sẵn sàng của bảy tầng kiến trúc", "Phụ lục"],
-    ("roadmap_report", "en"): ["E-government roadmap report", "Phase targets and status", "Appendix"],
-}
-
 LAYOUT = """() => {
     const td = document.querySelector('table.egov-table td:not(.num)');
     const floats = Array.from(document.querySelectorAll('.egov-appendix dt, .egov-appendix dd'))

@@ -20,9 +20,10 @@ import duckdb
 import nbformat
 import papermill
 import pytest
-from fixtures.reports import REPORT_CASES, Rendered
+from fixtures.reports import HEADINGS, MIN_CHARTS, REPORT_CASES, Rendered
 
 from egov_metrics import __version__
+from egov_metrics.catalog import load_catalog
 from egov_metrics.errors import EgovError
 from egov_metrics.reports import REPORT_KINDS, ReportError, ReportParameterError, render_report
 
@@ -31,27 +32,6 @@ pytestmark = pytest.mark.slow  # every report rendered through papermill
 CASES = list(REPORT_CASES)
 SCOPED = [c for c, (kind, params) in REPORT_CASES.items() if params.get("unit")]
 
-#: The fewest inline SVG charts each report must hold (kind, province or unit).
-MIN_CHARTS = {
-    ("progress_report", True): 9,  # trends ×3, league, channels, digitization, exchange ×2, satisfaction
-    ("progress_report", False): 6,
-    ("unit_scorecard", False): 2,  # groups, 12-month trend
-    ("roadmap_report", True): 5,  # bullets, trajectories, readiness, timeline
-}
-#: Headings that must appear in each language (and not in the other one).
-HEADINGS = {
-    ("progress_report", "vi"): [
-        "Tóm tắt",
-        "Chỉ số 766",
-        "Chỉ tiêu chính so với mục tiêu",
-        "Xu hướng 24 tháng",
-    ],
-    ("progress_report", "en"): ["Summary", "766 index league table", "Key indicators against targets"],
-    ("unit_scorecard", "vi"): ["Phiếu điểm Chỉ số 766", "Điểm theo nhóm", "Xếp hạng"],
-    ("unit_scorecard", "en"): ["766 index scorecard", "Score by group", "Rank"],
-    ("roadmap_report", "vi"): ["Báo cáo lộ trình", "Mục tiêu giai đoạn và tình trạng", "Rủi ro cần xử lý"],
-    ("roadmap_report", "en"): ["E-government roadmap report", "Phase targets and status", "Risks to act on"],
-}
 APPENDIX = {"vi": "Phụ lục: Định nghĩa chỉ tiêu", "en": "Appendix: indicator definitions"}
 HEADER_LABELS = {
     "vi": ("Tham số", "Dấu vân tay dữ liệu", "Thời điểm tạo", "Phiên bản phần mềm"),
@@ -173,7 +153,7 @@ def test_the_technical_footer_shows_parameters_fingerprint_time_and_version(repo
     for name in ("period", "as_of"):
         if name in report.result.params:
             assert f": {report.result.params[name]}" in text, f"{name} not in the footer: {text}"
-    if report.kind != "roadmap_report":
+    if "unit" in kind.params.model_fields:
         unit = report.result.params.get("unit")
         shown = unit if unit else ("toàn tỉnh" if report.lang == "vi" else "the province")
         assert f": {shown}" in text, f"unit {shown} not in the footer: {text}"
@@ -248,7 +228,10 @@ def test_a_definitions_appendix_closes_the_report(report: Rendered) -> None:
     appendix = re.search(r'<section class="egov-appendix">(.*?)</section>', report.html, re.DOTALL)
     assert appendix, f"{report.case}: no definitions appendix"
     assert APPENDIX[report.lang] in appendix.group(1)
-    assert len(re.findall(r"<dt\b", appendix.group(1))) >= 3
+    # one definition per indicator it names, each an indicator of the catalog (a one-indicator page has one)
+    defined = re.findall(r'<dt data-indicator="([^"]+)"', appendix.group(1))
+    assert defined and len(defined) == len(re.findall(r"<dt\b", appendix.group(1))), defined
+    assert set(defined) <= set(load_catalog().ids), defined
     assert report.html.rindex("egov-appendix") > report.html.rindex("<svg"), "the appendix is not at the end"
 
 
@@ -809,6 +792,7 @@ def _interface_strings(lang: str) -> set[str]:
     for table_of in (*(page.T for page in pages), common.LEGEND_WORDS, render.PARAM_LABELS):
         collect(table_of[lang])
     collect(common.STATUS_TEXT[lang])
+    collect([kind.labels(lang) for kind in REPORT_KINDS.values()])  # the footer's parameter labels
     return {s for s in out if len(s) >= 6 and "{" not in s}  # short words ("huyện") also name documents
 
 

@@ -25,6 +25,7 @@ from egov_metrics.scoring import (
     known_methods,
     latest_method,
     load_method,
+    loading,
     method_for,
     method_groups,
     period_end,
@@ -41,6 +42,17 @@ def _version(text: str, method_id: str, version: str, valid_from: str, extra: st
     text = re.sub(r"(?m)^id: .*$", f"id: {method_id}", text)
     text = re.sub(r"(?m)^version: .*$", f'version: "{version}"', text)
     return re.sub(r"(?m)^valid_from: .*$", f"valid_from: {valid_from}{extra}", text)
+
+
+@pytest.fixture(autouse=True)
+def shipped_as_of_2026_12(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The method files shipped in December 2026 (copies), in place of the package's folder: the selection
+    rules are tested on a known set, so shipping a new method version (docs/extending.md, recipe 4) does not
+    break these tests; its own test says which periods it takes."""
+    folder = tmp_path_factory.mktemp("shipped_methods")
+    for name in ("portal_2026", "portal_2026_12"):
+        (folder / f"{name}.yaml").write_bytes((METHODS_DIR / f"{name}.yaml").read_bytes())
+    monkeypatch.setattr(loading, "METHODS_DIR", folder)
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ import duckdb
 import polars as pl
 
 from egov_metrics.errors import EgovError
-from egov_metrics.portal.mapping import PortalEndpoint, PortalMapping
+from egov_metrics.portal.mapping import PortalEndpoint, PortalFields, PortalMapping
 from egov_metrics.scoring import ScoringMethod, current_methods, latest_method, load_method, method_for
 
 __all__ = [
@@ -268,7 +268,6 @@ def parse_units(
     """Rows of portal_indicator and portal_group_score from the province's object and its units' objects."""
     mapping = method.portal
     assert mapping is not None
-    codes = {m.code: m.indicator for m in mapping.metrics}
     group_ids = {i.id for i in method.indicators if i.group == endpoint.group}
     fields = [f for f in mapping.fields if f.indicator in group_ids]
     ind_rows: list[dict[str, Any]] = []
@@ -305,64 +304,96 @@ def parse_units(
             max_score = _number(obj, "maxScore", source, path)
         group_rows.append({**base, "score": score, "max_score": max_score})
         if endpoint.shape == "metrics":
-            metrics = obj.get("metrics")
-            if not isinstance(metrics, list):
-                raise _fail(
-                    source, [*path, "metrics"], f"expected a list of metrics, found {metrics!r}"[:200]
-                )
-            for k, metric in enumerate(metrics):
-                mpath = [*path, "metrics", k]
-                if not isinstance(metric, Mapping):
-                    raise _fail(source, mpath, "expected an object for a metric")
-                mcode = _text(metric, "code", source, mpath)
-                assert mcode is not None
-                if mcode not in codes and mcode not in mapping.ignored_metrics:
-                    raise _fail(
-                        source,
-                        [*mpath, "code"],
-                        f"unknown metric code {mcode!r} for group {endpoint.group}",
-                        f"map it to an indicator in the method file's portal.metrics ({method.label}), "
-                        "or list it in portal.ignored_metrics",
-                    )
-                ind_rows.append(
-                    {
-                        **base,
-                        "indicator": codes.get(mcode),
-                        "metric": mcode,
-                        "numerator": _number(metric, "numerator", source, mpath),
-                        "denominator": _number(metric, "denominator", source, mpath),
-                        "rate": _number(metric, "ratio", source, mpath),
-                        "points": _number(metric, "score", source, mpath),
-                        "max_points": _number(metric, "maxScore", source, mpath),
-                    }
-                )
+            ind_rows += _metric_rows(obj, path, base, endpoint, method, source)
         else:
-            for spec in fields:
-                if spec.province_only and not is_root:
-                    continue
-                parts = {
-                    "numerator": [_number(obj, f, source, path) for f in spec.numerator],
-                    "denominator": [_number(obj, f, source, path) for f in spec.denominator],
-                }
-                values = {
-                    k: None if any(v is None for v in vs) else sum(v for v in vs if v is not None)
-                    for k, vs in parts.items()
-                }
-                ind_rows.append(
-                    {
-                        **base,
-                        "indicator": spec.indicator,
-                        "metric": "+".join(spec.numerator) + "/" + "+".join(spec.denominator),
-                        **values,
-                        "rate": _number(obj, spec.rate, source, path) if spec.rate else None,
-                        "points": _number(obj, spec.points, source, path) if spec.points else None,
-                        "max_points": float(method.indicator(spec.indicator).max_points),
-                    }
-                )
+            ind_rows += _field_rows(obj, path, base, fields, is_root, method, source)
     return (
         pl.DataFrame(ind_rows, schema=INDICATOR_COLUMNS),
         pl.DataFrame(group_rows, schema=GROUP_COLUMNS),
     )
+
+
+def _metric_rows(
+    obj: Mapping[str, Any],
+    path: list[str | int],
+    base: dict[str, Any],
+    endpoint: PortalEndpoint,
+    method: ScoringMethod,
+    source: str,
+) -> list[dict[str, Any]]:
+    """One unit's indicator rows from a response of the "metrics" shape: its list of coded metrics, each
+    mapped to an indicator by the method's `portal.metrics` (or listed in `portal.ignored_metrics`)."""
+    mapping = method.portal
+    assert mapping is not None
+    codes = {m.code: m.indicator for m in mapping.metrics}
+    metrics = obj.get("metrics")
+    if not isinstance(metrics, list):
+        raise _fail(source, [*path, "metrics"], f"expected a list of metrics, found {metrics!r}"[:200])
+    rows: list[dict[str, Any]] = []
+    for k, metric in enumerate(metrics):
+        mpath = [*path, "metrics", k]
+        if not isinstance(metric, Mapping):
+            raise _fail(source, mpath, "expected an object for a metric")
+        mcode = _text(metric, "code", source, mpath)
+        assert mcode is not None
+        if mcode not in codes and mcode not in mapping.ignored_metrics:
+            raise _fail(
+                source,
+                [*mpath, "code"],
+                f"unknown metric code {mcode!r} for group {endpoint.group}",
+                f"map it to an indicator in the method file's portal.metrics ({method.label}), "
+                "or list it in portal.ignored_metrics",
+            )
+        rows.append(
+            {
+                **base,
+                "indicator": codes.get(mcode),
+                "metric": mcode,
+                "numerator": _number(metric, "numerator", source, mpath),
+                "denominator": _number(metric, "denominator", source, mpath),
+                "rate": _number(metric, "ratio", source, mpath),
+                "points": _number(metric, "score", source, mpath),
+                "max_points": _number(metric, "maxScore", source, mpath),
+            }
+        )
+    return rows
+
+
+def _field_rows(
+    obj: Mapping[str, Any],
+    path: list[str | int],
+    base: dict[str, Any],
+    fields: Sequence[PortalFields],
+    is_root: bool,
+    method: ScoringMethod,
+    source: str,
+) -> list[dict[str, Any]]:
+    """One unit's indicator rows from a response of the "fields" shape: named fields of the unit's object,
+    summed into numerator and denominator as the method's `portal.fields` say."""
+    rows: list[dict[str, Any]] = []
+    for spec in fields:
+        if spec.province_only and not is_root:
+            continue
+        parts = {
+            "numerator": [_number(obj, f, source, path) for f in spec.numerator],
+            "denominator": [_number(obj, f, source, path) for f in spec.denominator],
+        }
+        values = {
+            k: None if any(v is None for v in vs) else sum(v for v in vs if v is not None)
+            for k, vs in parts.items()
+        }
+        rows.append(
+            {
+                **base,
+                "indicator": spec.indicator,
+                "metric": "+".join(spec.numerator) + "/" + "+".join(spec.denominator),
+                **values,
+                "rate": _number(obj, spec.rate, source, path) if spec.rate else None,
+                "points": _number(obj, spec.points, source, path) if spec.points else None,
+                "max_points": float(method.indicator(spec.indicator).max_points),
+            }
+        )
+    return rows
 
 
 def _check_period(period: str, period_type: str) -> None:
@@ -709,7 +740,39 @@ def import_files(
     they are skipped and listed. `method` defaults to `portal_method()` (the newest method with a portal mapping).
     """
     method = portal_method(method)
-    periods = dict(periods or {})
+    snapshots, skipped = _read_all(files, dict(periods or {}), captured_on, period_type, method)
+    ensure_tables(con)
+    report = ImportReport(method_version=method.label, skipped=skipped)
+    con.sql("BEGIN TRANSACTION")
+    try:
+        for snap in snapshots:
+            if _load_snapshot(con, snap, method):
+                report.loaded.append(snap)
+            else:
+                report.unchanged.append(snap.source)
+        _merge_units(con, snapshots)
+        con.sql("COMMIT")
+    except Exception:
+        con.sql("ROLLBACK")
+        raise
+    matches = unit_matches(con)
+    report.unmatched = [
+        (r["unit_code"] or r["portal_id"], r["unit_name"] or "")
+        for r in matches.filter(pl.col("unit_id").is_null()).iter_rows(named=True)
+    ]
+    return report
+
+
+def _read_all(
+    files: Iterable[str | Path],
+    periods: dict[str, str],
+    captured_on: dt.date | None,
+    period_type: str | None,
+    method: ScoringMethod,
+) -> tuple[list[PortalSnapshot], list[str]]:
+    """Step 1: every file parsed (its period and capture day from the arguments, else its capture manifest),
+    before anything is written; the per-procedure responses are skipped; two files of one group and period
+    are an error."""
     snapshots: list[PortalSnapshot] = []
     seen: dict[tuple[str, str], str] = {}
     skipped: list[str] = []
@@ -745,72 +808,66 @@ def import_files(
             )
         seen[key] = str(file)
         snapshots.append(snap)
-    ensure_tables(con)
-    report = ImportReport(method_version=method.label, skipped=skipped)
-    con.sql("BEGIN TRANSACTION")
-    try:
-        for snap in snapshots:
-            same = con.sql(
-                'SELECT sha256, method_version FROM portal_capture WHERE "group" = ? AND period = ? AND captured_on = ?',
-                params=[snap.group, snap.period, snap.captured_on],
-            ).fetchall()
-            if same and same[0] == (snap.sha256, method.label):
-                report.unchanged.append(snap.source)
-                continue
-            args = [snap.group, snap.period, snap.captured_on]
-            for table in ("portal_capture", "portal_group_score", "portal_indicator"):
-                con.sql(
-                    f'DELETE FROM {table} WHERE "group" = ? AND period = ? AND captured_on = ?', params=args
-                )
-            con.sql(
-                'INSERT INTO portal_capture (source, sha256, endpoint, "group", period_type, period, captured_on, '
-                "method_version, units) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                params=[
-                    snap.source,
-                    snap.sha256,
-                    snap.endpoint,
-                    snap.group,
-                    snap.period_type,
-                    snap.period,
-                    snap.captured_on,
-                    method.label,
-                    snap.groups.height,
-                ],
-            )
-            for table, frame in (("portal_group_score", snap.groups), ("portal_indicator", snap.indicators)):
-                con.register("_portal_in", frame)
-                cols = ", ".join(f'"{c}"' for c in frame.columns)
-                con.sql(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _portal_in")
-                con.unregister("_portal_in")
-            report.loaded.append(snap)
-        units = pl.concat([s.groups for s in snapshots], how="vertical") if snapshots else None
-        if units is not None and units.height:
-            units = units.group_by("portal_id").agg(
-                pl.col("unit_code").drop_nulls().first(),
-                pl.col("unit_name").drop_nulls().first(),
-                pl.col("unit_level").drop_nulls().first(),
-            )
-            con.register("_portal_units", units)
-            con.sql(
-                """
-                INSERT INTO portal_unit SELECT portal_id, unit_code, unit_name, unit_level FROM _portal_units
-                ON CONFLICT (portal_id) DO UPDATE SET
-                    unit_code = coalesce(excluded.unit_code, portal_unit.unit_code),
-                    unit_name = coalesce(excluded.unit_name, portal_unit.unit_name),
-                    unit_level = coalesce(excluded.unit_level, portal_unit.unit_level)
-                """
-            )
-            con.unregister("_portal_units")
-        con.sql("COMMIT")
-    except Exception:
-        con.sql("ROLLBACK")
-        raise
-    matches = unit_matches(con)
-    report.unmatched = [
-        (r["unit_code"] or r["portal_id"], r["unit_name"] or "")
-        for r in matches.filter(pl.col("unit_id").is_null()).iter_rows(named=True)
-    ]
-    return report
+    return snapshots, skipped
+
+
+def _load_snapshot(con: duckdb.DuckDBPyConnection, snap: PortalSnapshot, method: ScoringMethod) -> bool:
+    """Step 2 (inside the import's transaction): one response replaces the group's capture of that period and
+    day; False (nothing written) when the same file was already imported under the same method."""
+    same = con.sql(
+        'SELECT sha256, method_version FROM portal_capture WHERE "group" = ? AND period = ? AND captured_on = ?',
+        params=[snap.group, snap.period, snap.captured_on],
+    ).fetchall()
+    if same and same[0] == (snap.sha256, method.label):
+        return False
+    args = [snap.group, snap.period, snap.captured_on]
+    for table in ("portal_capture", "portal_group_score", "portal_indicator"):
+        con.sql(f'DELETE FROM {table} WHERE "group" = ? AND period = ? AND captured_on = ?', params=args)
+    con.sql(
+        'INSERT INTO portal_capture (source, sha256, endpoint, "group", period_type, period, captured_on, '
+        "method_version, units) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        params=[
+            snap.source,
+            snap.sha256,
+            snap.endpoint,
+            snap.group,
+            snap.period_type,
+            snap.period,
+            snap.captured_on,
+            method.label,
+            snap.groups.height,
+        ],
+    )
+    for table, frame in (("portal_group_score", snap.groups), ("portal_indicator", snap.indicators)):
+        con.register("_portal_in", frame)
+        cols = ", ".join(f'"{c}"' for c in frame.columns)
+        con.sql(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _portal_in")
+        con.unregister("_portal_in")
+    return True
+
+
+def _merge_units(con: duckdb.DuckDBPyConnection, snapshots: list[PortalSnapshot]) -> None:
+    """Step 3 (inside the transaction): the portal's units named by the responses, merged into
+    `portal_unit` (a known unit keeps the code, name and level a response leaves out)."""
+    units = pl.concat([s.groups for s in snapshots], how="vertical") if snapshots else None
+    if units is None or not units.height:
+        return
+    units = units.group_by("portal_id").agg(
+        pl.col("unit_code").drop_nulls().first(),
+        pl.col("unit_name").drop_nulls().first(),
+        pl.col("unit_level").drop_nulls().first(),
+    )
+    con.register("_portal_units", units)
+    con.sql(
+        """
+        INSERT INTO portal_unit SELECT portal_id, unit_code, unit_name, unit_level FROM _portal_units
+        ON CONFLICT (portal_id) DO UPDATE SET
+            unit_code = coalesce(excluded.unit_code, portal_unit.unit_code),
+            unit_name = coalesce(excluded.unit_name, portal_unit.unit_name),
+            unit_level = coalesce(excluded.unit_level, portal_unit.unit_level)
+        """
+    )
+    con.unregister("_portal_units")
 
 
 def published(

@@ -16,8 +16,16 @@ from egov_metrics.roadmap import STATUS_LIGHTS, assess, load_roadmap
 from egov_metrics.roadmap.status import STATUS_NAMES
 from egov_metrics.schema import connect
 from egov_metrics.sources import CLOCK_SOURCE, data_extent
+from egov_metrics.vocab import groups_766
 
 LIGHT_CSS = {"green": "egov-green", "amber": "egov-amber", "red": "egov-red", None: "egov-grey"}
+
+
+def group_names() -> dict[str, tuple[str, str]]:
+    """The 766 groups' names (vi, en), in the method's order: read from the scoring method, never spelt in a
+    page; every kind's page takes them from here."""
+    return {g: (term.vi, term.en) for g, term in groups_766().items()}
+
 
 PAGE_CSS = """
 <style>

@@ -44,7 +44,6 @@ def front_page_facts(db_path: str | Path) -> dict[str, Any]:
     from egov_metrics.engine import compute
     from egov_metrics.reports.common import latest_period, month_bounds, months_before, open_db, year_status
     from egov_metrics.reports.kinds.progress_report.page import KPI_IDS, PROVINCE_IDS, TREND_IDS
-    from egov_metrics.roadmap.status import STATUS_NAMES
     from egov_metrics.scoring import ScoringError, score_units
 
     with open_db(db_path) as con:
@@ -87,6 +86,34 @@ def front_page_facts(db_path: str | Path) -> dict[str, Any]:
             "AND valid_from <= ? AND (valid_to IS NULL OR valid_to > ?) ORDER BY level, name_vi",
             params=[last, last],
         ).fetchall()
+    headline = _headline_rows(values, status)
+    units = _unit_rows(current_units, now, before)
+    totals = [u["total"] for u in units if u["total"] is not None]
+    prev_totals = [u["previous_total"] for u in units if u["previous_total"] is not None]
+    return {
+        "period": period,
+        "previous": previous,
+        "province": province,
+        "headline": headline,
+        "score_mean": sum(totals) / len(totals) if totals else None,
+        "score_mean_previous": sum(prev_totals) / len(prev_totals) if prev_totals else None,
+        "units": units,
+        "names": names,
+        # for the alerts: every roadmap indicator's status against the year's target, overdue dossiers by unit
+        "statuses": {
+            k: {"status": v["status"], "name": v["name_vi"], "target": v["target"], "current": v["current"],
+                "unit": v["unit"]}
+            for k, v in status.items()
+        },
+        "overdue": {r["unit_id"]: r["value"] for r in overdue.iter_rows(named=True) if r["value"] is not None},
+    }  # fmt: skip
+
+
+def _headline_rows(values: pl.DataFrame, status: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The headline figures of the month, in `HEADLINE_IDS` order, with their changes and the status against
+    the year's target, as JSON values."""
+    from egov_metrics.roadmap.status import STATUS_NAMES
+
     catalog = load_catalog()
     headline = []
     for row in values.iter_rows(named=True):
@@ -107,6 +134,14 @@ def front_page_facts(db_path: str | Path) -> dict[str, Any]:
         )
     order = {i: n for n, i in enumerate(HEADLINE_IDS)}
     headline.sort(key=lambda h: order.get(str(h["indicator"]), 99))
+    return headline
+
+
+def _unit_rows(
+    current_units: list[tuple[Any, ...]], now: pl.DataFrame | None, before: pl.DataFrame | None
+) -> list[dict[str, Any]]:
+    """Each current department and commune with its 766 total, band and rank this month and last month (year
+    to date), as JSON values; None where the unit has no score."""
     units = []
     prev = {} if before is None else {r["unit_id"]: r for r in before.iter_rows(named=True)}
     scored = {} if now is None else {r["unit_id"]: r for r in now.iter_rows(named=True)}
@@ -127,25 +162,7 @@ def front_page_facts(db_path: str | Path) -> dict[str, Any]:
                 "previous_rank": None if p is None else p["rank"],
             }
         )
-    totals = [u["total"] for u in units if u["total"] is not None]
-    prev_totals = [u["previous_total"] for u in units if u["previous_total"] is not None]
-    return {
-        "period": period,
-        "previous": previous,
-        "province": province,
-        "headline": headline,
-        "score_mean": sum(totals) / len(totals) if totals else None,
-        "score_mean_previous": sum(prev_totals) / len(prev_totals) if prev_totals else None,
-        "units": units,
-        "names": names,
-        # for the alerts: every roadmap indicator's status against the year's target, overdue dossiers by unit
-        "statuses": {
-            k: {"status": v["status"], "name": v["name_vi"], "target": v["target"], "current": v["current"],
-                "unit": v["unit"]}
-            for k, v in status.items()
-        },
-        "overdue": {r["unit_id"]: r["value"] for r in overdue.iter_rows(named=True) if r["value"] is not None},
-    }  # fmt: skip
+    return units
 
 
 def _change(delta: float | None, unit: str) -> str:
@@ -186,6 +203,15 @@ def _e(value: object) -> str:
     return html.escape("" if value is None else str(value))
 
 
+def _when(r: Mapping[str, Any]) -> dt.date:
+    """The last day a made report reads, as its kind says (`ReportKind.horizon`): the latest report is the
+    one reading furthest."""
+    from egov_metrics.reports.kinds import REPORT_KINDS
+
+    kind = REPORT_KINDS.get(str(r["kind"]))
+    return (kind.horizon(r["params"]) if kind else None) or dt.date.min
+
+
 def _links(entries: list[Mapping[str, Any]]) -> str:
     """Links to a unit's latest reports: one per kind and language, labelled in Vietnamese."""
     from egov_metrics.reports.kinds import REPORT_KINDS
@@ -193,10 +219,7 @@ def _links(entries: list[Mapping[str, Any]]) -> str:
     latest: dict[tuple[str, str], Mapping[str, Any]] = {}
     for r in entries:
         key = (str(r["kind"]), str(r["params"].get("lang")))
-        when = str(r["params"].get("period") or r["params"].get("as_of") or "")
-        if key not in latest or when > str(
-            latest[key]["params"].get("period") or latest[key]["params"].get("as_of") or ""
-        ):
+        if key not in latest or _when(r) > _when(latest[key]):
             latest[key] = r
     links = []
     for (kind, lang), r in sorted(
@@ -208,13 +231,11 @@ def _links(entries: list[Mapping[str, Any]]) -> str:
 
 
 def _period_text(r: Mapping[str, Any]) -> str:
-    period = r["params"].get("period")
-    if period:
-        return fmt_period(str(period), "vi")
-    as_of = r["params"].get("as_of")
-    if as_of:
-        return f"đến {dt.date.fromisoformat(str(as_of)):%d/%m/%Y}"
-    return ""
+    """The period of a made report, in Vietnamese, as its kind says (`ReportKind.period_text`)."""
+    from egov_metrics.reports.kinds import REPORT_KINDS
+
+    kind = REPORT_KINDS.get(str(r["kind"]))
+    return kind.period_text(r["params"], "vi") if kind else ""
 
 
 def index_html(

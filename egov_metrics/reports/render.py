@@ -39,7 +39,7 @@ from egov_metrics.schema import connect
 NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
 TEMPLATE_DIR = Path(__file__).parent / "template"
 MANIFEST = "manifest.json"
-#: Where reports rendered in-process keep their compute answers (the scheduler's folder: see schedule.py).
+#: Where reports rendered in-process keep their compute answers (the scheduler's folder: see schedule/running.py).
 COMPUTE_CACHE_DIR = ".cache/compute"
 #: A single report (no warm kernel given) runs its notebook in this process (see reports/inprocess.py).
 IN_PROCESS = True
@@ -84,20 +84,26 @@ def data_fingerprint(db_path: str | Path, store: str | Path | None = None) -> st
         return fingerprint.data_fingerprint(con, store)
 
 
-def view_fingerprint(db_path: str | Path, params: dict[str, object], store: str | Path | None = None) -> str:
-    """The fingerprint of the data a report with these parameters reads (up to its horizon): recorded in
-    the manifest, compared by the scheduler to re-render exactly the reports whose data changed."""
+def view_fingerprint(
+    db_path: str | Path,
+    params: dict[str, object],
+    store: str | Path | None = None,
+    kind: ReportKind | None = None,
+) -> str:
+    """The fingerprint of the data a report with these parameters reads (up to its horizon, as the `kind`
+    says: `ReportKind.horizon`): recorded in the manifest, compared by the scheduler to re-render exactly the
+    reports whose data changed."""
+    horizon = kind.horizon(params) if kind is not None else fingerprint.horizon(params)
     with connect(db_path, read_only=True) as con:
-        return fingerprint.view_fingerprint(con, fingerprint.horizon(params), store)
+        return fingerprint.view_fingerprint(con, horizon, store)
 
 
-#: Parameter names and values as a reader sees them in the technical footer, per language.
+#: Labels of the parameters every report has, per language; a kind's parameters are labelled by its
+#: parameter mixins and the kind itself (`ReportKind.labels`).
 PARAM_LABELS = {
-    "vi": {"lang": "Ngôn ngữ", "period": "Kỳ báo cáo", "unit": "Đơn vị", "as_of": "Tính đến ngày",
-           "phase": "Giai đoạn", "db": "Tệp dữ liệu"},
-    "en": {"lang": "Language", "period": "Period", "unit": "Unit", "as_of": "As of", "phase": "Phase",
-           "db": "Data file"},
-}  # fmt: skip
+    "vi": {"lang": "Ngôn ngữ", "db": "Tệp dữ liệu"},
+    "en": {"lang": "Language", "db": "Data file"},
+}
 LANG_NAMES = {"vi": {"vi": "tiếng Việt", "en": "tiếng Anh"}, "en": {"vi": "Vietnamese", "en": "English"}}
 
 
@@ -110,17 +116,11 @@ def _footer_html(kind: ReportKind, params: Params, fingerprint: str, generated_a
         "vi": ("Báo cáo", "Tham số", "Dấu vân tay dữ liệu", "Thời điểm tạo", "Phiên bản phần mềm"),
         "en": ("Report", "Parameters", "Data fingerprint", "Generated at", "Software version"),
     }[lang]
-    shown = {k: v for k, v in params.model_dump(mode="json").items() if k != "db_path"}
+    dumped = {k: v for k, v in params.model_dump(mode="json").items() if k != "db_path"}
+    shown = kind.params.shown(dumped, lang)  # the kind's parameters as a reader sees them
     shown["db"] = Path(params.db_path).name
-    if "unit" in shown and shown["unit"] is None:
-        shown["unit"] = "toàn tỉnh" if lang == "vi" else "the province"
     shown["lang"] = LANG_NAMES[lang].get(str(shown["lang"]), shown["lang"])
-    if shown.get("phase"):  # a phase by its name, not its id
-        from egov_metrics.roadmap import load_roadmap
-
-        names = {p.id: (p.name.vi if lang == "vi" else p.name.en) for p in load_roadmap().phases}
-        shown["phase"] = names.get(str(shown["phase"]), shown["phase"])
-    names = {**PARAM_LABELS[lang], **kind.param_labels.get(lang, {})}  # a kind names its own parameters
+    names = {**PARAM_LABELS[lang], **kind.labels(lang)}
     param_text = "; ".join(f"{names.get(k, k)}: {'–' if v is None else v}" for k, v in shown.items())
     report_title = kind.title_vi if lang == "vi" else kind.title_en
     values = (report_title, param_text, fingerprint, generated_at, f"egov-metrics {__version__}")
@@ -199,7 +199,7 @@ def render_report(
     parameters = validated.model_dump(mode="json")
     # both before the notebook: what it read, not what came later
     whole = data_fingerprint(validated.db_path, out_dir / COMPUTE_CACHE_DIR)
-    view = view_fingerprint(validated.db_path, parameters, out_dir / COMPUTE_CACHE_DIR)
+    view = view_fingerprint(validated.db_path, parameters, out_dir / COMPUTE_CACHE_DIR, kind)
     generated_at = dt.datetime.now().astimezone().strftime("%d/%m/%Y %H:%M:%S %z")
     notebook_path = Path(notebooks_dir) / kind.notebook
     with tempfile.TemporaryDirectory(prefix="egov-report-") as tmp:

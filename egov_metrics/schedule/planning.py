@@ -134,19 +134,18 @@ def _done_keys(out_dir: Path) -> dict[str, str]:
 
 
 def _is_current(
-    made_from: str, params: dict[str, Any], con: duckdb.DuckDBPyConnection, out_dir: Path
+    made_from: str, horizon: dt.date | None, con: duckdb.DuckDBPyConnection, out_dir: Path
 ) -> bool:
-    """Whether a made report still shows the data: the fingerprint of the data up to its horizon is the one
-    it was made from (egov_metrics/fingerprint.py). A late change to an earlier month changes that month's
-    and every later month's fingerprint; a new month changes none of the earlier ones."""
+    """Whether a made report still shows the data: the fingerprint of the data up to its horizon (the last
+    day it reads, as its kind says: `ReportKind.horizon`) is the one it was made from
+    (egov_metrics/fingerprint.py). A late change to an earlier month changes that month's and every later
+    month's fingerprint; a new month changes none of the earlier ones."""
     from egov_metrics import fingerprint
     from egov_metrics.schedule.running import COMPUTE_CACHE_DIR
 
     if not made_from:
         return True
-    return made_from == fingerprint.view_fingerprint(
-        con, fingerprint.horizon(params), out_dir / COMPUTE_CACHE_DIR
-    )
+    return made_from == fingerprint.view_fingerprint(con, horizon, out_dir / COMPUTE_CACHE_DIR)
 
 
 def _job_instances(
@@ -176,7 +175,7 @@ def _job_instances(
                 key = _key(kind.name, dict(params))
                 status: Status = (
                     "done"
-                    if key in done and _is_current(done[key], dict(params), con, out_dir)
+                    if key in done and _is_current(done[key], kind.horizon(dict(params)), con, out_dir)
                     else "todo"
                     if period.end <= data_through
                     else "waiting"

@@ -4,16 +4,23 @@ A kind's parameter model is made of these mixins (field order follows the classe
 `class X(UnitParams, MonthParams)` has lang, db_path, period, unit), and its `resolve` calls the matching
 `*_in_data` helpers in the order shown to the reader: unit, then the data's days, then month / day, then
 phase. Every check raises before any kernel starts, with the fix in its hint.
+
+Each mixin also answers the hooks of `Params` for its own field (file name part, period text, horizon, how
+the footer shows and labels it), so the renderer, the index page and the scheduler never name a parameter.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import field_validator
 
 from egov_metrics.errors import UnknownNameError
+from egov_metrics.i18n import fmt_period
 from egov_metrics.reports.kinds.base import (
     PERIOD_RE,
     Params,
@@ -30,9 +37,29 @@ if TYPE_CHECKING:
 class UnitParams(Params):
     unit: str | None = None  # default: the province
 
+    LABELS: ClassVar[Mapping[str, Mapping[str, str]]] = {"vi": {"unit": "Đơn vị"}, "en": {"unit": "Unit"}}
+
+    @classmethod
+    def place_parts(cls, values: Mapping[str, Any]) -> list[str]:
+        unit = values.get("unit")
+        own = [re.sub(r"[^A-Za-z0-9_-]", "_", str(unit))] if unit else []
+        return [*own, *super().place_parts(values)]
+
+    @classmethod
+    def shown(cls, values: Mapping[str, Any], lang: str) -> dict[str, Any]:
+        out = super().shown(values, lang)
+        if out.get("unit") is None:
+            out["unit"] = "toàn tỉnh" if lang == "vi" else "the province"
+        return out
+
 
 class MonthParams(Params):
     period: str | None = None  # default: the last complete month of data
+
+    LABELS: ClassVar[Mapping[str, Mapping[str, str]]] = {
+        "vi": {"period": "Kỳ báo cáo"},
+        "en": {"period": "Period"},
+    }
 
     @field_validator("period")
     @classmethod
@@ -41,13 +68,70 @@ class MonthParams(Params):
             raise ValueError("period must be a month written YYYY-MM, e.g. 2026-10")
         return v
 
+    @classmethod
+    def time_parts(cls, values: Mapping[str, Any]) -> list[str]:
+        period = values.get("period")
+        return [*([str(period)] if period else []), *super().time_parts(values)]
+
+    @classmethod
+    def period_text(cls, values: Mapping[str, Any], lang: str) -> str:
+        period = values.get("period")
+        return fmt_period(str(period), lang) if period else super().period_text(values, lang)
+
+    @classmethod
+    def horizon(cls, values: Mapping[str, Any]) -> dt.date | None:
+        period = values.get("period")
+        if not period:
+            return super().horizon(values)
+        year, month = (int(x) for x in str(period).split("-"))
+        return dt.date(year, month, calendar.monthrange(year, month)[1])
+
 
 class DayParams(Params):
     as_of: dt.date | None = None  # default: the last day of data
 
+    LABELS: ClassVar[Mapping[str, Mapping[str, str]]] = {
+        "vi": {"as_of": "Tính đến ngày"},
+        "en": {"as_of": "As of"},
+    }
+
+    @classmethod
+    def time_parts(cls, values: Mapping[str, Any]) -> list[str]:
+        as_of = values.get("as_of")
+        return [*([str(as_of)] if as_of else []), *super().time_parts(values)]
+
+    @classmethod
+    def period_text(cls, values: Mapping[str, Any], lang: str) -> str:
+        as_of = values.get("as_of")
+        if not as_of:
+            return super().period_text(values, lang)
+        day = dt.date.fromisoformat(str(as_of))
+        return f"đến {day:%d/%m/%Y}" if lang == "vi" else f"to {day:%d/%m/%Y}"
+
+    @classmethod
+    def horizon(cls, values: Mapping[str, Any]) -> dt.date | None:
+        as_of = values.get("as_of")
+        return dt.date.fromisoformat(str(as_of)) if as_of else super().horizon(values)
+
 
 class PhaseParams(Params):
     phase: str | None = None  # default: the roadmap phase containing as_of
+
+    LABELS: ClassVar[Mapping[str, Mapping[str, str]]] = {
+        "vi": {"phase": "Giai đoạn"},
+        "en": {"phase": "Phase"},
+    }
+
+    @classmethod
+    def shown(cls, values: Mapping[str, Any], lang: str) -> dict[str, Any]:
+        """A phase by its name, not its id."""
+        out = super().shown(values, lang)
+        if out.get("phase"):
+            from egov_metrics.roadmap import load_roadmap
+
+            names = {p.id: (p.name.vi if lang == "vi" else p.name.en) for p in load_roadmap().phases}
+            out["phase"] = names.get(str(out["phase"]), out["phase"])
+        return out
 
 
 # -- checks and defaults against the database -----------------------------------------------------------

@@ -25,6 +25,7 @@ from egov_metrics.present import Html, chart, definitions, esc, heading, join, n
 from egov_metrics.reports.common import (
     PAGE_CSS,
     Scope,
+    group_names,
     kpi_cards,
     latest_period,
     month_bounds,
@@ -44,7 +45,7 @@ from egov_metrics.roadmap.assessment import assess_units
 from egov_metrics.roadmap.status import STATUS_NAMES
 from egov_metrics.scoring import ScoreResult, ScoringError, method_for, score_units
 from egov_metrics.vocab import CHANNELS as VOCAB_CHANNELS
-from egov_metrics.vocab import PEER_LEVELS, STATUS_LIGHTS, UNIT_LEVELS, groups_766
+from egov_metrics.vocab import PEER_LEVELS, STATUS_LIGHTS, UNIT_LEVELS
 
 KPI_IDS = (
     "online_share",
@@ -182,8 +183,8 @@ T: dict[str, Texts] = {
         "province_only": "Province-wide indicators; shown in the province's report only.",
     },
 }
-#: The 766 groups (vi, en), in the method's order: read from the scoring method, never spelt here.
-GROUP_NAMES = {g: (term.vi, term.en) for g, term in groups_766().items()}
+#: The 766 groups (vi, en), in the method's order (`common.group_names`).
+GROUP_NAMES = group_names()
 #: The peer groups of the 766 league: each ranked among its own.
 PEER_GROUPS = {
     level: (UNIT_LEVELS[level].plural("vi"), UNIT_LEVELS[level].plural("en")) for level in PEER_LEVELS

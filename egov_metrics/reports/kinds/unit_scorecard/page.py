@@ -20,15 +20,18 @@ from egov_metrics.present import Html, chart, definitions, esc, heading, join, n
 from egov_metrics.reports.common import (
     PAGE_CSS,
     Scope,
+    group_names,
     latest_period,
     month_bounds,
     months_before,
     open_db,
     scope_of,
 )
-from egov_metrics.reports.kinds.progress_report.page import GROUP_NAMES
 from egov_metrics.reports.portal_sections import load_reconciliation, planner_section, reconciliation_section
 from egov_metrics.scoring import score_units
+
+#: The 766 groups (vi, en), in the method's order (`common.group_names`).
+GROUP_NAMES = group_names()
 
 
 class Texts(TypedDict):
