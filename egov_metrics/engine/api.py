@@ -54,40 +54,15 @@ _SHAPE_FIELDS = ("by", "levels", "grain", "unit_version", "scoped", "lang", "nam
 def build_query(
     indicators: Sequence[str] | None = None,
     *,
-    by: Sequence[str] = (),
-    level: str | Sequence[str] | None = None,
-    grain: str = "month",
-    start: str | dt.date | None = None,
-    end: str | dt.date | None = None,
-    unit: str | None = None,
-    unit_version: str = "current",
-    compare: bool = True,
-    lang: str = "vi",
-    names: bool = False,
     data_end: dt.date,
-    catalog: Catalog | None = None,
     scope_units: Sequence[str] | None = None,
+    **request: Unpack[Request],
 ) -> Query:
     """Validate a request and return its SQL with bound parameters (no database work).
 
     `scope_units`: the ids of the units in the scope (`unit` and everything below it in `unit_version`), when
     the caller has looked them up; otherwise the statement finds them through the closure view."""
-    shape, params = resolve(
-        indicators,
-        by=by,
-        level=level,
-        grain=grain,
-        start=start,
-        end=end,
-        unit=unit,
-        unit_version=unit_version,
-        compare=compare,
-        lang=lang,
-        names=names,
-        data_end=data_end,
-        catalog=catalog,
-        scope_units=scope_units,
-    )
+    shape, params = resolve(indicators, request, data_end=data_end, scope_units=scope_units)
     sql, bound = _statement(shape)
     return Query(sql, {k: v for k, v in params.items() if k in bound})
 

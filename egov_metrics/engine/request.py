@@ -100,27 +100,25 @@ def _as_date(value: str | dt.date | None, name: str, *, month_end: bool = False)
 
 
 def resolve(
-    indicators: Sequence[str] | None = None,
+    indicators: Sequence[str] | None,
+    request: Request,
     *,
-    by: Sequence[str] = (),
-    level: str | Sequence[str] | None = None,
-    grain: str = "month",
-    start: str | dt.date | None = None,
-    end: str | dt.date | None = None,
-    unit: str | None = None,
-    unit_version: str = "current",
-    compare: bool = True,
-    lang: str = "vi",
-    names: bool = False,
     data_end: dt.date,
-    catalog: Catalog | None = None,
     scope_units: Sequence[str] | None = None,
 ) -> tuple[Shape, dict[str, object]]:
     """Validate a request: its shape and every parameter the SQL may bind (the statement keeps the ones it
-    names)."""
-    catalog = catalog or load_catalog()
+    names). The request's defaults are written here, once."""
+    by = tuple(dict.fromkeys(request.get("by", ())))
+    level = request.get("level")
+    grain = request.get("grain", "month")
+    start, end = request.get("start"), request.get("end")
+    unit = request.get("unit")
+    unit_version = request.get("unit_version", "current")
+    compare = request.get("compare", True)
+    lang = request.get("lang", "vi")
+    names = request.get("names", False)
+    catalog = request.get("catalog") or load_catalog()
     chosen = catalog.select(list(indicators) if indicators else None)
-    by = tuple(dict.fromkeys(by))
     for dim in by:
         if dim not in ALL_DIMENSIONS:
             raise UnknownNameError.from_choices("dimension", dim, ALL_DIMENSIONS)
