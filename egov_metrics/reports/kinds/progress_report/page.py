@@ -209,106 +209,124 @@ class ProgressReport:
             self.start24 = months_before(self.first, 23)
             self.scope: Scope = scope_of(con, self.unit)
             scope_arg = None if self.scope.is_province else self.scope.unit_id
-            ids = [*KPI_IDS, *TREND_IDS] + ([*PROVINCE_IDS] if self.scope.is_province else [])
-            self.monthly = compute(
-                ids, start=self.start24, end=self.last, unit=scope_arg, lang=self.lang, db=con
-            )
-            self.channels = compute(
-                ["dossiers_received"],
-                by=["channel"],
-                start=self.start24,
-                end=self.last,
-                unit=scope_arg,
-                compare=False,
-                db=con,
-            )
-            self.backlog_units = compute(
-                ["overdue_backlog", "open_backlog"],
+            self._load_series(con, scope_arg)
+            self._load_backlogs(con, scope_arg)
+            self._load_unit_views(con)
+            self._load_scores_and_status(con, scope_arg)
+        self.current = self.monthly.filter(pl.col("period") == self.period)
+        self.used.update(self.monthly["indicator"].unique().to_list())
+
+    # -- the report's questions, asked once (each step one group of engine calls) -------------------------
+    def _load_series(self, con: duckdb.DuckDBPyConnection, scope_arg: str | None) -> None:
+        """The 24 months of the KPIs and trends (and the province-only series), and dossiers by channel."""
+        ids = [*KPI_IDS, *TREND_IDS] + ([*PROVINCE_IDS] if self.scope.is_province else [])
+        self.monthly = compute(ids, start=self.start24, end=self.last, unit=scope_arg, lang=self.lang, db=con)
+        self.channels = compute(
+            ["dossiers_received"],
+            by=["channel"],
+            start=self.start24,
+            end=self.last,
+            unit=scope_arg,
+            compare=False,
+            db=con,
+        )
+
+    def _load_backlogs(self, con: duckdb.DuckDBPyConnection, scope_arg: str | None) -> None:
+        """The month's open and overdue dossiers by unit, by procedure, and by procedure and unit."""
+        self.backlog_units = compute(
+            ["overdue_backlog", "open_backlog"],
+            by=["unit"],
+            level=("department", "commune"),
+            start=self.first,
+            end=self.last,
+            unit=scope_arg,
+            compare=False,
+            lang=self.lang,
+            db=con,
+        )
+        self.backlog_procs = compute(
+            ["overdue_backlog"],
+            by=["procedure"],
+            start=self.first,
+            end=self.last,
+            unit=scope_arg,
+            compare=False,
+            db=con,
+        ).join(
+            con.sql(
+                "SELECT code AS procedure, name_vi, coalesce(name_en, name_vi) AS name_en FROM procedure"
+            ).pl(),
+            on="procedure",
+            how="left",
+        )
+        self.backlog_proc_units = compute(
+            ["overdue_backlog"],
+            by=["procedure", "unit"],
+            level=("department", "commune"),
+            start=self.first,
+            end=self.last,
+            unit=scope_arg,
+            compare=False,
+            lang=self.lang,
+            db=con,
+        )
+
+    def _load_unit_views(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Province report only: KPI values per unit, every unit against its year's targets, unit names, and
+        data exchange by platform."""
+        # the month's KPI values per unit (province report): who is furthest from the year's target
+        self.kpi_units = (
+            compute(
+                list(KPI_IDS),
                 by=["unit"],
                 level=("department", "commune"),
                 start=self.first,
                 end=self.last,
-                unit=scope_arg,
                 compare=False,
                 lang=self.lang,
                 db=con,
             )
-            self.backlog_procs = compute(
-                ["overdue_backlog"],
-                by=["procedure"],
-                start=self.first,
+            if self.scope.is_province
+            else None
+        )
+        # every department and commune against its targets of the year (province report only)
+        self.unit_status = (
+            assess_units(as_of=self.last, db=con, lang=self.lang) if self.scope.is_province else None
+        )
+        self.scope_names = {
+            r[0]: (r[1] if self.lang == "vi" else r[2] or r[1])
+            for r in con.sql("SELECT id, name_vi, name_en FROM org_unit").fetchall()
+        }
+        self.exchange = (
+            compute(
+                ["exchange_requests"],
+                by=["platform"],
+                start=self.start24,
                 end=self.last,
-                unit=scope_arg,
                 compare=False,
                 db=con,
-            ).join(
-                con.sql(
-                    "SELECT code AS procedure, name_vi, coalesce(name_en, name_vi) AS name_en FROM procedure"
-                ).pl(),
-                on="procedure",
-                how="left",
             )
-            self.backlog_proc_units = compute(
-                ["overdue_backlog"],
-                by=["procedure", "unit"],
-                level=("department", "commune"),
-                start=self.first,
-                end=self.last,
-                unit=scope_arg,
-                compare=False,
-                lang=self.lang,
-                db=con,
-            )
-            # the month's KPI values per unit (province report): who is furthest from the year's target
-            self.kpi_units = (
-                compute(
-                    list(KPI_IDS),
-                    by=["unit"],
-                    level=("department", "commune"),
-                    start=self.first,
-                    end=self.last,
-                    compare=False,
-                    lang=self.lang,
-                    db=con,
-                )
-                if self.scope.is_province
-                else None
-            )
-            # every department and commune against its targets of the year (province report only)
-            self.unit_status = (
-                assess_units(as_of=self.last, db=con, lang=self.lang) if self.scope.is_province else None
-            )
-            self.scope_names = {
-                r[0]: (r[1] if self.lang == "vi" else r[2] or r[1])
-                for r in con.sql("SELECT id, name_vi, name_en FROM org_unit").fetchall()
-            }
-            self.exchange = (
-                compute(
-                    ["exchange_requests"],
-                    by=["platform"],
-                    start=self.start24,
-                    end=self.last,
-                    compare=False,
-                    db=con,
-                )
-                if self.scope.is_province
-                else None
-            )
-            self.scores: ScoreResult | None
-            try:
-                self.scores = score_units(con, end=self.period, grain="ytd", levels=("department", "commune"))
-            except ScoringError:
-                self.scores = None
-            self.quality = _quality(con, self.scope, self.first, self.last)
-            self.method = method_for(self.period)
-            # the province's report names every unit; a unit's report holds its own figures only
-            self.reconciled = load_reconciliation(
-                con, None if self.scope.is_province else self.scope.unit_id, self.method
-            )
-            # the status of each indicator against the year's target: the roadmap assessment's own function
-            self.status = year_status(con, self.last, scope_arg)
-        self.current = self.monthly.filter(pl.col("period") == self.period)
-        self.used.update(self.monthly["indicator"].unique().to_list())
+            if self.scope.is_province
+            else None
+        )
+
+    def _load_scores_and_status(self, con: duckdb.DuckDBPyConnection, scope_arg: str | None) -> None:
+        """The 766 scores (year to date), data quality, the method, the reconciliation with the portal and
+        each indicator's status against the year's target."""
+        assert self.period is not None  # resolved in __post_init__
+        self.scores: ScoreResult | None
+        try:
+            self.scores = score_units(con, end=self.period, grain="ytd", levels=("department", "commune"))
+        except ScoringError:
+            self.scores = None
+        self.quality = _quality(con, self.scope, self.first, self.last)
+        self.method = method_for(self.period)
+        # the province's report names every unit; a unit's report holds its own figures only
+        self.reconciled = load_reconciliation(
+            con, None if self.scope.is_province else self.scope.unit_id, self.method
+        )
+        # the status of each indicator against the year's target: the roadmap assessment's own function
+        self.status = year_status(con, self.last, scope_arg)
 
     # -- sections ---------------------------------------------------------------------------------------
     def style(self) -> Html:
