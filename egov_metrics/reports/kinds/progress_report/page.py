@@ -374,10 +374,18 @@ class ProgressReport:
     def _actions(self) -> list[tuple[float, str]]:
         """Candidate actions with a severity; the summary shows the top three. Each names the unit that must
         act (in a unit's report: the unit itself), a number and a date."""
+        return [
+            *self._overdue_actions(),
+            *self._procedure_actions(),
+            *self._target_actions(),
+            *self._score_actions(),
+        ]
+
+    def _overdue_actions(self) -> list[tuple[float, str]]:
+        """Who holds the overdue backlog."""
         lang, out = self.lang, []
         by = self._act_by()
         me = self.scope.name(lang)
-        # 1. who holds the overdue backlog
         overdue = self.backlog_units.filter(
             (pl.col("indicator") == "overdue_backlog") & (pl.col("value") > 0)
         )
@@ -399,6 +407,13 @@ class ProgressReport:
                     + f" by {by}.",
                 )
             )
+        return out
+
+    def _procedure_actions(self) -> list[tuple[float, str]]:
+        """The procedure with the most overdue dossiers, and the unit holding most of them."""
+        lang, out = self.lang, []
+        by = self._act_by()
+        me = self.scope.name(lang)
         procs = self.backlog_proc_units.filter(pl.col("value") > 0)
         if procs.height:
             per_proc = (
@@ -425,7 +440,12 @@ class ProgressReport:
                     f"by {by}.",
                 )
             )
-        # 2. indicators off track for the year's target: the unit furthest short of it acts
+        return out
+
+    def _target_actions(self) -> list[tuple[float, str]]:
+        """Indicators off track for the year's target: the unit furthest short of it acts."""
+        lang, out = self.lang, []
+        me = self.scope.name(lang)
         status = {r["indicator"]: r for r in self.status.iter_rows(named=True)}
         for row in self.current.iter_rows(named=True):
             ind = load_catalog().get(row["indicator"])
@@ -459,7 +479,13 @@ class ProgressReport:
                 text = f"{owner}: bring “{ind.name_in(lang)}” to {target} by {deadline}"
                 text += f" ({fmt_number(short, 0, lang)} dossiers short in {period})." if short else "."
             out.append((30 + abs(st["target"] - (st["current"] or 0)), text))
-        # 3. the 766 group that loses the most points, and the unit losing most in it
+        return out
+
+    def _score_actions(self) -> list[tuple[float, str]]:
+        """The 766 group that loses the most points, and the unit losing most in it."""
+        lang, out = self.lang, []
+        by = self._act_by()
+        me = self.scope.name(lang)
         if self.scores is not None:
             groups = self.scores.groups
             if not self.scope.is_province:
