@@ -164,6 +164,7 @@ def test_bare_charts_display_offline_as_inline_svg() -> None:
     assert "<script" not in data["text/html"] and "cdn" not in data["text/html"].lower()
 
 
+@pytest.mark.slow
 def test_the_reports_chart_specs_are_valid_vega_lite(
     small_demo_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

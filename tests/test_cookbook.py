@@ -15,6 +15,9 @@ import openpyxl
 import polars as pl
 import pytest
 
+#: The recipes run whole workflows (reports, charts, Excel): integration tests, outside `make test-fast`.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "docs" / "planner.md"
 BLOCK = re.compile(r"```(python|yaml)\n(.*?)```", re.DOTALL)

@@ -15,6 +15,7 @@ def _run(code: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_report_imports_skip_the_iri_grammar() -> None:
     found = _run(
         "import json, sys\n"
@@ -29,6 +30,7 @@ def test_report_imports_skip_the_iri_grammar() -> None:
     assert found == {"grammar": False, "iri": False, "email": True}
 
 
+@pytest.mark.slow
 def test_the_package_itself_still_imports_when_asked_for() -> None:
     pytest.importorskip("rfc3987_syntax")  # optional: installed by jsonschema[format-nongpl]
     found = _run(

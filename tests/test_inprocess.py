@@ -58,6 +58,7 @@ def test_outputs_are_recorded_as_a_kernel_sends_them_in_this_process(tmp_path: P
     assert "inprocess" not in type(sys.stdout).__module__  # the streams are back
 
 
+@pytest.mark.slow
 def test_two_notebooks_in_one_process_share_no_variables(tmp_path: Path) -> None:
     first = _notebook(tmp_path / "a.ipynb", "import json\nleft_behind = 42\nprint(name)")
     second = _notebook(tmp_path / "b.ipynb", "print(name, 'left_behind' in globals(), 'json' in globals())")
@@ -69,6 +70,7 @@ def test_two_notebooks_in_one_process_share_no_variables(tmp_path: Path) -> None
     assert [c.execution_count for c in two.cells if c.cell_type == "code"] == [1, 2, 3]
 
 
+@pytest.mark.slow
 def test_a_failing_cell_stops_the_notebook_and_names_the_same_cell_as_a_kernel(tmp_path: Path) -> None:
     bad = _notebook(tmp_path / "bad.ipynb", "x = 1", "raise ValueError('boom')", "print('never')")
     with pytest.raises(PapermillExecutionError) as failed:

@@ -36,6 +36,7 @@ def test_environment_yml_lists_the_same_dependencies_as_pyproject() -> None:
     assert python.replace(" ", "") == "python" + project["requires-python"]
 
 
+@pytest.mark.slow
 def test_console_script_help_lists_the_commands() -> None:
     exe = Path(sys.executable).parent / "egov-metrics"
     out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=True).stdout
@@ -78,6 +79,7 @@ def test_the_public_api_is_explicit_and_the_same_for_type_checkers_and_at_run_ti
         egov_metrics.no_such_function  # type: ignore[attr-defined]  # noqa: B018
 
 
+@pytest.mark.slow
 def test_a_fresh_process_gets_the_functions_by_their_public_names() -> None:
     code = "from egov_metrics import compute, explain, render_report; print(callable(compute), compute.__module__)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -235,6 +235,7 @@ def test_cli_published_prints_per_indicator_differences(tmp_path: Path) -> None:
     assert diff["points_diff"] == pytest.approx(0.05)  # 6 × 1645/2270 = 4.348… → 4.35; published 4.30
 
 
+@pytest.mark.slow
 def test_scorecard_shows_planner_and_reconciliation_in_vietnamese(reconciled_db: Path) -> None:
     from egov_metrics.reports.kinds.unit_scorecard.page import UnitScorecard
 
@@ -249,6 +250,7 @@ def test_scorecard_shows_planner_and_reconciliation_in_vietnamese(reconciled_db:
     assert "Fastest ways to gain points" in str(en.fastest_gains())
 
 
+@pytest.mark.slow
 def test_the_whole_vietnamese_scorecard_has_no_english_title_or_notes(reconciled_db: Path) -> None:
     """The title's year-to-date mark and the appendix's provisional notes were English on the Vietnamese page."""
     from html import escape

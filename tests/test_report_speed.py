@@ -207,6 +207,7 @@ def test_the_same_request_on_the_same_data_is_computed_once_and_answered_identic
     assert len(counted) == 3 and other.height < engine.height
 
 
+@pytest.mark.slow
 def test_scores_shared_by_a_batch_are_computed_once(
     small_demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, counted: list[int]
 ) -> None:
@@ -324,6 +325,7 @@ def test_a_scheduled_run_shares_the_cache_between_its_kernels(small_demo_db: Pat
     assert 2 <= answers <= 6 < len(result.rendered)
 
 
+@pytest.mark.slow
 def test_the_landing_page_asks_the_province_reports_questions(
     small_demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, counted: list[int]
 ) -> None:

@@ -264,6 +264,7 @@ jobs:
 """
 
 
+@pytest.mark.slow
 def test_one_unknown_unit_fails_only_its_own_reports(tiny_db: Path, notebooks: Path, tmp_path: Path) -> None:
     """The job's valid units are still rendered; the run ends with a summary naming job, unit, report and
     reason, on stdout and in schedule.log; the exit code is 1."""
@@ -296,6 +297,7 @@ def test_one_unknown_unit_fails_only_its_own_reports(tiny_db: Path, notebooks: P
     assert [f[3] for f in log_lines(out, "alerts")] == ["changes=0"]
 
 
+@pytest.mark.slow
 def test_a_failed_report_is_in_the_summary_with_job_unit_and_reason(
     tiny_db: Path, notebooks: Path, tmp_path: Path
 ) -> None:
@@ -426,6 +428,7 @@ def test_a_failing_report_does_not_stop_the_others(tiny_db: Path, notebooks: Pat
     assert again.exit_code == 1 and "0 rendered, 1 failed, 2 already done" in again.output
 
 
+@pytest.mark.slow
 def test_dry_run_renders_nothing(tiny_db: Path, notebooks: Path, tmp_path: Path) -> None:
     jobs, out = write_jobs(tmp_path, PROGRESS_JOB), tmp_path / "reports"
     result = schedule.run(
