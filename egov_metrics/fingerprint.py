@@ -215,21 +215,3 @@ def view_fingerprint(
 ) -> str:
     """A short fingerprint of the data up to and including `horizon` (None: all of it)."""
     return data_print(con, store).view(horizon)
-
-
-def _month_end(period: str) -> dt.date:
-    year, month = int(period[:4]), int(period[5:7])
-    first_next = dt.date(year + month // 12, month % 12 + 1, 1)
-    return first_next - dt.timedelta(days=1)
-
-
-def horizon(params: dict[str, object]) -> dt.date | None:
-    """The last day of data a report with these (validated, JSON) parameters reads: its `as_of` date, else
-    the end of its `period` month; None (all the data) for a report with neither."""
-    as_of = params.get("as_of")
-    if as_of:
-        return as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
-    period = params.get("period")
-    if period:
-        return _month_end(str(period))
-    return None

@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from egov_metrics import cache, fingerprint, schedule
+from egov_metrics.reports.kinds import get_kind
 from egov_metrics.reports.render import data_fingerprint, view_fingerprint
 from egov_metrics.schema import connect
 
@@ -52,7 +53,7 @@ def _made(db: Path, out: Path, jobs: Path) -> None:
         entries.append(
             {"kind": inst.kind, "path": name, "params": params, "seconds": 1.0, "size": 13,
              "data_fingerprint": data_fingerprint(db), "generated_at": "01/07/2026 02:00:00 +0700",
-             "data_view": view_fingerprint(db, params)}
+             "data_view": view_fingerprint(db, get_kind(inst.kind), params)}
         )  # fmt: skip
     (out / "manifest.json").write_text(json.dumps({"reports": entries}), encoding="utf-8")
 

@@ -85,17 +85,13 @@ def data_fingerprint(db_path: str | Path, store: str | Path | None = None) -> st
 
 
 def view_fingerprint(
-    db_path: str | Path,
-    params: dict[str, object],
-    store: str | Path | None = None,
-    kind: ReportKind | None = None,
+    db_path: str | Path, kind: ReportKind, params: dict[str, object], store: str | Path | None = None
 ) -> str:
     """The fingerprint of the data a report with these parameters reads (up to its horizon, as the `kind`
     says: `ReportKind.horizon`): recorded in the manifest, compared by the scheduler to re-render exactly the
     reports whose data changed."""
-    horizon = kind.horizon(params) if kind is not None else fingerprint.horizon(params)
     with connect(db_path, read_only=True) as con:
-        return fingerprint.view_fingerprint(con, horizon, store)
+        return fingerprint.view_fingerprint(con, kind.horizon(params), store)
 
 
 #: Labels of the parameters every report has, per language; a kind's parameters are labelled by its
@@ -199,7 +195,7 @@ def render_report(
     parameters = validated.model_dump(mode="json")
     # both before the notebook: what it read, not what came later
     whole = data_fingerprint(validated.db_path, out_dir / COMPUTE_CACHE_DIR)
-    view = view_fingerprint(validated.db_path, parameters, out_dir / COMPUTE_CACHE_DIR, kind)
+    view = view_fingerprint(validated.db_path, kind, parameters, out_dir / COMPUTE_CACHE_DIR)
     generated_at = dt.datetime.now().astimezone().strftime("%d/%m/%Y %H:%M:%S %z")
     notebook_path = Path(notebooks_dir) / kind.notebook
     with tempfile.TemporaryDirectory(prefix="egov-report-") as tmp:
