@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from egov_metrics.reports.render import NOTEBOOKS_DIR
+
 CLI = str(Path(sys.executable).parent / "egov-metrics")
 
 
@@ -29,11 +31,17 @@ def _run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[
 
 @pytest.mark.slow  # renders a report
 def test_a_report_with_a_relative_db(workdir: Path) -> None:
+    stray_before = (NOTEBOOKS_DIR / "out").exists()
     done = _run(["report", "progress_report", "-p", "unit=STP", "-p", "period=2026-03", "--db", "data/egov.duckdb",
                  "--out", "out"], workdir)  # fmt: skip
     assert done.returncode == 0, done.stderr
     (page,) = (workdir / "out").glob("progress_report*.html")
     assert page.read_text(encoding="utf-8").rstrip().endswith("</html>")
+    # the report's compute cache sits in its own out folder, not in the notebooks folder the notebook ran in
+    assert list((workdir / "out" / ".cache" / "compute").glob("*/*.parquet"))
+    assert not (NOTEBOOKS_DIR / "out").exists() or stray_before, (
+        "a relative --out was read from the notebooks folder"
+    )
 
 
 @pytest.mark.slow  # several CLI processes

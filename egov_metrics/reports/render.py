@@ -190,7 +190,8 @@ def render_report(
     raw["db_path"] = str(Path(str(raw["db_path"])).expanduser().absolute())
     validated = validate_params(kind, raw)
     validated = kind.resolve_in(validated)  # the kind's database checks and defaults
-    out_dir = Path(out_dir)
+    # the notebook runs in the notebooks folder: a relative out folder (and its compute cache) is made absolute
+    out_dir = Path(out_dir).expanduser().absolute()
     started = time.perf_counter()
     parameters = validated.model_dump(mode="json")
     # both before the notebook: what it read, not what came later
