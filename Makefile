@@ -90,6 +90,7 @@ bench: $(BIN)/.stamp-test ## Run the benchmarks (not part of make test); see ben
 	$(BIN)/python bench/reports.py
 	$(BIN)/python bench/incremental.py
 	$(BIN)/python bench/publish.py
+	$(BIN)/python bench/clickhouse.py --sizes 1000000
 
 clean: ## Remove generated databases and reports (keeps .venv)
 	rm -f data/*.duckdb data/*.duckdb.wal data/.demo-*

@@ -1,9 +1,12 @@
 """The same catalog on ClickHouse (chDB) and DuckDB: answers cell by cell, then time and memory.
 
     .venv/bin/python bench/clickhouse.py [--sizes 1000000] [--repeat 3] [--out bench/results/clickhouse.json]
+    .venv/bin/python bench/clickhouse.py --db path/to/your.duckdb [--db other.duckdb] [--repeat 1]
 
 For each size the cached demo database (bench/.cache/demo_<N>.duckdb, built by bench/run.py's `ensure_demo`) is
-exported to Parquet and loaded into an embedded ClickHouse (chDB) session as MergeTree tables. Two requests run on
+exported to Parquet and loaded into an embedded ClickHouse (chDB) session as MergeTree tables. With `--db`, any
+egov-metrics database (a province's own, or one built with `egov-metrics demo`) is compared instead of the demo
+sizes; its ClickHouse copy goes into a temporary folder, deleted afterwards, and the database is opened read-only. Two requests run on
 both engines: the core KPI set by unit × month (the `engine_core` workload of bench/run.py) and every indicator
 that can be split by unit (`engine_full`). The ClickHouse statement is the DuckDB statement of `build_query`,
 transpiled by `egov_metrics.clickhouse.to_clickhouse`.
@@ -17,8 +20,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -68,7 +73,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sizes", default="1000000")
+    parser.add_argument("--sizes", default="1000000", help="demo sizes, comma-separated (ignored with --db)")
+    parser.add_argument(
+        "--db",
+        type=Path,
+        action="append",
+        default=[],
+        help="an egov-metrics database of your own to compare and time (repeatable)",
+    )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--cache", type=Path, default=CACHE_DIR)
     parser.add_argument("--out", type=Path)
@@ -80,21 +92,45 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(child(*args.child)))
         return 0
 
+    results: dict[str, object] = {}
+    for own in args.db:
+        if not own.is_file():
+            sys.exit(
+                f"--db {own}: no such database file (Hint: give the path of an egov-metrics .duckdb file)"
+            )
+    scratch = Path(tempfile.mkdtemp(prefix="egov-clickhouse-"))
+    targets: list[tuple[str, Path, Path]] = []
+    for own in args.db:
+        targets.append((own.name, own, scratch / f"clickhouse_{len(targets)}"))
+    if not args.db:
+        for size in [int(s) for s in args.sizes.split(",") if s]:
+            targets.append(
+                (f"{size:,} dossiers", ensure_demo(size, args.cache), args.cache / f"clickhouse_{size}")
+            )
+    try:
+        failed = _compare_and_time(targets, args.repeat, results)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    return 1 if failed else 0
+
+
+def _compare_and_time(targets: list[tuple[str, Path, Path]], repeat: int, results: dict[str, object]) -> bool:
+    """Compare the answers of both engines on each database, then time them; True when any answer differs."""
     import duckdb
 
     from egov_metrics.clickhouse import ClickHouseSession, compare_answers, compute_clickhouse
     from egov_metrics.engine import compute
 
-    results: dict[str, object] = {}
     failed = False
-    for size in [int(s) for s in args.sizes.split(",") if s]:
-        db = ensure_demo(size, args.cache)
-        folder = args.cache / f"clickhouse_{size}"
+    for label, db, folder in targets:
         con = duckdb.connect(str(db), read_only=True, config={"threads": 2})
         started = time.perf_counter()
         session = ClickHouseSession.from_duckdb(con, folder)
         load_s = time.perf_counter() - started
-        print(f"{size:,} dossiers: exported to Parquet and loaded into chDB in {load_s:.1f} s")
+        print(f"{label}: exported to Parquet and loaded into chDB in {load_s:.1f} s")
         agreements = {}
         for request, make in REQUESTS.items():
             indicators, kwargs = make()
@@ -107,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         con.close()
         for request, agreement in agreements.items():
             runs: dict[str, list[dict[str, float]]] = {"duckdb": [], "clickhouse": []}
-            for _ in range(args.repeat):
+            for _ in range(repeat):
                 for engine in runs:
                     out = subprocess.run(
                         [sys.executable, __file__, "--child", engine, request, str(db), str(folder)],
@@ -127,18 +163,15 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"  {request}: DuckDB {summary['duckdb']['wall_s']:.2f} s / {summary['duckdb']['peak_mb']:.0f} MB, "
                 f"chDB {summary['clickhouse']['wall_s']:.2f} s / {summary['clickhouse']['peak_mb']:.0f} MB "
-                f"(chDB ÷ DuckDB {ratio:.2f}×; medians of {args.repeat})"
+                f"(chDB ÷ DuckDB {ratio:.2f}×; medians of {repeat})"
             )
-            results[f"{size}/{request}"] = {
+            results[f"{label}/{request}"] = {
                 "agreement": str(agreement),
                 "cells": agreement.cells,
                 "load_s": load_s,
                 **{f"{e}_{k}": v for e, s in summary.items() for k, v in s.items()},
             }
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(results, indent=2), encoding="utf-8")
-    return 1 if failed else 0
+    return failed
 
 
 if __name__ == "__main__":

@@ -50,3 +50,20 @@ def test_notebooks_are_still_validated() -> None:
     bad.cells[0]["cell_type"] = "no such type"
     with pytest.raises(nbformat.ValidationError):
         nbformat.validate(bad)
+
+
+def test_the_command_line_does_not_import_the_ingest_machinery_to_start() -> None:
+    """Building the command line reads the ingest kinds for KIND's help; that must not import the loader, the
+    readers or openpyxl (they cost ~0.5 s on every command). The package's public names still work."""
+    found = _run(
+        "import json, sys\n"
+        "from typer.main import get_command\n"
+        "from egov_metrics.cli import app\n"
+        "get_command(app)\n"
+        "heavy = sorted(m for m in ('egov_metrics.ingest.load', 'egov_metrics.ingest.readers', 'openpyxl')"
+        " if m in sys.modules)\n"
+        "import egov_metrics.ingest as ingest\n"
+        "print(json.dumps({'heavy': heavy, 'kinds': 'dossier' in ingest.kind_names(),"
+        " 'loader': ingest.ingest_file.__module__, 'all': all(hasattr(ingest, n) for n in ingest.__all__)}))"
+    )
+    assert found == {"heavy": [], "kinds": True, "loader": "egov_metrics.ingest.load", "all": True}

@@ -68,3 +68,25 @@ def test_the_data_end_follows_a_write_to_the_file(small_demo_db: Path, tmp_path:
         after = compute(["dossiers_received"], grain="month", start="2026-01", compare=False, db=con)
     assert after["period"].max() == "2026-05"
     assert after.filter(pl.col("period") == "2026-05")["period_end"].item() == expected_end
+
+
+def _limit_bytes(con: duckdb.DuckDBPyConnection) -> float:
+    """A connection's memory limit in bytes, from DuckDB's own text ('9.3 GiB')."""
+    number, unit = con.sql("SELECT current_setting('memory_limit')").fetchall()[0][0].split()
+    return float(number) * {"KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}[unit]
+
+
+def test_processes_querying_at_once_share_duckdbs_default_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    from egov_metrics.schema.connection import memory_share
+
+    monkeypatch.delenv("EGOV_MEMORY_LIMIT", raising=False)
+    assert memory_share(1) == {}  # one process keeps DuckDB's default
+    with duckdb.connect() as plain:
+        default = _limit_bytes(plain)
+    for processes in (2, 3):
+        share = memory_share(processes)
+        with duckdb.connect(config={"memory_limit": share["EGOV_MEMORY_LIMIT"]}) as con:
+            # DuckDB shows one decimal of GiB, cut rather than rounded: within 0.1 GiB of each share
+            assert _limit_bytes(con) == pytest.approx(default / processes, abs=0.11 * 2**30)
+    monkeypatch.setenv("EGOV_MEMORY_LIMIT", "2GB")  # the operator's value stands, per process
+    assert memory_share(2) == {}

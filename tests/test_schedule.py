@@ -346,6 +346,39 @@ def test_the_shipped_jobs_file_is_valid_and_plans(tiny_db: Path, tmp_path: Path)
 # -- running ----------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # starts two kernels
+def test_the_kernels_of_a_run_share_the_memory_limit(
+    tiny_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two kernels querying at once get half of DuckDB's default limit each (not 80% of the machine each);
+    a limit the operator set is passed on unchanged. The stand-in notebook prints what its kernel sees."""
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(PARAMETERS["progress_report"])
+    cell.metadata["tags"] = ["parameters"]
+    show = "import os\nprint('limit=' + os.environ.get('EGOV_MEMORY_LIMIT', 'none'))"
+    nb.cells = [cell, nbformat.v4.new_code_cell(show)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, folder / "progress_report.ipynb")
+    jobs = write_jobs(tmp_path, PROGRESS_JOB)
+    from egov_metrics.schema.connection import memory_share
+
+    for operator, expected in ((None, None), ("3GB", "3GB")):
+        if operator is None:
+            monkeypatch.delenv("EGOV_MEMORY_LIMIT", raising=False)
+            expected = memory_share(2)["EGOV_MEMORY_LIMIT"]
+        else:
+            monkeypatch.setenv("EGOV_MEMORY_LIMIT", operator)
+        out = tmp_path / f"reports-{operator}"
+        result = schedule.run(
+            "2025-10-05", jobs=jobs, db=tiny_db, out_dir=out, notebooks_dir=folder, workers=2
+        )
+        assert result.exit_code == 0 and len(result.rendered) == 2
+        for page in out.glob("progress_report_*.html"):
+            assert f"limit={expected}" in page.read_text(encoding="utf-8")
+
+
 @pytest.mark.slow  # renders a backlog of reports
 def test_catch_up_after_an_outage_then_nothing_to_do(tiny_db: Path, notebooks: Path, tmp_path: Path) -> None:
     jobs, out = write_jobs(tmp_path, PROGRESS_JOB), tmp_path / "reports"

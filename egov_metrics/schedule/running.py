@@ -182,9 +182,12 @@ class _Runner:
         the thread's reports (egov_metrics/reports/engine.py); results in completion order."""
         from egov_metrics.cache import ENV_VAR
         from egov_metrics.reports.engine import KernelPool
+        from egov_metrics.schema.connection import memory_share
 
-        # the run's reports share their computations through the compute cache (egov_metrics/cache.py)
-        kernels = KernelPool(self.notebooks_dir, env={ENV_VAR: str(self.out_dir / COMPUTE_CACHE_DIR)})
+        # the run's reports share their computations through the compute cache (egov_metrics/cache.py); the
+        # kernels querying at once share DuckDB's default memory limit instead of each assuming it has it all
+        env = {ENV_VAR: str(self.out_dir / COMPUTE_CACHE_DIR), **memory_share(min(workers, len(todo)))}
+        kernels = KernelPool(self.notebooks_dir, env=env)
         try:
             with (
                 _working_directory(self.notebooks_dir),

@@ -68,6 +68,25 @@ def _threads() -> int:
 MEMORY_ENV = {"memory_limit": "EGOV_MEMORY_LIMIT", "temp_directory": "EGOV_TEMP_DIR"}
 
 
+#: Units of DuckDB's `current_setting('memory_limit')` text (e.g. '18.7 GiB').
+_SIZE_UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
+
+
+def memory_share(processes: int) -> dict[str, str]:
+    """EGOV_MEMORY_LIMIT for each of `processes` processes that query at once (the scheduler's kernels).
+
+    DuckDB's default limit is 80% of the memory it detects (cgroup limits included), per process: N processes
+    would allow themselves 80% each, N × 80% together, and at 100 M dossiers two report kernels could exhaust the
+    machine. Each gets its share of that default instead, and spills beyond it. Nothing when the operator set
+    EGOV_MEMORY_LIMIT (their value stands, per process) or for one process."""
+    if processes <= 1 or os.environ.get(MEMORY_ENV["memory_limit"], "").strip():
+        return {}
+    with duckdb.connect() as probe:
+        number, unit = str(probe.sql("SELECT current_setting('memory_limit')").fetchall()[0][0]).split()
+    share = float(number) * _SIZE_UNITS[unit] / processes
+    return {MEMORY_ENV["memory_limit"]: f"{int(share // 2**20)}MiB"}
+
+
 def _config() -> dict[str, str | bool | int | float | list[str]]:
     """Threads (the cores this process may use) and, when set, EGOV_MEMORY_LIMIT / EGOV_TEMP_DIR."""
     config: dict[str, str | bool | int | float | list[str]] = {"threads": _threads()}
