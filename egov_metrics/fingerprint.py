@@ -3,8 +3,9 @@
 Every table the reports read is covered, in one of two ways:
 
 - **Dated tables** (`DATED`: dossiers, feedback, data exchange, e-office, adoption, workforce): each row is
-  split into *terms*, each placed on the day its facts became true. A dossier has a receipt term (its
-  attributes, on `received_at`), a finish term (`finished_at`, the outcome: status, e-result), a return term
+  split into *terms*, each placed on the day its facts became true. A dossier has a receipt term (every
+  column not named in `LATER_COLUMNS`, on `received_at`: its attributes, and also a rating, a complaint or a
+  payment, which carry no date of their own), a finish term (`finished_at`, the outcome: status, e-result), a return term
   (`returned_at`) and a sync term (`synced_at`). A term is `hash(...)` of its columns; terms are summed per
   day. The data *as a report with horizon H sees it* is the sum of the terms placed on or before H: a
   dossier received in September and finished in October looks the same to September's report before and
@@ -45,14 +46,22 @@ from pathlib import Path
 import duckdb
 
 #: Dated tables: SQL giving (day, h) terms; h is a hash of the columns that became true on that day.
+#: Columns of a dated table that belong to a later term (hashed with that term's date). Every other column,
+#: including any column added later, is hashed with the row's first term: a change nobody anticipated changes
+#: every view from that day on (safe, not minimal).
+LATER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "dossier": ("finished_at", "returned_at", "status", "e_result", "synced_at", "synced_to_national"),
+    "feedback": ("handled_at", "satisfied"),
+}
 DATED: dict[str, str] = {
-    "dossier": """
-        SELECT CAST(received_at AS DATE) AS day,
-               hash(id, procedure_code, unit_id, channel, applicant_type, received_at, due_at,
-                    supplement_count, supplement_days, digitized, reused_data, linked_to_citizen_store,
-                    used_population_data, status = 'withdrawn',
-                    CASE WHEN synced_at IS NULL THEN synced_to_national END) AS h
-        FROM dossier
+    # the receipt term: every column but the later terms' (rating, complaint, payment … included), plus what
+    # the receipt already tells of the outcome (withdrawn) and a sync flag without a date
+    "dossier": f"""
+        SELECT CAST(received_at AS DATE) AS day, hash(t) AS h
+        FROM (SELECT * EXCLUDE ({", ".join(LATER_COLUMNS["dossier"])}),
+                     status = 'withdrawn' AS _withdrawn,
+                     CASE WHEN synced_at IS NULL THEN synced_to_national END AS _synced_undated
+              FROM dossier) t
         UNION ALL
         SELECT CAST(finished_at AS DATE), hash(id, 'finished', finished_at,
                CASE WHEN status = 'returned' THEN 'finished' ELSE status END, e_result)
@@ -63,9 +72,9 @@ DATED: dict[str, str] = {
         UNION ALL
         SELECT CAST(synced_at AS DATE), hash(id, 'synced', synced_at, synced_to_national)
         FROM dossier WHERE synced_at IS NOT NULL""",
-    "feedback": """
-        SELECT CAST(received_at AS DATE), hash(id, unit_id, received_at, due_at, topic, source)
-        FROM feedback
+    "feedback": f"""
+        SELECT CAST(received_at AS DATE), hash(t)
+        FROM (SELECT * EXCLUDE ({", ".join(LATER_COLUMNS["feedback"])}) FROM feedback) t
         UNION ALL
         SELECT CAST(handled_at AS DATE), hash(id, 'handled', handled_at, satisfied)
         FROM feedback WHERE handled_at IS NOT NULL""",

@@ -217,3 +217,86 @@ def test_the_fingerprint_is_kept_for_the_next_process_of_the_same_file_version(
     with connect(db, read_only=True) as con:
         assert fingerprint.data_fingerprint(con, store) != first  # a new file version: computed again
     assert passes == [1]
+
+
+#: A different valid value for each column of the dated tables whose first term hashes the whole row (the schema's
+#: checks kept). A column added to the schema fails the test below until it is listed here.
+CHANGED_VALUE = {
+    "dossier": {
+        "id": "id || '-x'",
+        "procedure_code": "(SELECT max(code) FROM procedure WHERE code <> t.procedure_code)",
+        "unit_id": "(SELECT max(id) FROM org_unit WHERE id <> t.unit_id)",
+        "channel": "CASE WHEN channel = 'online' THEN 'post' ELSE 'online' END",
+        "applicant_type": "CASE WHEN applicant_type = 'citizen' THEN 'business' ELSE 'citizen' END",
+        "received_at": "received_at - INTERVAL 1 MINUTE",
+        "due_at": "coalesce(due_at, received_at) + INTERVAL 1 DAY",
+        "finished_at": "coalesce(finished_at, received_at) + INTERVAL 1 MINUTE",
+        "returned_at": "coalesce(returned_at, received_at) + INTERVAL 1 MINUTE",
+        "status": "CASE WHEN status = 'withdrawn' THEN 'processing' ELSE 'withdrawn' END",
+        "supplement_count": "supplement_count + 1",
+        "supplement_days": "supplement_days + 1",
+        "e_result": "NOT e_result",
+        "digitized": "NOT digitized",
+        "reused_data": "NOT reused_data",
+        "linked_to_citizen_store": "NOT linked_to_citizen_store",
+        "used_population_data": "NOT used_population_data",
+        "synced_to_national": "NOT synced_to_national",
+        "synced_at": "coalesce(synced_at, received_at) + INTERVAL 1 MINUTE",
+        "has_financial_obligation": "NOT has_financial_obligation",
+        "paid_online": "NOT paid_online",
+        "complaint": "NOT complaint",
+        "rating": "CASE WHEN rating = 'dissatisfied' THEN 'satisfied' ELSE 'dissatisfied' END",
+        "source": "source || '-x'",
+    },
+    "feedback": {
+        "id": "id || '-x'",
+        "unit_id": "(SELECT max(id) FROM org_unit WHERE id <> t.unit_id)",
+        "received_at": "received_at - INTERVAL 1 MINUTE",
+        "due_at": "coalesce(due_at, received_at) + INTERVAL 1 DAY",
+        "handled_at": "coalesce(handled_at, received_at) + INTERVAL 1 MINUTE",
+        "satisfied": "NOT coalesce(satisfied, FALSE)",
+        "topic": "coalesce(topic, '') || '-x'",
+        "source": "source || '-x'",
+    },
+}
+
+
+#: The row changed: finished (handled), with a due date; a dossier with a fee not yet paid online.
+PICK = {
+    "dossier": "status = 'finished' AND due_at IS NOT NULL AND has_financial_obligation AND NOT paid_online",
+    "feedback": "handled_at IS NOT NULL AND due_at IS NOT NULL",
+}
+
+
+@pytest.mark.parametrize(
+    ("table", "column"), [(t, c) for t, columns in CHANGED_VALUE.items() for c in columns]
+)
+def test_every_column_of_a_dated_table_changes_the_fingerprint(db: Path, table: str, column: str) -> None:
+    """Not only the columns someone thought of: a rating, a complaint or a payment given later changes the data
+    the reports read, so it must change the fingerprint (and so the compute cache's folder)."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        columns = [r[0] for r in con.sql(f"SELECT column_name FROM (DESCRIBE {table})").fetchall()]
+    assert sorted(columns) == sorted(CHANGED_VALUE[table]), "list the new column's change in CHANGED_VALUE"
+    before = data_fingerprint(db)
+    # one finished row with every optional value, so that each change is a real change of the row
+    _change(
+        db,
+        f"UPDATE {table} t SET {column} = {CHANGED_VALUE[table][column]} "
+        f"WHERE id = (SELECT min(id) FROM {table} WHERE {PICK[table]})",
+    )
+    assert data_fingerprint(db) != before, f"{table}.{column}"
+
+
+def test_a_late_rating_or_payment_re_renders_the_month_the_dossier_was_received(
+    db: Path, made: tuple[Path, Path]
+) -> None:
+    """A rating, complaint or online payment recorded later has no date of its own; the engine reads it wherever
+    it places the dossier (e.g. open at April's end), so April and every later month are rendered again."""
+    out, jobs = made
+    _change(
+        db,
+        "UPDATE dossier SET rating = 'dissatisfied', complaint = TRUE, has_financial_obligation = TRUE, "
+        "paid_online = TRUE WHERE id IN (SELECT id FROM dossier WHERE received_at >= '2026-04-01' "
+        "AND received_at < '2026-05-01' AND NOT paid_online ORDER BY id LIMIT 50)",
+    )
+    assert _todo(db, out, jobs) == ["2026-04", "2026-05", "2026-06"]
