@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import difflib
 import json
 import os
 import re
@@ -217,6 +218,18 @@ def page_text(path: Path) -> str:
     return _strip(path.read_text(encoding="utf-8"))
 
 
+def changed_lines(before: str, after: str, limit: int = 6) -> list[str]:
+    """The first lines of visible text (charts and tags removed) that differ between two pages: what changed."""
+
+    def visible(page: str) -> list[str]:
+        page = re.sub(r"<svg.*?</svg>", " ", page, flags=re.S)
+        page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
+        return [t.strip() for t in re.split(r"<[^>]+>", page) if t.strip()]
+
+    diff = difflib.unified_diff(visible(before), visible(after), lineterm="", n=0)
+    return [d[:160] for d in diff if d[:1] in "+-" and d[:3] not in ("---", "+++")][:limit]
+
+
 def ingest_counts(output: str) -> dict[str, int]:
     """'read 9 · inserted 5 · updated 4 · unchanged 0 · rejected 0' → the numbers."""
     return {k: int(v.replace(",", "")) for k, v in re.findall(r"\b(read|inserted|updated|unchanged|rejected) ([\d,]+)", output)}  # fmt: skip
@@ -322,9 +335,10 @@ def main() -> None:
             by_month.setdefault(month_of(now[p]), []).append(p)
         redone = by_month.get(f"{before_month:%Y-%m}", [])
         changed = [p for p in redone if page_text(inc / p) != kept[p]]
+        what_changed = {p: changed_lines(kept[p], page_text(inc / p)) for p in changed}
         without_cause = sorted(set(redone) - set(changed))
         results["c_run"] = {**c.as_json(), "rendered": len(again), "rendered_by_month": by_month,
-                            "before_month_rerendered": len(redone), "before_month_rerendered_page_changed": changed,
+                            "before_month_rerendered": len(redone), "before_month_rerendered_page_changed": what_changed,
                             "before_month_rerendered_without_cause": without_cause}  # fmt: skip
         print(
             f"    rendered {len(again)}: " + ", ".join(f"{m}: {len(v)}" for m, v in sorted(by_month.items())),

@@ -173,3 +173,11 @@ def test_ingest_summary_and_months() -> None:
                                          "rejected": 0}  # fmt: skip
     assert bench.shift_month(dt.date(2026, 1, 1), -1) == dt.date(2025, 12, 1)
     assert bench.shift_month(dt.date(2026, 12, 1), 1) == dt.date(2027, 1, 1)
+
+
+def test_changed_lines_shows_the_visible_text_that_changed() -> None:
+    bench = _bench()
+    page = "<h2>Mức độ hài lòng</h2><p>{v}</p><svg><text>{c}</text></svg><footer>Tệp dữ liệu: egov.duckdb</footer>"
+    before, after = page.format(v="94,1 %", c="a"), page.format(v="93,8 %", c="b")
+    assert bench.changed_lines(before, after) == ["-94,1 %", "+93,8 %"]  # the chart's text is not shown
+    assert bench.changed_lines(before, before) == []
