@@ -45,16 +45,23 @@ def groups(shape: Shape) -> list[Group]:
     out: list[Group] = []
     for n, ind in enumerate(shape.indicators):
         own = SOURCES[ind.source].placements[ind.period_by]
-        for k, group in enumerate(out):
-            if group.source == ind.source and compatible(group.placement, own):
-                merged = Placement(
-                    event=group.placement.event or own.event, stock=group.placement.stock or own.stock
-                )
-                out[k] = Group(group.source, merged, (*group.members, (n, ind)))
-                break
+        fits = [k for k, g in enumerate(out) if g.source == ind.source and compatible(g.placement, own)]
+        # a group that already places these rows first (merging adds nothing to it): an indicator of the
+        # stock alone joins the group of `finished_or_open`, not the one of `received`, whose rows would
+        # otherwise be expanded to their open periods a second time
+        covered = [k for k in fits if _merged(out[k].placement, own) == out[k].placement]
+        if covered or fits:
+            k = (covered or fits)[0]
+            group = out[k]
+            out[k] = Group(group.source, _merged(group.placement, own), (*group.members, (n, ind)))
         else:
             out.append(Group(ind.source, own, ((n, ind),)))
     return out
+
+
+def _merged(a: Placement, b: Placement) -> Placement:
+    """The placement of two compatible placements' rows together."""
+    return Placement(event=a.event or b.event, stock=a.stock or b.stock)
 
 
 def placed_condition(group: Placement, own: Placement) -> str:
