@@ -1,7 +1,8 @@
 """Step 3 of the engine: aggregation, every indicator of a group as conditional aggregates of its placed rows.
 
-One GROUP BY per group (period key × dimensions) computes numerator, denominator and value of each indicator
-(`aggregates`, from the catalog's measure), then unnests them to long rows (indicator, numerator, …).
+One GROUP BY per group (period key × dimensions) computes numerator and denominator of each indicator
+(`aggregates`, from the catalog's measure); its value is computed on the aggregated row (`value`, or the
+quantiles), and the indicators are unnested to long rows (indicator, numerator, …).
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ def quantile_argument(ind: Indicator, placed: str = "TRUE") -> str:
     return f"CASE WHEN {condition(ind, placed)} THEN CAST(({ind.measure.numerator}) AS DOUBLE) END"
 
 
-def aggregates(ind: Indicator, placed: str = "TRUE") -> tuple[str, str, str]:
-    """SQL for numerator, denominator and value of one indicator (the caller names the columns)."""
+def aggregates(ind: Indicator, placed: str = "TRUE") -> tuple[str, str]:
+    """SQL for the numerator and the denominator of one indicator (the caller names the columns)."""
     cond = condition(ind, placed)
     m = ind.measure
     num_expr = f"CAST(({m.numerator}) AS DOUBLE)"
@@ -34,19 +35,24 @@ def aggregates(ind: Indicator, placed: str = "TRUE") -> tuple[str, str, str]:
         num = f"coalesce(sum(CASE WHEN {cond} THEN {num_expr} END), 0)"
         if m.aggregation == "ratio":
             den = f"coalesce(sum(CASE WHEN {cond} THEN CAST(({m.denominator}) AS DOUBLE) END), 0)"
-            value = f"CASE WHEN {den} > 0 THEN {num} / {den} * {m.factor} END"
         else:
             den = "CAST(NULL AS DOUBLE)"
-            value = f"{num} * {m.factor}"
     elif m.aggregation == "mean":
         num = f"sum(CASE WHEN {cond} THEN {num_expr} END)"
         den = f"CAST(count(CASE WHEN {cond} THEN {num_expr} END) AS DOUBLE)"
-        value = f"CASE WHEN {den} > 0 THEN {num} / {den} * {m.factor} END"
-    else:  # median, p90: exact quantiles; the denominator says how many records they describe
+    else:  # median, p90: exact quantiles (`aggregated_sql`); the denominator says how many records they describe
         num = "CAST(NULL AS DOUBLE)"
         den = f"CAST(count(CASE WHEN {cond} THEN {num_expr} END) AS DOUBLE)"
-        value = f"quantile_cont({quantile_argument(ind, placed)}, {QUANTILES[m.aggregation]}) * {m.factor}"
-    return num, den, value
+    return num, den
+
+
+def value(ind: Indicator, num: str, den: str) -> str:
+    """SQL for the value of a ratio, count, sum or mean from its aggregated numerator and denominator (column
+    names: each aggregate is written once, and the value is computed on the aggregated row)."""
+    m = ind.measure
+    if m.aggregation in ("count", "sum"):
+        return f"{num} * {m.factor}"
+    return f"CASE WHEN {den} > 0 THEN {num} / {den} * {m.factor} END"
 
 
 def aggregated_sql(shape: Shape, group: Group, placed: str) -> str:
@@ -73,17 +79,16 @@ def aggregated_sql(shape: Shape, group: Group, placed: str) -> str:
     # quantile_cont(x, [0.5, 0.9]): one pass and one sort instead of one per quantile.
     quantiles: dict[str, list[float]] = {}
     for n, ind in group.members:
-        num, den, value = aggregates(ind, own_rows[n])
+        num, den = aggregates(ind, own_rows[n])
+        aggs.append(f"{num} AS i{n}_num, {den} AS i{n}_den")
         if ind.measure.aggregation in QUANTILES:
             argument = quantile_argument(ind, own_rows[n])
             fractions = quantiles.setdefault(argument, [])
             fractions.append(QUANTILES[ind.measure.aggregation])
             k = list(quantiles).index(argument)
-            aggs.append(f"{num} AS i{n}_num, {den} AS i{n}_den")
             value_ref = f"q{k}[{len(fractions)}] * {ind.measure.factor}"
         else:
-            aggs.append(f"{num} AS i{n}_num, {den} AS i{n}_den, {value} AS i{n}_val")
-            value_ref = f"i{n}_val"
+            value_ref = value(ind, f"i{n}_num", f"i{n}_den")
         placed_field = ""
         if merged:
             aggs.append(f"count_if({own_rows[n]}) AS i{n}_placed")
