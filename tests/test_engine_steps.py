@@ -184,3 +184,19 @@ def test_each_placement_date_is_truncated_once() -> None:
     assert sql.count("date_trunc('month', s.finished_at)") == 1
     assert sql.count("date_trunc('month', s.received_at)") == 1
     assert "_key_finished_at" in sql and "_key_received_at" in sql
+
+
+def test_a_callers_connection_is_left_free_and_the_frame_is_the_statements(small_demo_db: Path) -> None:
+    """compute() runs its statement with con.execute (bound once) and reads every row: the caller's connection
+    takes the next statement at once, and the frame is what the statement gives through con.sql(...).pl()."""
+    con = connect(small_demo_db, read_only=True)
+    try:
+        frame = compute(["dossiers_on_time", "open_backlog"], by=["unit"], start="2026-01", db=con)
+        assert con.sql("SELECT 42").fetchall() == [(42,)]
+        query = explain(["dossiers_on_time", "open_backlog"], by=["unit"], start="2026-01", db=con)
+        expected = con.sql(query.sql, params=query.params).pl()
+    finally:
+        con.close()
+    assert frame.height > 0
+    assert frame.schema == expected.schema
+    assert frame.equals(expected, null_equal=True)
