@@ -5,12 +5,13 @@ independent oracle in test_golden.py."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
 
 import egov_metrics
-from egov_metrics.engine import api, build_query, compute, explain
+from egov_metrics.engine import Request, api, build_query, compute, explain
 from egov_metrics.schema import connect
 
 
@@ -74,3 +75,138 @@ def test_a_scope_as_a_bound_list_and_as_a_semi_join_give_the_same_answer(small_d
         con.close()
     assert frame.height > 0
     assert frame.equals(other, null_equal=True)
+
+
+# -- placement: groups, period keys, the reach filter of narrow requests ------------------------------------
+
+#: Requests of several shapes over the demo's last months: every grain, a stock and an event placement of
+#: each unit source, the unit split, a dimension, an as-of end inside a month, comparisons.
+NARROW_CASES: dict[str, tuple[list[str], Request]] = {
+    "backlog by unit": (
+        ["overdue_backlog", "open_backlog"],
+        {
+            "by": ["unit"],
+            "level": ("department", "commune"),
+            "start": "2026-05",
+            "end": "2026-05",
+            "compare": False,
+        },
+    ),
+    "kpis by procedure": (
+        ["dossiers_on_time", "online_share", "processing_days_median", "dossiers_received"],
+        {"by": ["procedure"], "start": "2026-04", "end": "2026-05-20", "compare": False},
+    ),
+    "province, every source": (
+        ["dossiers_on_time", "feedback_on_time", "procedures_full_online", "e_office_share", "open_backlog"],
+        {"start": "2026-03", "end": "2026-05", "compare": False},
+    ),
+    "province-wide sources": (
+        ["exchange_requests", "exchange_success_rate", "online_users", "vneid_users", "arch_readiness"],
+        {"start": "2026-02", "end": "2026-05", "compare": False},
+    ),
+    "workforce by unit": (
+        ["staff_trained", "training_plan_done", "dossiers_received"],
+        {"by": ["unit"], "grain": "quarter", "start": "2026-Q1", "end": "2026-Q2", "compare": False},
+    ),
+    "quarter": (
+        ["dossiers_on_time", "open_backlog"],
+        {"grain": "quarter", "start": "2026-Q1", "compare": False},
+    ),
+    "ytd": (
+        ["dossiers_on_time", "processing_days_p90", "feedback_on_time"],
+        {"by": ["unit"], "grain": "ytd", "start": "2026-05", "end": "2026-05", "compare": False},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(NARROW_CASES))
+def test_a_narrow_request_reads_only_the_rows_it_can_place_and_gives_the_same_answer(
+    case: str, small_demo_db: Path
+) -> None:
+    """A request over a small part of the data filters the rows before the source's joins (`Shape.narrow`);
+    the same request built as a wide one (no `data_start`, so no filter) gives the same frame."""
+    indicators, request = NARROW_CASES[case]
+    con = connect(small_demo_db, read_only=True)
+    try:
+        extent = api.data_extent(con, api.CLOCK_SOURCE)
+        assert extent.first is not None and extent.last is not None
+        narrow = build_query(indicators, data_end=extent.last, data_start=extent.first, **request)
+        wide = build_query(indicators, data_end=extent.last, **request)
+        # the reach filter on the source's rows: an event date in the periods, or a stock started before the end
+        reach = re.compile(r"\(\(s\.\w+ (>= |< \$data_end_excl)")
+        assert reach.search(narrow.sql) and not reach.search(wide.sql)
+        a = con.sql(narrow.sql, params=narrow.params).pl()
+        b = con.sql(wide.sql, params=wide.params).pl()
+        via_compute = compute(indicators, db=con, **request)
+    finally:
+        con.close()
+    assert a.height > 0
+    assert a.equals(b, null_equal=True)
+    assert via_compute.equals(a, null_equal=True)  # compute() passes the data's first day
+
+
+def test_a_request_over_most_of_the_data_is_not_narrow(small_demo_db: Path) -> None:
+    """Narrow: the periods span at most 1/8 of the data's days (5.5 years in the small demo)."""
+    con = connect(small_demo_db, read_only=True)
+    try:
+        extent = api.data_extent(con, api.CLOCK_SOURCE)
+    finally:
+        con.close()
+    assert extent.first == dt.date(2021, 1, 1) and extent.last is not None
+    first, last = extent.first, extent.last
+    ids = ["open_backlog"]
+    # a month and the same month a year earlier (compare): 13 months of 66, more than 1/8
+    month_compared = build_query(
+        ids, by=["unit"], start="2026-05", end="2026-05", data_end=last, data_start=first
+    )
+    # eight months: less than 1/8
+    months = build_query(
+        ids, by=["unit"], start="2025-11", end="2026-06", compare=False, data_end=last, data_start=first
+    )
+    without_start = build_query(ids, by=["unit"], start="2026-05", compare=False, data_end=extent.last)
+    assert "s.received_at < $data_end_excl" not in month_compared.sql
+    assert "s.received_at < $data_end_excl" in months.sql
+    assert "s.received_at < $data_end_excl" not in without_start.sql  # the data's first day unknown
+
+
+def test_an_indicator_joins_the_group_that_already_places_its_rows() -> None:
+    """`open_backlog` (open at the period's end) asked with `received` and `finished_or_open` indicators joins
+    the group placing dossiers by finished date and open: the open dossiers are expanded to their periods
+    once."""
+    end = dt.date(2026, 6, 30)
+    ids = ["dossiers_received", "dossiers_on_time", "open_backlog", "overdue_backlog"]
+    sql = build_query(ids, by=["unit"], start="2025-01", compare=False, data_end=end).sql
+    assert sql.count("generate_series(") == 1
+    assert "-- group 1: dossier by received_at: dossiers_received\n" in sql
+    assert (
+        "-- group 2: dossier by finished_at and open at the period's end (received_at .. finished_at): "
+        "dossiers_on_time, open_backlog, overdue_backlog\n" in sql
+    )
+
+
+def test_each_placement_date_is_truncated_once() -> None:
+    """The finished date places a dossier by its event, tests whether it may be open and bounds its open
+    periods: it is truncated to the period once, with the source's rows."""
+    end = dt.date(2026, 6, 30)
+    sql = build_query(
+        ["dossiers_on_time", "online_share"], by=["unit"], start="2025-01", compare=False, data_end=end
+    ).sql
+    assert sql.count("date_trunc('month', s.finished_at)") == 1
+    assert sql.count("date_trunc('month', s.received_at)") == 1
+    assert "_key_finished_at" in sql and "_key_received_at" in sql
+
+
+def test_a_callers_connection_is_left_free_and_the_frame_is_the_statements(small_demo_db: Path) -> None:
+    """compute() runs its statement with con.execute (bound once) and reads every row: the caller's connection
+    takes the next statement at once, and the frame is what the statement gives through con.sql(...).pl()."""
+    con = connect(small_demo_db, read_only=True)
+    try:
+        frame = compute(["dossiers_on_time", "open_backlog"], by=["unit"], start="2026-01", db=con)
+        assert con.sql("SELECT 42").fetchall() == [(42,)]
+        query = explain(["dossiers_on_time", "open_backlog"], by=["unit"], start="2026-01", db=con)
+        expected = con.sql(query.sql, params=query.params).pl()
+    finally:
+        con.close()
+    assert frame.height > 0
+    assert frame.schema == expected.schema
+    assert frame.equals(expected, null_equal=True)

@@ -1,7 +1,8 @@
 """Step 3 of the engine: aggregation, every indicator of a group as conditional aggregates of its placed rows.
 
-One GROUP BY per group (period key × dimensions) computes numerator, denominator and value of each indicator
-(`aggregates`, from the catalog's measure), then unnests them to long rows (indicator, numerator, …).
+One GROUP BY per group (period key × dimensions) computes numerator and denominator of each indicator
+(`aggregates`, from the catalog's measure); its value is computed on the aggregated row (`value`, or the
+quantiles), and the indicators are unnested to long rows (indicator, numerator, …).
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from egov_metrics.catalog import Indicator
 from egov_metrics.engine.placement import Group, placed_condition
 from egov_metrics.engine.request import Shape
 from egov_metrics.sources import SOURCES
+
+#: A numerator or denominator that has none.
+NULL = "CAST(NULL AS DOUBLE)"
 
 #: Quantile aggregations and the fraction each asks for.
 QUANTILES = {"median": 0.5, "p90": 0.9}
@@ -25,28 +29,37 @@ def quantile_argument(ind: Indicator, placed: str = "TRUE") -> str:
     return f"CASE WHEN {condition(ind, placed)} THEN CAST(({ind.measure.numerator}) AS DOUBLE) END"
 
 
-def aggregates(ind: Indicator, placed: str = "TRUE") -> tuple[str, str, str]:
-    """SQL for numerator, denominator and value of one indicator (the caller names the columns)."""
+def aggregates(ind: Indicator, placed: str = "TRUE") -> tuple[str, str]:
+    """SQL for the numerator and the denominator of one indicator (the caller names the columns)."""
     cond = condition(ind, placed)
     m = ind.measure
-    num_expr = f"CAST(({m.numerator}) AS DOUBLE)"
+
+    def when(expr: str) -> str:  # the expression on the indicator's rows, NULL elsewhere
+        return expr if cond == "TRUE" else f"CASE WHEN {cond} THEN {expr} END"
+
+    num_expr = when(f"CAST(({m.numerator}) AS DOUBLE)")
     if m.aggregation in ("ratio", "count", "sum"):
-        num = f"coalesce(sum(CASE WHEN {cond} THEN {num_expr} END), 0)"
+        num = f"coalesce(sum({num_expr}), 0)"
         if m.aggregation == "ratio":
-            den = f"coalesce(sum(CASE WHEN {cond} THEN CAST(({m.denominator}) AS DOUBLE) END), 0)"
-            value = f"CASE WHEN {den} > 0 THEN {num} / {den} * {m.factor} END"
+            den = f"coalesce(sum({when(f'CAST(({m.denominator}) AS DOUBLE)')}), 0)"
         else:
-            den = "CAST(NULL AS DOUBLE)"
-            value = f"{num} * {m.factor}"
+            den = NULL
     elif m.aggregation == "mean":
-        num = f"sum(CASE WHEN {cond} THEN {num_expr} END)"
-        den = f"CAST(count(CASE WHEN {cond} THEN {num_expr} END) AS DOUBLE)"
-        value = f"CASE WHEN {den} > 0 THEN {num} / {den} * {m.factor} END"
-    else:  # median, p90: exact quantiles; the denominator says how many records they describe
-        num = "CAST(NULL AS DOUBLE)"
-        den = f"CAST(count(CASE WHEN {cond} THEN {num_expr} END) AS DOUBLE)"
-        value = f"quantile_cont({quantile_argument(ind, placed)}, {QUANTILES[m.aggregation]}) * {m.factor}"
-    return num, den, value
+        num = f"sum({num_expr})"
+        den = f"CAST(count({num_expr}) AS DOUBLE)"
+    else:  # median, p90: exact quantiles (`aggregated_sql`); the denominator says how many records they describe
+        num = NULL
+        den = f"CAST(count({num_expr}) AS DOUBLE)"
+    return num, den
+
+
+def value(ind: Indicator, num: str, den: str) -> str:
+    """SQL for the value of a ratio, count, sum or mean from its aggregated numerator and denominator (column
+    names: each aggregate is written once, and the value is computed on the aggregated row)."""
+    m = ind.measure
+    if m.aggregation in ("count", "sum"):
+        return f"{num} * {m.factor}"
+    return f"CASE WHEN {den} > 0 THEN {num} / {den} * {m.factor} END"
 
 
 def aggregated_sql(shape: Shape, group: Group, placed: str) -> str:
@@ -67,31 +80,35 @@ def aggregated_sql(shape: Shape, group: Group, placed: str) -> str:
             dim_cols.append("pl._split_unit_id AS unit_id")
         else:
             dim_cols.append(f"CAST(pl.{source.dimensions[dim]} AS VARCHAR) AS {dim}")
-    aggs = []
+    # Each distinct aggregate once, as a column a<k> (the indicators of a group often share a denominator,
+    # e.g. the dossiers received, and their placed-row counts): less SQL to bind and to deduplicate.
+    columns: dict[str, str] = {}
+
+    def column(expr: str) -> str:
+        if expr == NULL:
+            return NULL
+        return columns.setdefault(expr, f"a{len(columns)}")
+
     structs = []
     # Quantiles of the same values (median and p90 of one column) are computed once, in the list form
     # quantile_cont(x, [0.5, 0.9]): one pass and one sort instead of one per quantile.
     quantiles: dict[str, list[float]] = {}
     for n, ind in group.members:
-        num, den, value = aggregates(ind, own_rows[n])
+        num, den = (column(a) for a in aggregates(ind, own_rows[n]))
         if ind.measure.aggregation in QUANTILES:
             argument = quantile_argument(ind, own_rows[n])
             fractions = quantiles.setdefault(argument, [])
             fractions.append(QUANTILES[ind.measure.aggregation])
             k = list(quantiles).index(argument)
-            aggs.append(f"{num} AS i{n}_num, {den} AS i{n}_den")
             value_ref = f"q{k}[{len(fractions)}] * {ind.measure.factor}"
         else:
-            aggs.append(f"{num} AS i{n}_num, {den} AS i{n}_den, {value} AS i{n}_val")
-            value_ref = f"i{n}_val"
-        placed_field = ""
-        if merged:
-            aggs.append(f"count_if({own_rows[n]}) AS i{n}_placed")
-            placed_field = f", 'placed': i{n}_placed"
+            value_ref = value(ind, num, den)
+        placed_field = f", 'placed': {column(f'count_if({own_rows[n]})')}" if merged else ""
         structs.append(
-            f"{{'indicator': '{ind.id}', 'numerator': i{n}_num, 'denominator': i{n}_den, "
+            f"{{'indicator': '{ind.id}', 'numerator': {num}, 'denominator': {den}, "
             f"'value': {value_ref}{placed_field}}}"
         )
+    aggs = [f"{expr} AS {name}" for expr, name in columns.items()]
     aggs += [
         f"quantile_cont({arg}, [{', '.join(map(str, fractions))}]) AS q{k}"
         for k, (arg, fractions) in enumerate(quantiles.items())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Unpack, overload
@@ -28,6 +29,15 @@ def _data_end(con: duckdb.DuckDBPyConnection, version: tuple[object, ...] | bool
     return data_extent(con, CLOCK_SOURCE, version=version).last or dt.date.today()
 
 
+def _data_days(con: duckdb.DuckDBPyConnection, version: tuple[object, ...] | None) -> dict[str, dt.date]:
+    """The keywords `build_query` takes about the data: its last day and, when it has rows, its first."""
+    extent = data_extent(con, CLOCK_SOURCE, version=version)
+    out = {"data_end": extent.last or dt.date.today()}
+    if extent.first is not None:
+        out["data_start"] = extent.first
+    return out
+
+
 #: Statements built so far, per request shape (the indicators compared by identity: a reloaded catalog
 #: builds again). A planner's session asks a few shapes many times; each is built once.
 _STATEMENTS: dict[tuple[object, ...], tuple[Shape, str, frozenset[str]]] = {}
@@ -48,7 +58,18 @@ def _statement(shape: Shape) -> tuple[str, frozenset[str]]:
     return sql, names
 
 
-_SHAPE_FIELDS = ("by", "levels", "grain", "unit_version", "scoped", "lang", "names", "compare", "scope_list")
+_SHAPE_FIELDS = (
+    "by",
+    "levels",
+    "grain",
+    "unit_version",
+    "scoped",
+    "lang",
+    "names",
+    "compare",
+    "scope_list",
+    "narrow",
+)
 
 
 def build_query(
@@ -56,13 +77,18 @@ def build_query(
     *,
     data_end: dt.date,
     scope_units: Sequence[str] | None = None,
+    data_start: dt.date | None = None,
     **request: Unpack[Request],
 ) -> Query:
     """Validate a request and return its SQL with bound parameters (no database work).
 
     `scope_units`: the ids of the units in the scope (`unit` and everything below it in `unit_version`), when
-    the caller has looked them up; otherwise the statement finds them through the closure view."""
-    shape, params = resolve(indicators, request, data_end=data_end, scope_units=scope_units)
+    the caller has looked them up; otherwise the statement finds them through the closure view.
+    `data_start`: the data's first day, when the caller has it: a request whose periods cover a small part of
+    the data then reads only the rows its periods can use (`request.NARROW`)."""
+    shape, params = resolve(
+        indicators, request, data_end=data_end, scope_units=scope_units, data_start=data_start
+    )
     sql, bound = _statement(shape)
     return Query(sql, {k: v for k, v in params.items() if k in bound})
 
@@ -126,6 +152,23 @@ def _check_scope(con: duckdb.DuckDBPyConnection, unit_id: str, unit_version: str
         )
 
 
+#: `_fetch` reads a DB-API result as Arrow on purpose (the result is a few thousand rows; see there).
+warnings.filterwarnings(
+    "ignore", message="Arrow output on a DB-API result", category=UserWarning, module=__name__
+)
+
+
+def _fetch(con: duckdb.DuckDBPyConnection, query: Query) -> pl.DataFrame:
+    """Run a statement and return its rows. `con.execute` binds and plans the statement once;
+    `con.sql(...).pl()` binds it twice (once to describe the lazy relation, once to run it): 8 ms of 49 ms of
+    CPU in a warm interactive call, measured. The DB-API result is copied once more into Arrow, which costs
+    nothing measurable for the engine's few thousand result rows."""
+    con.execute(query.sql, query.params)
+    frame = pl.from_arrow(con.to_arrow_table())
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
 def _run(
     db: str | Path | duckdb.DuckDBPyConnection | None,
     indicators: Sequence[str] | None,
@@ -145,15 +188,15 @@ def _run(
             kwargs = {**kwargs, "unit": unit_id}
         if not execute:
             return build_query(
-                indicators, data_end=_data_end(con, version), scope_units=scope_units, **kwargs
+                indicators, **_data_days(con, version), scope_units=scope_units, **kwargs
             ), None
         queries: list[Query] = []
 
         def produce() -> pl.DataFrame:
             queries.append(
-                build_query(indicators, data_end=_data_end(con, version), scope_units=scope_units, **kwargs)
+                build_query(indicators, **_data_days(con, version), scope_units=scope_units, **kwargs)
             )
-            return con.sql(queries[0].sql, params=queries[0].params).pl()
+            return _fetch(con, queries[0])
 
         # compute once, render many: with EGOV_COMPUTE_CACHE set, the same request on the same data is
         # answered from a file (egov_metrics/cache.py); otherwise produce() runs as always

@@ -45,16 +45,23 @@ def groups(shape: Shape) -> list[Group]:
     out: list[Group] = []
     for n, ind in enumerate(shape.indicators):
         own = SOURCES[ind.source].placements[ind.period_by]
-        for k, group in enumerate(out):
-            if group.source == ind.source and compatible(group.placement, own):
-                merged = Placement(
-                    event=group.placement.event or own.event, stock=group.placement.stock or own.stock
-                )
-                out[k] = Group(group.source, merged, (*group.members, (n, ind)))
-                break
+        fits = [k for k, g in enumerate(out) if g.source == ind.source and compatible(g.placement, own)]
+        # a group that already places these rows first (merging adds nothing to it): an indicator of the
+        # stock alone joins the group of `finished_or_open`, not the one of `received`, whose rows would
+        # otherwise be expanded to their open periods a second time
+        covered = [k for k in fits if _merged(out[k].placement, own) == out[k].placement]
+        if covered or fits:
+            k = (covered or fits)[0]
+            group = out[k]
+            out[k] = Group(group.source, _merged(group.placement, own), (*group.members, (n, ind)))
         else:
             out.append(Group(ind.source, own, ((n, ind),)))
     return out
+
+
+def _merged(a: Placement, b: Placement) -> Placement:
+    """The placement of two compatible placements' rows together."""
+    return Placement(event=a.event or b.event, stock=a.stock or b.stock)
 
 
 def placed_condition(group: Placement, own: Placement) -> str:
@@ -121,15 +128,34 @@ def rows_sql(shape: Shape, source: Source, placements: tuple[Placement, ...] = (
             f"s.{source.unit_column} IN (SELECT ua.unit_id FROM org_unit_closure ua "
             "WHERE ua.version = $unit_version AND ua.ancestor_id = $scope)"
         )
-    if placements and shape.scoped:
-        # only with a unit scope: there the rows left are few whatever the optimiser does; on the unit split
-        # of every unit the filter's lower estimate flips the join order (3× the CPU at 1 M, measured)
+    if placements and (shape.scoped or shape.narrow):
+        # only with a unit scope or over a small part of the data (`Shape.narrow`): there the rows left are
+        # few whatever the optimiser does; over most of the data the filter's lower estimate turns the
+        # calendar joins' build side to the dossier rows (3× the CPU at 1 M on the unit split, measured)
         conditions.append(f"({' OR '.join(reach(shape.grain, p) for p in placements)})")
     select = source.select(reads(shape, source))
-    if not split and not conditions:
+    keys = "".join(f", {sql} AS {key_column(c)}" for c, sql in period_keys(shape.grain, placements).items())
+    if not split and not conditions and not keys:
         return select
     where = f"\nWHERE {' AND '.join(conditions)}" if conditions else ""
-    return f"SELECT s.*{', ub.ancestor_id AS _split_unit_id' if split else ''} FROM ({select}) s{join}{where}"
+    unit = ", ub.ancestor_id AS _split_unit_id" if split else ""
+    return f"SELECT s.*{unit}{keys} FROM ({select}) s{join}{where}"
+
+
+def key_column(column: str) -> str:
+    """The name of a row's column holding `column` truncated to the grain's period (see `period_keys`)."""
+    return f"_key_{column}"
+
+
+def period_keys(grain: str, placements: tuple[Placement, ...]) -> dict[str, str]:
+    """SQL per date column the placements read: the column truncated to the grain's period (a period key).
+
+    Computed once per row with the source's rows (`rows_sql`), not once per use: a dossier's finished date
+    places it by its event, tells whether it may be open at a period's end and where its open periods
+    stop; its received date places it and starts them. A date_trunc costs ~15 ms per million rows.
+    """
+    columns = [c for p in placements for c in (p.event, *(p.stock or ())) if c]
+    return {c: f"CAST(date_trunc('{TRUNC[grain]}', s.{c}) AS DATE)" for c in dict.fromkeys(columns)}
 
 
 def reads_period_columns(source: Source, members: tuple[tuple[int, Indicator], ...]) -> bool:
@@ -140,7 +166,9 @@ def reads_period_columns(source: Source, members: tuple[tuple[int, Indicator], .
     return any(re.search(rf"\b{c}\b", t, re.IGNORECASE) for t in texts for c in SPINE_COLUMNS)
 
 
-def _event_join(grain: str, column: str) -> str:
+def _event_join(grain: str, column: str, *, keyed: bool = True) -> str:
+    """SQL: the join condition of a row placed by the event date `column` with the spine (`keyed`: the row
+    has the column's period key, see `period_keys`)."""
     if grain == "ytd":
         return (
             f"year(src.{column}) = year(sp.period_key) AND src.{column} >= sp.period_start "
@@ -148,10 +176,10 @@ def _event_join(grain: str, column: str) -> str:
         )
     # In the period of its truncated date, a value is before the period's end exactly when it is before
     # the data end (only the last period is cut short): a pure equi-join plus a filter on the rows.
-    return (
-        f"CAST(date_trunc('{TRUNC[grain]}', src.{column}) AS DATE) = sp.period_key "
-        f"AND src.{column} < $data_end_excl"
+    key = (
+        f"src.{key_column(column)}" if keyed else f"CAST(date_trunc('{TRUNC[grain]}', src.{column}) AS DATE)"
     )
+    return f"{key} = sp.period_key AND src.{column} < $data_end_excl"
 
 
 def _stock_candidates(grain: str, rows: str, start: str, stop: str) -> str:
@@ -165,17 +193,16 @@ def _stock_candidates(grain: str, rows: str, start: str, stop: str) -> str:
     these bounds only need to include every match. An equi-join on a few rows per open record replaces
     a range join of every record with every period (~10× cheaper on millions of rows).
     """
-    step, trunc = STEP[grain], TRUNC[grain]
+    step = STEP[grain]
     first, last = first_key(grain), last_key(grain)
-    low = f"greatest(CAST(date_trunc('{trunc}', s.{start}) AS DATE), {first})"
+    start_key, stop_key = key_column(start), key_column(stop)  # truncated to the grain (`period_keys`)
+    low = f"greatest(s.{start_key}, {first})"
     high = (
         f"least(CASE WHEN s.{stop} IS NULL OR s.{stop} >= $data_end_excl THEN {last} "
-        f"ELSE CAST(date_trunc('{trunc}', s.{stop}) - INTERVAL {step} AS DATE) END, {last})"
+        f"ELSE CAST(s.{stop_key} - INTERVAL {step} AS DATE) END, {last})"
     )
     # cheap first test: some period boundary lies in (start, stop], or the record is open at the data end
-    may_be_open = (
-        f"s.{stop} IS NULL OR s.{stop} >= $data_end_excl OR date_trunc('{trunc}', s.{stop}) > s.{start}"
-    )
+    may_be_open = f"s.{stop} IS NULL OR s.{stop} >= $data_end_excl OR s.{stop_key} > s.{start}"
     return (
         f"SELECT c.* EXCLUDE (_low, _high), "
         f"CAST(unnest(generate_series(c._low, c._high, INTERVAL {step})) AS DATE) AS _key "
@@ -199,7 +226,7 @@ def placed_sql(shape: Shape, group: Group, rows: str) -> str:
     if placement.event and not spine_columns and grain != "ytd":
         column = placement.event
         parts.append(
-            f"SELECT src.*, CAST(date_trunc('{TRUNC[grain]}', src.{column}) AS DATE) AS period_key, "
+            f"SELECT src.*, src.{key_column(column)} AS period_key, "
             f"FALSE AS is_open FROM ({rows}) src "
             f"WHERE src.{column} >= {first_key(grain)} AND src.{column} < $data_end_excl"
         )
@@ -224,7 +251,7 @@ def placed_sql(shape: Shape, group: Group, rows: str) -> str:
         sums = ", ".join(f"sum({c}) AS {c}" for c in source.activity_columns)
         activity = (
             f"SELECT {', '.join('src.' + k for k in keys)}, sp.period_key, {sums} "
-            f"FROM ({source.activity_sql}) src JOIN spine sp ON {_event_join(grain, 'at')} GROUP BY ALL"
+            f"FROM ({source.activity_sql}) src JOIN spine sp ON {_event_join(grain, 'at', keyed=False)} GROUP BY ALL"
         )
         using = ", ".join((*keys, "period_key"))
         totals = ", ".join(f"coalesce(a.{c}, 0) AS {c}" for c in source.activity_columns)

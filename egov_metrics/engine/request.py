@@ -59,12 +59,21 @@ class Shape:
     #: the scope's units are a bound list ($scope_units, looked up once per database version by `compute`),
     #: rather than a semi-join to the closure view that the optimiser applies only after the source's joins
     scope_list: bool = False
+    #: the periods cover a small part of the data's days (`NARROW`): rows no period can use are filtered
+    #: before the source's joins even without a unit scope (see `placement.rows_sql`)
+    narrow: bool = False
 
     @property
     def dims(self) -> tuple[str, ...]:
         """The output's dimension columns (the unit split is `unit_id`)."""
         return tuple("unit_id" if d == "unit" else d for d in self.by)
 
+
+#: A request is narrow when its periods span at most this share of the data's days (first to last day of the
+#: clock source): measured at 1 M dossiers by unit × month, filtering the rows first pays below ~1/5 of the
+#: span (a month: 0.08 s against 0.21 s of CPU) and costs above it (the whole span: 1.05 s against 0.35 s),
+#: because the filter's estimate turns the calendar joins' build side to the dossier rows.
+NARROW = 1 / 8
 
 _QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
 
@@ -105,9 +114,11 @@ def resolve(
     *,
     data_end: dt.date,
     scope_units: Sequence[str] | None = None,
+    data_start: dt.date | None = None,
 ) -> tuple[Shape, dict[str, object]]:
     """Validate a request: its shape and every parameter the SQL may bind (the statement keeps the ones it
-    names). The request's defaults are written here, once."""
+    names). The request's defaults are written here, once. `data_start`: the first day of the data, when
+    the caller has it (a request over a small part of the data is `narrow`)."""
     by = tuple(dict.fromkeys(request.get("by", ())))
     level = request.get("level")
     grain = request.get("grain", "month")
@@ -152,6 +163,10 @@ def resolve(
     if start_date > end_date:
         raise ComputeError(f"start {start_date} is after end {end_date}", "swap --from and --to")
     spine_start = dt.date(start_date.year - 1, start_date.month, 1) if compare else start_date
+    spine_end_excl = end_date + dt.timedelta(days=1)
+    narrow = data_start is not None and (spine_end_excl - spine_start).days <= NARROW * (
+        (data_end - data_start).days + 1
+    )
     shape = Shape(
         indicators=tuple(chosen),
         by=by,
@@ -163,11 +178,12 @@ def resolve(
         names=names,
         compare=compare,
         scope_list=unit is not None and scope_units is not None,
+        narrow=narrow,
     )
     params: dict[str, object] = {
         "start": start_date,
         "spine_start": spine_start,
-        "spine_end_excl": end_date + dt.timedelta(days=1),
+        "spine_end_excl": spine_end_excl,
         # periods end at the requested end (an as-of date) or where the data ends, whichever is first
         "data_end_excl": end_date + dt.timedelta(days=1),
         "unit_version": unit_version,
