@@ -33,8 +33,15 @@ from papermill.log import logger
 
 ENGINE_NAME = "egov-warm"
 RESET_TAG = "egov-reset"
-#: The hidden first cell: an empty namespace and execution numbers as in a fresh kernel.
-RESET_SOURCE = "get_ipython().reset(new_session=True)"
+#: The hidden first cell: vl-convert's engine starts in the background (once per kernel:
+#: `charts.warm_up_in_background`, beside the queries of the kernel's first report; a failure there changes
+#: nothing), then an empty namespace and execution numbers as in a fresh kernel.
+RESET_SOURCE = """\
+try:
+    __import__("egov_metrics.charts", fromlist=["charts"]).warm_up_in_background()
+except Exception:
+    pass
+get_ipython().reset(new_session=True)"""
 
 
 #: Arguments of every report kernel: its own log only says CRITICAL things (a failing cell still fails its
@@ -120,14 +127,16 @@ class WarmKernel:
         return km
 
     def execute(
-        self, notebook_path: Path, output_path: Path, parameters: dict[str, Any]
+        self, notebook_path: Path, output_path: Path | None, parameters: dict[str, Any]
     ) -> nbformat.NotebookNode:
-        """Execute a notebook with parameters (papermill raises PapermillExecutionError on a failed cell)."""
+        """Execute a notebook with parameters (papermill raises PapermillExecutionError on a failed cell) and
+        return it executed. `output_path`: where papermill also writes it (after every cell); None: nowhere,
+        the notebook stays in memory (what `render_report` does: it only exports it)."""
         km = self._kernel()
         try:
-            papermill.execute_notebook(
+            executed = papermill.execute_notebook(
                 _with_reset_cell(Path(notebook_path)),
-                str(output_path),
+                None if output_path is None else str(output_path),
                 parameters=parameters,
                 engine_name=ENGINE_NAME,
                 kernel_name=self.kernel_name,
@@ -138,7 +147,7 @@ class WarmKernel:
             self.close()  # a failed notebook may leave the kernel in any state: the next report gets a new one
             raise
         self.runs += 1
-        return strip_reset_cell(nbformat.read(output_path, as_version=4))
+        return strip_reset_cell(executed)
 
     def close(self) -> None:
         if self.km is None:
