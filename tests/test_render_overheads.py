@@ -140,7 +140,12 @@ def test_the_warm_up_converts_one_chart_once_per_process(
     fresh_warm_up: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[dict[str, object]] = []
-    monkeypatch.setattr(charts.vlc, "vegalite_to_svg", lambda spec, **_: calls.append(spec) or "<svg/>")
+
+    def convert(spec: dict[str, object], **_: object) -> str:
+        calls.append(spec)
+        return "<svg/>"
+
+    monkeypatch.setattr(charts.vlc, "vegalite_to_svg", convert)
     first = charts.warm_up_in_background()
     second = charts.warm_up_in_background()
     first.join(10)
@@ -197,7 +202,7 @@ def test_a_report_keeps_its_executed_notebook_in_memory_and_still_warms_up_after
         raise RuntimeError("warm-up broken")
 
     monkeypatch.setattr(charts, "warm_up_in_background", broken)
-    params = {"db_path": str(small_demo_db), "period": "2026-03"}
+    params: dict[str, object] = {"db_path": str(small_demo_db), "period": "2026-03"}
     result = render_report("progress_report", params, out_dir=tmp_path / "out")
     page = result.path.read_text(encoding="utf-8")
     areas = BeautifulSoup(page, "html.parser").select("div.jp-OutputArea-output")
@@ -225,7 +230,7 @@ def test_a_failing_cell_still_names_its_cell_and_nothing_is_written(
     small_demo_db: Path, tmp_path: Path, notebook_writes: list[object]
 ) -> None:
     folder = _failing_notebooks(tmp_path)
-    params = {"db_path": str(small_demo_db), "period": "2026-03"}
+    params: dict[str, object] = {"db_path": str(small_demo_db), "period": "2026-03"}
     # parameters (1), injected parameters (2), the failing cell (3): as a new kernel numbers them
     with pytest.raises(ReportError, match=r"cell 3: ValueError: boom in the report"):
         render_report("progress_report", params, out_dir=tmp_path / "here", notebooks_dir=folder)
