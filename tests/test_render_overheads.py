@@ -258,3 +258,29 @@ def test_a_failing_cell_still_names_its_cell_and_nothing_is_written(
         )
     assert fresh.value.exec_count == 3
     assert json.loads((tmp_path / "fresh.ipynb").read_text(encoding="utf-8"))["cells"]
+
+
+@pytest.mark.slow  # starts a Jupyter kernel
+def test_a_warm_kernel_starts_vl_convert_before_its_first_notebook_and_leaves_no_name_behind(
+    tmp_path: Path,
+) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_code_cell("name = 'x'", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(
+            "import sys\n"
+            "started = sys.modules['egov_metrics.charts']._warm_thread is not None\n"
+            "print(started, 'charts' in globals(), [k for k in globals() if 'warm' in k])"
+        ),
+    ]
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    kernel = WarmKernel(tmp_path)
+    try:
+        executed = kernel.execute(path, None, {"name": "y"})
+    finally:
+        kernel.close()
+    printed = [o["text"] for c in executed.cells for o in c.get("outputs", []) if o.get("name") == "stdout"]
+    assert printed == ["True False []\n"]
+    assert [c.execution_count for c in executed.cells] == [1, 2, 3]  # as in a new kernel
