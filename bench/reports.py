@@ -10,7 +10,8 @@ Measures, into fresh temporary output folders:
 2. where its time goes: the same path in a new process with timers around each phase (imports, parameter
    checks, data fingerprint, the notebook: queries = the report object's constructor, sections = the rest,
    of which vl-convert's chart rendering; HTML export; the landing page's figures, of which its 766 scores),
-   paired with the same run without vl-convert's background warm-up (`warm-up off`, alternating); and, for
+   paired with the same run with vl-convert's background warm-up on (`engine.WARM_UP_CHARTS`, off by
+   default; alternating); and, for
    comparison, the
    old kernel path step by step, each in a new process: kernel start (an empty notebook through papermill),
    the report's imports, its queries, its charts and tables, the HTML export (`--skip-kernel` leaves it out);
@@ -127,8 +128,8 @@ timed(render, "export_html", "export_s")
 timed(render, "cached_facts", "index_facts_s")
 import egov_metrics.scoring
 timed(egov_metrics.scoring, "score_units", "index_scores_s")  # the page module holds its own reference
-if warm_up == "off":
-    charts.warm_up_in_background = lambda: threading.current_thread()
+from egov_metrics.reports import engine
+engine.WARM_UP_CHARTS = warm_up == "on"  # off by default (see engine.WARM_UP_CHARTS): paired here
 t = time.perf_counter()
 params = {"db_path": db, **({"period": period} if period else {})}
 result = render.render_report("progress_report", params, out_dir=folder)
@@ -305,11 +306,11 @@ def main() -> None:
                       f"load {runs[0]['load']:.1f}", flush=True)  # fmt: skip
         here = []
         for i in range(opts.repeat):  # paired: with and without vl-convert's warm-up, alternately
-            for warm_up in (True, False):
+            for warm_up in (False, True) if i % 2 == 0 else (True, False):
                 steps = inprocess_breakdown(db, opts.period, tmp / f"i{i}-{warm_up}", warm_up)
                 here.append(steps)
                 shown = ", ".join(f"{k} {v:.2f}" for k, v in steps.items() if isinstance(v, float))
-                label = "" if warm_up else " (warm-up off)"
+                label = " (warm-up on)" if warm_up else ""
                 print(f"  in-process breakdown{label}: {shown}", flush=True)
         results["inprocess_breakdown"] = here
         if not opts.skip_kernel:

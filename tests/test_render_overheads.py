@@ -1,6 +1,7 @@
 """What a report pays besides its queries (issue 14): the HTML export without nbconvert's second parse and
 with one exporter per thread and language, the executed notebook kept in memory (no papermill save after
-every cell), and vl-convert started in the background. Behaviour only; timings live in bench/reports.py."""
+every cell), and vl-convert started in the background (off by default: `engine.WARM_UP_CHARTS`). Behaviour
+only; timings live in bench/reports.py."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from bs4 import BeautifulSoup
 from nbconvert import HTMLExporter
 
 from egov_metrics import charts
+from egov_metrics.reports import engine as warm_engine
 from egov_metrics.reports import render
 from egov_metrics.reports.engine import WarmKernel
 from egov_metrics.reports.kinds import get_kind, validate_params
@@ -195,13 +197,9 @@ def notebook_writes(monkeypatch: pytest.MonkeyPatch) -> list[object]:
 
 
 @pytest.mark.slow  # renders a report
-def test_a_report_keeps_its_executed_notebook_in_memory_and_still_warms_up_after_a_broken_warm_up(
-    small_demo_db: Path, tmp_path: Path, notebook_writes: list[object], monkeypatch: pytest.MonkeyPatch
+def test_a_report_keeps_its_executed_notebook_in_memory_and_starts_no_warm_up_by_default(
+    small_demo_db: Path, tmp_path: Path, notebook_writes: list[object], fresh_warm_up: None
 ) -> None:
-    def broken() -> threading.Thread:
-        raise RuntimeError("warm-up broken")
-
-    monkeypatch.setattr(charts, "warm_up_in_background", broken)
     params: dict[str, object] = {"db_path": str(small_demo_db), "period": "2026-03"}
     result = render_report("progress_report", params, out_dir=tmp_path / "out")
     page = result.path.read_text(encoding="utf-8")
@@ -211,6 +209,24 @@ def test_a_report_keeps_its_executed_notebook_in_memory_and_still_warms_up_after
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         ".cache", ".frontpage.json", ".manifest.lock", "index.html", "manifest.json", result.path.name,
     ]  # fmt: skip
+    assert charts._warm_thread is None  # engine.WARM_UP_CHARTS is off: measured not to pay on 2 cores
+
+
+@pytest.mark.slow  # renders a report
+def test_with_the_warm_up_on_a_broken_warm_up_never_breaks_a_report(
+    small_demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[str] = []
+
+    def broken() -> threading.Thread:
+        started.append("called")
+        raise RuntimeError("warm-up broken")
+
+    monkeypatch.setattr(warm_engine, "WARM_UP_CHARTS", True)
+    monkeypatch.setattr(charts, "warm_up_in_background", broken)
+    params: dict[str, object] = {"db_path": str(small_demo_db), "period": "2026-03"}
+    result = render_report("progress_report", params, out_dir=tmp_path / "out")
+    assert started == ["called"] and "<svg" in result.path.read_text(encoding="utf-8")
 
 
 def _failing_notebooks(tmp_path: Path) -> Path:
@@ -261,8 +277,8 @@ def test_a_failing_cell_still_names_its_cell_and_nothing_is_written(
 
 
 @pytest.mark.slow  # starts a Jupyter kernel
-def test_a_warm_kernel_starts_vl_convert_before_its_first_notebook_and_leaves_no_name_behind(
-    tmp_path: Path,
+def test_with_the_warm_up_on_a_warm_kernel_starts_vl_convert_first_and_leaves_no_name_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -276,6 +292,7 @@ def test_a_warm_kernel_starts_vl_convert_before_its_first_notebook_and_leaves_no
     ]
     path = tmp_path / "nb.ipynb"
     nbformat.write(nb, path)
+    monkeypatch.setattr(warm_engine, "WARM_UP_CHARTS", True)
     kernel = WarmKernel(tmp_path)
     try:
         executed = kernel.execute(path, None, {"name": "y"})

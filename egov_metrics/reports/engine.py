@@ -33,15 +33,21 @@ from papermill.log import logger
 
 ENGINE_NAME = "egov-warm"
 RESET_TAG = "egov-reset"
-#: The hidden first cell: vl-convert's engine starts in the background (once per kernel:
-#: `charts.warm_up_in_background`, beside the queries of the kernel's first report; a failure there changes
-#: nothing), then an empty namespace and execution numbers as in a fresh kernel.
-RESET_SOURCE = """\
+#: The hidden first cell: an empty namespace and execution numbers as in a fresh kernel.
+RESET_SOURCE = "get_ipython().reset(new_session=True)"
+#: Start vl-convert's engine in the background before a report's queries (`charts.warm_up_in_background`:
+#: once per process; in a warm kernel, a line of the hidden cell; a failure there changes nothing). Off:
+#: measured on 2 cores (bench/README.md, third round), the start (~0.7 s of CPU) taken beside DuckDB's
+#: queries slowed them by more than it saved at the first chart (render 0.2–3.7 s slower in 3 of 3 pairs).
+#: A machine with a core to spare beside DuckDB's threads may measure otherwise: `bench/reports.py` pairs it.
+WARM_UP_CHARTS = False
+#: The warm-up's line in a warm kernel's hidden cell (before the reset, which leaves no name behind).
+WARM_UP_SOURCE = """\
 try:
     __import__("egov_metrics.charts", fromlist=["charts"]).warm_up_in_background()
 except Exception:
     pass
-get_ipython().reset(new_session=True)"""
+"""
 
 
 #: Arguments of every report kernel: its own log only says CRITICAL things (a failing cell still fails its
@@ -88,7 +94,8 @@ papermill_engines.register(ENGINE_NAME, WarmEngine)
 
 def _with_reset_cell(notebook_path: Path) -> nbformat.NotebookNode:
     nb = nbformat.read(notebook_path, as_version=4)
-    cell = nbformat.v4.new_code_cell(RESET_SOURCE, metadata={"tags": [RESET_TAG]})
+    source = (WARM_UP_SOURCE if WARM_UP_CHARTS else "") + RESET_SOURCE
+    cell = nbformat.v4.new_code_cell(source, metadata={"tags": [RESET_TAG]})
     nb.cells.insert(0, cell)
     return nb
 

@@ -29,6 +29,7 @@ from papermill.exceptions import PapermillExecutionError
 from egov_metrics import __version__, fingerprint
 from egov_metrics import cache as compute_cache
 from egov_metrics.config import PROJECT_DIR, REPORTS_DIR
+from egov_metrics.reports import engine as warm_engine
 from egov_metrics.reports.engine import KERNEL_ARGUMENTS, WarmKernel
 from egov_metrics.reports.frontpage import cached_facts, index_html
 from egov_metrics.reports.inprocess import ENGINE_NAME as INPROCESS_ENGINE
@@ -267,7 +268,7 @@ def render_report(
     out_dir = Path(out_dir).expanduser().absolute()
     started = time.perf_counter()
     here = kernel is None and (IN_PROCESS if in_process is None else in_process)  # the notebook runs here
-    if here:
+    if here and warm_engine.WARM_UP_CHARTS:  # off by default: see its comment
         _charts_warm_up()  # vl-convert's engine starts beside the fingerprint and the queries
     parameters = validated.model_dump(mode="json")
     # both before the notebook: what it read, not what came later
