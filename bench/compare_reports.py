@@ -9,6 +9,12 @@ times of generation, durations, data fingerprints, process ids (see `VOLATILE`).
 log and text files are compared as text; other files byte for byte. Hidden files and folders (the run lock,
 the compute cache) are skipped. Prints a unified diff of each differing file (the first lines) and exits 1 on
 any difference, 0 when the folders match.
+
+`--parse-html` compares HTML pages as documents: each is parsed with Python's html.parser (BeautifulSoup)
+and written back out before comparing, so pages that differ only in how the same tree is serialised
+(attribute order and quoting, `<br/>` or `<br>`, `<path/>` or `<path></path>`, blank lines between tags)
+match. Use it across the change that stopped nbconvert's own parse-and-rewrite pass (render.ReportExporter):
+pages before it were html.parser's output, pages after it are the template's.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ VOLATILE: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}(:\d{2})?( [+-]\d{4})?"), "<time>"),
     # papermill gives the cell it injects (the parameters) a new random id on every run
     (re.compile(r'(celltag_injected-parameters" id="cell-id=)[0-9a-f-]+'), r"\1<id>"),
+    # … in the template's own attribute order (pages since render.ReportExporter; before, html.parser's)
+    (re.compile(r'(id="cell-id=)[0-9a-f-]+("\s+class="[^"]*\bcelltag_injected-parameters\b)'), r"\1<id>\2"),
     # data fingerprints and other 16-64 hex digests
     (re.compile(r"\b[0-9a-f]{16,64}\b"), "<hash>"),
 )
@@ -68,9 +76,18 @@ def _log_without_volatile(text: str) -> str:
     return "\n".join(lines)
 
 
-def normalised(path: Path) -> list[str]:
-    """The file's comparable lines: volatile parts replaced by placeholders."""
+def _parsed(text: str) -> str:
+    from bs4 import BeautifulSoup  # nbconvert's dependency
+
+    return str(BeautifulSoup(text, "html.parser"))
+
+
+def normalised(path: Path, parse_html: bool = False) -> list[str]:
+    """The file's comparable lines: volatile parts replaced by placeholders (HTML parsed and written back out
+    first with `parse_html`)."""
     text = path.read_text(encoding="utf-8")
+    if parse_html and path.suffix == ".html":
+        text = _parsed(text)
     if path.suffix == ".json":
         text = json.dumps(_json_without_volatile(json.loads(text)), ensure_ascii=False, indent=1)
     elif path.suffix == ".log":
@@ -88,7 +105,7 @@ def _files(root: Path) -> set[Path]:
     }
 
 
-def compare(before: Path, after: Path, out: list[str]) -> int:
+def compare(before: Path, after: Path, out: list[str], parse_html: bool = False) -> int:
     """Append every difference to `out`; return the number of files that differ (missing ones included)."""
     ours, theirs = _files(before), _files(after)
     differ = 0
@@ -98,7 +115,7 @@ def compare(before: Path, after: Path, out: list[str]) -> int:
     for rel in sorted(ours & theirs):
         a, b = before / rel, after / rel
         if rel.suffix in TEXT_SUFFIXES:
-            left, right = normalised(a), normalised(b)
+            left, right = normalised(a, parse_html), normalised(b, parse_html)
             if left != right:
                 diff = difflib.unified_diff(left, right, str(a), str(b), lineterm="", n=1)
                 out.extend(line[:300] for _, line in zip(range(SHOWN_LINES), diff, strict=False))
@@ -113,12 +130,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("before", type=Path)
     parser.add_argument("after", type=Path)
+    parser.add_argument(
+        "--parse-html", action="store_true", help="compare HTML pages as parsed documents (see above)"
+    )
     args = parser.parse_args(argv)
     for folder in (args.before, args.after):
         if not folder.is_dir():
             parser.error(f"{folder} is not a folder")
     out: list[str] = []
-    differ = compare(args.before, args.after, out)
+    differ = compare(args.before, args.after, out, args.parse_html)
     print("\n".join(out))
     checked = len(_files(args.before) | _files(args.after))
     print(f"{checked} file(s) compared, {differ} differ")

@@ -1,7 +1,7 @@
 """Benchmark report rendering on the default demo (`make bench` runs it after bench/run.py).
 
     .venv/bin/python bench/reports.py [--db bench/.cache/demo_2000000.duckdb] [--workers 2] [--repeat 1]
-                                      [--skip-set] [--out bench/results/reports.json]
+                                      [--period YYYY-MM] [--skip-set] [--out bench/results/reports.json]
 
 Measures, into fresh temporary output folders:
 
@@ -9,7 +9,10 @@ Measures, into fresh temporary output folders:
    checks, the notebook run in that process, export, index);
 2. where its time goes: the same path in a new process with timers around each phase (imports, parameter
    checks, data fingerprint, the notebook: queries = the report object's constructor, sections = the rest,
-   of which vl-convert's chart rendering; HTML export; the landing page's figures); and, for comparison, the
+   of which vl-convert's chart rendering; HTML export; the landing page's figures, of which its 766 scores),
+   paired with the same run with vl-convert's background warm-up on (`engine.WARM_UP_CHARTS`, off by
+   default; alternating); and, for
+   comparison, the
    old kernel path step by step, each in a new process: kernel start (an empty notebook through papermill),
    the report's imports, its queries, its charts and tables, the HTML export (`--skip-kernel` leaves it out);
 3. the demo's report set (`egov_metrics/schedule_data/demo.yaml`: 30 reports) through the scheduler with
@@ -17,8 +20,12 @@ Measures, into fresh temporary output folders:
    was), warm kernels without the cache, and warm kernels with the cache (how it is now). The cache starts
    empty for each run.
 
+The period (`--period`) defaults to the report's own default, the database's last complete month, as
+`egov-metrics report progress_report` without parameters: the landing page shows that month, so its figures
+share the report's computations; an earlier period shares none of them (~2 s more on the 2 M demo).
+
 Every figure is a wall time; other processes on the machine change them, so the load average is recorded
-with each. Targets (issue 14): one progress report ≤ 4 s, the 30 reports ≤ 40 s on 2 cores.
+with each, and CPU seconds (user + system, this process and its children) with the breakdown. Targets (issue 14): one progress report ≤ 4 s, the 30 reports ≤ 40 s on 2 cores.
 """
 
 from __future__ import annotations
@@ -43,7 +50,7 @@ MODES = ("cold", "warm", "warm+cache")
 STEPS_SCRIPT = r"""
 import json, sys, time, tempfile
 from pathlib import Path
-db, period, what = sys.argv[1], sys.argv[2], sys.argv[3]
+db, period, what = sys.argv[1], sys.argv[2] or None, sys.argv[3]
 out = {}
 if what == "kernel":
     import nbformat, papermill
@@ -76,7 +83,7 @@ else:
     out["export_imports_s"] = time.perf_counter() - t
     executed = nbformat.read(sys.argv[4], as_version=4)
     kind = get_kind("progress_report")
-    params = validate_params(kind, {"db_path": db, "period": period})
+    params = validate_params(kind, {"db_path": db, **({"period": period} if period else {})})
     t = time.perf_counter()
     export_html(executed, kind, params, "fingerprint", "now")
     out["export_s"] = time.perf_counter() - t
@@ -84,15 +91,17 @@ print(json.dumps(out))
 """
 
 #: One progress report end to end as `egov-metrics report` runs it (in-process notebook), in a new process,
-#: with timers around each phase (argv: db, period, out). Phases nest: the notebook holds queries and charts.
+#: with timers around each phase (argv: db, period, out, warm-up on/off). Phases nest: the notebook holds
+#: queries and charts; the landing page's figures hold its 766 scores.
 INPROCESS_SCRIPT = r"""
-import json, sys, time
+import json, os, sys, threading, time
 t0 = time.perf_counter()
+c0 = os.times()
 out = {}
 import egov_metrics.cli  # what the CLI imports before it renders
 from egov_metrics.reports import render
 out["imports_s"] = time.perf_counter() - t0
-db, period, folder = sys.argv[1:4]
+db, period, folder, warm_up = sys.argv[1:5]
 import vl_convert
 from egov_metrics import charts, fingerprint
 from egov_metrics.reports import frontpage
@@ -105,7 +114,9 @@ def timed(owner, name, key):
         try:
             return real(*a, **k)
         finally:
-            spent[key] = spent.get(key, 0.0) + time.perf_counter() - t
+            # vl-convert's background warm-up (its own thread) is counted apart from the report's charts
+            at = "warm_up_s" if threading.current_thread().name.startswith("egov-vl-convert") else key
+            spent[at] = spent.get(at, 0.0) + time.perf_counter() - t
     setattr(owner, name, wrapper)
 from egov_metrics.reports.kinds import base as kinds_base
 timed(kinds_base.ReportKind, "resolve_in", "parameter_checks_s")
@@ -115,12 +126,19 @@ timed(progress.ProgressReport, "__post_init__", "queries_s")  # the report objec
 timed(charts.vlc, "vegalite_to_svg", "charts_vl_convert_s")
 timed(render, "export_html", "export_s")
 timed(render, "cached_facts", "index_facts_s")
+import egov_metrics.scoring
+timed(egov_metrics.scoring, "score_units", "index_scores_s")  # the page module holds its own reference
+from egov_metrics.reports import engine
+engine.WARM_UP_CHARTS = warm_up == "on"  # off by default (see engine.WARM_UP_CHARTS): paired here
 t = time.perf_counter()
-result = render.render_report("progress_report", {"db_path": db, "period": period}, out_dir=folder)
+params = {"db_path": db, **({"period": period} if period else {})}
+result = render.render_report("progress_report", params, out_dir=folder)
 out["render_s"] = time.perf_counter() - t
 out.update(spent)
 out["sections_s"] = spent["notebook_s"] - spent["queries_s"]  # the section calls: tables and charts
 out["total_s"] = time.perf_counter() - t0
+c1 = os.times()
+out["cpu_s"] = (c1.user - c0.user) + (c1.system - c0.system)
 print(json.dumps(out))
 """
 
@@ -179,7 +197,8 @@ def one_report(db: str, period: str, tmp: Path, kernel: bool = False) -> dict:
     """`egov-metrics report progress_report` in a new process, into a new folder (nothing cached)."""
     out = tmp / ("one-kernel" if kernel else "one")
     load = _load()
-    args = ["report", "progress_report", "-p", f"period={period}", "--db", db, "--out", str(out)]
+    chosen = ["-p", f"period={period}"] if period else []  # default: the report's own (the last month)
+    args = ["report", "progress_report", *chosen, "--db", db, "--out", str(out)]
     command = [sys.executable, "-c", KERNEL_CLI, *args] if kernel else [str(BIN / "egov-metrics"), *args]
     seconds = _timed(command)
     return {"seconds": seconds, "load": load, "path": "kernel" if kernel else "in-process"}
@@ -193,7 +212,7 @@ def breakdown(db: str, period: str, tmp: Path) -> dict:
     papermill.execute_notebook(
         str(ROOT / "notebooks" / "progress_report.ipynb"),
         str(executed),
-        parameters={"db_path": db, "period": period, "unit": None, "lang": "vi"},
+        parameters={"db_path": db, "period": period or "", "unit": None, "lang": "vi"},
         kernel_name="python3",
         progress_bar=False,
         cwd=str(ROOT / "notebooks"),
@@ -205,11 +224,13 @@ def breakdown(db: str, period: str, tmp: Path) -> dict:
     return steps
 
 
-def inprocess_breakdown(db: str, period: str, tmp: Path) -> dict:
-    """The real single-report path (notebook in this process), phase by phase, in a new process."""
+def inprocess_breakdown(db: str, period: str, tmp: Path, warm_up: bool = True) -> dict:
+    """The real single-report path (notebook in this process), phase by phase, in a new process; without
+    vl-convert's background warm-up if `warm_up` is False."""
     load = _load()
-    steps = _python(INPROCESS_SCRIPT, db, period, str(tmp / "inprocess"))
+    steps = _python(INPROCESS_SCRIPT, db, period, str(tmp / "inprocess"), "on" if warm_up else "off")
     steps["load"] = load
+    steps["warm_up"] = warm_up
     return steps
 
 
@@ -237,11 +258,21 @@ def report_set(db: str, period: str, workers: int, tmp: Path, mode: str) -> dict
     }
 
 
+def _latest_period(db: str) -> str:
+    """The database's last complete month (the progress report's default period)."""
+    from egov_metrics.reports.common import latest_period, open_db
+
+    with open_db(db) as con:
+        return latest_period(con)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", default=str(ROOT / "bench" / ".cache" / "demo_2000000.duckdb"))
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--period", default="2026-10")
+    parser.add_argument(
+        "--period", default="", help="the progress report's month (default: its own, the last complete month)"
+    )
     parser.add_argument("--repeat", type=int, default=1, help="runs of each measurement (median shown)")
     parser.add_argument("--skip-set", action="store_true", help="only the one report and its breakdown")
     parser.add_argument(
@@ -273,12 +304,15 @@ def main() -> None:
                 print(f"one province progress report, end to end (new process, {path}): {one:.1f} s "
                       f"(target ≤ 4 s); runs {each}; "
                       f"load {runs[0]['load']:.1f}", flush=True)  # fmt: skip
-        here = [inprocess_breakdown(db, opts.period, tmp / f"i{i}") for i in range(opts.repeat)]
+        here = []
+        for i in range(opts.repeat):  # paired: with and without vl-convert's warm-up, alternately
+            for warm_up in (False, True) if i % 2 == 0 else (True, False):
+                steps = inprocess_breakdown(db, opts.period, tmp / f"i{i}-{warm_up}", warm_up)
+                here.append(steps)
+                shown = ", ".join(f"{k} {v:.2f}" for k, v in steps.items() if isinstance(v, float))
+                label = " (warm-up on)" if warm_up else ""
+                print(f"  in-process breakdown{label}: {shown}", flush=True)
         results["inprocess_breakdown"] = here
-        for steps in here:
-            print(
-                "  in-process breakdown: " + ", ".join(f"{k} {v:.2f}" for k, v in steps.items()), flush=True
-            )
         if not opts.skip_kernel:
             steps = breakdown(db, opts.period, tmp)
             results["breakdown"] = steps
@@ -287,10 +321,12 @@ def main() -> None:
                 flush=True,
             )
         if not opts.skip_set:
+            since = opts.period or _latest_period(db)  # the set's month: the same as the one report's
+            results["since"] = since
             sets = []
             for r in range(opts.repeat):
                 for mode in [m.strip() for m in opts.modes.split(",") if m.strip()]:
-                    s = report_set(db, opts.period, opts.workers, tmp / f"s{r}", mode)
+                    s = report_set(db, since, opts.workers, tmp / f"s{r}", mode)
                     sets.append(s)
                     print(f"  demo set ({mode}): {s['reports']} reports, {s['failed']} failed, {s['seconds']:.1f} s "
                           f"with {opts.workers} workers (median report {s['per_report_median_s']:.1f} s); "

@@ -18,7 +18,9 @@ Decimal columns are cast to Float64 before charting (no renderer accepts them).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import threading
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -230,6 +232,39 @@ VALIDATE_SPECS = False
 def to_svg(chart: alt.TopLevelMixin) -> str:
     """Render a chart to a static SVG string with vl-convert (no network, byte-identical per input)."""
     return vlc.vegalite_to_svg(chart.to_dict(validate=VALIDATE_SPECS), vl_version=VL_VERSION)
+
+
+#: A tiny chart with an axis, a title and text marks: converting it starts vl-convert's JavaScript engine and
+#: loads the Vega-Lite version and fonts the reports' charts use.
+WARM_UP_SPEC: dict[str, Any] = {
+    "title": "0",
+    "data": {"values": [{"x": 0, "y": 0}]},
+    "mark": "text",
+    "encoding": {"x": {"field": "x", "type": "quantitative"}, "y": {"field": "y", "type": "quantitative"},
+                 "text": {"field": "x"}},
+}  # fmt: skip
+_warm_lock = threading.Lock()
+_warm_thread: threading.Thread | None = None
+
+
+def _warm_up() -> None:
+    with contextlib.suppress(Exception):  # only a head start: the first chart pays the start instead
+        vlc.vegalite_to_svg(WARM_UP_SPEC, vl_version=VL_VERSION)
+
+
+def warm_up_in_background() -> threading.Thread:
+    """Start vl-convert's engine in a daemon thread, once per process, and return that thread.
+
+    The first conversion in a process costs ~0.5 s (vl-convert's JavaScript runtime starting; later ones
+    ~0.1 s). vl-convert releases the GIL, so a report that calls this before its queries gets the start
+    beside DuckDB's work instead of before its first chart. A conversion that fails here changes nothing:
+    the report's own first chart starts the engine (and reports its errors) as before."""
+    global _warm_thread
+    with _warm_lock:
+        if _warm_thread is None:
+            _warm_thread = threading.Thread(target=_warm_up, name="egov-vl-convert-warm-up", daemon=True)
+            _warm_thread.start()
+        return _warm_thread
 
 
 def _inline_svg_renderer(spec: dict[str, Any], **_: Any) -> dict[str, str]:

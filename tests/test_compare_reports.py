@@ -64,3 +64,42 @@ def test_a_changed_figure_or_a_missing_file_is_a_difference(tmp_path: Path) -> N
     done = _compare(a, c)
     assert done.returncode == 1
     assert f"only in {a}: schedule.log" in done.stdout
+
+
+def test_the_injected_cell_id_is_volatile_in_either_attribute_order(tmp_path: Path) -> None:
+    for side, cell in (("a", "16e767d2"), ("b", "0a1b2c3d")):
+        (tmp_path / side).mkdir()
+        page = f'<div id="cell-id={cell}" class="jp-Cell jp-mod-noInput  celltag_injected-parameters"></div>'
+        (tmp_path / side / "r.html").write_text(page + '<div id="cell-id=8d8856d4" class="jp-Cell"></div>')
+    assert _compare(tmp_path / "a", tmp_path / "b").returncode == 0
+    (tmp_path / "b" / "r.html").write_text(
+        '<div id="cell-id=0a1b2c3d" class="jp-Cell jp-mod-noInput  celltag_injected-parameters"></div>'
+        '<div id="cell-id=99999999" class="jp-Cell"></div>'  # another cell's id is not volatile
+    )
+    assert _compare(tmp_path / "a", tmp_path / "b").returncode == 1
+
+
+def test_parse_html_compares_pages_as_documents(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    # html.parser's output (nbconvert's pages before render.ReportExporter) and the template's text
+    (tmp_path / "a" / "r.html").write_text(
+        '<meta charset="utf-8"/>\n<svg><path d="M0,0"></path></svg><p>1<br/>2</p>'
+    )
+    (tmp_path / "b" / "r.html").write_text(
+        '<meta charset="utf-8" />\n<svg><path d="M0,0"/></svg><p>1<br>2</p>'
+    )
+    assert _compare(tmp_path / "a", tmp_path / "b").returncode == 1
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--parse-html", str(tmp_path / "a"), str(tmp_path / "b")],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout
+    (tmp_path / "b" / "r.html").write_text(
+        '<meta charset="utf-8" />\n<svg><path d="M0,1"/></svg><p>1<br>2</p>'
+    )
+    changed = subprocess.run(
+        [sys.executable, str(SCRIPT), "--parse-html", str(tmp_path / "a"), str(tmp_path / "b")],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert changed.returncode == 1  # a changed figure still differs

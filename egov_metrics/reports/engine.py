@@ -35,6 +35,19 @@ ENGINE_NAME = "egov-warm"
 RESET_TAG = "egov-reset"
 #: The hidden first cell: an empty namespace and execution numbers as in a fresh kernel.
 RESET_SOURCE = "get_ipython().reset(new_session=True)"
+#: Start vl-convert's engine in the background before a report's queries (`charts.warm_up_in_background`:
+#: once per process; in a warm kernel, a line of the hidden cell; a failure there changes nothing). Off:
+#: measured on 2 cores (bench/README.md, third round), the start (~0.7 s of CPU) taken beside DuckDB's
+#: queries slowed them by more than it saved at the first chart (render 0.2–3.7 s slower in 3 of 3 pairs).
+#: A machine with a core to spare beside DuckDB's threads may measure otherwise: `bench/reports.py` pairs it.
+WARM_UP_CHARTS = False
+#: The warm-up's line in a warm kernel's hidden cell (before the reset, which leaves no name behind).
+WARM_UP_SOURCE = """\
+try:
+    __import__("egov_metrics.charts", fromlist=["charts"]).warm_up_in_background()
+except Exception:
+    pass
+"""
 
 
 #: Arguments of every report kernel: its own log only says CRITICAL things (a failing cell still fails its
@@ -81,7 +94,8 @@ papermill_engines.register(ENGINE_NAME, WarmEngine)
 
 def _with_reset_cell(notebook_path: Path) -> nbformat.NotebookNode:
     nb = nbformat.read(notebook_path, as_version=4)
-    cell = nbformat.v4.new_code_cell(RESET_SOURCE, metadata={"tags": [RESET_TAG]})
+    source = (WARM_UP_SOURCE if WARM_UP_CHARTS else "") + RESET_SOURCE
+    cell = nbformat.v4.new_code_cell(source, metadata={"tags": [RESET_TAG]})
     nb.cells.insert(0, cell)
     return nb
 
@@ -120,14 +134,16 @@ class WarmKernel:
         return km
 
     def execute(
-        self, notebook_path: Path, output_path: Path, parameters: dict[str, Any]
+        self, notebook_path: Path, output_path: Path | None, parameters: dict[str, Any]
     ) -> nbformat.NotebookNode:
-        """Execute a notebook with parameters (papermill raises PapermillExecutionError on a failed cell)."""
+        """Execute a notebook with parameters (papermill raises PapermillExecutionError on a failed cell) and
+        return it executed. `output_path`: where papermill also writes it (after every cell); None: nowhere,
+        the notebook stays in memory (what `render_report` does: it only exports it)."""
         km = self._kernel()
         try:
-            papermill.execute_notebook(
+            executed = papermill.execute_notebook(
                 _with_reset_cell(Path(notebook_path)),
-                str(output_path),
+                None if output_path is None else str(output_path),
                 parameters=parameters,
                 engine_name=ENGINE_NAME,
                 kernel_name=self.kernel_name,
@@ -138,7 +154,7 @@ class WarmKernel:
             self.close()  # a failed notebook may leave the kernel in any state: the next report gets a new one
             raise
         self.runs += 1
-        return strip_reset_cell(nbformat.read(output_path, as_version=4))
+        return strip_reset_cell(executed)
 
     def close(self) -> None:
         if self.km is None:

@@ -8,22 +8,28 @@ import fcntl
 import html
 import json
 import os
+import re
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import nbformat
 import papermill
 from nbconvert import HTMLExporter
+from nbconvert.exporters.templateexporter import TemplateExporter
+from nbconvert.filters.highlight import Highlight2HTML
+from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from papermill.exceptions import PapermillExecutionError
 
 from egov_metrics import __version__, fingerprint
 from egov_metrics import cache as compute_cache
 from egov_metrics.config import PROJECT_DIR, REPORTS_DIR
+from egov_metrics.reports import engine as warm_engine
 from egov_metrics.reports.engine import KERNEL_ARGUMENTS, WarmKernel
 from egov_metrics.reports.frontpage import cached_facts, index_html
 from egov_metrics.reports.inprocess import ENGINE_NAME as INPROCESS_ENGINE
@@ -147,26 +153,94 @@ def _atomic_write(path: Path, data: bytes) -> None:
             os.unlink(tmp)
 
 
+#: The start tag of an output area: `<div … class="… jp-OutputArea-output …" …>` as the lab template writes it.
+_OUTPUT_AREA = re.compile(r'<div\b[^>]*\bclass="(?:[^"]*\s)?jp-OutputArea-output(?:\s[^"]*)?"[^>]*>')
+_IMG = re.compile(r"<img\b", re.IGNORECASE)
+
+
+def _focusable_outputs(page: str) -> str:
+    """Every output area focusable (`tabindex="0"`), as nbconvert's HTMLExporter makes them: an output wider or
+    taller than the page scrolls, and a keyboard user can only scroll what takes the focus. Our template
+    writes no input cells (`exclude_input`), so the input wrappers nbconvert also marks do not occur."""
+    return _OUTPUT_AREA.sub(lambda m: m.group(0)[:-1] + ' tabindex="0">', page)
+
+
+class ReportExporter(HTMLExporter):
+    """nbconvert's HTML exporter without its second pass over the page.
+
+    `HTMLExporter.from_notebook_node` renders the page, then parses it again with BeautifulSoup only to give
+    `<img>` without `alt` a placeholder text and output areas `tabindex="0"`, and writes the parsed tree back
+    out (0.2–0.4 s per report, most of an export). Our pages draw charts as inline SVG and hold no `<img>`:
+    the output areas get their `tabindex` from `_focusable_outputs` on the rendered text, and the page is
+    otherwise the template's output as written. A page that does hold an `<img>` (a notebook showing a PNG)
+    takes nbconvert's own path, unchanged.
+
+    An exporter compiles its Jinja templates on first use (~0.16 s): `exporter(lang)` keeps one per thread
+    and language (one exporter is not safe to share between the scheduler's worker threads)."""
+
+    def from_notebook_node(  # type: ignore[override]
+        self, nb: nbformat.NotebookNode, resources: dict[str, Any] | None = None, **kw: Any
+    ) -> tuple[str, dict[str, Any]]:
+        given = resources
+        self._nb_metadata.clear()  # as in a new exporter: no metadata of an earlier notebook
+        langinfo = nb.metadata.get("language_info", {})
+        lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+        highlight_code = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+        resources = self._init_resources(resources)
+        data_types = WidgetsDataTypeFilter(
+            notebook_metadata=self._nb_metadata, parent=self, resources=resources
+        )
+        self.register_filter("highlight_code", highlight_code)
+        self.register_filter("filter_data_type", data_types)
+        page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+        if _IMG.search(page):  # an image: nbconvert's own pass (alt texts, tabindex) on the rendered page
+            return HTMLExporter.from_notebook_node(self, nb, given, **kw)
+        return _focusable_outputs(page), resources
+
+
+_exporters = threading.local()
+
+
+def exporter(lang: str) -> ReportExporter:
+    """This thread's exporter for pages in `lang` (created on first use, then reused)."""
+    cache: dict[str, ReportExporter] | None = getattr(_exporters, "by_lang", None)
+    if cache is None:
+        cache = _exporters.by_lang = {}
+    found = cache.get(lang)
+    if found is None:
+        found = cache[lang] = ReportExporter(
+            template_name="offline",
+            extra_template_basedirs=[str(TEMPLATE_DIR)],
+            exclude_input=True,
+            exclude_markdown=True,  # markdown cells are notes for planners; headings come from the library
+            exclude_input_prompt=True,
+            exclude_output_prompt=True,
+            embed_images=True,
+            language_code=lang,  # the exporter writes its own trait into resources: set it here
+        )
+    return found
+
+
 def export_html(
     notebook: nbformat.NotebookNode, kind: ReportKind, params: Params, fingerprint: str, generated_at: str
 ) -> str:
     """One self-contained HTML page: no code, no prompts, no network resource."""
-    exporter = HTMLExporter(
-        template_name="offline",
-        extra_template_basedirs=[str(TEMPLATE_DIR)],
-        exclude_input=True,
-        exclude_markdown=True,  # markdown cells are notes for planners; headings come from the library
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        embed_images=True,
-        language_code=params.lang,  # the exporter writes its own trait into resources: set it here
-    )
     resources = {
         "metadata": {"name": kind.title_vi if params.lang == "vi" else kind.title_en},
         "egov": {"css": REPORT_CSS, "footer_html": _footer_html(kind, params, fingerprint, generated_at)},
     }
-    body, _ = exporter.from_notebook_node(notebook, resources=resources)
+    body, _ = exporter(params.lang).from_notebook_node(notebook, resources=resources)
     return body
+
+
+def _charts_warm_up() -> None:
+    """Start vl-convert in the background (`charts.warm_up_in_background`); never fails a report."""
+    try:
+        from egov_metrics import charts  # the notebook imports it next: importing it first costs nothing more
+
+        charts.warm_up_in_background()
+    except Exception:  # the notebook's own import then reports the cause
+        return
 
 
 def render_report(
@@ -193,44 +267,45 @@ def render_report(
     # the notebook runs in the notebooks folder: a relative out folder (and its compute cache) is made absolute
     out_dir = Path(out_dir).expanduser().absolute()
     started = time.perf_counter()
+    here = kernel is None and (IN_PROCESS if in_process is None else in_process)  # the notebook runs here
+    if here and warm_engine.WARM_UP_CHARTS:  # off by default: see its comment
+        _charts_warm_up()  # vl-convert's engine starts beside the fingerprint and the queries
     parameters = validated.model_dump(mode="json")
     # both before the notebook: what it read, not what came later
     whole = data_fingerprint(validated.db_path, out_dir / COMPUTE_CACHE_DIR)
     view = view_fingerprint(validated.db_path, kind, parameters, out_dir / COMPUTE_CACHE_DIR)
     generated_at = dt.datetime.now().astimezone().strftime("%d/%m/%Y %H:%M:%S %z")
     notebook_path = Path(notebooks_dir) / kind.notebook
-    with tempfile.TemporaryDirectory(prefix="egov-report-") as tmp:
-        executed = Path(tmp) / kind.notebook
-        try:
-            if kernel is not None:  # a batch: the worker's warm kernel (egov_metrics/reports/engine.py)
-                notebook = kernel.execute(notebook_path, executed, parameters)
-            elif IN_PROCESS if in_process is None else in_process:
-                with compute_cache.enabled(out_dir / COMPUTE_CACHE_DIR):
-                    papermill.execute_notebook(
-                        str(notebook_path),
-                        str(executed),
-                        parameters=parameters,
-                        engine_name=INPROCESS_ENGINE,
-                        kernel_name="python3",
-                        progress_bar=False,
-                        cwd=str(Path(notebooks_dir)),
-                    )
-                notebook = nbformat.read(executed, as_version=4)
-            else:
-                papermill.execute_notebook(
+    # the executed notebook is only needed for the export: it stays in memory (papermill's output path None:
+    # no save after every cell, no file to read back)
+    try:
+        if kernel is not None:  # a batch: the worker's warm kernel (egov_metrics/reports/engine.py)
+            notebook = kernel.execute(notebook_path, None, parameters)
+        elif here:
+            with compute_cache.enabled(out_dir / COMPUTE_CACHE_DIR):
+                notebook = papermill.execute_notebook(
                     str(notebook_path),
-                    str(executed),
+                    None,
                     parameters=parameters,
+                    engine_name=INPROCESS_ENGINE,
                     kernel_name="python3",
                     progress_bar=False,
                     cwd=str(Path(notebooks_dir)),
-                    extra_arguments=list(KERNEL_ARGUMENTS),
                 )
-                notebook = nbformat.read(executed, as_version=4)
-        except PapermillExecutionError as exc:
-            raise ReportError(
-                f"{kind.name} failed: {_one_line(exc)}", "nothing was written; fix the cause and re-run"
-            ) from None
+        else:
+            notebook = papermill.execute_notebook(
+                str(notebook_path),
+                None,
+                parameters=parameters,
+                kernel_name="python3",
+                progress_bar=False,
+                cwd=str(Path(notebooks_dir)),
+                extra_arguments=list(KERNEL_ARGUMENTS),
+            )
+    except PapermillExecutionError as exc:
+        raise ReportError(
+            f"{kind.name} failed: {_one_line(exc)}", "nothing was written; fix the cause and re-run"
+        ) from None
     page = export_html(notebook, kind, validated, whole, generated_at)
     path = out_dir / f"{kind.output_stem(validated)}.html"
     _atomic_write(path, page.encode("utf-8"))
