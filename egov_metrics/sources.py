@@ -130,16 +130,29 @@ SELECT d.id, d.unit_id, d.procedure_code AS procedure, p.field, d.channel, d.app
             ELSE p.online_level END AS online_level,
        p.eligible_full_online, p.has_fee, p.statutory_days, p.level AS procedure_level,
        cr.wd_index AS received_idx,
-       cf.wd_index AS finished_idx,
-       coalesce(cd.wd_index, cr.wd_index + p.statutory_days) + d.supplement_days AS deadline_idx,
-       d.supplement_count > 1 AS late_by_supplement,
-       greatest(cf.wd_index - cr.wd_index - d.supplement_days, 0) AS elapsed_wd
+       d.supplement_count > 1 AS late_by_supplement
 FROM dossier d
 JOIN procedure p ON p.code = d.procedure_code
 JOIN calendar_day cr ON cr.day = CAST(d.received_at AS DATE)
-LEFT JOIN calendar_day cf ON cf.day = CAST(d.finished_at AS DATE)
-LEFT JOIN calendar_day cd ON cd.day = CAST(d.due_at AS DATE)
 """
+
+#: The working-day index of a dossier's finish, and its working days from receipt to finish less the time
+#: paused for the applicant: a join of every dossier with the calendar, read by the timeliness and
+#: processing-time indicators only, so added only when read (8 of the catalog's 19 dossier indicators read
+#: none of the three joins: 3-4x less time per call on their own, measured on the 2 M demo).
+DOSSIER_FINISH_LOOKUP = Lookup(
+    join="LEFT JOIN calendar_day cf ON cf.day = CAST(s.finished_at AS DATE)",
+    columns={
+        "finished_idx": "cf.wd_index",
+        "elapsed_wd": "greatest(cf.wd_index - s.received_idx - s.supplement_days, 0)",
+    },
+)
+#: The working-day index of a dossier's deadline: its appointment date's, or the statutory working days
+#: from receipt; the paused days added. Another calendar join, only when read.
+DOSSIER_DUE_LOOKUP = Lookup(
+    join="LEFT JOIN calendar_day cd ON cd.day = CAST(s.due_at AS DATE)",
+    columns={"deadline_idx": "coalesce(cd.wd_index, s.received_idx + s.statutory_days) + s.supplement_days"},
+)
 
 #: Working days from receipt to the sync with the national portal: one more calendar join, read by few
 #: indicators (`dossiers_synced_on_time`), so added only when read.
@@ -238,7 +251,7 @@ SOURCES: dict[str, Source] = {
             },
             extent_table="dossier",
             extent_dates=(DateColumn("received_at"), DateColumn("finished_at")),
-            lookups=(DOSSIER_SYNC_LOOKUP,),
+            lookups=(DOSSIER_FINISH_LOOKUP, DOSSIER_DUE_LOOKUP, DOSSIER_SYNC_LOOKUP),
         ),
         Source(
             "feedback",

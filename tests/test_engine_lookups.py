@@ -31,6 +31,42 @@ def test_a_request_that_reads_no_lookup_column_has_no_lookup_join(small_demo_db:
     assert synced.count("LEFT JOIN calendar_day cs ON cs.day = CAST(s.synced_at AS DATE)") == 1
 
 
+def test_the_calendar_joins_of_finish_and_deadline_are_made_only_when_read(small_demo_db: Path) -> None:
+    finish = "LEFT JOIN calendar_day cf ON cf.day = CAST(s.finished_at AS DATE)"
+    due = "LEFT JOIN calendar_day cd ON cd.day = CAST(s.due_at AS DATE)"
+    plain = explain(["online_share", "dossiers_received", "data_reuse"], db=small_demo_db).sql
+    assert finish not in plain and due not in plain
+    days = explain(["processing_days_median", "online_share"], db=small_demo_db).sql
+    assert days.count(finish) == 1 and due not in days
+    on_time = explain(["dossiers_on_time"], by=["unit"], level="department", db=small_demo_db).sql
+    assert on_time.count(finish) == 1 and on_time.count(due) == 1
+
+
+def test_processing_days_median_matches_a_median_from_the_raw_rows(small_demo_db: Path) -> None:
+    """Working days from receipt to finish, less the days paused for the applicant, of the dossiers finished
+    (or returned) in each month: the calendar's index looked up per day in Python, the median by `statistics`."""
+    import statistics
+
+    con = connect(small_demo_db, read_only=True)
+    try:
+        wd = dict(con.sql("SELECT day, wd_index FROM calendar_day").fetchall())
+        rows = con.sql(
+            "SELECT received_at, finished_at, supplement_days FROM dossier "
+            "WHERE status IN ('finished', 'returned') "
+            "AND finished_at >= DATE '2025-01-01' AND finished_at < DATE '2026-01-01'"
+        ).fetchall()
+        frame = compute(["processing_days_median"], start="2025-01", end="2025-12", compare=False, db=con)
+    finally:
+        con.close()
+    days: dict[str, list[int]] = {}
+    for received, finished, paused in rows:
+        elapsed = max(wd[finished.date()] - wd[received.date()] - paused, 0)
+        days.setdefault(f"{finished:%Y-%m}", []).append(elapsed)
+    got = {r["period"]: (r["value"], r["denominator"]) for r in frame.iter_rows(named=True)}
+    assert len(days) == 12 and min(len(v) for v in days.values()) > 10
+    assert got == {m: (float(statistics.median(v)), float(len(v))) for m, v in days.items()}
+
+
 def test_select_adds_a_lookup_only_for_texts_naming_one_of_its_columns() -> None:
     source = Source(
         "t",
