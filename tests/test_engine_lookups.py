@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from egov_metrics.engine import api, compute, explain
@@ -42,22 +43,30 @@ def test_the_calendar_joins_of_finish_and_deadline_are_made_only_when_read(small
     assert on_time.count(finish) == 1 and on_time.count(due) == 1
 
 
+def _raw_rows_and_2025(db: Path, rows_sql: str, indicator: str) -> tuple[dict, list[tuple], pl.DataFrame]:
+    """The calendar's working-day index per day, the raw rows of `rows_sql`, and the engine's monthly answer
+    for 2025 of `indicator`: what a test recounts in Python and what it checks."""
+    con = connect(db, read_only=True)
+    try:
+        wd = dict(con.sql("SELECT day, wd_index FROM calendar_day").fetchall())
+        rows = con.sql(rows_sql).fetchall()
+        frame = compute([indicator], start="2025-01", end="2025-12", compare=False, db=con)
+    finally:
+        con.close()
+    return wd, rows, frame
+
+
 def test_processing_days_median_matches_a_median_from_the_raw_rows(small_demo_db: Path) -> None:
     """Working days from receipt to finish, less the days paused for the applicant, of the dossiers finished
     (or returned) in each month: the calendar's index looked up per day in Python, the median by `statistics`."""
     import statistics
 
-    con = connect(small_demo_db, read_only=True)
-    try:
-        wd = dict(con.sql("SELECT day, wd_index FROM calendar_day").fetchall())
-        rows = con.sql(
-            "SELECT received_at, finished_at, supplement_days FROM dossier "
-            "WHERE status IN ('finished', 'returned') "
-            "AND finished_at >= DATE '2025-01-01' AND finished_at < DATE '2026-01-01'"
-        ).fetchall()
-        frame = compute(["processing_days_median"], start="2025-01", end="2025-12", compare=False, db=con)
-    finally:
-        con.close()
+    wd, rows, frame = _raw_rows_and_2025(
+        small_demo_db,
+        "SELECT received_at, finished_at, supplement_days FROM dossier WHERE status IN ('finished', 'returned') "
+        "AND finished_at >= DATE '2025-01-01' AND finished_at < DATE '2026-01-01'",
+        "processing_days_median",
+    )
     days: dict[str, list[int]] = {}
     for received, finished, paused in rows:
         elapsed = max(wd[finished.date()] - wd[received.date()] - paused, 0)
@@ -81,16 +90,12 @@ def test_select_adds_a_lookup_only_for_texts_naming_one_of_its_columns() -> None
 
 
 def test_dossiers_synced_on_time_matches_a_count_from_the_raw_rows(small_demo_db: Path) -> None:
-    con = connect(small_demo_db, read_only=True)
-    try:
-        wd = dict(con.sql("SELECT day, wd_index FROM calendar_day").fetchall())
-        rows = con.sql(
-            "SELECT received_at, synced_to_national, synced_at FROM dossier "
-            "WHERE received_at >= DATE '2025-01-01' AND received_at < DATE '2026-01-01'"
-        ).fetchall()
-        frame = compute(["dossiers_synced_on_time"], start="2025-01", end="2025-12", compare=False, db=con)
-    finally:
-        con.close()
+    wd, rows, frame = _raw_rows_and_2025(
+        small_demo_db,
+        "SELECT received_at, synced_to_national, synced_at FROM dossier "
+        "WHERE received_at >= DATE '2025-01-01' AND received_at < DATE '2026-01-01'",
+        "dossiers_synced_on_time",
+    )
     expected: dict[str, list[int]] = {}
     late_synced = 0  # the case the lookup decides: synced, but more than a working day after receipt
     for received, synced, synced_at in rows:
