@@ -14,8 +14,9 @@ there as Parquet and answers the same question again from the file:
   the data it was computed from; older folders are pruned (`KEEP_FOLDERS`).
 - The **request key** hashes every argument of the call (indicators, dimensions, levels, grain, dates,
   resolved unit, unit version, comparisons, language), the package version and the content of the engine,
-  the sources and the built-in catalog: a changed definition is a different question. A call with its own
-  `catalog` (the roadmap assessment, the scoring) is keyed by that catalog's definitions as well.
+  the sources and the built-in catalog: a changed definition is a different question. The catalog the call
+  uses is keyed by its definitions as well: its own `catalog` (the roadmap assessment, the scoring), or the
+  default one, which includes a planner's indicators in `$EGOV_USER_DIR` (an edited file: a new question).
 - Concurrent workers: the first to ask computes under an exclusive lock on the key while the others wait,
   then read its file (written to a temporary name and renamed, so a reader never sees half a file).
 
@@ -124,7 +125,11 @@ def request_key(indicators: object, arguments: dict[str, object]) -> str:
     """A stable hash of a compute request (dates and tuples written as text)."""
     shown = {k: v for k, v in arguments.items() if k != "catalog"}
     catalog = arguments.get("catalog")
-    own = catalog_digest(catalog) if catalog is not None else None
+    if catalog is None:  # the default catalog: the built-in one plus the planner's `$EGOV_USER_DIR` files,
+        from egov_metrics.catalog import load_catalog  # whose edits are not in the package's files
+
+        catalog = load_catalog()
+    own = catalog_digest(catalog)
     text = json.dumps(
         {"indicators": indicators, "arguments": shown, "definitions": _definitions_digest(), "catalog": own},
         sort_keys=True,

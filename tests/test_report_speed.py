@@ -269,6 +269,30 @@ def test_a_custom_catalog_is_cached_by_its_definitions(
     assert not scaled.equals(first)
 
 
+def test_a_planner_indicator_changed_on_disk_is_another_question(
+    small_demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, counted: list[int]
+) -> None:
+    """A planner's own indicator ($EGOV_USER_DIR) is part of the default catalog: editing its file must not
+    leave the cache answering with the old definition (same data, same arguments)."""
+    from test_workbench import PLANNER_INDICATOR
+
+    folder = tmp_path / "planner" / "indicators"
+    folder.mkdir(parents=True)
+    path = folder / "post_share.yaml"
+    path.write_text(PLANNER_INDICATOR.format(channel="post"), "utf-8")
+    monkeypatch.setenv("EGOV_USER_DIR", str(folder.parent))
+    monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "cache"))
+    post = compute(["post_share"], grain="year", start="2025", end="2025", db=small_demo_db)
+    again = compute(["post_share"], grain="year", start="2025", end="2025", db=small_demo_db)
+    assert len(counted) == 1 and again.equals(post)
+    path.write_text(PLANNER_INDICATOR.format(channel="online"), "utf-8")  # the planner changes the channel
+    online = compute(["post_share"], grain="year", start="2025", end="2025", db=small_demo_db)
+    assert len(counted) == 2
+    monkeypatch.delenv(cache.ENV_VAR)
+    assert online.equals(compute(["post_share"], grain="year", start="2025", end="2025", db=small_demo_db))
+    assert online["value"][0] != post["value"][0]
+
+
 def test_workers_asking_the_same_question_at_once_compute_it_once(
     small_demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
