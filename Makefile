@@ -94,4 +94,5 @@ bench: $(BIN)/.stamp-test ## Run the benchmarks (not part of make test); see ben
 
 clean: ## Remove generated databases and reports (keeps .venv)
 	rm -f data/*.duckdb data/*.duckdb.wal data/.demo-*
+	rm -rf data/.*.duckdb.cache
 	find reports -mindepth 1 ! -name .gitkeep ! -name README.md -delete

@@ -20,7 +20,9 @@ there as Parquet and answers the same question again from the file:
 - Concurrent workers: the first to ask computes under an exclusive lock on the key while the others wait,
   then read its file (written to a temporary name and renamed, so a reader never sees half a file).
 
-Without the variable nothing is cached: interactive use and the tests see the engine itself.
+Without the variable nothing is cached: interactive use and the tests see the engine itself. The scheduler and
+`egov-metrics report` set it to `store_for(database, report folder)`: beside the database file, so that runs
+on the same data share their answers.
 """
 
 from __future__ import annotations
@@ -43,9 +45,21 @@ from egov_metrics import __version__, fingerprint
 from egov_metrics.config import PACKAGE_DIR
 from egov_metrics.fingerprint import file_version
 
-__all__ = ["ENV_VAR", "cache_root", "cached", "data_fingerprint", "enabled", "file_version", "request_key"]
+__all__ = [
+    "ENV_VAR",
+    "OUT_FOLDER",
+    "cache_root",
+    "cached",
+    "data_fingerprint",
+    "enabled",
+    "file_version",
+    "request_key",
+    "store_for",
+]
 
 ENV_VAR = "EGOV_COMPUTE_CACHE"
+#: The cache inside a report folder, for a database whose own folder cannot be written (`store_for`).
+OUT_FOLDER = ".cache/compute"
 #: Fingerprint folders kept besides the current one (a run still reading the previous data keeps its files).
 KEEP_FOLDERS = 2
 #: What the meaning of a request depends on besides its arguments: the engine, the sources, the catalog.
@@ -60,6 +74,27 @@ def cache_root() -> Path | None:
     """The cache folder named by EGOV_COMPUTE_CACHE, or None (caching off)."""
     value = os.environ.get(ENV_VAR, "").strip()
     return Path(value) if value else None
+
+
+def store_for(db_path: str | Path, out_dir: str | Path) -> Path:
+    """Where reports keep what they compute from a database: beside the database file, in
+    `.<file name>.cache/` (e.g. `data/.egov.duckdb.cache/`), so that every run and every report folder on the
+    same data shares it (the night's run fills it; a report asked for the next morning reads its answers);
+    in the report folder (`<out>/.cache/compute`) when the database's folder cannot be written (a read-only
+    copy). Its content is keyed by the data fingerprint, so a changed file never reads an older answer.
+    A folder named by EGOV_COMPUTE_CACHE takes precedence (e.g. a benchmark that measures a cold cache)."""
+    named = cache_root()
+    if named is not None:
+        return named.resolve()
+    db = Path(db_path).resolve()
+    beside = db.parent / f".{db.name}.cache"
+    try:
+        beside.mkdir(exist_ok=True)
+        if os.access(beside, os.W_OK | os.X_OK):
+            return beside
+    except OSError:
+        pass
+    return Path(out_dir).resolve() / OUT_FOLDER
 
 
 @contextlib.contextmanager

@@ -126,8 +126,8 @@ def test_killed_ingests_leave_the_old_or_the_new_state(base_db: Path, big_csv: P
 # --- reports -------------------------------------------------------------------------------------------------
 
 REPORT_ARGS = ["progress_report", "-p", "unit=STP", "-p", "period=2026-03"]
-#: + the landing page's figures, and the compute cache a report fills (`.cache/compute`, checked below)
-ALLOWED = {"index.html", "manifest.json", ".manifest.lock", ".frontpage.json", ".cache"}
+#: + the landing page's figures (the compute cache a report fills is beside the database: checked below)
+ALLOWED = {"index.html", "manifest.json", ".manifest.lock", ".frontpage.json"}
 
 
 def _cache_is_whole(folder: Path, trial: int) -> None:
@@ -135,6 +135,7 @@ def _cache_is_whole(folder: Path, trial: int) -> None:
     half-written file must never carry an answer's name (temp files and lock files may be left behind)."""
     import polars as pl
 
+    assert any(folder.rglob("*.parquet")), f"trial {trial}: no compute cache in {folder}"
     for answer in folder.rglob("*.parquet"):
         pl.read_parquet(answer)  # raises on a truncated file
     for record in folder.rglob("*.json"):
@@ -159,8 +160,10 @@ def _complete(html: bytes) -> bool:
 
 def test_killed_report_renders_leave_no_partial_output(small_demo_db: Path, tmp_path: Path) -> None:
     out = tmp_path / "reports"
+    db = tmp_path / "small.duckdb"  # a copy: the compute cache beside it is this test's alone
+    shutil.copy(small_demo_db, db)
     t0 = time.perf_counter()
-    done = subprocess.run(_report_cli(out, small_demo_db), capture_output=True, text=True, timeout=120)
+    done = subprocess.run(_report_cli(out, db), capture_output=True, text=True, timeout=120)
     seconds = time.perf_counter() - t0
     assert done.returncode == 0, done.stderr
     (page,) = [p for p in out.glob("*.html") if p.name != "index.html"]
@@ -170,7 +173,7 @@ def test_killed_report_renders_leave_no_partial_output(small_demo_db: Path, tmp_
     replaced = 0
     for trial in range(5):
         child = subprocess.Popen(
-            _report_cli(out, small_demo_db),
+            _report_cli(out, db),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # its own process group: the kernel it starts dies with it
@@ -193,5 +196,5 @@ def test_killed_report_renders_leave_no_partial_output(small_demo_db: Path, tmp_
         entries = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
         assert [e["path"] for e in entries["reports"]] == [page.name], f"trial {trial}: manifest {entries}"
         assert _complete((out / "index.html").read_bytes())
-        _cache_is_whole(out / ".cache", trial)
+        _cache_is_whole(tmp_path / ".small.duckdb.cache", trial)
     assert replaced < 5 and manifest  # most kills land before the page is replaced

@@ -37,8 +37,10 @@ def test_a_report_with_a_relative_db(workdir: Path) -> None:
     assert done.returncode == 0, done.stderr
     (page,) = (workdir / "out").glob("progress_report*.html")
     assert page.read_text(encoding="utf-8").rstrip().endswith("</html>")
-    # the report's compute cache sits in its own out folder, not in the notebooks folder the notebook ran in
-    assert list((workdir / "out" / ".cache" / "compute").glob("*/*.parquet"))
+    # the report's compute cache sits beside the database it was given (relative to the caller's folder), not
+    # beside a path read from the notebooks folder the notebook ran in
+    assert list((workdir / "data" / ".egov.duckdb.cache").glob("*/*.parquet"))
+    assert not (workdir / "out" / ".cache").exists()
     assert not (NOTEBOOKS_DIR / "out").exists() or stray_before, (
         "a relative --out was read from the notebooks folder"
     )

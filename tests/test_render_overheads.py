@@ -207,8 +207,12 @@ def test_a_report_keeps_its_executed_notebook_in_memory_and_starts_no_warm_up_by
     assert "<svg" in page and areas and all(a.get("tabindex") == "0" for a in areas)
     assert notebook_writes and set(notebook_writes) == {None}  # no save after each cell, no file at all
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        ".cache", ".frontpage.json", ".manifest.lock", "index.html", "manifest.json", result.path.name,
-    ]  # fmt: skip
+        ".frontpage.json",
+        ".manifest.lock",
+        "index.html",
+        "manifest.json",
+        result.path.name,
+    ]  # fmt: skip  (the compute cache is beside the database: `cache.store_for`)
     assert charts._warm_thread is None  # engine.WARM_UP_CHARTS is off: measured not to pay on 2 cores
 
 

@@ -329,6 +329,39 @@ def test_an_in_memory_database_is_not_cached(tmp_path: Path, monkeypatch: pytest
     assert frame["x"].to_list() == [1] and not (tmp_path / "cache").exists()
 
 
+def test_the_cache_sits_beside_the_database_unless_its_folder_cannot_take_it(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert cache.store_for(tmp_path / "egov.duckdb", out) == tmp_path / ".egov.duckdb.cache"
+    assert (tmp_path / ".egov.duckdb.cache").is_dir()
+    blocked = tmp_path / "published"
+    blocked.mkdir()
+    (blocked / ".egov.duckdb.cache").write_text("")  # something else where its folder would go
+    assert cache.store_for(blocked / "egov.duckdb", out) == out.resolve() / ".cache" / "compute"
+
+
+@pytest.mark.slow  # renders reports
+def test_a_report_into_another_folder_on_the_same_data_computes_nothing_again(
+    small_demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, counted: list[int]
+) -> None:
+    """The night's run fills the cache beside the database; a report asked the next morning into another
+    folder reads its answers there (and its landing page's), and shows the same figures."""
+    monkeypatch.delenv(cache.ENV_VAR, raising=False)
+    db = tmp_path / "egov.duckdb"
+    shutil.copy(small_demo_db, db)
+    params: dict[str, object] = {"db_path": str(db), "period": "2026-03"}
+    first = render_report("progress_report", params, out_dir=tmp_path / "night")
+    computed = len(counted)
+    second = render_report("progress_report", params, out_dir=tmp_path / "morning")
+    assert computed >= 5 and len(counted) == computed
+    assert _normalised(first.path.read_text(encoding="utf-8")) == _normalised(
+        second.path.read_text(encoding="utf-8")
+    )
+    with duckdb.connect(str(db)) as con:  # new data: a new fingerprint, so the next report computes again
+        con.execute("DELETE FROM dossier WHERE received_at >= '2026-03-01' AND received_at < '2026-03-08'")
+    third = render_report("progress_report", params, out_dir=tmp_path / "morning")
+    assert len(counted) > computed and third.data_fingerprint != first.data_fingerprint
+
+
 @pytest.mark.slow  # renders reports
 def test_a_scheduled_run_shares_the_cache_between_its_kernels(small_demo_db: Path, tmp_path: Path) -> None:
     from egov_metrics import schedule
@@ -336,12 +369,15 @@ def test_a_scheduled_run_shares_the_cache_between_its_kernels(small_demo_db: Pat
     jobs = schedule.load_jobs(Path(schedule.PACKAGE_DIR) / "schedule_data" / "demo.yaml")
     picked = tuple(j for j in jobs if j.id in ("scorecards-departments",))
     out = tmp_path / "out"
-    result = schedule.run(
-        "2026-06-05", jobs=picked, db=small_demo_db, out_dir=out, since="2026-05", workers=2
-    )
+    db = tmp_path / "egov.duckdb"  # a copy: its cache, beside it, is this test's alone
+    shutil.copy(small_demo_db, db)
+    result = schedule.run("2026-06-05", jobs=picked, db=db, out_dir=out, since="2026-05", workers=2)
     assert result.exit_code == 0 and len(result.rendered) > 2
-    # one folder of answers for the one data version (beside it: the data's fingerprint, data-print.json)
-    folders = [p for p in (out / schedule.COMPUTE_CACHE_DIR).iterdir() if p.is_dir()]
+    # one folder of answers for the one data version (beside it: the data's fingerprint, data-print.json),
+    # kept beside the database (`cache.store_for`), not in the report folder
+    assert cache.store_for(db, out) == tmp_path / ".egov.duckdb.cache"
+    assert not (out / schedule.COMPUTE_CACHE_DIR).exists()
+    folders = [p for p in (tmp_path / ".egov.duckdb.cache").iterdir() if p.is_dir()]
     assert len(folders) == 1
     # every scorecard scores all units year to date and month by month, and assesses them against the roadmap
     # (calls with the method's own catalog, cached by its definitions): shared answers, none per card

@@ -45,8 +45,6 @@ from egov_metrics.schema import connect
 NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
 TEMPLATE_DIR = Path(__file__).parent / "template"
 MANIFEST = "manifest.json"
-#: Where reports rendered in-process keep their compute answers (the scheduler's folder: see schedule/running.py).
-COMPUTE_CACHE_DIR = ".cache/compute"
 #: A single report (no warm kernel given) runs its notebook in this process (see reports/inprocess.py).
 IN_PROCESS = True
 
@@ -272,8 +270,9 @@ def render_report(
         _charts_warm_up()  # vl-convert's engine starts beside the fingerprint and the queries
     parameters = validated.model_dump(mode="json")
     # both before the notebook: what it read, not what came later
-    whole = data_fingerprint(validated.db_path, out_dir / COMPUTE_CACHE_DIR)
-    view = view_fingerprint(validated.db_path, kind, parameters, out_dir / COMPUTE_CACHE_DIR)
+    store = compute_cache.store_for(validated.db_path, out_dir)  # beside the database: shared by every run
+    whole = data_fingerprint(validated.db_path, store)
+    view = view_fingerprint(validated.db_path, kind, parameters, store)
     generated_at = dt.datetime.now().astimezone().strftime("%d/%m/%Y %H:%M:%S %z")
     notebook_path = Path(notebooks_dir) / kind.notebook
     # the executed notebook is only needed for the export: it stays in memory (papermill's output path None:
@@ -282,7 +281,7 @@ def render_report(
         if kernel is not None:  # a batch: the worker's warm kernel (egov_metrics/reports/engine.py)
             notebook = kernel.execute(notebook_path, None, parameters)
         elif here:
-            with compute_cache.enabled(out_dir / COMPUTE_CACHE_DIR):
+            with compute_cache.enabled(store):
                 notebook = papermill.execute_notebook(
                     str(notebook_path),
                     None,
@@ -320,7 +319,7 @@ def render_report(
         data_view=view,
     )
     try:  # the landing page's figures: computed once per data fingerprint
-        with compute_cache.enabled(out_dir / COMPUTE_CACHE_DIR):
+        with compute_cache.enabled(store):
             facts = cached_facts(out_dir, validated.db_path, whole)
     except Exception:  # the report is written: without its figures the index lists the reports only
         facts = None

@@ -133,19 +133,16 @@ def _done_keys(out_dir: Path) -> dict[str, str]:
     }
 
 
-def _is_current(
-    made_from: str, horizon: dt.date | None, con: duckdb.DuckDBPyConnection, out_dir: Path
-) -> bool:
+def _is_current(made_from: str, horizon: dt.date | None, con: duckdb.DuckDBPyConnection, store: Path) -> bool:
     """Whether a made report still shows the data: the fingerprint of the data up to its horizon (the last
     day it reads, as its kind says: `ReportKind.horizon`) is the one it was made from
     (egov_metrics/fingerprint.py). A late change to an earlier month changes that month's and every later
     month's fingerprint; a new month changes none of the earlier ones."""
     from egov_metrics import fingerprint
-    from egov_metrics.schedule.running import COMPUTE_CACHE_DIR
 
     if not made_from:
         return True
-    return made_from == fingerprint.view_fingerprint(con, horizon, out_dir / COMPUTE_CACHE_DIR)
+    return made_from == fingerprint.view_fingerprint(con, horizon, store)
 
 
 def _job_instances(
@@ -155,7 +152,7 @@ def _job_instances(
     bounds: tuple[dt.date, dt.date],
     done: dict[str, str],
     unit_failures: dict[tuple[str, str], JobFailure],
-    out_dir: Path,
+    store: Path,
 ) -> list[Instance]:
     """The instances of one job over its due `periods`; units it cannot resolve go to `unit_failures`. The
     kind places each report in its period (`ReportKind.schedule_time`)."""
@@ -175,7 +172,7 @@ def _job_instances(
                 key = _key(kind.name, dict(params))
                 status: Status = (
                     "done"
-                    if key in done and _is_current(done[key], kind.horizon(dict(params)), con, out_dir)
+                    if key in done and _is_current(done[key], kind.horizon(dict(params)), con, store)
                     else "todo"
                     if period.end <= data_through
                     else "waiting"
@@ -197,6 +194,7 @@ def plan(
     `since` (YYYY-MM) overrides every job's first period (a backfill). Reading is read-only: the database and
     the manifest. A job that cannot be planned becomes a JobFailure; the other jobs are planned.
     """
+    from egov_metrics.cache import store_for
     from egov_metrics.schema import connect
 
     day = as_date(as_of)
@@ -206,12 +204,14 @@ def plan(
     instances: dict[str, Instance] = {}
     failures: list[JobFailure] = []
     unit_failures: dict[tuple[str, str], JobFailure] = {}
-    with connect(db if db is not None else default_db_path(), read_only=True) as con:
+    db_path = db if db is not None else default_db_path()
+    store = store_for(db_path, out_dir)  # where the fingerprint's material is kept (egov_metrics/cache.py)
+    with connect(db_path, read_only=True) as con:
         bounds = _data_bounds(con)
         for job in job_list:
             try:
                 found = _job_instances(
-                    job, con, due_periods(job, day, since), bounds, done, unit_failures, Path(out_dir)
+                    job, con, due_periods(job, day, since), bounds, done, unit_failures, store
                 )
             except (EgovError, ValidationError) as exc:
                 failures.append(JobFailure(job.id, one_line(exc), kind=job.kind))

@@ -22,8 +22,9 @@ from egov_metrics.schedule.state import RunLock, append_log, now, remove_stale_t
 if TYPE_CHECKING:
     from egov_metrics.reports.engine import KernelPool
 
-#: Where a run's kernels keep their computations, per data fingerprint (see egov_metrics/cache.py).
-COMPUTE_CACHE_DIR = ".cache/compute"
+#: Where a run's kernels keep their computations when the database's own folder cannot be written (beside the
+#: database otherwise: `egov_metrics.cache.store_for`).
+COMPUTE_CACHE_DIR = ".cache/compute"  # = egov_metrics.cache.OUT_FOLDER (not imported here: polars, duckdb)
 #: A run holding the lock for longer than this is reported as probably hung (exit code 1).
 HUNG_AFTER = dt.timedelta(hours=12)
 
@@ -180,13 +181,14 @@ class _Runner:
     def render(self, todo: list[Instance], workers: int) -> None:
         """Render in `workers` threads, each driving its own kernel process, started once and reused for
         the thread's reports (egov_metrics/reports/engine.py); results in completion order."""
-        from egov_metrics.cache import ENV_VAR
+        from egov_metrics.cache import ENV_VAR, store_for
         from egov_metrics.reports.engine import KernelPool
         from egov_metrics.schema.connection import memory_share
 
         # the run's reports share their computations through the compute cache (egov_metrics/cache.py); the
         # kernels querying at once share DuckDB's default memory limit instead of each assuming it has it all
-        env = {ENV_VAR: str(self.out_dir / COMPUTE_CACHE_DIR), **memory_share(min(workers, len(todo)))}
+        store = store_for(self.db, self.out_dir)
+        env = {ENV_VAR: str(store), **memory_share(min(workers, len(todo)))}
         kernels = KernelPool(self.notebooks_dir, env=env)
         try:
             with (
