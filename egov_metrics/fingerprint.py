@@ -22,7 +22,7 @@ compute cache's folder; `view_fingerprint(con, horizon)` is the data up to a day
 in the manifest so that a scheduled run re-renders exactly the reports whose data changed
 (`egov_metrics.schedule`). Both are computed in one pass per database file version (path, inode, size,
 modification time, write-ahead log) and process, then answered from memory; given a folder (`store`: the
-reports' and the compute cache's `.cache/compute`) the material is kept there too, so the next process
+compute cache's folder, `cache.store_for`) the material is kept there too, so the next process
 reading the same file version skips the pass.
 
 Limits (deliberate): a report is assumed to read a row's outcome only through the date that carries it
