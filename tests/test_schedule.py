@@ -177,29 +177,6 @@ jobs:
 """
 
 
-def test_workers_get_every_first_edition_before_the_second_ones(tiny_db: Path, tmp_path: Path) -> None:
-    """The English edition of a report asks the Vietnamese one's questions: it is handed out after every first
-    edition, so the two workers do not both wait on the same computation."""
-    from egov_metrics.schedule.running import render_order
-
-    jobs = write_jobs(tmp_path, ALL_KINDS)
-    todo = schedule.plan("2025-12-04", jobs=jobs, db=tiny_db, out_dir=tmp_path / "reports").todo
-    assert described(render_order(todo)) == [
-        "roadmap_report as_of=2025-09-30 lang=vi phase=PA",
-        "progress_report lang=vi period=2025-10",
-        "unit_scorecard lang=vi period=2025-10 unit=STP",
-        "unit_scorecard lang=vi period=2025-10 unit=SXD-2025",
-        "unit_scorecard lang=vi period=2025-10 unit=X3",
-        "progress_report lang=vi period=2025-11",
-        "unit_scorecard lang=vi period=2025-11 unit=STP",
-        "unit_scorecard lang=vi period=2025-11 unit=SXD-2025",
-        "unit_scorecard lang=vi period=2025-11 unit=X3",
-        "progress_report lang=en period=2025-10",
-        "progress_report lang=en period=2025-11",
-    ]
-    assert sorted(map(id, render_order(todo))) == sorted(map(id, todo)) and render_order([]) == []
-
-
 def test_plan_lists_every_due_report_oldest_first(tiny_db: Path, tmp_path: Path) -> None:
     jobs = write_jobs(tmp_path, ALL_KINDS)
     p = schedule.plan("2025-12-04", jobs=jobs, db=tiny_db, out_dir=tmp_path / "reports")

@@ -125,22 +125,6 @@ def _working_directory(path: Path) -> Iterator[None]:
         os.chdir(before)
 
 
-def render_order(todo: Sequence[Instance]) -> list[Instance]:
-    """The order reports are handed to the workers: every report's first language edition, in plan order, then
-    the second editions, and so on. The editions of one report ask the engine the same questions; rendered
-    side by side, the second worker only waits for the first one's answers (the compute cache computes each
-    question once), while rendered later it reads them and the workers meanwhile render different reports
-    (at 100 M dossiers the province's Vietnamese and English progress reports took 196 s each, side by side)."""
-    seen: dict[tuple[str, tuple[tuple[str, Any], ...]], int] = {}
-    ranked = []
-    for n, inst in enumerate(todo):
-        report = (inst.kind, tuple(p for p in inst.params if p[0] != "lang"))
-        edition = seen.get(report, 0)
-        seen[report] = edition + 1
-        ranked.append((edition, n, inst))
-    return [inst for _, _, inst in sorted(ranked, key=lambda r: (r[0], r[1]))]
-
-
 def _alerts(out_dir: Path, db: Path, command: str | None) -> tuple[str | None, str | None]:
     """Write the digest of what changed since the last run (egov_metrics.alerts), pass it to `command`
     (default: $EGOV_ALERT_COMMAND), and link it from the landing page. Returns (text, one-line error)."""
@@ -211,10 +195,7 @@ class _Runner:
                 _working_directory(self.notebooks_dir),
                 ThreadPoolExecutor(max_workers=workers, thread_name_prefix="egov-schedule") as pool,
             ):
-                futures = {
-                    pool.submit(_render_instance, *self._args(inst), kernels): inst
-                    for inst in render_order(todo)
-                }
+                futures = {pool.submit(_render_instance, *self._args(inst), kernels): inst for inst in todo}
                 for future in as_completed(futures):
                     self._done(futures[future], *future.result())
         finally:
