@@ -13,7 +13,8 @@ there as Parquet and answers the same question again from the file:
   inode, size, modification time) and process. New data: a new folder, so a cached answer never outlives
   the data it was computed from; older folders are pruned (`KEEP_FOLDERS`).
 - The **request key** hashes every argument of the call (indicators, dimensions, levels, grain, dates,
-  resolved unit, unit version, comparisons, language), the package version and the content of the engine,
+  resolved unit, unit version, comparisons, and the language where the answer names something: a split by
+  unit, or `names=True`), the package version and the content of the engine,
   the sources and the built-in catalog: a changed definition is a different question. The catalog the call
   uses is keyed by its definitions as well: its own `catalog` (the roadmap assessment, the scoring), or the
   default one, which includes a planner's indicators in `$EGOV_USER_DIR` (an edited file: a new question).
@@ -159,6 +160,10 @@ def _definitions_digest() -> str:
 def request_key(indicators: object, arguments: dict[str, object]) -> str:
     """A stable hash of a compute request (dates and tuples written as text)."""
     shown = {k: v for k, v in arguments.items() if k != "catalog"}
+    if not shown.get("names") and "unit" not in (shown.get("by") or ()):
+        # the language only names things: units (a split by unit) and, with names=True, indicators and codes;
+        # otherwise the Vietnamese and the English edition of a page ask one question, answered once
+        shown.pop("lang", None)
     catalog = arguments.get("catalog")
     if catalog is None:  # the default catalog: the built-in one plus the planner's `$EGOV_USER_DIR` files,
         from egov_metrics.catalog import load_catalog  # whose edits are not in the package's files

@@ -269,6 +269,29 @@ def test_a_custom_catalog_is_cached_by_its_definitions(
     assert not scaled.equals(first)
 
 
+def test_both_editions_share_an_answer_that_names_nothing(
+    small_demo_db: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, counted: list[int]
+) -> None:
+    """Without a split by unit and without names=True the language changes nothing in the answer (checked
+    here against the engine itself, uncached): the English edition reads the Vietnamese one's answer. A split
+    by unit names the units in the language: two answers."""
+    monkeypatch.delenv(cache.ENV_VAR, raising=False)
+    args: dict = {"start": "2026-01", "db": small_demo_db}
+    plain = {lang: compute(CORE, lang=lang, **args) for lang in ("vi", "en")}
+    by_unit = {lang: compute(CORE, by=["unit"], level="department", lang=lang, **args) for lang in ("vi", "en")}
+    assert plain["vi"].equals(plain["en"]) and not by_unit["vi"].equals(by_unit["en"])
+    assert len(counted) == 4
+    monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "cache"))
+    for lang in ("vi", "en"):
+        assert compute(CORE, lang=lang, **args).equals(plain[lang])
+    assert len(counted) == 5  # one question
+    for lang in ("vi", "en"):
+        assert compute(CORE, by=["unit"], level="department", lang=lang, **args).equals(by_unit[lang])
+    assert len(counted) == 7  # two: the unit names differ
+    named = {lang: compute(CORE, names=True, lang=lang, **args) for lang in ("vi", "en")}
+    assert len(counted) == 9 and named["vi"]["indicator_name"][0] != named["en"]["indicator_name"][0]
+
+
 def test_a_planner_indicator_changed_on_disk_is_another_question(
     small_demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, counted: list[int]
 ) -> None:
