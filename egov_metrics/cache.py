@@ -160,7 +160,8 @@ def _definitions_digest() -> str:
 def request_key(indicators: object, arguments: dict[str, object]) -> str:
     """A stable hash of a compute request (dates and tuples written as text)."""
     shown = {k: v for k, v in arguments.items() if k != "catalog"}
-    if not shown.get("names") and "unit" not in (shown.get("by") or ()):
+    by = shown.get("by") or ()
+    if not shown.get("names") and "unit" not in (by if isinstance(by, (list, tuple)) else (by,)):
         # the language only names things: units (a split by unit) and, with names=True, indicators and codes;
         # otherwise the Vietnamese and the English edition of a page ask one question, answered once
         shown.pop("lang", None)

@@ -278,7 +278,9 @@ def test_both_editions_share_an_answer_that_names_nothing(
     monkeypatch.delenv(cache.ENV_VAR, raising=False)
     args: dict = {"start": "2026-01", "db": small_demo_db}
     plain = {lang: compute(CORE, lang=lang, **args) for lang in ("vi", "en")}
-    by_unit = {lang: compute(CORE, by=["unit"], level="department", lang=lang, **args) for lang in ("vi", "en")}
+    by_unit = {
+        lang: compute(CORE, by=["unit"], level="department", lang=lang, **args) for lang in ("vi", "en")
+    }
     assert plain["vi"].equals(plain["en"]) and not by_unit["vi"].equals(by_unit["en"])
     assert len(counted) == 4
     monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "cache"))
