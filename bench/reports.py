@@ -148,6 +148,8 @@ import json, os, sys, time
 mode, db, out, period, workers = sys.argv[1:6]
 from egov_metrics import schedule
 from egov_metrics.reports import engine
+if mode in ("cold", "warm"):  # no compute cache: not the fresh one this process was given either
+    os.environ.pop("EGOV_COMPUTE_CACHE", None)
 if mode == "cold":  # how it was: a new kernel per report, and the kernels see no compute cache
     from egov_metrics.reports import render
     engine.KernelPool.current = lambda self: None
