@@ -13,8 +13,8 @@ there as Parquet and answers the same question again from the file:
   inode, size, modification time) and process. New data: a new folder, so a cached answer never outlives
   the data it was computed from; older folders are pruned (`KEEP_FOLDERS`).
 - The **request key** hashes every argument of the call (indicators, dimensions, levels, grain, dates,
-  resolved unit, unit version, comparisons, and the language where the answer names something: a split by
-  unit, or `names=True`), the package version and the content of the engine,
+  resolved unit, unit version, comparisons, and the language where the answer names indicators and codes,
+  `names=True`; units are named in the caller's language after the answer is read), the package version and the content of the engine,
   the sources and the built-in catalog: a changed definition is a different question. The catalog the call
   uses is keyed by its definitions as well: its own `catalog` (the roadmap assessment, the scoring), or the
   default one, which includes a planner's indicators in `$EGOV_USER_DIR` (an edited file: a new question).
@@ -157,13 +157,17 @@ def _definitions_digest() -> str:
     return value
 
 
+def language_free(arguments: dict[str, object]) -> bool:
+    """Whether a request's answer is the same in every language once its units are named in the caller's
+    (`engine.api` names them after reading a cached answer): the language names units (a split by unit) and,
+    with names=True, indicators and coded dimensions; only the latter stays in the request key."""
+    return not arguments.get("names")
+
+
 def request_key(indicators: object, arguments: dict[str, object]) -> str:
     """A stable hash of a compute request (dates and tuples written as text)."""
     shown = {k: v for k, v in arguments.items() if k != "catalog"}
-    by = shown.get("by") or ()
-    if not shown.get("names") and "unit" not in (by if isinstance(by, (list, tuple)) else (by,)):
-        # the language only names things: units (a split by unit) and, with names=True, indicators and codes;
-        # otherwise the Vietnamese and the English edition of a page ask one question, answered once
+    if language_free(shown):  # one question in every language: the editions of a page share the answer
         shown.pop("lang", None)
     catalog = arguments.get("catalog")
     if catalog is None:  # the default catalog: the built-in one plus the planner's `$EGOV_USER_DIR` files,

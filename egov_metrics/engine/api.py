@@ -169,6 +169,28 @@ def _fetch(con: duckdb.DuckDBPyConnection, query: Query) -> pl.DataFrame:
     return frame
 
 
+#: Unit names per database file version and language (`_named_units`).
+_UNIT_NAMES: dict[tuple[object, ...], dict[str, str]] = {}
+
+
+def _named_units(
+    con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, lang: str, version: tuple[object, ...] | None
+) -> pl.DataFrame:
+    """`frame` with `unit_name` in `lang`, as the statement names them (`org_unit.name_vi` / `name_en` of
+    `unit_id`): a cached answer computed for the other language's edition then reads as this one's."""
+    key = (version, lang)
+    names = _UNIT_NAMES.get(key) if version is not None else None
+    if names is None:
+        column = "name_en" if lang == "en" else "name_vi"
+        names = dict(con.execute(f"SELECT id, {column} FROM org_unit").fetchall())
+        if version is not None:
+            if len(_UNIT_NAMES) >= 64:
+                _UNIT_NAMES.clear()
+            _UNIT_NAMES[key] = names
+    named = pl.col("unit_id").replace_strict(names, default=None, return_dtype=pl.String)
+    return frame.with_columns(named.alias("unit_name"))
+
+
 def _run(
     db: str | Path | duckdb.DuckDBPyConnection | None,
     indicators: Sequence[str] | None,
@@ -201,6 +223,9 @@ def _run(
         # compute once, render many: with EGOV_COMPUTE_CACHE set, the same request on the same data is
         # answered from a file (egov_metrics/cache.py); otherwise produce() runs as always
         frame = cache.cached(con, list(indicators) if indicators else None, dict(kwargs), produce)
+        if cache.language_free(dict(kwargs)) and "unit_name" in frame.columns:
+            # the cached answer may come from the other language's edition: name the units in this one
+            frame = _named_units(con, frame, str(kwargs.get("lang", "vi")), version)
         query = queries[0] if queries else Query("-- answered from the compute cache", {})
     finally:
         if con is not db:
