@@ -217,7 +217,8 @@ app()
 def one_report(db: str, period: str, tmp: Path, kernel: bool = False, cache: Path | None = None) -> dict:
     """`egov-metrics report progress_report` in a new process, into a new folder; nothing cached, unless
     `cache` names the compute cache of an earlier run on the same data (what the night's run leaves beside
-    the database for a report asked the next day)."""
+    the database for a report asked the next day). On the kernel path the kernel sees the same fresh cache,
+    so the landing page reuses the report's answers, which the old path (no cache in the kernel) did not."""
     out = tmp / ("one-kernel" if kernel else "one")
     load = _load()
     chosen = ["-p", f"period={period}"] if period else []  # default: the report's own (the last month)
@@ -321,9 +322,8 @@ def main() -> None:
             ones.append(one_report(db, opts.period, tmp / f"r{i}"))
             if not opts.skip_kernel:
                 ones.append(one_report(db, opts.period, tmp / f"r{i}", kernel=True))
-        for i in range(
-            opts.repeat
-        ):  # a new folder, the answers of run r0 already computed (the next morning)
+        # a new folder, the answers of run r0 already computed (a report asked the morning after the night's run)
+        for i in range(opts.repeat):
             ones.append(one_report(db, opts.period, tmp / f"w{i}", cache=tmp / "r0" / "cache"))
         results["one_report"] = ones
         for path in ("in-process", "kernel", "in-process, answers already computed"):

@@ -36,7 +36,7 @@ import os
 import shutil
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import duckdb
@@ -157,7 +157,7 @@ def _definitions_digest() -> str:
     return value
 
 
-def language_free(arguments: dict[str, object]) -> bool:
+def language_free(arguments: Mapping[str, object]) -> bool:
     """Whether a request's answer is the same in every language once its units are named in the caller's
     (`engine.api` names them after reading a cached answer): the language names units (a split by unit) and,
     with names=True, indicators and coded dimensions; only the latter stays in the request key."""

@@ -402,7 +402,7 @@ def test_a_scheduled_run_shares_the_cache_between_its_kernels(small_demo_db: Pat
     # one folder of answers for the one data version (beside it: the data's fingerprint, data-print.json),
     # kept beside the database (`cache.store_for`), not in the report folder
     assert cache.store_for(db, out) == tmp_path / ".egov.duckdb.cache"
-    assert not (out / schedule.COMPUTE_CACHE_DIR).exists()
+    assert not (out / cache.OUT_FOLDER).exists()
     folders = [p for p in (tmp_path / ".egov.duckdb.cache").iterdir() if p.is_dir()]
     assert len(folders) == 1
     # every scorecard scores all units year to date and month by month, and assesses them against the roadmap

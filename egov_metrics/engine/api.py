@@ -223,8 +223,8 @@ def _run(
         # compute once, render many: with EGOV_COMPUTE_CACHE set, the same request on the same data is
         # answered from a file (egov_metrics/cache.py); otherwise produce() runs as always
         frame = cache.cached(con, list(indicators) if indicators else None, dict(kwargs), produce)
-        if cache.language_free(dict(kwargs)) and "unit_name" in frame.columns:
-            # the cached answer may come from the other language's edition: name the units in this one
+        if cache.cache_root() is not None and cache.language_free(kwargs) and "unit_name" in frame.columns:
+            # a cached answer may come from the other language's edition: name the units in this one
             frame = _named_units(con, frame, str(kwargs.get("lang", "vi")), version)
         query = queries[0] if queries else Query("-- answered from the compute cache", {})
     finally:

@@ -53,7 +53,6 @@ from egov_metrics.schedule.periods import (
 )
 from egov_metrics.schedule.planning import Instance, JobFailure, Plan, Status, plan
 from egov_metrics.schedule.running import (
-    COMPUTE_CACHE_DIR,
     HUNG_AFTER,
     Outcome,
     RunResult,
@@ -63,7 +62,6 @@ from egov_metrics.schedule.running import (
 from egov_metrics.schedule.state import LOCK_FILE, LOG_FILE, STALE_TMP_SECONDS, STATE_FILE, RunLock
 
 __all__ = [
-    "COMPUTE_CACHE_DIR",
     "DEFAULT_JOBS",
     "DEFAULT_LOOKBACK",
     "FREQUENCIES",

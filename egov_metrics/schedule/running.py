@@ -22,9 +22,6 @@ from egov_metrics.schedule.state import RunLock, append_log, now, remove_stale_t
 if TYPE_CHECKING:
     from egov_metrics.reports.engine import KernelPool
 
-#: Where a run's kernels keep their computations when the database's own folder cannot be written (beside the
-#: database otherwise: `egov_metrics.cache.store_for`).
-COMPUTE_CACHE_DIR = ".cache/compute"  # = egov_metrics.cache.OUT_FOLDER (not imported here: polars, duckdb)
 #: A run holding the lock for longer than this is reported as probably hung (exit code 1).
 HUNG_AFTER = dt.timedelta(hours=12)
 
