@@ -10,6 +10,7 @@ from pathlib import Path
 import altair as alt
 import polars as pl
 import pytest
+import vl_convert as vlc
 
 from egov_metrics import charts
 from egov_metrics import roadmap as rm
@@ -43,7 +44,9 @@ def _trajectories() -> pl.DataFrame:
 def test_one_theme_is_registered_and_enabled() -> None:
     assert alt.theme.active == charts.THEME
     config = charts.egov_theme()["config"]
-    assert config["font"].endswith("'DejaVu Sans', sans-serif")
+    families = [f.strip().strip("'") for f in config["font"].split(",")]
+    # Arial's widths first (Liberation Sans is its metric twin), DejaVu Sans for readers without either
+    assert families == ["Arial", "Liberation Sans", "DejaVu Sans", "sans-serif"]
     assert config["locale"]["number"] == {
         "decimal": ",",
         "thousands": ".",
@@ -58,6 +61,35 @@ def test_svg_has_vietnamese_text() -> None:
     assert "Tỷ lệ hồ sơ trực tuyến toàn trình" in svg
     assert "Thực tế" in svg and "Lộ trình chỉ tiêu" in svg and "Dự báo" in svg
     assert "Thời hạn 31/12/2025" in svg
+
+
+def _label_band_width(font: str) -> float:
+    """The width vl-convert lays out for one long Vietnamese axis label in `font` (the chart's own width)."""
+    spec = {
+        "data": {"values": [{"a": "Tỷ lệ hồ sơ trực tuyến toàn trình của các sở, ban, ngành"}]},
+        "mark": "bar",
+        "encoding": {
+            "y": {
+                "field": "a",
+                "type": "nominal",
+                "axis": {"labelFont": font, "labelLimit": 2000, "title": None},
+            },
+            "x": {"value": 0},
+        },
+        "config": {"padding": 0},
+    }
+    svg = vlc.vegalite_to_svg(spec, vl_version=charts.VL_VERSION)
+    match = re.search(r'width="([\d.]+)"', svg)
+    assert match is not None
+    return float(match.group(1))
+
+
+def test_labels_are_laid_out_with_arial_widths() -> None:
+    """Widths measured by hand-picked fonts, not by the code's own stack: the theme's stack must measure as
+    Liberation Sans (Arial's metrics, held in memory by vl-convert), not as DejaVu Sans (wider)."""
+    liberation, dejavu = _label_band_width("Liberation Sans"), _label_band_width("DejaVu Sans")
+    assert dejavu > liberation * 1.05  # the two fonts do differ, so the check below can fail
+    assert _label_band_width(charts.FONT) == liberation
 
 
 def test_english_labels() -> None:

@@ -7,7 +7,12 @@ modules are imported in the order of `GROUPS`. A new command group is a new modu
 
 from __future__ import annotations
 
+import atexit
 import importlib
+import os
+import sys
+import threading
+from typing import NoReturn
 
 from egov_metrics.cli.app import app
 
@@ -16,4 +21,41 @@ GROUPS = ("data", "catalog", "roadmap", "reports", "score", "schedule", "portal"
 for _group in GROUPS:
     importlib.import_module(f"egov_metrics.cli.{_group}")
 
-__all__ = ["GROUPS", "app"]
+
+def main() -> NoReturn:
+    """The `egov-metrics` command: run `app`, then leave without tearing the interpreter down.
+
+    Python's own exit frees every object of the report stack (pandas, polars, altair, IPython, DuckDB,
+    vl-convert): 0.3–0.6 s after the work is done, on every command (measured: bench/README.md). The exit
+    here keeps what matters of a normal one, in its order: non-daemon threads are waited for, the
+    atexit handlers run (log handlers, temporary folders, `weakref.finalize`), stdout and stderr are
+    flushed, and the exit status is the command's. Objects' own destructors do not run: the library closes
+    every database connection and writes every file atomically before returning, so nothing depends on
+    them. An uncaught exception leaves the normal way, with its traceback."""
+    try:
+        app()
+    except SystemExit as done:
+        code = done.code
+    else:
+        code = 0
+    _exit_now(code)
+
+
+def _exit_now(code: object) -> NoReturn:
+    """Exit with `code` as `sys.exit` would read it (None: 0, int: itself, anything else: printed, 1)."""
+    status = 0 if code is None else code if isinstance(code, int) else 1
+    if not isinstance(code, int | None):
+        print(code, file=sys.stderr)
+    # what Python's own exit does first: the threads' exit hooks (executors shut down), then other non-daemon
+    # threads are waited for; then the atexit handlers
+    getattr(threading, "_shutdown", lambda: None)()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`| head`) or stream: Python's own exit gives 120
+            status = status or 120
+    os._exit(status)
+
+
+__all__ = ["GROUPS", "app", "main"]
