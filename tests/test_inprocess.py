@@ -70,6 +70,29 @@ def test_two_notebooks_in_one_process_share_no_variables(tmp_path: Path) -> None
     assert [c.execution_count for c in two.cells if c.cell_type == "code"] == [1, 2, 3]
 
 
+def test_what_a_notebook_leaves_in_cycles_is_collected_and_the_freeze_happens_once(tmp_path: Path) -> None:
+    """The shell freezes the objects alive before its first notebook (`gc.freeze`), so its resets no longer
+    walk the whole report stack; the notebooks' own garbage, reference cycles included, can still be freed."""
+    import builtins
+    import gc
+
+    cycle = _notebook(
+        tmp_path / "cycle.ipynb",
+        "import builtins, weakref\nclass Node: pass\na, b = Node(), Node()\na.other, b.other = b, a\n"
+        "builtins._egov_cycle_probe = weakref.ref(a)",
+    )
+    _run(cycle, tmp_path / "c1.ipynb", {"name": "one"})
+    frozen = gc.get_freeze_count()
+    assert frozen > 0
+    gc.collect()  # what the collector does on its own, sooner or later: the cycle was not frozen
+    assert builtins._egov_cycle_probe() is None  # type: ignore[attr-defined]
+    _run(cycle, tmp_path / "c2.ipynb", {"name": "two"})
+    gc.collect()
+    assert builtins._egov_cycle_probe() is None  # type: ignore[attr-defined]
+    assert gc.get_freeze_count() == frozen  # frozen once per process, not once per notebook
+    del builtins._egov_cycle_probe  # type: ignore[attr-defined]
+
+
 @pytest.mark.slow
 def test_a_failing_cell_stops_the_notebook_and_names_the_same_cell_as_a_kernel(tmp_path: Path) -> None:
     bad = _notebook(tmp_path / "bad.ipynb", "x = 1", "raise ValueError('boom')", "print('never')")
