@@ -67,3 +67,20 @@ def test_the_command_line_does_not_import_the_ingest_machinery_to_start() -> Non
         " 'loader': ingest.ingest_file.__module__, 'all': all(hasattr(ingest, n) for n in ingest.__all__)}))"
     )
     assert found == {"heavy": [], "kinds": True, "loader": "egov_metrics.ingest.load", "all": True}
+
+
+def test_writing_a_file_atomically_does_not_import_openpyxl() -> None:
+    """The fingerprint's store writes through `export.atomic_write` in every report; openpyxl (~55 ms) is
+    imported only when a workbook is written."""
+    found = _run(
+        "import json, sys, tempfile, pathlib\n"
+        "from egov_metrics.export import atomic_write, write_frame\n"
+        "import polars as pl\n"
+        "folder = pathlib.Path(tempfile.mkdtemp())\n"
+        "atomic_write(folder / 'a.txt', lambda tmp: tmp.write_bytes(b'x'))\n"
+        "before = 'openpyxl' in sys.modules\n"
+        "write_frame(pl.DataFrame({'a': [1]}), folder / 'a.xlsx')\n"
+        "print(json.dumps({'before': before, 'after': 'openpyxl' in sys.modules,"
+        " 'xlsx': (folder / 'a.xlsx').stat().st_size > 0}))"
+    )
+    assert found == {"before": False, "after": True, "xlsx": True}
