@@ -14,7 +14,7 @@ import pytest
 from egov_metrics.catalog import load_catalog
 
 
-def _run_main(argv: list[str], before: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def _run_main(argv: list[str], before: str = "") -> subprocess.CompletedProcess[str]:
     """`egov_metrics.cli.main()` in a new interpreter with `argv`, after the statements `before`."""
     script = textwrap.dedent(before) + textwrap.dedent(
         f"""
@@ -25,9 +25,7 @@ def _run_main(argv: list[str], before: str = "", cwd: Path | None = None) -> sub
         raise AssertionError("main() returned")
         """
     )
-    return subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=cwd
-    )
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
 
 
 def test_the_installed_command_is_the_quick_exit() -> None:

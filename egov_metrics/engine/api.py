@@ -14,7 +14,7 @@ import polars as pl
 
 from egov_metrics import cache
 from egov_metrics.catalog import Catalog
-from egov_metrics.engine.assembly import Query, statement
+from egov_metrics.engine.assembly import Query, statement, unit_name_column
 from egov_metrics.engine.request import ComputeError, Request, Shape, resolve
 from egov_metrics.schema import connect
 from egov_metrics.sources import CLOCK_SOURCE, data_extent
@@ -181,8 +181,7 @@ def _named_units(
     key = (version, lang)
     names = _UNIT_NAMES.get(key) if version is not None else None
     if names is None:
-        column = "name_en" if lang == "en" else "name_vi"
-        names = dict(con.execute(f"SELECT id, {column} FROM org_unit").fetchall())
+        names = dict(con.execute(f"SELECT id, {unit_name_column(lang)} FROM org_unit").fetchall())
         if version is not None:
             if len(_UNIT_NAMES) >= 64:
                 _UNIT_NAMES.clear()

@@ -35,6 +35,11 @@ class Query:
         return f"-- parameters:\n{shown}\n{self.sql}"
 
 
+def unit_name_column(lang: str) -> str:
+    """The `org_unit` column that names units in `lang` (the statement's `unit_name`)."""
+    return "name_vi" if lang == "vi" else "name_en"
+
+
 def _names(shape: Shape) -> tuple[str, str, str]:
     """SQL: the indicator's name, then `<dimension>_name` for field, procedure, layer, phase and the coded
     dimensions (channel, applicant type, online level, platform), in the request's language."""
@@ -112,8 +117,7 @@ def statement(shape: Shape) -> str:
     unit_name = ""
     unit_join = ""
     if "unit" in shape.by:
-        name_col = "name_vi" if shape.lang == "vi" else "name_en"
-        unit_name = f", u.{name_col} AS unit_name, u.level AS unit_level"
+        unit_name = f", u.{unit_name_column(shape.lang)} AS unit_name, u.level AS unit_level"
         unit_join = "LEFT JOIN org_unit u ON u.id = r.unit_id"
     ind_name, name_cols, name_joins = _names(shape) if shape.names else ("", "", "")
     cmp_cols = cmp_joins = ""
