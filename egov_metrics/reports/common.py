@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,9 +11,18 @@ import duckdb
 import polars as pl
 
 from egov_metrics.catalog import load_catalog
+from egov_metrics.engine import compute
 from egov_metrics.i18n import check_lang, fmt_points, fmt_value
 from egov_metrics.present import Html, esc
 from egov_metrics.roadmap import STATUS_LIGHTS, assess, load_roadmap
+from egov_metrics.roadmap.assessment import (
+    as_series,
+    assess_units,
+    series_indicators,
+    series_start,
+    unit_indicators,
+    unit_window,
+)
 from egov_metrics.roadmap.status import STATUS_NAMES
 from egov_metrics.schema import connect
 from egov_metrics.sources import CLOCK_SOURCE, data_extent
@@ -152,13 +162,80 @@ def months_before(day: dt.date, n: int) -> dt.date:
     return dt.date(month // 12, month % 12 + 1, 1)
 
 
-def year_status(con: duckdb.DuckDBPyConnection, as_of: dt.date, unit: str | None = None) -> pl.DataFrame:
+def year_status(
+    con: duckdb.DuckDBPyConnection,
+    as_of: dt.date,
+    unit: str | None = None,
+    series: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """The status of every roadmap indicator against the target due at the end of `as_of`'s year, for the
     scope (`unit` None: the province): `roadmap.assess(targets="year")`, the one function the KPI cards and
     the roadmap report's "targets of the year" table both use, so they agree on value, target and status.
     A unit is held to its level's target where the roadmap sets one, else to the province's (`unit_level`
-    says which)."""
-    return assess(load_roadmap(), as_of=as_of, unit=unit, db=con, targets="year")
+    says which). `series`: the scope's `monthly_series`, when the caller has it (no engine call)."""
+    return assess(load_roadmap(), as_of=as_of, unit=unit, db=con, targets="year", series=series)
+
+
+def months_and_status(
+    con: duckdb.DuckDBPyConnection,
+    ids: Sequence[str],
+    *,
+    start: dt.date,
+    end: dt.date,
+    unit: str | None = None,
+    lang: str = "vi",
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The scope's monthly values of `ids` from `start` to `end` (with their comparisons), and `year_status`
+    as of `end`, from ONE engine call: the roadmap's series and the report's months are the same rows.
+
+    A month's figures do not depend on where a request starts, so the months are those of
+    `compute(ids, start=start, end=end, unit=unit)` and the status that of `year_status(con, end, unit)`
+    (tests/test_report_questions.py). One difference is possible, and it is the better answer: an indicator
+    with no record for more than a year before a month of the window, and records earlier still, gets that
+    month's zero row (the engine fills empty months inside the range it observed). The progress report and
+    the landing page both ask through here, so the second asker finds the answer in the compute cache."""
+    roadmap = load_roadmap()
+    catalog = load_catalog()
+    series_ids = series_indicators(roadmap, catalog, unit, roadmap.indicator_ids)
+    first = series_start(roadmap)
+    frame = compute(
+        list(dict.fromkeys([*ids, *series_ids])),
+        start=min(first, start),
+        end=end,
+        unit=unit,
+        lang=lang,
+        db=con,
+    )
+    in_series = pl.col("indicator").is_in(series_ids) & (pl.col("period_start") >= first)
+    series = as_series(frame.filter(in_series), end)
+    months = frame.filter(pl.col("indicator").is_in(list(ids)), pl.col("period_start") >= start)
+    return months, year_status(con, end, unit, series=series)
+
+
+def unit_months_and_status(
+    con: duckdb.DuckDBPyConnection,
+    ids: Sequence[str],
+    *,
+    period_start: dt.date,
+    end: dt.date,
+    levels: Sequence[str] = ("department", "commune"),
+    lang: str = "vi",
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Every unit's values of `ids` in the month from `period_start` to `end`, and `assess_units` as of `end`,
+    from ONE engine call by unit and month over the trend window: the same rows as
+    `compute(ids, by=["unit"], level=levels, start=period_start, end=end, compare=False)` (a unit without a
+    record in the month may get a zero row, see `months_and_status`) and the same statuses
+    (tests/test_report_questions.py)."""
+    roadmap = load_roadmap()
+    catalog = load_catalog()
+    first = min(unit_window(roadmap, end), period_start)
+    frame = compute(
+        list(dict.fromkeys([*ids, *unit_indicators(roadmap, catalog)])), by=["unit"], level=tuple(levels),
+        grain="month", start=first, end=end, compare=False, lang=lang, db=con,
+    )  # fmt: skip
+    month = frame.filter(pl.col("indicator").is_in(list(ids)), pl.col("period_start") >= period_start)
+    status = assess_units(roadmap, as_of=end, levels=levels, db=con, lang=lang, frame=frame)
+    return month, status
 
 
 STATUS_TEXT = {

@@ -42,7 +42,13 @@ def front_page_facts(db_path: str | Path) -> dict[str, Any]:
     """What the landing page shows, as JSON values: period, headline figures with changes and the status
     against the year's target, the units' 766 totals this month and last month (year to date), unit names."""
     from egov_metrics.engine import compute
-    from egov_metrics.reports.common import latest_period, month_bounds, months_before, open_db, year_status
+    from egov_metrics.reports.common import (
+        latest_period,
+        month_bounds,
+        months_and_status,
+        months_before,
+        open_db,
+    )
     from egov_metrics.reports.kinds.progress_report.page import KPI_IDS, PROVINCE_IDS, TREND_IDS
     from egov_metrics.scoring import ScoringError, score_units
 
@@ -52,12 +58,12 @@ def front_page_facts(db_path: str | Path) -> dict[str, Any]:
         previous = f"{months_before(first, 1):%Y-%m}"
         # the province progress report's own questions (same arguments, so the compute cache answers the
         # second asker): the headline figures are its months' last row, the overdue dossiers its backlog
-        months = compute(
-            [*KPI_IDS, *TREND_IDS, *PROVINCE_IDS], start=months_before(first, 23), end=last, unit=None,
-            lang="vi", db=con,
+        months, statuses = months_and_status(
+            con, [*KPI_IDS, *TREND_IDS, *PROVINCE_IDS], start=months_before(first, 23), end=last, unit=None,
+            lang="vi",
         )  # fmt: skip
         values = months.filter(pl.col("period") == period, pl.col("indicator").is_in(HEADLINE_IDS))
-        status = {r["indicator"]: r for r in year_status(con, last).iter_rows(named=True)}
+        status = {r["indicator"]: r for r in statuses.iter_rows(named=True)}
         levels = ("department", "commune")
         now: pl.DataFrame | None
         before: pl.DataFrame | None

@@ -109,42 +109,25 @@ _SERIES_SCHEMA: dict[str, type[pl.DataType] | pl.DataType] = {
 }
 
 
-def monthly_series(
-    roadmap: Roadmap | None = None,
-    *,
-    as_of: str | dt.date,
-    unit: str | None = None,
-    db: Db = None,
-    indicators: Sequence[str] | None = None,
-) -> pl.DataFrame:
-    """Monthly values of every indicator the roadmap needs, in one engine call.
-
-    Complete calendar months only, from the first phase's start up to `as_of`; columns: indicator, month
-    (`year * 12 + month - 1`), period, period_start, period_end, numerator, denominator, value.
-    """
-    roadmap = roadmap or load_roadmap()
-    as_of = as_date(as_of)
-    catalog = load_catalog()
+def series_start(roadmap: Roadmap) -> dt.date:
+    """The first day of the first month a roadmap's series covers: its first phase's start or its earliest
+    baseline, whichever is earlier."""
     start = min(
         [p.start for p in roadmap.phases] + [ts.baseline.date for ts in roadmap.targets if ts.baseline]
     )
-    with _connection(db) as con:
-        unit_id, _ = _scope(con, unit)
-        ids = _scoped(indicators or needed_indicators(roadmap), catalog, unit_id)
-        first = dt.date(start.year, start.month, 1)
-        if as_of < first or not ids:  # nothing to compute: every target will say no_data
-            frame = pl.DataFrame(schema=_SERIES_SCHEMA)
-        else:
-            frame = compute(
-                ids,
-                grain="month",
-                start=first,
-                end=as_of,
-                unit=unit_id,
-                compare=False,
-                db=con,
-                catalog=catalog,
-            )
+    return dt.date(start.year, start.month, 1)
+
+
+def series_indicators(
+    roadmap: Roadmap, catalog: Catalog, unit_id: str | None, indicators: Sequence[str] | None = None
+) -> list[str]:
+    """The indicators of `monthly_series` for a scope (`unit_id` None: the province)."""
+    return _scoped(indicators or needed_indicators(roadmap), catalog, unit_id)
+
+
+def as_series(frame: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """An engine answer by month (no dimension) as a roadmap series: complete calendar months up to `as_of`,
+    with `month` (`year * 12 + month - 1`); the columns of `monthly_series`."""
     return (
         frame.select("indicator", "period", "period_start", "period_end", "numerator", "denominator", "value")
         .with_columns(
@@ -160,6 +143,43 @@ def monthly_series(
         )
         .sort("indicator", "month")
     )
+
+
+def monthly_series(
+    roadmap: Roadmap | None = None,
+    *,
+    as_of: str | dt.date,
+    unit: str | None = None,
+    db: Db = None,
+    indicators: Sequence[str] | None = None,
+) -> pl.DataFrame:
+    """Monthly values of every indicator the roadmap needs, in one engine call.
+
+    Complete calendar months only, from the first phase's start (`series_start`) up to `as_of`; columns:
+    indicator, month (`year * 12 + month - 1`), period, period_start, period_end, numerator, denominator,
+    value.
+    """
+    roadmap = roadmap or load_roadmap()
+    as_of = as_date(as_of)
+    catalog = load_catalog()
+    first = series_start(roadmap)
+    with _connection(db) as con:
+        unit_id, _ = _scope(con, unit)
+        ids = series_indicators(roadmap, catalog, unit_id, indicators)
+        if as_of < first or not ids:  # nothing to compute: every target will say no_data
+            frame = pl.DataFrame(schema=_SERIES_SCHEMA)
+        else:
+            frame = compute(
+                ids,
+                grain="month",
+                start=first,
+                end=as_of,
+                unit=unit_id,
+                compare=False,
+                db=con,
+                catalog=catalog,
+            )
+    return as_series(frame, as_of)
 
 
 def _arrays(series: pl.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -338,6 +358,17 @@ UNIT_STATUS_SCHEMA: dict[str, type[pl.DataType] | pl.DataType] = {
 }
 
 
+def unit_indicators(roadmap: Roadmap, catalog: Catalog) -> list[str]:
+    """The roadmap's indicators with targets that can be split by unit (`assess_units`)."""
+    ids = [i for i in roadmap.indicator_ids if SOURCES[catalog.get(i).source].unit_column is not None]
+    return list(dict.fromkeys(ids))
+
+
+def unit_window(roadmap: Roadmap, as_of: dt.date) -> dt.date:
+    """The first day of the months `assess_units` reads: the trend window before `as_of`."""
+    return month_end(month_number(as_of) - roadmap.rules.window_months).replace(day=1)
+
+
 def assess_units(
     roadmap: Roadmap | None = None,
     *,
@@ -345,27 +376,36 @@ def assess_units(
     levels: Sequence[str] = ("department", "commune"),
     db: Db = None,
     lang: str = "vi",
+    frame: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Every unit of `levels` against the target due at the end of `as_of`'s year, one row per unit and
     indicator: the same rules (`check_target`) and target choice as `assess(targets="year", unit=…)`, from ONE
-    engine call (monthly values by unit over the trend window). `target_level` says whose target applies: the
-    unit's level where the roadmap sets one, else the province's."""
+    engine call (monthly values by unit over the trend window, `unit_window`). `target_level` says whose
+    target applies: the unit's level where the roadmap sets one, else the province's. `frame`: that engine
+    answer (by unit and month, from the window's start to `as_of`, maybe with other indicators), when the
+    caller has it (no engine call)."""
     roadmap = roadmap or load_roadmap()
     as_of = as_date(as_of)
     catalog = load_catalog()
-    ids = [i for i in roadmap.indicator_ids if SOURCES[catalog.get(i).source].unit_column is not None]
-    ids = list(dict.fromkeys(ids))
-    first = month_end(month_number(as_of) - roadmap.rules.window_months).replace(day=1)
-    with _connection(db) as con:
-        frame = compute(
-            ids, by=["unit"], level=tuple(levels), grain="month", start=first, end=as_of, compare=False,
-            lang=lang, db=con, catalog=catalog,
-        )  # fmt: skip
+    ids = unit_indicators(roadmap, catalog)
+    first = unit_window(roadmap, as_of)
+    if frame is None:
+        with _connection(db) as con:
+            frame = compute(
+                ids, by=["unit"], level=tuple(levels), grain="month", start=first, end=as_of,
+                compare=False, lang=lang, db=con, catalog=catalog,
+            )  # fmt: skip
     frame = frame.filter(
-        pl.col("period_end") == pl.col("period_start").dt.month_end(), pl.col("period_end") <= as_of
+        pl.col("indicator").is_in(ids),
+        pl.col("period_start") >= first,
+        pl.col("period_end") == pl.col("period_start").dt.month_end(),
+        pl.col("period_end") <= as_of,
     ).with_columns(
         (pl.col("period_start").dt.year() * 12 + pl.col("period_start").dt.month() - 1).alias("month")
     )
+    # the engine's order for `ids` (a caller's frame may list its indicators in another order)
+    order = {i: n for n, i in enumerate(ids)}
+    frame = frame.sort(pl.col("indicator").replace_strict(order, return_dtype=pl.Int32), "unit_id", "month")
     rows = []
     for (unit_id, indicator), part in frame.partition_by(
         ["unit_id", "indicator"], as_dict=True, maintain_order=True

@@ -29,19 +29,19 @@ from egov_metrics.reports.common import (
     kpi_cards,
     latest_period,
     month_bounds,
+    months_and_status,
     months_before,
     named,
     open_db,
     scope_of,
     status_legend,
-    year_status,
+    unit_months_and_status,
 )
 from egov_metrics.reports.portal_sections import (
     load_reconciliation,
     reconciliation_section,
     reconciliation_summary,
 )
-from egov_metrics.roadmap.assessment import assess_units
 from egov_metrics.roadmap.status import STATUS_NAMES
 from egov_metrics.scoring import ScoreResult, ScoringError, method_for, score_units
 from egov_metrics.vocab import CHANNELS as VOCAB_CHANNELS
@@ -220,7 +220,10 @@ class ProgressReport:
     def _load_series(self, con: duckdb.DuckDBPyConnection, scope_arg: str | None) -> None:
         """The 24 months of the KPIs and trends (and the province-only series), and dossiers by channel."""
         ids = [*KPI_IDS, *TREND_IDS] + ([*PROVINCE_IDS] if self.scope.is_province else [])
-        self.monthly = compute(ids, start=self.start24, end=self.last, unit=scope_arg, lang=self.lang, db=con)
+        # with the status of each indicator against the year's target: the roadmap assessment's own function
+        self.monthly, self.status = months_and_status(
+            con, ids, start=self.start24, end=self.last, unit=scope_arg, lang=self.lang
+        )
         self.channels = compute(
             ["dossiers_received"],
             by=["channel"],
@@ -274,25 +277,13 @@ class ProgressReport:
     def _load_unit_views(self, con: duckdb.DuckDBPyConnection) -> None:
         """Province report only: KPI values per unit, every unit against its year's targets, unit names, and
         data exchange by platform."""
-        # the month's KPI values per unit (province report): who is furthest from the year's target
-        self.kpi_units = (
-            compute(
-                list(KPI_IDS),
-                by=["unit"],
-                level=("department", "commune"),
-                start=self.first,
-                end=self.last,
-                compare=False,
-                lang=self.lang,
-                db=con,
+        # the month's KPI values per unit (province report): who is furthest from the year's target; and
+        # every department and commune against its targets of the year
+        self.kpi_units = self.unit_status = None
+        if self.scope.is_province:
+            self.kpi_units, self.unit_status = unit_months_and_status(
+                con, list(KPI_IDS), period_start=self.first, end=self.last, lang=self.lang
             )
-            if self.scope.is_province
-            else None
-        )
-        # every department and commune against its targets of the year (province report only)
-        self.unit_status = (
-            assess_units(as_of=self.last, db=con, lang=self.lang) if self.scope.is_province else None
-        )
         self.scope_names = {
             r[0]: (r[1] if self.lang == "vi" else r[2] or r[1])
             for r in con.sql("SELECT id, name_vi, name_en FROM org_unit").fetchall()
@@ -325,8 +316,6 @@ class ProgressReport:
         self.reconciled = load_reconciliation(
             con, None if self.scope.is_province else self.scope.unit_id, self.method
         )
-        # the status of each indicator against the year's target: the roadmap assessment's own function
-        self.status = year_status(con, self.last, scope_arg)
 
     # -- sections ---------------------------------------------------------------------------------------
     def style(self) -> Html:

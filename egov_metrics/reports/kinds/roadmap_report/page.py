@@ -163,7 +163,7 @@ class RoadmapReport:
                 self.roadmap, as_of=self.as_of, db=con, series=series, assessment=self.phase_targets
             )
             # the targets due at the end of as_of's year: the same function as the progress report's cards
-            self.year_targets = year_status(con, self.as_of)
+            self.year_targets = year_status(con, self.as_of, series=series)
             self.readiness = layer_readiness(self.roadmap, as_of=self.as_of, db=con, series=series)
             self.resources_frame = resources(self.roadmap, as_of=self.as_of, db=con, series=series)
             # unit names of the lead units (targets) and owners (components), for the risks

@@ -1,0 +1,130 @@
+"""The progress report and the landing page ask for their months and the year's target statuses in one engine
+call (`reports.common.months_and_status`), and the province report for the units' month and their statuses in
+another (`unit_months_and_status`): the answers must be those of the separate questions they replace,
+`compute(…)` for the values and `roadmap.assess(targets="year")` / `assess_units` for the statuses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from egov_metrics.engine import api, compute
+from egov_metrics.reports.common import (
+    latest_period,
+    month_bounds,
+    months_and_status,
+    months_before,
+    unit_months_and_status,
+)
+from egov_metrics.reports.kinds.progress_report.page import KPI_IDS, PROVINCE_IDS, TREND_IDS
+from egov_metrics.roadmap import assess, load_roadmap
+from egov_metrics.roadmap.assessment import assess_units
+from egov_metrics.schema import connect
+
+KEY = ["indicator", "period"]
+
+
+def _scopes(con: object) -> list[str | None]:
+    """The province, and one commune of today (a unit's scope leaves the province-only indicators out)."""
+    row = con.sql(  # type: ignore[attr-defined]
+        "SELECT id FROM org_unit WHERE level = 'commune' AND valid_to IS NULL ORDER BY id LIMIT 1"
+    ).fetchall()
+    return [None, row[0][0]]
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_one_call_gives_the_answers_of_the_two_questions(
+    small_demo_db: Path, lang: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("EGOV_COMPUTE_CACHE", str(tmp_path / "cache"))  # every statement runs, none is read
+    statements: list[str] = []
+    real_fetch = api._fetch
+
+    def counted(con: object, query: api.Query) -> pl.DataFrame:
+        statements.append(query.sql)
+        return real_fetch(con, query)  # type: ignore[arg-type]
+
+    with connect(small_demo_db, read_only=True) as con:
+        first, last = month_bounds(latest_period(con))
+        start = months_before(first, 23)
+        for unit in _scopes(con):
+            ids = [*KPI_IDS, *TREND_IDS] + ([*PROVINCE_IDS] if unit is None else [])
+            monkeypatch.setattr(api, "_fetch", counted)
+            statements.clear()
+            months, status = months_and_status(con, ids, start=start, end=last, unit=unit, lang=lang)
+            assert len(statements) == 1, f"{unit}: {len(statements)} engine statements"
+            monkeypatch.setattr(api, "_fetch", real_fetch)
+
+            expected = compute(ids, start=start, end=last, unit=unit, lang=lang, db=con)
+            assert months.height == expected.height > 0
+            assert set(months["indicator"]) == set(ids)
+            assert_frame_equal(months.sort(KEY), expected.sort(KEY), check_column_order=True)
+
+            expected_status = assess(load_roadmap(), as_of=last, unit=unit, db=con, targets="year")
+            assert status.height == expected_status.height > 0
+            assert_frame_equal(status, expected_status)
+            assert status["status"].null_count() == 0
+
+
+def test_months_before_the_roadmap_do_not_enter_the_status(
+    small_demo_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A window that starts before the roadmap's series still judges the targets on the roadmap's own months
+    only. Here the roadmap's series starts 6 months before the end (a late first phase): with the window's 24
+    months the paces and trends would differ; the status must equal `assess`'s."""
+    from egov_metrics.reports import common
+    from egov_metrics.roadmap import assessment
+
+    with connect(small_demo_db, read_only=True) as con:
+        first, last = month_bounds(latest_period(con))
+        late = months_before(first, 5)
+        monkeypatch.setattr(assessment, "series_start", lambda roadmap: late)
+        monkeypatch.setattr(common, "series_start", lambda roadmap: late)
+        months, status = months_and_status(
+            con, ["dossiers_received"], start=months_before(first, 23), end=last, lang="vi"
+        )
+        assert months.height == 24
+        expected = assess(load_roadmap(), as_of=last, db=con, targets="year")
+        assert_frame_equal(status, expected)
+
+
+def test_unit_months_and_status_give_the_answers_of_the_two_questions(
+    small_demo_db: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("EGOV_COMPUTE_CACHE", str(tmp_path / "cache"))
+    statements: list[str] = []
+    real_fetch = api._fetch
+
+    def counted(con: object, query: api.Query) -> pl.DataFrame:
+        statements.append(query.sql)
+        return real_fetch(con, query)  # type: ignore[arg-type]
+
+    levels = ("department", "commune")
+    with connect(small_demo_db, read_only=True) as con:
+        first, last = month_bounds(latest_period(con))
+        monkeypatch.setattr(api, "_fetch", counted)
+        month, status = unit_months_and_status(con, list(KPI_IDS), period_start=first, end=last, lang="en")
+        monkeypatch.setattr(api, "_fetch", real_fetch)
+        assert len(statements) == 1
+
+        key = ["indicator", "unit_id", "period"]
+        expected = compute(
+            list(KPI_IDS), by=["unit"], level=levels, start=first, end=last, compare=False, lang="en", db=con
+        )
+        assert expected.height > 0
+        assert set(month["period"]) == {first.strftime("%Y-%m")}
+        # every cell of the month-only question, the same; a unit with no record in the month but some in
+        # the window also gets the engine's zero row (nothing counted: 0 or no value), which the month-only
+        # question, observing nothing for it, leaves out
+        same = month.join(expected.select(key), on=key, how="semi")
+        assert_frame_equal(same.sort(key), expected.sort(key))
+        extra = month.join(expected.select(key), on=key, how="anti")
+        for column in ("numerator", "denominator", "value"):
+            assert extra.filter(pl.col(column).is_not_null() & (pl.col(column) != 0)).is_empty(), column
+
+        expected_status = assess_units(as_of=last, levels=levels, db=con, lang="en")
+        assert status.height == expected_status.height > 0
+        assert_frame_equal(status, expected_status)
