@@ -5,6 +5,8 @@ another (`unit_months_and_status`): the answers must be those of the separate qu
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
@@ -17,14 +19,34 @@ from egov_metrics.reports.common import (
     month_bounds,
     months_and_status,
     months_before,
+    scores_and_previous,
     unit_months_and_status,
 )
 from egov_metrics.reports.kinds.progress_report.page import KPI_IDS, PROVINCE_IDS, TREND_IDS
 from egov_metrics.roadmap import assess, load_roadmap
 from egov_metrics.roadmap.assessment import assess_units
 from egov_metrics.schema import connect
+from egov_metrics.scoring import score_units
 
 KEY = ["indicator", "period"]
+
+
+@contextmanager
+def engine_statements(monkeypatch: pytest.MonkeyPatch, cache: Path) -> Iterator[list[str]]:
+    """The statements the engine runs inside the block, with an empty compute cache (every one runs)."""
+    monkeypatch.setenv("EGOV_COMPUTE_CACHE", str(cache))
+    statements: list[str] = []
+    real_fetch = api._fetch
+
+    def counted(con: object, query: api.Query) -> pl.DataFrame:
+        statements.append(query.sql)
+        return real_fetch(con, query)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(api, "_fetch", counted)
+    try:
+        yield statements
+    finally:
+        monkeypatch.setattr(api, "_fetch", real_fetch)
 
 
 def _scopes(con: object) -> list[str | None]:
@@ -39,24 +61,14 @@ def _scopes(con: object) -> list[str | None]:
 def test_one_call_gives_the_answers_of_the_two_questions(
     small_demo_db: Path, lang: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("EGOV_COMPUTE_CACHE", str(tmp_path / "cache"))  # every statement runs, none is read
-    statements: list[str] = []
-    real_fetch = api._fetch
-
-    def counted(con: object, query: api.Query) -> pl.DataFrame:
-        statements.append(query.sql)
-        return real_fetch(con, query)  # type: ignore[arg-type]
-
     with connect(small_demo_db, read_only=True) as con:
         first, last = month_bounds(latest_period(con))
         start = months_before(first, 23)
         for unit in _scopes(con):
             ids = [*KPI_IDS, *TREND_IDS] + ([*PROVINCE_IDS] if unit is None else [])
-            monkeypatch.setattr(api, "_fetch", counted)
-            statements.clear()
-            months, status = months_and_status(con, ids, start=start, end=last, unit=unit, lang=lang)
+            with engine_statements(monkeypatch, tmp_path / f"cache-{unit}") as statements:
+                months, status = months_and_status(con, ids, start=start, end=last, unit=unit, lang=lang)
             assert len(statements) == 1, f"{unit}: {len(statements)} engine statements"
-            monkeypatch.setattr(api, "_fetch", real_fetch)
 
             expected = compute(ids, start=start, end=last, unit=unit, lang=lang, db=con)
             assert months.height == expected.height > 0
@@ -94,20 +106,13 @@ def test_months_before_the_roadmap_do_not_enter_the_status(
 def test_unit_months_and_status_give_the_answers_of_the_two_questions(
     small_demo_db: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("EGOV_COMPUTE_CACHE", str(tmp_path / "cache"))
-    statements: list[str] = []
-    real_fetch = api._fetch
-
-    def counted(con: object, query: api.Query) -> pl.DataFrame:
-        statements.append(query.sql)
-        return real_fetch(con, query)  # type: ignore[arg-type]
-
     levels = ("department", "commune")
     with connect(small_demo_db, read_only=True) as con:
         first, last = month_bounds(latest_period(con))
-        monkeypatch.setattr(api, "_fetch", counted)
-        month, status = unit_months_and_status(con, list(KPI_IDS), period_start=first, end=last, lang="en")
-        monkeypatch.setattr(api, "_fetch", real_fetch)
+        with engine_statements(monkeypatch, tmp_path / "cache") as statements:
+            month, status = unit_months_and_status(
+                con, list(KPI_IDS), period_start=first, end=last, lang="en"
+            )
         assert len(statements) == 1
 
         key = ["indicator", "unit_id", "period"]
@@ -128,3 +133,33 @@ def test_unit_months_and_status_give_the_answers_of_the_two_questions(
         expected_status = assess_units(as_of=last, levels=levels, db=con, lang="en")
         assert status.height == expected_status.height > 0
         assert_frame_equal(status, expected_status)
+
+
+def test_scores_and_previous_give_the_two_months_scores(
+    small_demo_db: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """One engine call for this month's and last month's 766 scores (year to date): the same frames as two
+    `score_units` calls (one method serves both months in the demo's years)."""
+    with connect(small_demo_db, read_only=True) as con:
+        period = latest_period(con)
+        previous = f"{months_before(month_bounds(period)[0], 1):%Y-%m}"
+        with engine_statements(monkeypatch, tmp_path / "cache") as statements:
+            now, before = scores_and_previous(con, period)
+        assert len(statements) == 1
+        assert now is not None and before is not None
+        for got, month in ((now, period), (before, previous)):
+            expected = score_units(con, end=month, grain="ytd", levels=("department", "commune"))
+            assert got.totals.height == expected.totals.height > 0
+            assert set(got.totals["period"]) == set(expected.totals["period"])
+            for frame in ("groups", "totals"):
+                assert_frame_equal(getattr(got, frame), getattr(expected, frame), check_row_order=False)
+            # an indicator with no record in a unit's year to date: the month-only question marks it missing
+            # (no row), the two-month one counts 0 of 0 where the other month has records; both score it as
+            # a zero denominator, so the points above agree
+            same = pl.col("numerator", "denominator").fill_null(0)
+            assert_frame_equal(
+                got.indicators.with_columns(same).drop("missing"),
+                expected.indicators.with_columns(same).drop("missing"),
+                check_row_order=False,
+            )
+            assert got.method == expected.method

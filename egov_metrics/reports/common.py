@@ -25,6 +25,7 @@ from egov_metrics.roadmap.assessment import (
 )
 from egov_metrics.roadmap.status import STATUS_NAMES
 from egov_metrics.schema import connect
+from egov_metrics.scoring import ScoreResult, ScoringError, score_units
 from egov_metrics.sources import CLOCK_SOURCE, data_extent
 from egov_metrics.vocab import groups_766
 
@@ -236,6 +237,28 @@ def unit_months_and_status(
     month = frame.filter(pl.col("indicator").is_in(list(ids)), pl.col("period_start") >= period_start)
     status = assess_units(roadmap, as_of=end, levels=levels, db=con, lang=lang, frame=frame)
     return month, status
+
+
+def scores_and_previous(
+    con: duckdb.DuckDBPyConnection, period: str, levels: tuple[str, ...] = ("department", "commune")
+) -> tuple[ScoreResult | None, ScoreResult | None]:
+    """The units' 766 scores year to date at the end of `period` (YYYY-MM) and at the end of the month before,
+    from ONE engine call (`score_units(start=previous, end=period)`); None for a month with nothing to score.
+
+    The points, groups and totals are those of `score_units(end=…)` for each month, with two differences. The
+    month before is scored with the method of `period` (like for like, as score trends are): where a new
+    method starts with `period`, its figures are not those of last month's own page. An indicator with no
+    record in a unit's year to date in one month but some in the other counts 0 of 0 there instead of being
+    marked `missing`; both are scored as a zero denominator. The progress report and the landing page both ask through here, so
+    the second asker finds the answer in the compute cache."""
+    first, _ = month_bounds(period)
+    previous = f"{months_before(first, 1):%Y-%m}"
+    try:
+        both = score_units(con, start=previous, end=period, grain="ytd", levels=levels)
+    except ScoringError:
+        return None, None
+    now, before = both.where(pl.col("period_end") >= first), both.where(pl.col("period_end") < first)
+    return (now if now.totals.height else None), (before if before.totals.height else None)
 
 
 STATUS_TEXT = {

@@ -40,7 +40,8 @@ STATUS_CSS = {status: light or "grey" for status, light in STATUS_LIGHTS.items()
 
 def front_page_facts(db_path: str | Path) -> dict[str, Any]:
     """What the landing page shows, as JSON values: period, headline figures with changes and the status
-    against the year's target, the units' 766 totals this month and last month (year to date), unit names."""
+    against the year's target, the units' 766 totals this month and last month (year to date, both by this
+    month's method: `scores_and_previous`), unit names."""
     from egov_metrics.engine import compute
     from egov_metrics.reports.common import (
         latest_period,
@@ -48,9 +49,9 @@ def front_page_facts(db_path: str | Path) -> dict[str, Any]:
         months_and_status,
         months_before,
         open_db,
+        scores_and_previous,
     )
     from egov_metrics.reports.kinds.progress_report.page import KPI_IDS, PROVINCE_IDS, TREND_IDS
-    from egov_metrics.scoring import ScoringError, score_units
 
     with open_db(db_path) as con:
         period = latest_period(con)
@@ -65,13 +66,9 @@ def front_page_facts(db_path: str | Path) -> dict[str, Any]:
         values = months.filter(pl.col("period") == period, pl.col("indicator").is_in(HEADLINE_IDS))
         status = {r["indicator"]: r for r in statuses.iter_rows(named=True)}
         levels = ("department", "commune")
-        now: pl.DataFrame | None
-        before: pl.DataFrame | None
-        try:
-            now = score_units(con, end=period, grain="ytd", levels=levels).totals
-            before = score_units(con, end=previous, grain="ytd", levels=levels).totals
-        except ScoringError:
-            now = before = None
+        scored_now, scored_before = scores_and_previous(con, period, levels)
+        now = scored_now.totals if scored_now else None
+        before = scored_before.totals if scored_before else None
         names = {r[0]: r[1] for r in con.sql("SELECT id, name_vi FROM org_unit").fetchall()}
         overdue = compute(
             ["overdue_backlog", "open_backlog"],

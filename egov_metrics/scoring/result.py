@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
@@ -32,3 +32,13 @@ class ScoreResult:
     @property
     def method_version(self) -> str:
         return self.method.label
+
+    def where(self, predicate: pl.Expr) -> ScoreResult:
+        """The scores of the units and periods `predicate` keeps (an expression over the columns every frame
+        carries: unit_id, period, and the counts' unit and period columns such as period_end)."""
+        return replace(
+            self,
+            indicators=self.indicators.filter(predicate),
+            groups=self.groups.filter(predicate),
+            totals=self.totals.filter(predicate),
+        )

@@ -34,6 +34,7 @@ from egov_metrics.reports.common import (
     named,
     open_db,
     scope_of,
+    scores_and_previous,
     status_legend,
     unit_months_and_status,
 )
@@ -43,7 +44,7 @@ from egov_metrics.reports.portal_sections import (
     reconciliation_summary,
 )
 from egov_metrics.roadmap.status import STATUS_NAMES
-from egov_metrics.scoring import ScoreResult, ScoringError, method_for, score_units
+from egov_metrics.scoring import ScoreResult, method_for
 from egov_metrics.vocab import CHANNELS as VOCAB_CHANNELS
 from egov_metrics.vocab import PEER_LEVELS, STATUS_LIGHTS, UNIT_LEVELS
 
@@ -305,11 +306,7 @@ class ProgressReport:
         """The 766 scores (year to date), data quality, the method, the reconciliation with the portal and
         each indicator's status against the year's target."""
         assert self.period is not None  # resolved in __post_init__
-        self.scores: ScoreResult | None
-        try:
-            self.scores = score_units(con, end=self.period, grain="ytd", levels=("department", "commune"))
-        except ScoringError:
-            self.scores = None
+        self.scores: ScoreResult | None = scores_and_previous(con, self.period)[0]
         self.quality = _quality(con, self.scope, self.first, self.last)
         self.method = method_for(self.period)
         # the province's report names every unit; a unit's report holds its own figures only
