@@ -72,6 +72,39 @@ def test_a_warm_kernel_runs_notebooks_in_one_process_without_sharing_their_varia
 
 
 @pytest.mark.slow  # starts a Jupyter kernel
+def test_a_warm_kernel_freezes_what_its_first_notebook_left_and_still_collects_later_garbage(
+    tmp_path: Path,
+) -> None:
+    """After the first notebook, the objects still alive are frozen once (`engine.after_reset`), so later
+    resets no longer walk the report stack; a reference cycle a later notebook leaves is still freed."""
+    probe = _notebook(
+        tmp_path / "probe.ipynb",
+        "import builtins, gc, weakref\n"
+        "old = getattr(builtins, '_egov_probe', None)\n"
+        "gc.collect()\n"
+        "print(gc.get_freeze_count(), 'none' if old is None else ('freed' if old() is None else 'alive'))\n"
+        "class Node: pass\n"
+        "a, b = Node(), Node()\n"
+        "a.other, b.other = b, a\n"
+        "builtins._egov_probe = weakref.ref(a)",
+    )
+    kernel = WarmKernel(tmp_path)
+    try:
+        seen = [
+            _outputs(kernel.execute(probe, tmp_path / f"out{i}.ipynb", {"name": str(i)}))[0].split()
+            for i in range(3)
+        ]
+    finally:
+        kernel.close()
+    counts = [int(c) for c, _ in seen]
+    # frozen at the second notebook's reset: the kernel's objects (tens of thousands), not a notebook's few
+    assert counts[1] > counts[0] + 10_000
+    assert counts[2] > 10_000
+    # the cycle of each earlier notebook was not frozen with the rest (it was garbage by then) and is freed
+    assert [state for _, state in seen] == ["none", "freed", "freed"]
+
+
+@pytest.mark.slow  # starts a Jupyter kernel
 def test_the_hidden_reset_cell_is_not_in_the_executed_notebook_and_cells_are_numbered_as_in_a_new_kernel(
     tmp_path: Path,
 ) -> None:
