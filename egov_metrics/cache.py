@@ -36,7 +36,7 @@ import os
 import shutil
 import threading
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 import duckdb
@@ -138,20 +138,25 @@ def catalog_digest(catalog: object) -> str:
     return value
 
 
+def files_digest(paths: Iterable[Path]) -> str:
+    """A hash of the library's version and every file of `paths` (a folder's files in sorted order), each
+    with its name from the folder that holds the path (`__pycache__` left out)."""
+    digest = hashlib.sha256(__version__.encode())
+    for path in paths:
+        files = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for f in files:
+            if f.is_file() and "__pycache__" not in f.parts:
+                digest.update(str(f.relative_to(path.parent)).encode())
+                digest.update(f.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _definitions_digest() -> str:
     """A hash of the engine's, the sources' and the built-in catalog's files (once per process)."""
     with _lock:
         if _definitions:
             return _definitions[0]
-    digest = hashlib.sha256(__version__.encode())
-    for name in DEFINITION_FILES:
-        base = PACKAGE_DIR / name
-        files = sorted(base.rglob("*")) if base.is_dir() else [base]
-        for f in files:
-            if f.is_file() and "__pycache__" not in f.parts:
-                digest.update(str(f.relative_to(PACKAGE_DIR)).encode())
-                digest.update(f.read_bytes())
-    value = digest.hexdigest()[:16]
+    value = files_digest(PACKAGE_DIR / name for name in DEFINITION_FILES)
     with _lock:
         _definitions[:] = [value]
     return value

@@ -14,8 +14,9 @@ import duckdb
 import pytest
 
 from egov_metrics import cache, fingerprint, schedule
+from egov_metrics.reports import render
 from egov_metrics.reports.kinds import get_kind
-from egov_metrics.reports.render import data_fingerprint, view_fingerprint
+from egov_metrics.reports.render import data_fingerprint, definitions_fingerprint, view_fingerprint
 from egov_metrics.schema import connect
 
 #: The province's progress report every month, Vietnamese only: one report per month, March–June 2026.
@@ -53,7 +54,8 @@ def _made(db: Path, out: Path, jobs: Path) -> None:
         entries.append(
             {"kind": inst.kind, "path": name, "params": params, "seconds": 1.0, "size": 13,
              "data_fingerprint": data_fingerprint(db), "generated_at": "01/07/2026 02:00:00 +0700",
-             "data_view": view_fingerprint(db, get_kind(inst.kind), params)}
+             "data_view": view_fingerprint(db, get_kind(inst.kind), params),
+             "definitions": definitions_fingerprint()}
         )  # fmt: skip
     (out / "manifest.json").write_text(json.dumps({"reports": entries}), encoding="utf-8")
 
@@ -153,6 +155,45 @@ def test_a_load_that_changes_nothing_re_renders_nothing(db: Path, made: tuple[Pa
         "updated, unchanged, rejected) VALUES (1, 'dossier', 'x.csv', 'abc', 'm', now(), now(), 5, 0, 0, 5, 0)",
     )
     assert _todo(db, *made) == []
+
+
+def _recorded(out: Path, **entry: str) -> None:
+    """Set fields of every manifest entry (as a report made by another version would have them)."""
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    for e in manifest["reports"]:
+        e.update(entry)
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def test_reports_made_with_other_definitions_are_rendered_again(db: Path, made: tuple[Path, Path]) -> None:
+    """Nothing in the data changed, but the reports were made with other definitions (another catalog,
+    roadmap, method or page code): every one is made again, and so is one whose entry records none (made by
+    a version before definitions were recorded: its page may differ from today's)."""
+    out, jobs = made
+    _recorded(out, definitions="0123456789abcdef")
+    assert _todo(db, out, jobs) == MONTHS
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    for e in manifest["reports"]:
+        e["definitions"] = definitions_fingerprint()
+    del manifest["reports"][1]["definitions"]
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert _todo(db, out, jobs) == [MONTHS[1]]
+
+
+def test_an_edited_indicator_changes_the_definitions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The package's files (here a copy of its catalog) are part of the definitions: a planner's edit of one
+    indicator's YAML changes them; a file that is not part of the package (`__pycache__`) does not."""
+    package = tmp_path / "egov_metrics"
+    shutil.copytree(render.PACKAGE_DIR / "catalog", package / "catalog")
+    monkeypatch.setattr(render, "PACKAGE_DIR", package)
+    monkeypatch.setattr(render, "_DEFINITIONS", {})
+    first = definitions_fingerprint()
+    (package / "catalog" / "__pycache__").mkdir(exist_ok=True)
+    (package / "catalog" / "__pycache__" / "x.pyc").write_bytes(b"compiled")
+    assert definitions_fingerprint() == first
+    target = sorted((package / "catalog").rglob("*.yaml"))[0]
+    target.write_text(target.read_text(encoding="utf-8").replace("decimals: 1", "decimals: 2", 1) + "\n")
+    assert definitions_fingerprint() != first
 
 
 def test_an_entry_without_a_recorded_fingerprint_counts_as_done(db: Path, made: tuple[Path, Path]) -> None:

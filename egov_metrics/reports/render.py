@@ -28,7 +28,7 @@ from papermill.exceptions import PapermillExecutionError
 
 from egov_metrics import __version__, fingerprint
 from egov_metrics import cache as compute_cache
-from egov_metrics.config import PROJECT_DIR, REPORTS_DIR
+from egov_metrics.config import PACKAGE_DIR, PROJECT_DIR, REPORTS_DIR
 from egov_metrics.reports import engine as warm_engine
 from egov_metrics.reports.engine import KERNEL_ARGUMENTS, WarmKernel
 from egov_metrics.reports.frontpage import cached_facts, index_html
@@ -79,6 +79,7 @@ class ReportResult:
     data_fingerprint: str
     generated_at: str
     data_view: str = ""  # the fingerprint of the data up to the report's horizon (see view_fingerprint)
+    definitions: str = ""  # what the report was made with besides its data (see definitions_fingerprint)
 
 
 def data_fingerprint(db_path: str | Path, store: str | Path | None = None) -> str:
@@ -86,6 +87,26 @@ def data_fingerprint(db_path: str | Path, store: str | Path | None = None) -> st
     reads; the compute cache uses the same one). `store`: a folder keeping it for the next process."""
     with connect(db_path, read_only=True) as con:
         return fingerprint.data_fingerprint(con, store)
+
+
+#: `definitions_fingerprint` per state of the package's files (path, size, modification time): hashed again
+#: only when a file changed, e.g. when a planner edits an indicator during a JupyterLab session.
+_DEFINITIONS: dict[tuple[tuple[str, int, int], ...], str] = {}
+
+
+def definitions_fingerprint() -> str:
+    """A short fingerprint of what a report is made with besides its data: every file of the package (its
+    code, the indicator catalog, the roadmap, the scoring methods, the vocabulary, the page templates).
+    Recorded in the manifest with the data's view: a scheduled run re-renders a report made with other
+    definitions (a planner's edit of an indicator or a target, a new version), not only one whose data
+    changed (`egov_metrics.schedule`). The notebooks are left out: they only call the package (and a report
+    kind's notebook may live in a folder of its own)."""
+    files = sorted(f for f in PACKAGE_DIR.rglob("*") if f.is_file() and "__pycache__" not in f.parts)
+    state = tuple((str(f), st.st_size, st.st_mtime_ns) for f in files for st in [f.stat()])
+    known = _DEFINITIONS.get(state)
+    if known is None:
+        known = _DEFINITIONS[state] = compute_cache.files_digest([PACKAGE_DIR])
+    return known
 
 
 def view_fingerprint(
@@ -317,6 +338,7 @@ def render_report(
         data_fingerprint=whole,
         generated_at=generated_at,
         data_view=view,
+        definitions=definitions_fingerprint(),
     )
     try:  # the landing page's figures: computed once per data fingerprint
         with compute_cache.enabled(store):
@@ -361,6 +383,7 @@ class ManifestEntry(TypedDict):
     data_fingerprint: str
     generated_at: str
     data_view: NotRequired[str]  # missing in manifests written before it existed
+    definitions: NotRequired[str]  # the same
 
 
 def read_manifest(out_dir: str | Path = REPORTS_DIR) -> list[ManifestEntry]:
@@ -384,6 +407,7 @@ def record(result: ReportResult, out_dir: Path, facts: dict[str, object] | None 
         data_fingerprint=result.data_fingerprint,
         generated_at=result.generated_at,
         data_view=result.data_view,
+        definitions=result.definitions,
     )
     with _locked(out_dir):
         reports = [r for r in read_manifest(out_dir) if r["path"] != entry["path"]]

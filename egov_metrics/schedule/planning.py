@@ -121,15 +121,18 @@ def _data_bounds(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date]:
     return extent.first, extent.last_full_month_end
 
 
-def _done_keys(out_dir: Path) -> dict[str, str]:
-    """Reports in the manifest whose file exists: key -> the fingerprint of the data they were made from
-    ("" for an entry written before fingerprints were recorded: taken as up to date)."""
+def _done_keys(out_dir: Path, definitions: str) -> dict[str, str]:
+    """Reports in the manifest whose file exists and that were made with these `definitions` (the package's
+    files: `render.definitions_fingerprint`; a planner's edit of an indicator or a target re-renders every
+    report): key -> the fingerprint of the data they were made from ("" for an entry
+    written before that was recorded: taken as up to date). An entry without definitions was made by a
+    version before they were recorded, whose page may differ from today's: it is made again."""
     from egov_metrics.reports.render import read_manifest
 
     return {
         _key(e["kind"], e["params"]): e.get("data_view", "")
         for e in read_manifest(out_dir)
-        if (out_dir / str(e["path"])).is_file()
+        if (out_dir / str(e["path"])).is_file() and e.get("definitions") == definitions
     }
 
 
@@ -192,15 +195,17 @@ def plan(
     """Every report the jobs expect up to `as_of` (default today) and whether it is done, todo or waiting.
 
     `since` (YYYY-MM) overrides every job's first period (a backfill). Reading is read-only: the database and
-    the manifest. A job that cannot be planned becomes a JobFailure; the other jobs are planned.
+    the manifest. A job that cannot be planned becomes a JobFailure; the other jobs are planned. A report is
+    done when it was made from today's data up to its horizon with today's definitions (the package's files).
     """
     from egov_metrics.cache import store_for
+    from egov_metrics.reports.render import definitions_fingerprint
     from egov_metrics.schema import connect
 
     day = as_date(as_of)
     check_since(since)
     job_list = tuple(jobs) if isinstance(jobs, (list, tuple)) else load_jobs(jobs)  # type: ignore[arg-type]
-    done = _done_keys(Path(out_dir))
+    done = _done_keys(Path(out_dir), definitions_fingerprint())
     instances: dict[str, Instance] = {}
     failures: list[JobFailure] = []
     unit_failures: dict[tuple[str, str], JobFailure] = {}
