@@ -400,6 +400,9 @@ def test_the_index_is_the_leaders_front_page(
     cards = re.findall(r'<div class="card (green|amber|red|grey)">', front)
     assert len(cards) >= 6, "headline figures and the 766 mean"
     assert "Chỉ số 766: điểm trung bình của các đơn vị" in front
+    for card in re.findall(r'<div class="card [a-z]+">(.*?)</div></div>', front):
+        lines = re.findall(r"<div class=\"(?:status|meta)\">([^<]*)</div>", card)
+        assert len(lines) == len(set(lines)), f"a headline card says the same thing twice: {lines}"
     assert re.search(r"<h3>Sở, ban, ngành \(\d+\)</h3>", front) and re.search(
         r"<h3>Xã, phường \(\d+\)</h3>", front
     )

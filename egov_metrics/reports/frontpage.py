@@ -299,10 +299,12 @@ def _headline(facts: dict[str, Any], province_reports: list[Mapping[str, Any]], 
     cards = []
     for h in facts["headline"]:
         light = STATUS_CSS.get(h["status"] or "", "grey")
-        target = f"Mục tiêu năm {h['target_year']}: {h['target']}" if h["target"] else "Chưa có mục tiêu"
+        # without a target the status line says so ("Chưa có mục tiêu"); the target line is left out
+        goal = f"Mục tiêu năm {h['target_year']}: {h['target']}"
+        target = f'<div class="meta">{_e(goal)}</div>' if h["target"] else ""
         cards.append(
             f'<div class="card {light}"><div class="name">{_e(h["name"])}</div><div class="value">{_e(h["value"])}'
-            f'</div><div class="status">{_e(h["status_text"])}</div><div class="meta">{_e(target)}</div>'
+            f'</div><div class="status">{_e(h["status_text"])}</div>{target}'
             f'<div class="meta">{_e(h["change_previous"])} so với tháng trước · {_e(h["change_year_ago"])} so với '
             f"cùng kỳ</div></div>"
         )
