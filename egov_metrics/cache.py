@@ -138,14 +138,14 @@ def catalog_digest(catalog: object) -> str:
     return value
 
 
-def files_digest(paths: Iterable[Path]) -> str:
+def files_digest(paths: Iterable[Path], keep: Callable[[Path], bool] | None = None) -> str:
     """A hash of the library's version and every file of `paths` (a folder's files in sorted order), each
-    with its name from the folder that holds the path (`__pycache__` left out)."""
+    with its name from the folder that holds the path (`__pycache__` left out, and what `keep` refuses)."""
     digest = hashlib.sha256(__version__.encode())
     for path in paths:
         files = sorted(path.rglob("*")) if path.is_dir() else [path]
         for f in files:
-            if f.is_file() and "__pycache__" not in f.parts:
+            if f.is_file() and "__pycache__" not in f.parts and (keep is None or keep(f)):
                 digest.update(str(f.relative_to(path.parent)).encode())
                 digest.update(f.read_bytes())
     return digest.hexdigest()[:16]

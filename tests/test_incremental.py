@@ -180,30 +180,61 @@ def test_reports_made_with_other_definitions_are_rendered_again(db: Path, made: 
     assert _todo(db, out, jobs) == [MONTHS[1]]
 
 
-def test_an_edited_indicator_changes_the_definitions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The package's files (here a copy of its catalog) are part of the definitions: a planner's edit of one
-    indicator's YAML changes them; a file that is not part of the package (`__pycache__`) does not."""
+def test_what_the_definitions_cover(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The definitions (`render.definitions_fingerprint`), on a small copy of the package: an edited indicator
+    changes them, the job list, a hidden file and an editor's swap file do not; a package file edited after
+    the process loaded the package marks them (the process's reports may show the older definitions); the
+    planner's own roadmap and indicators (`$EGOV_USER_DIR`) count, read as they are now."""
     package = tmp_path / "egov_metrics"
     shutil.copytree(render.PACKAGE_DIR / "catalog", package / "catalog")
+    (package / "schedule_data").mkdir()
+    (package / "schedule_data" / "default.yaml").write_text("jobs: []\n", encoding="utf-8")
     monkeypatch.setattr(render, "PACKAGE_DIR", package)
-    monkeypatch.setattr(render, "_DEFINITIONS", {})
-    first = definitions_fingerprint()
-    (package / "catalog" / "__pycache__").mkdir(exist_ok=True)
-    (package / "catalog" / "__pycache__" / "x.pyc").write_bytes(b"compiled")
-    assert definitions_fingerprint() == first
-    target = sorted((package / "catalog").rglob("*.yaml"))[0]
-    target.write_text(target.read_text(encoding="utf-8").replace("decimals: 1", "decimals: 2", 1) + "\n")
-    assert definitions_fingerprint() != first
+    monkeypatch.setattr(render, "_PACKAGE_DIGESTS", {})
+    monkeypatch.delenv("EGOV_USER_DIR", raising=False)
+
+    def fresh() -> str:  # as a new process sees the package: loaded as it is now
+        monkeypatch.setattr(render, "_LOADED", render._package_state())
+        return definitions_fingerprint()
+
+    first = fresh()
+    assert not first.startswith("edited:")
+    (package / "schedule_data" / "default.yaml").write_text("jobs: [x]\n", encoding="utf-8")
+    (package / "catalog" / ".indicator.yaml.swp").write_bytes(b"swap")
+    (package / "catalog" / ".ipynb_checkpoints").mkdir()
+    (package / "catalog" / ".ipynb_checkpoints" / "x.yaml").write_text("x", encoding="utf-8")
+    assert definitions_fingerprint() == fresh() == first
+    indicator = sorted((package / "catalog" / "indicators").glob("*.yaml"))[0]
+    indicator.write_text(indicator.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    in_this_process = definitions_fingerprint()  # the package was loaded before the edit
+    assert in_this_process.startswith("edited:")
+    edited = fresh()
+    assert edited not in (first, in_this_process) and not edited.startswith("edited:")
+
+    user = tmp_path / "planner"
+    (user / "indicators").mkdir(parents=True)
+    (user / "roadmap.yaml").write_text("targets: []\n", encoding="utf-8")
+    monkeypatch.setenv("EGOV_USER_DIR", str(user))
+    own_roadmap = definitions_fingerprint()
+    assert own_roadmap != edited
+    (user / "roadmap.yaml").write_text("targets: [1]\n", encoding="utf-8")
+    assert definitions_fingerprint() != own_roadmap
+    before = definitions_fingerprint()
+    (user / "indicators" / "mine.yaml").write_text("id: mine\n", encoding="utf-8")
+    assert definitions_fingerprint() != before
 
 
-def test_an_entry_without_a_recorded_fingerprint_counts_as_done(db: Path, made: tuple[Path, Path]) -> None:
+def test_an_entry_written_before_fingerprints_were_recorded_is_made_again(
+    db: Path, made: tuple[Path, Path]
+) -> None:
+    """A manifest of an earlier version records neither the data's view nor the definitions: its reports
+    may show other figures than today's, so each is made once more (and recorded with both)."""
     out, jobs = made
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     for entry in manifest["reports"]:
-        del entry["data_view"]
+        del entry["data_view"], entry["definitions"]
     (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    _change(db, "UPDATE calendar_day SET reason_en = 'corrected' WHERE day = DATE '2025-12-31'")
-    assert _todo(db, out, jobs) == []  # as before fingerprints were recorded: made once, kept
+    assert _todo(db, out, jobs) == MONTHS
 
 
 # -- the one fingerprint -------------------------------------------------------------------------------------

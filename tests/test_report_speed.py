@@ -483,5 +483,6 @@ def test_the_landing_page_asks_the_province_reports_questions(
             small_demo_db, end=month_label, grain="ytd", levels=("department", "commune")
         ).totals
         want = dict(zip(totals["unit_id"], totals["total"], strict=True))
+        listed = {u["id"] for u in facts["units"]}  # today's departments and communes
         got = {u["id"]: u[key] for u in facts["units"] if u[key] is not None}
-        assert got and got == {k: v for k, v in want.items() if k in got}, key
+        assert got and got == {k: v for k, v in want.items() if k in listed}, key

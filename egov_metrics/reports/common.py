@@ -191,9 +191,12 @@ def months_and_status(
 
     A month's figures do not depend on where a request starts, so the months are those of
     `compute(ids, start=start, end=end, unit=unit)` and the status that of `year_status(con, end, unit)`
-    (tests/test_report_questions.py). One difference is possible, and it is the better answer: an indicator
-    with no record for more than a year before a month of the window, and records earlier still, gets that
-    month's zero row (the engine fills empty months inside the range it observed). The progress report and
+    (tests/test_report_questions.py), with one kind of difference, the better answer: inside the longer
+    range, a month with no record of an indicator (for a unit: none of the unit's) gets the engine's zero row
+    (0, or no value: the engine fills empty months inside the range it observed), where the short question,
+    which observed nothing before it, has no row; and a comparison with such a month reads that 0 where the
+    short question had no value to compare with. The month the report is about is the same, comparisons
+    included, unless the year before it is such a month. The progress report and
     the landing page both ask through here, so the second asker finds the answer in the compute cache."""
     roadmap = load_roadmap()
     catalog = load_catalog()

@@ -89,24 +89,60 @@ def data_fingerprint(db_path: str | Path, store: str | Path | None = None) -> st
         return fingerprint.data_fingerprint(con, store)
 
 
-#: `definitions_fingerprint` per state of the package's files (path, size, modification time): hashed again
-#: only when a file changed, e.g. when a planner edits an indicator during a JupyterLab session.
-_DEFINITIONS: dict[tuple[tuple[str, int, int], ...], str] = {}
+#: Package entries that do not change what a report shows: the job list, the demo's generator and data.
+NOT_DEFINITIONS = frozenset({"schedule_data", "demo_data", "demo_sql", "demo.py"})
+
+
+def _is_definition(path: Path) -> bool:
+    """Whether a file of the package is part of the definitions (not a job list, demo material, hidden file,
+    notebook checkpoint or editor's swap file)."""
+    parts = path.relative_to(PACKAGE_DIR).parts
+    return not (
+        parts[0] in NOT_DEFINITIONS
+        or any(p.startswith(".") or p == "__pycache__" for p in parts)
+        or path.name.endswith(("~", ".swp"))
+    )
+
+
+def _package_state() -> tuple[tuple[str, int, int], ...]:
+    """The package's definition files by path, size and modification time."""
+    files = (f for f in sorted(PACKAGE_DIR.rglob("*")) if f.is_file() and _is_definition(f))
+    return tuple((str(f), st.st_size, st.st_mtime_ns) for f in files for st in [f.stat()])
+
+
+#: The package's definition files as this process loaded them: its code at import, and the shipped catalog,
+#: which it reads once (an edit made afterwards is not what this process's reports show).
+_LOADED = _package_state()
+#: The package's digest per state of its files: hashed again only when a file changed.
+_PACKAGE_DIGESTS: dict[tuple[tuple[str, int, int], ...], str] = {}
 
 
 def definitions_fingerprint() -> str:
-    """A short fingerprint of what a report is made with besides its data: every file of the package (its
-    code, the indicator catalog, the roadmap, the scoring methods, the vocabulary, the page templates).
-    Recorded in the manifest with the data's view: a scheduled run re-renders a report made with other
-    definitions (a planner's edit of an indicator or a target, a new version), not only one whose data
-    changed (`egov_metrics.schedule`). The notebooks are left out: they only call the package (and a report
-    kind's notebook may live in a folder of its own)."""
-    files = sorted(f for f in PACKAGE_DIR.rglob("*") if f.is_file() and "__pycache__" not in f.parts)
-    state = tuple((str(f), st.st_size, st.st_mtime_ns) for f in files for st in [f.stat()])
-    known = _DEFINITIONS.get(state)
-    if known is None:
-        known = _DEFINITIONS[state] = compute_cache.files_digest([PACKAGE_DIR])
-    return known
+    """A short fingerprint of what a report is made with besides its data: the package's files (its code,
+    the indicator catalog, the roadmap, the scoring methods, the vocabulary, the page templates; not the job
+    list nor the demo's material) and the planner's own roadmap and indicators (`$EGOV_USER_DIR`), which are
+    read again when they change. Recorded in the manifest with the data's view, taken before the notebook
+    runs: a scheduled run re-renders a report made with other definitions (a planner's edit of an indicator
+    or a target, a new version), not only one whose data changed (`egov_metrics.schedule`).
+
+    When a package file changed after this process loaded the package, its reports may show the older
+    definitions: the fingerprint is then marked (`edited:`), so that no later run takes them as made with
+    the new ones. The notebooks are left out: they only call the package (and a report kind's notebook may
+    live in a folder of its own)."""
+    from egov_metrics.catalog.model import user_catalog_dir
+    from egov_metrics.roadmap.model import user_roadmap
+
+    state = _package_state()
+    package = _PACKAGE_DIGESTS.get(state)
+    if package is None:
+        package = _PACKAGE_DIGESTS[state] = compute_cache.files_digest([PACKAGE_DIR], _is_definition)
+    folder = user_catalog_dir()
+    planner = [
+        *([roadmap] if (roadmap := user_roadmap()) is not None else []),
+        *(sorted(folder.glob("*.yaml")) if folder is not None and folder.is_dir() else []),
+    ]
+    own = compute_cache.files_digest(planner) if planner else ""
+    return f"{'' if state == _LOADED else 'edited:'}{package}{own}"
 
 
 def view_fingerprint(
@@ -294,6 +330,7 @@ def render_report(
     store = compute_cache.store_for(validated.db_path, out_dir)  # beside the database: shared by every run
     whole = data_fingerprint(validated.db_path, store)
     view = view_fingerprint(validated.db_path, kind, parameters, store)
+    definitions = definitions_fingerprint()
     generated_at = dt.datetime.now().astimezone().strftime("%d/%m/%Y %H:%M:%S %z")
     notebook_path = Path(notebooks_dir) / kind.notebook
     # the executed notebook is only needed for the export: it stays in memory (papermill's output path None:
@@ -338,7 +375,7 @@ def render_report(
         data_fingerprint=whole,
         generated_at=generated_at,
         data_view=view,
-        definitions=definitions_fingerprint(),
+        definitions=definitions,
     )
     try:  # the landing page's figures: computed once per data fingerprint
         with compute_cache.enabled(store):

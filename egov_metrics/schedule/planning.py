@@ -122,11 +122,10 @@ def _data_bounds(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date]:
 
 
 def _done_keys(out_dir: Path, definitions: str) -> dict[str, str]:
-    """Reports in the manifest whose file exists and that were made with these `definitions` (the package's
-    files: `render.definitions_fingerprint`; a planner's edit of an indicator or a target re-renders every
-    report): key -> the fingerprint of the data they were made from ("" for an entry
-    written before that was recorded: taken as up to date). An entry without definitions was made by a
-    version before they were recorded, whose page may differ from today's: it is made again."""
+    """Reports in the manifest whose file exists and that were made with these `definitions`
+    (`render.definitions_fingerprint`: a planner's edit of an indicator or a target re-renders every report):
+    key -> the fingerprint of the data they were made from. An entry without definitions was written by an
+    earlier version, whose page may differ from today's: it is made again."""
     from egov_metrics.reports.render import read_manifest
 
     return {
@@ -143,8 +142,6 @@ def _is_current(made_from: str, horizon: dt.date | None, con: duckdb.DuckDBPyCon
     month's fingerprint; a new month changes none of the earlier ones."""
     from egov_metrics import fingerprint
 
-    if not made_from:
-        return True
     return made_from == fingerprint.view_fingerprint(con, horizon, store)
 
 
