@@ -196,8 +196,8 @@ def months_and_status(
     (0, or no value: the engine fills empty months inside the range it observed), where the short question,
     which observed nothing before it, has no row; and a comparison with such a month reads that 0 where the
     short question had no value to compare with. The month the report is about is the same, comparisons
-    included, unless the year before it is such a month. The progress report and
-    the landing page both ask through here, so the second asker finds the answer in the compute cache."""
+    included, unless the year before it is such a month. The progress report and the landing page both ask
+    through here, so the second asker finds the answer in the compute cache."""
     roadmap = load_roadmap()
     catalog = load_catalog()
     series_ids = series_indicators(roadmap, catalog, unit, roadmap.indicator_ids)
@@ -252,8 +252,8 @@ def scores_and_previous(
     month before is scored with the method of `period` (like for like, as score trends are): where a new
     method starts with `period`, its figures are not those of last month's own page. An indicator with no
     record in a unit's year to date in one month but some in the other counts 0 of 0 there instead of being
-    marked `missing`; both are scored as a zero denominator. The progress report and the landing page both ask through here, so
-    the second asker finds the answer in the compute cache."""
+    marked `missing`; both are scored as a zero denominator. The progress report and the landing page both
+    ask through here, so the second asker finds the answer in the compute cache."""
     first, _ = month_bounds(period)
     previous = f"{months_before(first, 1):%Y-%m}"
     try:

@@ -360,8 +360,7 @@ UNIT_STATUS_SCHEMA: dict[str, type[pl.DataType] | pl.DataType] = {
 
 def unit_indicators(roadmap: Roadmap, catalog: Catalog) -> list[str]:
     """The roadmap's indicators with targets that can be split by unit (`assess_units`)."""
-    ids = [i for i in roadmap.indicator_ids if SOURCES[catalog.get(i).source].unit_column is not None]
-    return list(dict.fromkeys(ids))
+    return [i for i in roadmap.indicator_ids if SOURCES[catalog.get(i).source].unit_column is not None]
 
 
 def unit_window(roadmap: Roadmap, as_of: dt.date) -> dt.date:

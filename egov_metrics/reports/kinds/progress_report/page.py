@@ -303,8 +303,8 @@ class ProgressReport:
         )
 
     def _load_scores_and_status(self, con: duckdb.DuckDBPyConnection, scope_arg: str | None) -> None:
-        """The 766 scores (year to date), data quality, the method, the reconciliation with the portal and
-        each indicator's status against the year's target."""
+        """The 766 scores (year to date), data quality, the method and the reconciliation with the portal (each
+        indicator's status against the year's target comes with the months: `_load_series`)."""
         assert self.period is not None  # resolved in __post_init__
         self.scores: ScoreResult | None = scores_and_previous(con, self.period)[0]
         self.quality = _quality(con, self.scope, self.first, self.last)
