@@ -106,3 +106,39 @@ def test_a_cache_folder_that_cannot_be_written_changes_nothing(
     for _ in range(2):
         catalog, problems = check_catalog(folder)
         assert problems == [] and catalog.ids == ["data_reuse", "online_share"]
+
+
+def test_the_types_found_by_binding_are_kept_and_read_back(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine counts boolean expressions (`count_if`): the check records each expression's type, in the
+    check file too, so that a process that binds nothing still knows it."""
+    folder = _folder(tmp_path, "online_share", "processing_days_mean")
+    monkeypatch.setattr(model, "_TYPES", {})
+    assert check_catalog(folder)[1] == []
+    assert model.expression_type("dossier", "channel = 'online'") == "BOOLEAN"
+    assert model.expression_type("dossier", "TRUE") == "BOOLEAN"
+    assert model.expression_type("dossier", "elapsed_wd") in {"INTEGER", "BIGINT"}
+    assert model.expression_type("dossier", "no such expression") is None
+    found = dict(model._TYPES)
+    monkeypatch.setattr(model, "_TYPES", {})
+    _no_binding(monkeypatch)
+    assert check_catalog(folder)[1] == []
+    assert found == model._TYPES
+
+
+def test_a_check_file_without_types_is_bound_again_once(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Check files of earlier versions were empty: their statements are bound again, and the file then holds
+    the types."""
+    folder = _folder(tmp_path, "online_share")
+    assert check_catalog(folder)[1] == []
+    (marker,) = _markers(cache_dir)
+    marker.write_text("", encoding="utf-8")
+    monkeypatch.setattr(model, "_TYPES", {})
+    assert check_catalog(folder)[1] == []
+    assert model.expression_type("dossier", "channel = 'online'") == "BOOLEAN"
+    assert marker.read_text(encoding="utf-8").startswith("[")
+    _no_binding(monkeypatch)
+    assert check_catalog(folder)[1] == []

@@ -210,3 +210,35 @@ def test_a_callers_connection_is_left_free_and_the_frame_is_the_statements(small
     assert frame.height > 0
     assert frame.schema == expected.schema
     assert frame.equals(expected, null_equal=True)
+
+
+def test_counting_boolean_expressions_gives_the_answer_of_summing_them(
+    small_demo_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Boolean numerators and denominators are counted (`count_if`) once the catalog's check knows their type;
+    without that knowledge they are summed as 1/0, as before. Both statements give the same frame for the
+    whole catalog, including cells whose boolean is NULL on every row (`count_if` alone would give NULL)."""
+    from egov_metrics.catalog import load_catalog, model
+
+    catalog = load_catalog()
+    unit_ids = [i for i in catalog.ids if "unit" in catalog.get(i).dimensions]
+    requests: list[tuple[list[str], Request]] = [
+        (catalog.ids, Request(grain="month", start="2024-01")),
+        (unit_ids, Request(by=["unit"], level=["department", "commune"], grain="quarter", compare=False)),
+    ]
+    con = connect(small_demo_db, read_only=True)
+    try:
+        counted = [compute(ids, db=con, **req) for ids, req in requests]
+        typed = [explain(ids, db=con, **req).sql for ids, req in requests]
+        monkeypatch.setattr(model, "_TYPES", {})
+        api._STATEMENTS.clear()
+        summed = [compute(ids, db=con, **req) for ids, req in requests]
+        untyped = [explain(ids, db=con, **req).sql for ids, req in requests]
+    finally:
+        con.close()
+        api._STATEMENTS.clear()
+    for sql, plain in zip(typed, untyped, strict=True):
+        assert "count_if((channel = 'online'))" in sql and "count_if((channel" not in plain
+    for a, b in zip(counted, summed, strict=True):
+        assert a.height > 1000
+        assert a.equals(b, null_equal=True)

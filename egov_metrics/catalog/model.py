@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import functools
 import hashlib
+import json
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -197,12 +198,13 @@ def _checks_dir() -> Path:
 
 
 def _check_expressions(indicator: Indicator, path: Path, lines: dict[tuple, int]) -> list[Problem]:
-    """Bind every SQL expression of the indicator against its source (an empty database).
+    """Bind every SQL expression of the indicator against its source (an empty database), and remember each
+    expression's result type (`expression_type`).
 
-    Statements that bound once are not bound again: an empty file named by the digest of the DuckDB
-    version, the schema and the statements themselves says they did (`CACHE_DIR_ENV`). Binding the 39
-    shipped indicators takes ~0.25 s, in every process that loads the catalog; looking for 39 files, ~1 ms.
-    Statements that fail are bound every time, so their message is always today's."""
+    Statements that bound once are not bound again: a file named by the digest of the DuckDB version, the
+    schema and the statements themselves says they did, and holds their types (`CACHE_DIR_ENV`). Binding
+    the 39 shipped indicators takes ~0.25 s, in every process that loads the catalog; reading 39 files,
+    ~1 ms. Statements that fail are bound every time, so their message is always today's."""
     source = SOURCES[indicator.source]
     from_sql = f"({source.select()}) AS src"
     if source.activity_sql:
@@ -222,25 +224,59 @@ def _check_expressions(indicator: Indicator, path: Path, lines: dict[tuple, int]
     ]
     digest = hashlib.sha256("\0".join([_schema_digest(), *(sql for _, sql in statements)]).encode())
     marker = _checks_dir() / "catalog-checks" / digest.hexdigest()
-    if marker.is_file():
+    known = _read_types(marker, len(statements))
+    if known is not None:
+        _remember_types(indicator.source, [expr for _, expr in probes], known)
         return []
     con = _probe_connection().cursor()
     problems = []
+    types: list[str] = []
     for key, sql in statements:
         try:
-            con.execute(sql).fetchall()
+            result = con.execute(sql)
+            types.append(str(result.description[0][1]) if result.description else "")
+            result.fetchall()
         except duckdb.Error as exc:
             message = str(exc).splitlines()[0]
             problems.append(
                 Problem(path, lines.get(key, lines.get(key[:1], 1)), ".".join(map(str, key)), message)
             )
     if not problems:
+        _remember_types(indicator.source, [expr for _, expr in probes], types)
         try:
             marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.touch()
+            marker.write_text(json.dumps(types))
         except OSError:  # a read-only home: the statements are bound again next time, nothing else changes
             pass
     return problems
+
+
+#: The result type of every expression bound so far, per (source, expression text): what `_check_expressions`
+#: learnt (e.g. BOOLEAN, INTEGER), for `expression_type`.
+_TYPES: dict[tuple[str, str], str] = {}
+
+
+def expression_type(source: str, expression: str) -> str | None:
+    """The DuckDB type of an indicator expression over `source` (e.g. "BOOLEAN"), as found when a loaded
+    catalog bound it; None for an expression no loaded catalog has bound."""
+    return _TYPES.get((source, expression))
+
+
+def _remember_types(source: str, expressions: list[str], types: list[str]) -> None:
+    for expression, type_name in zip(expressions, types, strict=True):
+        _TYPES[(source, expression)] = type_name
+
+
+def _read_types(marker: Path, count: int) -> list[str] | None:
+    """The types a check file holds, or None when it is missing or holds none (e.g. written by a version
+    before types were kept): the statements are bound again."""
+    try:
+        types = json.loads(marker.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(types, list) or len(types) != count or not all(isinstance(t, str) for t in types):
+        return None
+    return types
 
 
 #: `column = 'x'`, `column <> 'x'`, `column != 'x'` (and the literal first); `column [NOT] IN ('x', 'y')`.

@@ -5,7 +5,7 @@
     placed_<k>                 group k's rows placed in periods (step 2, `placement.py`)
     aggregated_<k>             group k's indicators, one long row per cell (step 3, `aggregation.py`)
     raw                        every group's rows
-    meta, ordered, span, keys  the indicators' units, decimals and directions; their observed range
+    meta, keys                 the indicators' units, decimals, directions and order; their observed range
     res                        empty periods inside an indicator's observed range zero-filled
     final SELECT               names, comparisons with the previous period and a year earlier, order
 
@@ -111,8 +111,8 @@ def statement(shape: Shape) -> str:
     """The whole statement for a request of this shape (its dates, scope and names are parameters)."""
     dims = shape.dims
     meta = ", ".join(
-        f"('{i.id}', '{i.unit}', {i.decimals}, '{i.direction}', '{i.measure.aggregation}')"
-        for i in shape.indicators
+        f"('{i.id}', '{i.unit}', {i.decimals}, '{i.direction}', '{i.measure.aggregation}', {n})"
+        for n, i in enumerate(shape.indicators, 1)
     )
     unit_name = ""
     unit_join = ""
@@ -142,11 +142,14 @@ def statement(shape: Shape) -> str:
     match = "".join(f" AND raw.{d} IS NOT DISTINCT FROM k.{d}" for d in dims)
     return f"""WITH {spine_cte(shape)},
 {_group_ctes(shape)},
-meta(indicator, unit, decimals, direction, aggregation) AS (VALUES {meta}),
-ordered AS (SELECT *, row_number() OVER () AS ord FROM meta),
+meta(indicator, unit, decimals, direction, aggregation, ord) AS (VALUES {meta}),
 -- Empty periods inside an indicator's observed range get a row: counts and sums 0, ratios 0/0 (no value).
-span AS (SELECT indicator, min(period_key) AS first_key, max(period_key) AS last_key FROM raw GROUP BY ALL),
-keys AS (SELECT DISTINCT indicator{key_dims} FROM raw),
+-- keys: every indicator × dimensions seen, with the indicator's first and last period seen (one pass).
+keys AS (
+    SELECT indicator{key_dims}, min(min(period_key)) OVER (PARTITION BY indicator) AS first_key,
+           max(max(period_key)) OVER (PARTITION BY indicator) AS last_key
+    FROM raw GROUP BY indicator{key_dims}
+),
 res AS (
     SELECT k.indicator, sp.period_key, sp.period, sp.period_start, sp.period_end_excl{k_dims},
            CASE WHEN raw.indicator IS NOT NULL THEN raw.numerator
@@ -156,8 +159,7 @@ res AS (
            CASE WHEN raw.indicator IS NOT NULL THEN raw.value
                 WHEN m.aggregation IN ('count', 'sum') THEN 0 END AS value
     FROM keys k
-    JOIN span ON span.indicator = k.indicator
-    JOIN spine sp ON sp.period_key BETWEEN span.first_key AND span.last_key
+    JOIN spine sp ON sp.period_key BETWEEN k.first_key AND k.last_key
     JOIN meta m ON m.indicator = k.indicator
     LEFT JOIN raw ON raw.indicator = k.indicator AND raw.period_key = sp.period_key{match}
 )
@@ -165,7 +167,7 @@ SELECT r.indicator{ind_name}, r.period, r.period_start, CAST(r.period_end_excl -
        r.numerator, r.denominator, r.value, m.unit, m.decimals, m.direction,
        $unit_version AS unit_version{cmp_cols}
 FROM res r
-JOIN ordered m ON m.indicator = r.indicator
+JOIN meta m ON m.indicator = r.indicator
 {unit_join}
 {name_joins}
 {cmp_joins}
