@@ -19,8 +19,8 @@ The SQL is built in named steps, one module each, and each step is a named CTE o
    group of indicators (one source, placements that can share rows: `finished` with `open_at_end` and
    `finished_or_open`), the rows are placed in periods: by an event date (the truncated date) and/or as a
    stock open at the period's end (each open record expanded to its candidate periods, then equi-joined);
-3. `aggregation`: one GROUP BY per group computes every indicator as conditional aggregates, unnested to long
-   rows;
+3. `aggregation`: one GROUP BY per group computes every indicator as conditional aggregates (boolean
+   expressions counted with `count_if`, the others summed), unnested to long rows;
 4. `assembly`: the groups are UNION ALL-ed, empty periods zero-filled, and joined to themselves for the
    comparisons; the statement is built once per request shape (`api.build_query`).
 Every user value is a bound parameter; identifiers come only from the validated catalog and registries.
