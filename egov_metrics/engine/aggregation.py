@@ -120,7 +120,8 @@ def aggregated_sql(shape: Shape, group: Group, placed: str) -> str:
             value_ref = f"q{k}[{len(fractions)}] * {ind.measure.factor}"
         else:
             value_ref = value(ind, num, den)
-        placed_field = f", 'placed': {column(f'count_if({own_rows[n]})')}" if merged else ""
+        own_count = "count(*)" if own_rows[n] == "TRUE" else f"count_if({own_rows[n]})"
+        placed_field = f", 'placed': {column(own_count)}" if merged else ""
         structs.append(
             f"{{'indicator': '{ind.id}', 'numerator': {num}, 'denominator': {den}, "
             f"'value': {value_ref}{placed_field}}}"
