@@ -230,8 +230,11 @@ def ensure_demo(size: int, cache: Path) -> Path:
 def _spawn(args: list[str]) -> dict[str, object]:
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), *args], check=True, capture_output=True, text=True
+        [sys.executable, str(Path(__file__).resolve()), *args], check=False, capture_output=True, text=True
     )
+    if done.returncode != 0:  # say why: the child's own error, not only its exit status
+        tail = "\n".join(done.stderr.strip().splitlines()[-15:])
+        raise SystemExit(f"bench child {' '.join(args)} failed (exit {done.returncode}):\n{tail}")
     out = json.loads(done.stdout.strip().splitlines()[-1])
     out["process_s"] = time.perf_counter() - started
     return out
