@@ -331,8 +331,11 @@ def main() -> None:
             if runs:
                 one = statistics.median(o["seconds"] for o in runs)
                 each = ", ".join(f"{o['seconds']:.1f}" for o in runs)
+                target = (  # `egov-metrics report` runs in process; the kernel path is how it was
+                    "the old path, for comparison" if path == "kernel" else "target ≤ 4 s"
+                )
                 print(f"one province progress report, end to end (new process, {path}): {one:.1f} s "
-                      f"(target ≤ 4 s); runs {each}; "
+                      f"({target}); runs {each}; "
                       f"load {runs[0]['load']:.1f}", flush=True)  # fmt: skip
         here = []
         for i in range(opts.repeat):  # paired: with and without vl-convert's warm-up, alternately
