@@ -1,7 +1,8 @@
 """The engine's SQL on ClickHouse: the same catalog, transpiled from DuckDB SQL with explicit rewrites.
 
 A national roll-up (hundreds of millions of dossiers a year) belongs on a cluster engine, not on anything
-home-made. This module takes the exact statement that `compute()` runs on DuckDB (`build_query`), inlines its
+home-made. This module takes the engine's statement for a request (`build_query`: the SQL that gives `compute()`'s
+answer, long rows included; DuckDB runs its wide form and reshapes it in polars, tested equal), inlines its
 parameters, parses it with sqlglot and rewrites the constructs that ClickHouse spells differently or not at all:
 
 ==========================================  ==============================================================

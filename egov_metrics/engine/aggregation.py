@@ -1,11 +1,14 @@
 """Step 3 of the engine: aggregation, every indicator of a group as conditional aggregates of its placed rows.
 
-One GROUP BY per group (period key × dimensions) computes numerator and denominator of each indicator
-(`aggregates`, from the catalog's measure); its value is computed on the aggregated row (`value`, or the
-quantiles), and the indicators are unnested to long rows (indicator, numerator, …).
+One GROUP BY per group (period key × dimensions) computes the distinct aggregates its indicators need
+(`aggregates`, from the catalog's measure: numerators, denominators, quantiles), one column each; each
+indicator's numerator, denominator and value are expressions over that row (`Cell`, `value`), which the
+assembly evaluates once the groups' rows are joined on their period and dimensions.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from egov_metrics.catalog import Indicator, expression_type
 from egov_metrics.engine.placement import Group, placed_condition
@@ -44,7 +47,7 @@ def aggregates(ind: Indicator, placed: str = "TRUE") -> tuple[str, str]:
     elif m.aggregation == "mean":
         num = f"sum({num_expr})"
         den = f"CAST(count({num_expr}) AS DOUBLE)"
-    else:  # median, p90: exact quantiles (`aggregated_sql`); the denominator says how many records they describe
+    else:  # median, p90: exact quantiles (`grouped_sql`); the denominator says how many records they describe
         num = NULL
         den = f"CAST(count({num_expr}) AS DOUBLE)"
     return num, den
@@ -79,11 +82,29 @@ def value(ind: Indicator, num: str, den: str) -> str:
     return f"CASE WHEN {den} > 0 THEN {num} / {den} * {m.factor} END"
 
 
-def aggregated_sql(shape: Shape, group: Group, placed: str) -> str:
-    """One pass over the group's placed rows (the CTE named `placed`): every indicator, unnested to long rows.
+@dataclass(frozen=True)
+class Cell:
+    """One indicator of a group in its grouped row: SQL over the grouped columns (after a LEFT JOIN, so a
+    missing row reads as NULLs). `present`: the indicator has records in this cell."""
 
-    In a merged group (event rows and open rows, e.g. `finished` with `finished_or_open`), an indicator
-    counts only its own placement's rows, and gets a row only where its placement placed any.
+    position: int
+    indicator: Indicator
+    present: str
+    numerator: str
+    denominator: str
+    value: str
+
+
+def grouped_sql(
+    shape: Shape, group: Group, placed: str, prefix: str
+) -> tuple[str, tuple[str, ...], list[Cell]]:
+    """One pass over the group's placed rows (the CTE named `placed`): one row per period key × dimensions
+    with every distinct aggregate of its indicators as a column `<prefix>a<k>` (quantiles `<prefix>q<k>`).
+
+    Returns the SQL, its aggregate columns (a `<prefix>here` column first, TRUE on every row) and each
+    indicator's `Cell`. In a merged group (event rows and open rows, e.g. `finished` with
+    `finished_or_open`) an indicator counts only its own placement's rows, and is present only where its
+    placement placed any.
     """
     source = SOURCES[group.source]
     own_rows = {
@@ -97,19 +118,20 @@ def aggregated_sql(shape: Shape, group: Group, placed: str) -> str:
             dim_cols.append("pl._split_unit_id AS unit_id")
         else:
             dim_cols.append(f"CAST(pl.{source.dimensions[dim]} AS VARCHAR) AS {dim}")
-    # Each distinct aggregate once, as a column a<k> (the indicators of a group often share a denominator,
-    # e.g. the dossiers received, and their placed-row counts): less SQL to bind and to deduplicate.
+    # Each distinct aggregate once (the indicators of a group often share a denominator, e.g. the dossiers
+    # received, and their placed-row counts): less SQL to bind and to deduplicate.
     columns: dict[str, str] = {}
 
     def column(expr: str) -> str:
         if expr == NULL:
             return NULL
-        return columns.setdefault(expr, f"a{len(columns)}")
+        return columns.setdefault(expr, f"{prefix}a{len(columns)}")
 
-    structs = []
+    cells = []
     # Quantiles of the same values (median and p90 of one column) are computed once, in the list form
     # quantile_cont(x, [0.5, 0.9]): one pass and one sort instead of one per quantile.
     quantiles: dict[str, list[float]] = {}
+    here = f"{prefix}here"
     for n, ind in group.members:
         num, den = (column(a) for a in aggregates(ind, own_rows[n]))
         if ind.measure.aggregation in QUANTILES:
@@ -117,36 +139,23 @@ def aggregated_sql(shape: Shape, group: Group, placed: str) -> str:
             fractions = quantiles.setdefault(argument, [])
             fractions.append(QUANTILES[ind.measure.aggregation])
             k = list(quantiles).index(argument)
-            value_ref = f"q{k}[{len(fractions)}] * {ind.measure.factor}"
+            value_ref = f"{prefix}q{k}[{len(fractions)}] * {ind.measure.factor}"
         else:
             value_ref = value(ind, num, den)
-        own_count = "count(*)" if own_rows[n] == "TRUE" else f"count_if({own_rows[n]})"
-        placed_field = f", 'placed': {column(own_count)}" if merged else ""
-        structs.append(
-            f"{{'indicator': '{ind.id}', 'numerator': {num}, 'denominator': {den}, "
-            f"'value': {value_ref}{placed_field}}}"
-        )
-    aggs = [f"{expr} AS {name}" for expr, name in columns.items()]
+        if merged:
+            own_count = "count(*)" if own_rows[n] == "TRUE" else f"count_if({own_rows[n]})"
+            present = f"coalesce({column(own_count)} > 0, FALSE)"
+        else:
+            present = f"{here} IS NOT NULL"
+        cells.append(Cell(n, ind, present, num, den, value_ref))
+    aggs = [f"TRUE AS {here}", *(f"{expr} AS {name}" for expr, name in columns.items())]
     aggs += [
-        f"quantile_cont({arg}, [{', '.join(map(str, fractions))}]) AS q{k}"
+        f"quantile_cont({arg}, [{', '.join(map(str, fractions))}]) AS {prefix}q{k}"
         for k, (arg, fractions) in enumerate(quantiles.items())
     ]
-    # Grouped by the period key alone; the spine's other period columns are joined to the few result rows.
-    dims_out = ", ".join(
-        [
-            "sp.period_key",
-            "sp.period",
-            "sp.period_start",
-            "sp.period_end_excl",
-            *[f"g.{c.split(' AS ')[-1]}" for c in dim_cols],
-        ]
-    )
+    names = (here, *columns.values(), *(f"{prefix}q{k}" for k in range(len(quantiles))))
     select_dims = ", ".join(["pl.period_key", *dim_cols])
-    sql = f"""SELECT {dims_out}, unnest([{", ".join(structs)}], recursive := true)
-    FROM (
-        SELECT {select_dims}, {", ".join(aggs)}
-        FROM {placed} pl
-        GROUP BY ALL
-    ) g
-    JOIN spine sp ON sp.period_key = g.period_key"""
-    return f"SELECT * EXCLUDE (placed) FROM ({sql}) WHERE placed > 0" if merged else sql
+    sql = f"""SELECT {select_dims}, {", ".join(aggs)}
+    FROM {placed} pl
+    GROUP BY ALL"""
+    return sql, names, cells

@@ -3,20 +3,30 @@
     spine                      the periods (step 1, `spine.py`)
     rows_<source>              a source's rows in the unit scope, when several groups read it (materialised)
     placed_<k>                 group k's rows placed in periods (step 2, `placement.py`)
-    aggregated_<k>             group k's indicators, one long row per cell (step 3, `aggregation.py`)
-    raw                        every group's rows
-    meta, keys                 the indicators' units, decimals, directions and order; their observed range
-    res                        empty periods inside an indicator's observed range zero-filled
-    final SELECT               names, comparisons with the previous period and a year earlier, order
+    grouped_<k>                group k's aggregates, one row per period × dimensions (step 3, `aggregation.py`)
+    seen_dims, grid            every dimension value seen × every period, with the groups' rows joined
+    span, seen                 each indicator's first and last period with records, and the dimensions it has
+    cells                      each indicator's numerator, denominator and value per grid row; `keep_<n>`:
+                               the row is inside the indicator's range (empty periods zero-filled)
+    final SELECT               one row per period × dimensions (`wide`), or one per indicator too (`long`)
 
-The text depends only on the request's `Shape`; it is built once per shape and process (`statement`).
+The answer `compute()` returns is the long one: one row per indicator, period and dimensions, ordered by
+the indicator, then the dimensions, then the period. The statement (`statement`, what `explain()` shows
+and ClickHouse runs) makes it in SQL; DuckDB runs the same CTEs with the wide final SELECT
+(`wide_statement`), a row per period × dimensions, and `reshape` turns those rows into the long answer in
+polars: 19 times fewer rows to order and transfer for 19 indicators. The tests check that the two agree.
+
+The texts depend only on the request's `Shape`; they are built once per shape and process.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from egov_metrics.engine.aggregation import aggregated_sql
+import numpy as np
+import polars as pl
+
+from egov_metrics.engine.aggregation import Cell, grouped_sql
 from egov_metrics.engine.placement import Group, groups, placed_sql, rows_sql
 from egov_metrics.engine.request import Shape
 from egov_metrics.engine.spine import STEP, first_shown_key, spine_cte
@@ -40,9 +50,9 @@ def unit_name_column(lang: str) -> str:
     return "name_vi" if lang == "vi" else "name_en"
 
 
-def _names(shape: Shape) -> tuple[str, str, str]:
-    """SQL: the indicator's name, then `<dimension>_name` for field, procedure, layer, phase and the coded
-    dimensions (channel, applicant type, online level, platform), in the request's language."""
+def _names(shape: Shape) -> tuple[list[str], str]:
+    """SQL: `<dimension>_name` for field, procedure, layer, phase and the coded dimensions (channel,
+    applicant type, online level, platform), in the request's language, and the joins they need."""
     from egov_metrics.codes import DIMENSION_CODES
 
     lang = shape.lang
@@ -58,19 +68,15 @@ def _names(shape: Shape) -> tuple[str, str, str]:
         if d in tables:
             table, key = tables[d]
             name = f"coalesce(n_{d}.name_{lang}, n_{d}.name_vi)" if lang == "en" else f"n_{d}.name_vi"
-            cols.append(f", {name} AS {d}_name")
+            cols.append(f"{name} AS {d}_name")
             joins.append(f"LEFT JOIN {table} n_{d} ON CAST(n_{d}.{key} AS VARCHAR) = r.{d}")
         elif d in DIMENSION_CODES:
             cases = " ".join(
                 f"WHEN '{c.code}' THEN '{c.name(lang).replace(chr(39), chr(39) * 2)}'"
                 for c in DIMENSION_CODES[d].values()
             )
-            cols.append(f", CASE r.{d} {cases} ELSE r.{d} END AS {d}_name")
-    return (
-        ", CAST($indicator_names AS VARCHAR[])[m.ord] AS indicator_name",
-        "".join(cols),
-        "\n".join(joins),
-    )
+            cols.append(f"CASE r.{d} {cases} ELSE r.{d} END AS {d}_name")
+    return cols, "\n".join(joins)
 
 
 def _describe(k: int, group: Group) -> str:
@@ -83,8 +89,8 @@ def _describe(k: int, group: Group) -> str:
     return f"-- group {k}: {group.source} {' and '.join(how)}: {ids}\n"
 
 
-def _group_ctes(shape: Shape) -> str:
-    """SQL: the CTEs of steps 2 and 3 for every group, and `raw`, the union of their rows."""
+def _group_ctes(shape: Shape) -> tuple[list[str], list[tuple[str, ...]], list[Cell]]:
+    """SQL: the CTEs of steps 2 and 3 for every group; each group's grouped columns; every indicator's cell."""
     found = groups(shape)
     # A source read by several groups (e.g. dossiers placed by received and by finished date) is read,
     # joined to the calendar and the units once, into a materialised CTE that every group scans.
@@ -97,79 +103,327 @@ def _group_ctes(shape: Shape) -> str:
         if sum(bool(p.event) + bool(p.stock) for p in placements) > 1:
             ctes.append(f"rows_{name} AS MATERIALIZED (\n{rows[name]}\n)")
             rows[name] = f"SELECT * FROM rows_{name}"
+    columns = []
+    cells: list[Cell] = []
     for k, group in enumerate(found, 1):
         ctes.append(
             f"{_describe(k, group)}placed_{k} AS (\n{placed_sql(shape, group, rows[group.source])}\n)"
         )
-        ctes.append(f"aggregated_{k} AS (\n    {aggregated_sql(shape, group, f'placed_{k}')}\n)")
-    union = "\nUNION ALL ".join(f"SELECT * FROM aggregated_{k}" for k in range(1, len(found) + 1))
-    ctes.append(f"raw AS (\n{union}\n)")
-    return ",\n".join(ctes)
+        sql, names, group_cells = grouped_sql(shape, group, f"placed_{k}", f"g{k}_")
+        ctes.append(f"grouped_{k} AS (\n    {sql}\n)")
+        columns.append(names)
+        cells += group_cells
+    return ctes, columns, sorted(cells, key=lambda c: c.position)
+
+
+def _fill(aggregation: str) -> tuple[str, str, str]:
+    """SQL: an empty period's numerator, denominator and value: counts and sums 0, ratios 0/0 (no value)."""
+    counted = aggregation in ("count", "sum")
+    return (
+        "0" if counted or aggregation == "ratio" else "NULL",
+        "NULL" if counted else "0",
+        "0" if counted else "NULL",
+    )
+
+
+#: Periods of the spine a year apart, per grain (the spine is contiguous: a period's predecessor is one step
+#: back, the same period a year earlier this many steps back).
+YEAR_STEPS = {"month": 12, "quarter": 4, "year": 1, "ytd": 12}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How `reshape` makes the long answer from the wide rows: the columns every indicator's rows share, in
+    order; per indicator (in order) its id, unit, decimals and direction, and its columns in the wide rows
+    (present, numerator, denominator, value); names and comparisons asked; how many periods back the same
+    period a year earlier lies."""
+
+    shared: tuple[str, ...]
+    indicators: tuple[tuple[str, str, int, str], ...]
+    columns: tuple[tuple[str, str, str, str], ...]
+    names: bool
+    compare: bool
+    year_steps: int
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """The statement up to `grid` (see `_grid`)."""
+
+    ctes: tuple[str, ...]
+    select: str  # the grid's SELECT, to be wrapped in its CTE
+    cells: tuple[Cell, ...]
+    columns: tuple[tuple[str, str, str, str], ...]  # per cell: its present, numerator, denominator, value
+    distinct: tuple[str, ...]  # the grid's figure columns, each once
+
+
+def _grid(shape: Shape) -> _Grid:
+    """SQL: every CTE up to `grid`: every dimension value seen × every period of the spine (dense, so that
+    an indicator's empty periods, its previous period and a year earlier are rows of it), with whether each
+    indicator has records there and its numerator, denominator and value (an empty cell's: counts and sums
+    0, ratios 0/0, no value). Indicators often share such a column (the group's row is there; the dossiers
+    received as a denominator): each distinct one is a column once (`present_<k>`, `f<k>`)."""
+    dims = shape.dims
+    group_ctes, columns, cells = _group_ctes(shape)
+    ctes = [spine_cte(shape), *group_ctes]
+    joins = "\n    ".join(
+        f"LEFT JOIN grouped_{k} g{k} ON g{k}.period_key = sp.period_key"
+        + "".join(f" AND g{k}.{d} IS NOT DISTINCT FROM sd.{d}" for d in dims)
+        for k in range(1, len(columns) + 1)
+    )
+    if dims:
+        union = "\n    UNION ".join(
+            f"SELECT DISTINCT {', '.join(dims)} FROM grouped_{k}" for k in range(1, len(columns) + 1)
+        )
+        ctes.append(f"seen_dims AS (\n    {union}\n)")
+        source = "seen_dims sd CROSS JOIN spine sp"
+    else:
+        source = "spine sp"
+    named: dict[str, str] = {}
+
+    def column(expr: str, prefix: str) -> str:
+        return named.setdefault(expr, f"{prefix}{sum(n.startswith(prefix) for n in named.values())}")
+
+    per_cell = []
+    for c in cells:
+        present = column(c.present, "present_")
+        fill = _fill(c.indicator.measure.aggregation)
+        figures = [
+            column(f"CAST(CASE WHEN {c.present} THEN {expr} ELSE {empty} END AS DOUBLE)", "f")
+            for expr, empty in zip((c.numerator, c.denominator, c.value), fill, strict=True)
+        ]
+        per_cell.append((present, *figures))
+    sd_cols = "".join(f", sd.{d}" for d in dims)
+    outs = ",\n           ".join(f"{expr} AS {name}" for expr, name in named.items())
+    select = (
+        f"    SELECT sp.period_key, sp.period, sp.period_start, sp.period_end_excl{sd_cols},\n           {outs}\n"
+        f"    FROM {source}\n    {joins}"
+    )
+    return _Grid(tuple(ctes), select, tuple(cells), tuple(per_cell), tuple(named.values()))  # type: ignore[arg-type]
+
+
+def _grid_ctes(shape: Shape, materialized: bool) -> tuple[list[str], _Grid]:
+    """SQL: the CTEs up to `grid` (see `_grid`)."""
+    grid = _grid(shape)
+    comment = (
+        "-- every dimension value seen × every period, each indicator's figures there (empty: zero-filled)\n"
+    )
+    cte = f"{comment}grid AS {'MATERIALIZED ' if materialized else ''}(\n{grid.select}\n)"
+    return [*grid.ctes, cte], grid
+
+
+def _shared(shape: Shape) -> tuple[list[str], list[str]]:
+    """SQL: the columns every indicator's rows share (period, dimensions, their names; `r` is the grid)
+    and the joins the names need."""
+    shared = ["r.period", "r.period_start", "CAST(r.period_end_excl - 1 AS DATE) AS period_end"]
+    shared += [f"r.{d}" for d in shape.dims]
+    name_cols, name_joins = _names(shape) if shape.names else ([], "")
+    shared += name_cols
+    joins = [name_joins] if name_joins else []
+    if "unit" in shape.by:
+        shared += [f"u.{unit_name_column(shape.lang)} AS unit_name", "u.level AS unit_level"]
+        joins.append("LEFT JOIN org_unit u ON u.id = r.unit_id")
+    return shared, joins
+
+
+def _alias(column: str) -> str:
+    """The output name of a SELECT item."""
+    return column.split(" AS ")[-1].split(".")[-1]
+
+
+def layout(shape: Shape) -> Layout:
+    """The long answer's layout for `reshape` (see `Layout`)."""
+    shared, _ = _shared(shape)
+    return Layout(
+        tuple(_alias(c) for c in shared),
+        tuple((i.id, i.unit, i.decimals, i.direction) for i in shape.indicators),
+        _grid(shape).columns,
+        shape.names,
+        shape.compare,
+        YEAR_STEPS[shape.grain],
+    )
+
+
+def wide_statement(shape: Shape) -> str:
+    """The statement DuckDB runs: the grid's rows with their shared columns, ordered by the dimensions and
+    the period (`shown`: the period is in the requested range; earlier ones are there for comparisons)."""
+    ctes, grid = _grid_ctes(shape, materialized=False)
+    shared, joins = _shared(shape)
+    per = ", ".join(f"r.{c}" for c in grid.distinct)
+    order = ", ".join([*(f"r.{d}" for d in shape.dims), "r.period_key"])
+    return (
+        "WITH " + ",\n".join(ctes) + "\n"
+        f"SELECT r.period_key >= {first_shown_key(shape.grain)} AS shown, {', '.join(shared)},\n       {per}\n"
+        "FROM grid r\n" + "".join(j + "\n" for j in joins) + f"ORDER BY {order}"
+    )
 
 
 def statement(shape: Shape) -> str:
-    """The whole statement for a request of this shape (its dates, scope and names are parameters)."""
+    """The whole statement for a request of this shape (its dates, scope and names are parameters): the long
+    answer in SQL, as `compute()` returns it (`wide_statement` and `reshape` make the same rows)."""
     dims = shape.dims
-    meta = ", ".join(
-        f"('{i.id}', '{i.unit}', {i.decimals}, '{i.direction}', '{i.measure.aggregation}', {n})"
-        for n, i in enumerate(shape.indicators, 1)
+    ctes, grid = _grid_ctes(shape, materialized=True)
+    presences = list(dict.fromkeys(c[0] for c in grid.columns))  # present_<k>: keep_<k> follows from it
+    span = ",\n           ".join(
+        f"min(CASE WHEN {p} THEN period_key END) AS first_{k}, max(CASE WHEN {p} THEN period_key END) AS last_{k}"
+        for k, p in enumerate(presences)
     )
-    unit_name = ""
-    unit_join = ""
-    if "unit" in shape.by:
-        unit_name = f", u.{unit_name_column(shape.lang)} AS unit_name, u.level AS unit_level"
-        unit_join = "LEFT JOIN org_unit u ON u.id = r.unit_id"
-    ind_name, name_cols, name_joins = _names(shape) if shape.names else ("", "", "")
-    cmp_cols = cmp_joins = ""
+    ctes.append(
+        f"-- each indicator's first and last period with records\nspan AS (\n    SELECT {span}\n    FROM grid\n)"
+    )
+    seen = ", ".join(f"count_if({p}) > 0 AS seen_{k}" for k, p in enumerate(presences))
+    if dims:
+        ctes.append(
+            "-- the dimension values each indicator has records for\n"
+            f"seen AS (\n    SELECT {', '.join(dims)}, {seen}\n    FROM grid GROUP BY {', '.join(dims)}\n)"
+        )
+        seen_join = "JOIN seen s ON " + " AND ".join(f"s.{d} IS NOT DISTINCT FROM g.{d}" for d in dims)
+    else:
+        ctes.append(f"seen AS (\n    SELECT {seen}\n    FROM grid\n)")
+        seen_join = "CROSS JOIN seen s"
+    grid_cols = ", ".join(
+        f"g.{c}" for c in ("period_key", "period", "period_start", "period_end_excl", *dims, *grid.distinct)
+    )
+    keep = ",\n           ".join(
+        f"coalesce(s.seen_{k} AND g.period_key BETWEEN sp.first_{k} AND sp.last_{k}, FALSE) AS keep_{k}"
+        for k in range(len(presences))
+    )
+    ctes.append(
+        "-- keep_<k>: the row is inside the indicator's range, on dimension values it has records for\n"
+        f"cells AS {'MATERIALIZED ' if shape.compare else ''}(\n    SELECT {grid_cols},\n           {keep}\n"
+        f"    FROM grid g\n    {seen_join}\n    CROSS JOIN span sp\n)"
+    )
+    shared, joins = _shared(shape)
+    structs = []
+    for c, (present, num, den, val) in zip(grid.cells, grid.columns, strict=True):
+        n, ind = c.position, c.indicator
+        k = presences.index(present)
+        fields = [f"'ord': {n + 1}", f"'indicator': '{ind.id}'"]
+        if shape.names:
+            fields.append(f"'indicator_name': CAST($indicator_names AS VARCHAR[])[{n + 1}]")
+        fields += [
+            f"'keep': r.keep_{k}",
+            f"'numerator': r.{num}",
+            f"'denominator': r.{den}",
+            f"'value': r.{val}",
+            f"'unit': '{ind.unit}'",
+            f"'decimals': {ind.decimals}",
+            f"'direction': '{ind.direction}'",
+        ]
+        if shape.compare:
+            fields += [
+                f"'previous_value': CASE WHEN p.keep_{k} THEN p.{val} END",
+                f"'year_ago_value': CASE WHEN y.keep_{k} THEN y.{val} END",
+            ]
+        structs.append("{" + ", ".join(fields) + "}")
     if shape.compare:
-        key = " AND ".join(
-            ["p.indicator = r.indicator", *[f"p.{d} IS NOT DISTINCT FROM r.{d}" for d in dims]]
+        key = "".join(f" AND p.{d} IS NOT DISTINCT FROM r.{d}" for d in dims)
+        joins.append(
+            f"LEFT JOIN cells p ON p.period_key = CAST(r.period_key - INTERVAL {STEP[shape.grain]} AS DATE){key}"
         )
-        prev_step = STEP[shape.grain]
-        cmp_cols = (
-            ", p.value AS previous_value, y.value AS year_ago_value, "
-            "r.value - p.value AS change_previous, r.value - y.value AS change_year_ago"
+        joins.append(
+            "LEFT JOIN cells y ON y.period_key = CAST(r.period_key - INTERVAL 1 YEAR AS DATE)"
+            + key.replace("p.", "y.")
         )
-        cmp_joins = (
-            f"LEFT JOIN res p ON {key} AND p.period_key = CAST(r.period_key - INTERVAL {prev_step} AS DATE)\n"
-            f"LEFT JOIN res y ON {key.replace('p.', 'y.')} "
-            "AND y.period_key = CAST(r.period_key - INTERVAL 1 YEAR AS DATE)"
-        )
-    dim_select = "".join(f", r.{d}" for d in dims)
-    order = ", ".join(["m.ord", *[f"r.{d}" for d in dims], "r.period_key"])
-    key_dims = "".join(f", {d}" for d in dims)
-    k_dims = "".join(f", k.{d}" for d in dims)
-    match = "".join(f" AND raw.{d} IS NOT DISTINCT FROM k.{d}" for d in dims)
-    return f"""WITH {spine_cte(shape)},
-{_group_ctes(shape)},
-meta(indicator, unit, decimals, direction, aggregation, ord) AS (VALUES {meta}),
--- Empty periods inside an indicator's observed range get a row: counts and sums 0, ratios 0/0 (no value).
--- keys: every indicator × dimensions seen, with the indicator's first and last period seen (one pass).
-keys AS (
-    SELECT indicator{key_dims}, min(min(period_key)) OVER (PARTITION BY indicator) AS first_key,
-           max(max(period_key)) OVER (PARTITION BY indicator) AS last_key
-    FROM raw GROUP BY indicator{key_dims}
-),
-res AS (
-    SELECT k.indicator, sp.period_key, sp.period, sp.period_start, sp.period_end_excl{k_dims},
-           CASE WHEN raw.indicator IS NOT NULL THEN raw.numerator
-                WHEN m.aggregation IN ('ratio', 'count', 'sum') THEN 0 END AS numerator,
-           CASE WHEN raw.indicator IS NOT NULL THEN raw.denominator
-                WHEN m.aggregation <> 'count' AND m.aggregation <> 'sum' THEN 0 END AS denominator,
-           CASE WHEN raw.indicator IS NOT NULL THEN raw.value
-                WHEN m.aggregation IN ('count', 'sum') THEN 0 END AS value
-    FROM keys k
-    JOIN spine sp ON sp.period_key BETWEEN k.first_key AND k.last_key
-    JOIN meta m ON m.indicator = k.indicator
-    LEFT JOIN raw ON raw.indicator = k.indicator AND raw.period_key = sp.period_key{match}
-)
-SELECT r.indicator{ind_name}, r.period, r.period_start, CAST(r.period_end_excl - 1 AS DATE) AS period_end{dim_select}{name_cols}{unit_name},
-       r.numerator, r.denominator, r.value, m.unit, m.decimals, m.direction,
-       $unit_version AS unit_version{cmp_cols}
-FROM res r
-JOIN meta m ON m.indicator = r.indicator
-{unit_join}
-{name_joins}
-{cmp_joins}
-WHERE r.period_key >= {first_shown_key(shape.grain)}
-ORDER BY {order}"""
+    names = [_alias(c) for c in shared]
+    head = ["x.indicator", *(["x.indicator_name"] if shape.names else []), *(f"x.{c}" for c in names)]
+    tail = ["x.numerator", "x.denominator", "x.value", "x.unit", "x.decimals", "x.direction"]
+    tail.append("$unit_version AS unit_version")
+    if shape.compare:
+        tail += [
+            "x.previous_value",
+            "x.year_ago_value",
+            "x.value - x.previous_value AS change_previous",
+            "x.value - x.year_ago_value AS change_year_ago",
+        ]
+    unnest = ",\n        ".join(structs)
+    order = ", ".join(["x.ord", *(f"x.{d}" for d in dims), "x.period_key"])
+    return (
+        "WITH " + ",\n".join(ctes) + "\n"
+        "-- one row per indicator, period and dimensions (from the requested first period on)\n"
+        f"SELECT {', '.join([*head, *tail])}\n"
+        f"FROM (\n    SELECT r.period_key, {', '.join(shared)}, unnest([\n        {unnest}\n    ], recursive := true)\n"
+        "    FROM cells r\n    " + "\n    ".join(joins) + "\n"
+        f"    WHERE r.period_key >= {first_shown_key(shape.grain)}\n) x\n"
+        f"WHERE x.keep\nORDER BY {order}"
+    )
+
+
+class NotDense(Exception):
+    """The wide rows are not one block of the same periods per dimension value (`reshape` cannot use them)."""
+
+
+def reshape(wide: pl.DataFrame, layout: Layout, params: dict[str, object]) -> pl.DataFrame:
+    """The long answer from `wide_statement`'s rows, as `statement` makes it in SQL.
+
+    The grid is dense and ordered (each dimension value's periods in turn, the same periods for each), so an
+    indicator's range, the dimension values it has records for, its previous period and a year earlier are
+    array positions: an indicator's rows are those inside its first and last period with records, on a
+    dimension value with records, in the requested range (`shown`), in the grid's order. Raises `NotDense`
+    when the rows are not such a grid (the caller then runs `statement`).
+    """
+    m = len(layout.indicators)
+    height = wide.height
+    ends = wide["period_end"].to_numpy()
+    periods = int(wide["period_end"].n_unique()) if height else 1
+    blocks = height // periods
+    if blocks * periods != height or not (ends.reshape(blocks, periods) == ends[:periods]).all():
+        raise NotDense(f"{height} rows are not blocks of {periods} periods")
+    flags = {name: wide[name].to_numpy() for name in dict.fromkeys(c[0] for c in layout.columns)}
+    present = np.column_stack([flags[c[0]] for c in layout.columns]).reshape(blocks, periods, m)
+    seen = np.asarray(present.any(axis=1))  # (dimension value, indicator)
+    in_period = np.asarray(present.any(axis=0))  # (period, indicator)
+    has = in_period.any(axis=0)
+    first = np.where(has, in_period.argmax(axis=0), periods)
+    last = np.where(has, periods - 1 - in_period[::-1].argmax(axis=0), -1)
+    steps = np.arange(periods)[:, None]
+    keep = seen[:, None, :] & ((steps >= first) & (steps <= last))[None, :, :]  # (value, period, indicator)
+    chosen = keep.reshape(height, m) & wide["shown"].to_numpy()[:, None]
+    rows = [np.flatnonzero(chosen[:, n]) for n in range(m)]
+    # positions in the indicators' columns stacked one after the other (indicator n's row r: n × height + r)
+    flat = np.concatenate([r + n * height for n, r in enumerate(rows)]).astype(np.int64)
+    index = pl.Series(flat)
+    # per indicator (one row each), then one row per answer row: a DataFrame gather each, one chunk first
+    # (DuckDB's Arrow result comes in a chunk per thread, and a gather across chunks is slow)
+    meta = {
+        "indicator": pl.Series([i[0] for i in layout.indicators], dtype=pl.String),
+        "indicator_name": pl.Series(list(params.get("indicator_names") or []), dtype=pl.String),  # type: ignore[call-overload]
+        "unit": pl.Series([i[1] for i in layout.indicators], dtype=pl.String),
+        "decimals": pl.Series([i[2] for i in layout.indicators], dtype=pl.Int32),
+        "direction": pl.Series([i[3] for i in layout.indicators], dtype=pl.String),
+    }
+    if not layout.names:
+        del meta["indicator_name"]
+    named = pl.DataFrame(meta)[pl.Series(np.repeat(np.arange(m, dtype=np.uint32), [len(r) for r in rows]))]
+    figures = pl.DataFrame(
+        {
+            name: pl.concat([wide[c[j]] for c in layout.columns])
+            for j, name in enumerate(("numerator", "denominator", "value"), 1)
+        }
+    ).rechunk()
+    shared = wide.select(layout.shared).rechunk()[pl.Series(flat % max(height, 1))]
+    columns = [
+        *named.select("indicator", *(["indicator_name"] if layout.names else [])).get_columns(),
+        *shared.get_columns(),
+        *figures[index].get_columns(),
+        *named.select("unit", "decimals", "direction").get_columns(),
+        pl.repeat(str(params["unit_version"]), len(flat), dtype=pl.String, eager=True).alias("unit_version"),
+    ]
+    out = pl.DataFrame(columns)
+    if not layout.compare:
+        return out
+    earlier_values = []
+    for steps_back in (1, layout.year_steps):
+        earlier = np.zeros_like(keep)  # the row `steps_back` periods earlier is the indicator's
+        if steps_back < periods:
+            earlier[:, steps_back:, :] = keep[:, :-steps_back, :]
+        ok = earlier.reshape(height, m).T.reshape(-1)[flat]
+        found = figures["value"][pl.Series(np.where(ok, flat - steps_back, 0))]
+        earlier_values.append(pl.select(pl.when(pl.lit(pl.Series(ok))).then(pl.lit(found))).to_series())
+    previous, year_ago = earlier_values
+    return out.with_columns(
+        previous.alias("previous_value"),
+        year_ago.alias("year_ago_value"),
+        (out["value"] - previous).alias("change_previous"),
+        (out["value"] - year_ago).alias("change_year_ago"),
+    )
