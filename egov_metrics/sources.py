@@ -130,7 +130,8 @@ SELECT d.id, d.unit_id, d.procedure_code AS procedure, p.field, d.channel, d.app
             ELSE p.online_level END AS online_level,
        p.eligible_full_online, p.has_fee, p.statutory_days, p.level AS procedure_level,
        cr.wd_index AS received_idx,
-       d.supplement_count > 1 AS late_by_supplement
+       d.supplement_count > 1 AS late_by_supplement,
+       d.complaint OR coalesce(d.rating = 'dissatisfied', FALSE) AS complained
 FROM dossier d
 JOIN procedure p ON p.code = d.procedure_code
 JOIN calendar_day cr ON cr.day = CAST(d.received_at AS DATE)

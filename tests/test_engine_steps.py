@@ -41,13 +41,13 @@ def test_the_statement_names_each_step_as_a_cte(small_demo_db: Path) -> None:
 
 def test_the_statement_is_built_once_per_request_shape(monkeypatch: pytest.MonkeyPatch) -> None:
     built: list[object] = []
-    real = api.statement
+    real = api.statements
 
-    def counting(shape: object) -> str:
+    def counting(shape: object) -> object:
         built.append(shape)
         return real(shape)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(api, "statement", counting)
+    monkeypatch.setattr(api, "statements", counting)
     api._STATEMENTS.clear()
     end = dt.date(2026, 6, 30)
     a = build_query(["dossiers_received"], grain="quarter", start="2025-01", data_end=end)

@@ -77,9 +77,10 @@ def value(ind: Indicator, num: str, den: str) -> str:
     """SQL for the value of a ratio, count, sum or mean from its aggregated numerator and denominator (column
     names: each aggregate is written once, and the value is computed on the aggregated row)."""
     m = ind.measure
+    scaled = "" if m.factor == 1 else f" * {m.factor}"  # a count's value is its numerator: one column less
     if m.aggregation in ("count", "sum"):
-        return f"{num} * {m.factor}"
-    return f"CASE WHEN {den} > 0 THEN {num} / {den} * {m.factor} END"
+        return f"{num}{scaled}"
+    return f"CASE WHEN {den} > 0 THEN {num} / {den}{scaled} END"
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,8 @@ def grouped_sql(
             fractions = quantiles.setdefault(argument, [])
             fractions.append(QUANTILES[ind.measure.aggregation])
             k = list(quantiles).index(argument)
-            value_ref = f"{prefix}q{k}[{len(fractions)}] * {ind.measure.factor}"
+            scaled = "" if ind.measure.factor == 1 else f" * {ind.measure.factor}"
+            value_ref = f"{prefix}q{k}[{len(fractions)}]{scaled}"
         else:
             value_ref = value(ind, num, den)
         if merged:

@@ -18,11 +18,9 @@ from egov_metrics.engine.assembly import (
     Layout,
     NotDense,
     Query,
-    layout,
     reshape,
-    statement,
+    statements,
     unit_name_column,
-    wide_statement,
 )
 from egov_metrics.engine.request import ComputeError, Request, Shape, resolve
 from egov_metrics.schema import connect
@@ -62,14 +60,14 @@ def _statement(shape: Shape) -> tuple[str, frozenset[str]]:
     hit = _STATEMENTS.get(key)
     if hit is not None and all(a is b for a, b in zip(hit[0].indicators, shape.indicators, strict=True)):
         return hit[1], hit[2]
-    sql = statement(shape)
+    built = statements(shape)
+    sql, wide = built.long, built.wide
     names = frozenset(re.findall(r"\$(\w+)", sql))
-    wide = wide_statement(shape)
     if len(_STATEMENTS) >= _STATEMENTS_MAX:
         _STATEMENTS.clear()
         _WIDE.clear()
     _STATEMENTS[key] = (shape, sql, names)
-    _WIDE[sql] = (wide, frozenset(re.findall(r"\$(\w+)", wide)), layout(shape))
+    _WIDE[sql] = (wide, frozenset(re.findall(r"\$(\w+)", wide)), built.layout)
     return sql, names
 
 

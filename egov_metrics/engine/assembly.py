@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from egov_metrics.engine.aggregation import Cell, grouped_sql
+from egov_metrics.engine.aggregation import NULL, Cell, grouped_sql
 from egov_metrics.engine.placement import Group, groups, placed_sql, rows_sql
 from egov_metrics.engine.request import Shape
 from egov_metrics.engine.spine import STEP, first_shown_key, spine_cte
@@ -189,7 +189,12 @@ def _grid(shape: Shape) -> _Grid:
         present = column(c.present, "present_")
         fill = _fill(c.indicator.measure.aggregation)
         figures = [
-            column(f"CAST(CASE WHEN {c.present} THEN {expr} ELSE {empty} END AS DOUBLE)", "f")
+            column(
+                NULL
+                if expr == NULL and empty == "NULL"
+                else f"CAST(CASE WHEN {c.present} THEN {expr} ELSE {empty} END AS DOUBLE)",
+                "f",
+            )
             for expr, empty in zip((c.numerator, c.denominator, c.value), fill, strict=True)
         ]
         per_cell.append((present, *figures))
@@ -202,9 +207,9 @@ def _grid(shape: Shape) -> _Grid:
     return _Grid(tuple(ctes), select, tuple(cells), tuple(per_cell), tuple(named.values()))  # type: ignore[arg-type]
 
 
-def _grid_ctes(shape: Shape, materialized: bool) -> tuple[list[str], _Grid]:
-    """SQL: the CTEs up to `grid` (see `_grid`)."""
-    grid = _grid(shape)
+def _grid_ctes(shape: Shape, materialized: bool, grid: _Grid | None) -> tuple[list[str], _Grid]:
+    """SQL: the CTEs up to `grid` (see `_grid`; `grid`: already built for this shape)."""
+    grid = grid or _grid(shape)
     comment = (
         "-- every dimension value seen × every period, each indicator's figures there (empty: zero-filled)\n"
     )
@@ -231,23 +236,23 @@ def _alias(column: str) -> str:
     return column.split(" AS ")[-1].split(".")[-1]
 
 
-def layout(shape: Shape) -> Layout:
+def layout(shape: Shape, grid: _Grid | None = None) -> Layout:
     """The long answer's layout for `reshape` (see `Layout`)."""
     shared, _ = _shared(shape)
     return Layout(
         tuple(_alias(c) for c in shared),
         tuple((i.id, i.unit, i.decimals, i.direction) for i in shape.indicators),
-        _grid(shape).columns,
+        (grid or _grid(shape)).columns,
         shape.names,
         shape.compare,
         YEAR_STEPS[shape.grain],
     )
 
 
-def wide_statement(shape: Shape) -> str:
+def wide_statement(shape: Shape, grid: _Grid | None = None) -> str:
     """The statement DuckDB runs: the grid's rows with their shared columns, ordered by the dimensions and
     the period (`shown`: the period is in the requested range; earlier ones are there for comparisons)."""
-    ctes, grid = _grid_ctes(shape, materialized=False)
+    ctes, grid = _grid_ctes(shape, materialized=False, grid=grid)
     shared, joins = _shared(shape)
     per = ", ".join(f"r.{c}" for c in grid.distinct)
     order = ", ".join([*(f"r.{d}" for d in shape.dims), "r.period_key"])
@@ -258,11 +263,11 @@ def wide_statement(shape: Shape) -> str:
     )
 
 
-def statement(shape: Shape) -> str:
+def statement(shape: Shape, grid: _Grid | None = None) -> str:
     """The whole statement for a request of this shape (its dates, scope and names are parameters): the long
     answer in SQL, as `compute()` returns it (`wide_statement` and `reshape` make the same rows)."""
     dims = shape.dims
-    ctes, grid = _grid_ctes(shape, materialized=True)
+    ctes, grid = _grid_ctes(shape, materialized=True, grid=grid)
     presences = list(dict.fromkeys(c[0] for c in grid.columns))  # present_<k>: keep_<k> follows from it
     span = ",\n           ".join(
         f"min(CASE WHEN {p} THEN period_key END) AS first_{k}, max(CASE WHEN {p} THEN period_key END) AS last_{k}"
@@ -349,6 +354,22 @@ def statement(shape: Shape) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Statements:
+    """Everything `compute()` needs for a request shape: the statement (`statement`), the wide statement
+    DuckDB runs (`wide_statement`) and how its rows become the statement's answer (`layout`, `reshape`)."""
+
+    long: str
+    wide: str
+    layout: Layout
+
+
+def statements(shape: Shape) -> Statements:
+    """The statements and layout of a shape, from one build of its groups and grid."""
+    grid = _grid(shape)
+    return Statements(statement(shape, grid), wide_statement(shape, grid), layout(shape, grid))
+
+
 class NotDense(Exception):
     """The wide rows are not one block of the same periods per dimension value (`reshape` cannot use them)."""
 
@@ -369,7 +390,7 @@ def reshape(wide: pl.DataFrame, layout: Layout, params: dict[str, object]) -> pl
     blocks = height // periods
     if blocks * periods != height or not (ends.reshape(blocks, periods) == ends[:periods]).all():
         raise NotDense(f"{height} rows are not blocks of {periods} periods")
-    flags = {name: wide[name].to_numpy() for name in dict.fromkeys(c[0] for c in layout.columns)}
+    flags = {name: wide.get_column(name).to_numpy() for name in dict.fromkeys(c[0] for c in layout.columns)}
     present = np.column_stack([flags[c[0]] for c in layout.columns]).reshape(blocks, periods, m)
     seen = np.asarray(present.any(axis=1))  # (dimension value, indicator)
     in_period = np.asarray(present.any(axis=0))  # (period, indicator)
@@ -378,11 +399,10 @@ def reshape(wide: pl.DataFrame, layout: Layout, params: dict[str, object]) -> pl
     last = np.where(has, periods - 1 - in_period[::-1].argmax(axis=0), -1)
     steps = np.arange(periods)[:, None]
     keep = seen[:, None, :] & ((steps >= first) & (steps <= last))[None, :, :]  # (value, period, indicator)
-    chosen = keep.reshape(height, m) & wide["shown"].to_numpy()[:, None]
+    chosen = keep.reshape(height, m) & wide.get_column("shown").to_numpy()[:, None]
     rows = [np.flatnonzero(chosen[:, n]) for n in range(m)]
     # positions in the indicators' columns stacked one after the other (indicator n's row r: n × height + r)
     flat = np.concatenate([r + n * height for n, r in enumerate(rows)]).astype(np.int64)
-    index = pl.Series(flat)
     # per indicator (one row each), then one row per answer row: a DataFrame gather each, one chunk first
     # (DuckDB's Arrow result comes in a chunk per thread, and a gather across chunks is slow)
     meta = {
@@ -397,17 +417,20 @@ def reshape(wide: pl.DataFrame, layout: Layout, params: dict[str, object]) -> pl
     named = pl.DataFrame(meta)[pl.Series(np.repeat(np.arange(m, dtype=np.uint32), [len(r) for r in rows]))]
     figures = pl.DataFrame(
         {
-            name: pl.concat([wide[c[j]] for c in layout.columns])
+            name: pl.concat([wide.get_column(c[j]) for c in layout.columns])
             for j, name in enumerate(("numerator", "denominator", "value"), 1)
         }
     ).rechunk()
-    shared = wide.select(layout.shared).rechunk()[pl.Series(flat % max(height, 1))]
+    picked = figures[pl.Series(flat)]
+    shared = pl.DataFrame([wide.get_column(c) for c in layout.shared]).rechunk()[
+        pl.Series(flat % max(height, 1))
+    ]
     columns = [
-        *named.select("indicator", *(["indicator_name"] if layout.names else [])).get_columns(),
+        *(named.get_column(c) for c in ("indicator", *(["indicator_name"] if layout.names else []))),
         *shared.get_columns(),
-        *figures[index].get_columns(),
-        *named.select("unit", "decimals", "direction").get_columns(),
-        pl.repeat(str(params["unit_version"]), len(flat), dtype=pl.String, eager=True).alias("unit_version"),
+        *picked.get_columns(),
+        *(named.get_column(c) for c in ("unit", "decimals", "direction")),
+        pl.Series("unit_version", [str(params["unit_version"])], pl.String).new_from_index(0, len(flat)),
     ]
     out = pl.DataFrame(columns)
     if not layout.compare:
@@ -418,8 +441,9 @@ def reshape(wide: pl.DataFrame, layout: Layout, params: dict[str, object]) -> pl
         if steps_back < periods:
             earlier[:, steps_back:, :] = keep[:, :-steps_back, :]
         ok = earlier.reshape(height, m).T.reshape(-1)[flat]
-        found = figures["value"][pl.Series(np.where(ok, flat - steps_back, 0))]
-        earlier_values.append(pl.select(pl.when(pl.lit(pl.Series(ok))).then(pl.lit(found))).to_series())
+        found = figures.get_column("value")[pl.Series(np.where(ok, flat - steps_back, 0))]
+        nothing = pl.Series([None], dtype=pl.Float64).new_from_index(0, len(ok))
+        earlier_values.append(found.zip_with(pl.Series(ok), nothing))
     previous, year_ago = earlier_values
     return out.with_columns(
         previous.alias("previous_value"),
