@@ -27,7 +27,7 @@ def test_the_statement_names_each_step_as_a_cte(small_demo_db: Path) -> None:
         "rows_dossier AS MATERIALIZED (",
         "placed_1 AS (",
         "grouped_1 AS (",
-        "grid AS MATERIALIZED (",
+        "grid AS (",
         "cells AS MATERIALIZED (",
     ):
         assert cte in sql, cte

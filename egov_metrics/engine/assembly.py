@@ -267,36 +267,25 @@ def statement(shape: Shape, grid: _Grid | None = None) -> str:
     """The whole statement for a request of this shape (its dates, scope and names are parameters): the long
     answer in SQL, as `compute()` returns it (`wide_statement` and `reshape` make the same rows)."""
     dims = shape.dims
-    ctes, grid = _grid_ctes(shape, materialized=True, grid=grid)
+    ctes, grid = _grid_ctes(shape, materialized=False, grid=grid)
     presences = list(dict.fromkeys(c[0] for c in grid.columns))  # present_<k>: keep_<k> follows from it
-    span = ",\n           ".join(
-        f"min(CASE WHEN {p} THEN period_key END) AS first_{k}, max(CASE WHEN {p} THEN period_key END) AS last_{k}"
-        for k, p in enumerate(presences)
-    )
-    ctes.append(
-        f"-- each indicator's first and last period with records\nspan AS (\n    SELECT {span}\n    FROM grid\n)"
-    )
-    seen = ", ".join(f"count_if({p}) > 0 AS seen_{k}" for k, p in enumerate(presences))
-    if dims:
-        ctes.append(
-            "-- the dimension values each indicator has records for\n"
-            f"seen AS (\n    SELECT {', '.join(dims)}, {seen}\n    FROM grid GROUP BY {', '.join(dims)}\n)"
-        )
-        seen_join = "JOIN seen s ON " + " AND ".join(f"s.{d} IS NOT DISTINCT FROM g.{d}" for d in dims)
-    else:
-        ctes.append(f"seen AS (\n    SELECT {seen}\n    FROM grid\n)")
-        seen_join = "CROSS JOIN seen s"
     grid_cols = ", ".join(
         f"g.{c}" for c in ("period_key", "period", "period_start", "period_end_excl", *dims, *grid.distinct)
     )
+    # windows over the grid, which is read once (an engine that inlines CTEs, such as ClickHouse, would
+    # otherwise compute the groups again for every reference)
+    same_dims = f"PARTITION BY {', '.join(f'g.{d}' for d in dims)}" if dims else ""
     keep = ",\n           ".join(
-        f"coalesce(s.seen_{k} AND g.period_key BETWEEN sp.first_{k} AND sp.last_{k}, FALSE) AS keep_{k}"
-        for k in range(len(presences))
+        f"coalesce(count_if({p}) OVER ({same_dims}) > 0 AND g.period_key BETWEEN "
+        f"min(CASE WHEN {p} THEN g.period_key END) OVER () AND max(CASE WHEN {p} THEN g.period_key END) OVER (), "
+        f"FALSE) AS keep_{k}"
+        for k, p in enumerate(presences)
     )
     ctes.append(
-        "-- keep_<k>: the row is inside the indicator's range, on dimension values it has records for\n"
+        "-- keep_<k>: the row is inside the indicator's range (its first to its last period with records), on a\n"
+        "-- dimension value it has records for\n"
         f"cells AS {'MATERIALIZED ' if shape.compare else ''}(\n    SELECT {grid_cols},\n           {keep}\n"
-        f"    FROM grid g\n    {seen_join}\n    CROSS JOIN span sp\n)"
+        "    FROM grid g\n)"
     )
     shared, joins = _shared(shape)
     structs = []
