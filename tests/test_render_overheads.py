@@ -113,6 +113,41 @@ def test_a_reused_exporter_writes_the_page_a_new_one_writes() -> None:
     assert exporter("vi") is exporter("vi") and exporter("vi") is not exporter("en")
 
 
+def test_compiled_templates_are_kept_for_the_next_process_and_write_the_same_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from egov_metrics.catalog import model
+
+    monkeypatch.setenv(model.CACHE_DIR_ENV, str(tmp_path))
+    nb = _executed("Tiêu đề")
+    kind = get_kind("progress_report")
+    params = validate_params(kind, {"db_path": "x.duckdb", "period": "2026-01", "lang": "vi"})
+
+    def page() -> str:  # a new exporter, as in a new process
+        resources = {"metadata": {"name": "x"}, "egov": {"css": "", "footer_html": "f"}}
+        return render.ReportExporter(
+            template_name="offline",
+            extra_template_basedirs=[str(render.TEMPLATE_DIR)],
+            exclude_input=True,
+            exclude_markdown=True,
+            exclude_input_prompt=True,
+            exclude_output_prompt=True,
+            embed_images=True,
+            language_code=params.lang,
+        ).from_notebook_node(nb, resources=resources)[0]
+
+    first = page()
+    kept = sorted((tmp_path / "jinja").glob("__jinja2_*.cache"))
+    assert kept  # the compiled templates, for the next exporter
+    stamps = [f.stat().st_mtime_ns for f in kept]
+    assert page() == first  # compiled code loaded from the cache: the same page
+    assert [f.stat().st_mtime_ns for f in kept] == stamps  # read, not written again
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv(model.CACHE_DIR_ENV, str(blocked))
+    assert render.template_cache() is None and page() == first  # no cache folder: compiled as before
+
+
 def test_each_thread_has_its_own_exporters_and_makes_the_same_page() -> None:
     nb = _executed("Tiêu đề")
     here = _ours(nb, "vi")
