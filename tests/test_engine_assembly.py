@@ -186,3 +186,23 @@ def test_reshape_of_no_rows_has_the_columns_and_no_rows() -> None:
 def test_reshape_refuses_rows_that_are_not_a_dense_grid() -> None:
     with pytest.raises(NotDense):
         reshape(_grid().filter(~((pl.col("unit_id") == "U2") & (pl.col("period") == "2026-03"))), LAYOUT, {})
+
+
+def test_the_sources_own_sql_compares_coded_columns_with_known_codes_only() -> None:
+    """A derived column of a source (e.g. the dossier's `complained`: a complaint or a 'dissatisfied' rating)
+    is held to the catalog's literal check: a renamed code would otherwise match nothing and say 0 %."""
+    import re
+
+    from egov_metrics.catalog.model import literal_comparisons
+    from egov_metrics.codes import column_codes
+    from egov_metrics.sources import SOURCES
+
+    checked = 0
+    for name, source in SOURCES.items():
+        codes = column_codes(name)
+        unqualified = re.sub(r"\b[A-Za-z_]\w*\.(?=[A-Za-z_])", "", source.select())  # d.rating -> rating
+        for column, value in literal_comparisons(unqualified):
+            if column in codes:
+                checked += 1
+                assert value in codes[column], f"{name}: {column} = {value!r}"
+    assert checked >= 1  # the dossier's rating = 'dissatisfied' at least

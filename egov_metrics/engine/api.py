@@ -348,6 +348,8 @@ def explain(
     db: str | Path | duckdb.DuckDBPyConnection | None = None,
     **kwargs: Unpack[Request],
 ) -> Query:
-    """The SQL and bound parameters `compute` runs for the same arguments (nothing is computed)."""
+    """The SQL and bound parameters whose answer `compute` returns for the same arguments (nothing is
+    computed). Run on DuckDB it gives `compute`'s frame; `compute` itself runs the same CTEs with a wide final
+    SELECT and makes the long rows in polars (`engine.assembly`; the tests check that the two agree)."""
     query, _ = _run(db, indicators, kwargs, execute=False)
     return query
