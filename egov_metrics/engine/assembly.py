@@ -184,37 +184,40 @@ def _grid(shape: Shape) -> _Grid:
     def column(expr: str, prefix: str) -> str:
         return named.setdefault(expr, f"{prefix}{sum(n.startswith(prefix) for n in named.values())}")
 
-    per_cell = []
+    def figure(c: Cell, expr: str, empty: str) -> str:  # zero-filled where the indicator has no records
+        both_null = expr == NULL and empty == "NULL"
+        return column(
+            NULL if both_null else f"CAST(CASE WHEN {c.present} THEN {expr} ELSE {empty} END AS DOUBLE)", "f"
+        )
+
+    per_cell: list[tuple[str, str, str, str]] = []
     for c in cells:
-        present = column(c.present, "present_")
-        fill = _fill(c.indicator.measure.aggregation)
-        figures = [
-            column(
-                NULL
-                if expr == NULL and empty == "NULL"
-                else f"CAST(CASE WHEN {c.present} THEN {expr} ELSE {empty} END AS DOUBLE)",
-                "f",
+        num, den, val = _fill(c.indicator.measure.aggregation)
+        per_cell.append(
+            (
+                column(c.present, "present_"),
+                figure(c, c.numerator, num),
+                figure(c, c.denominator, den),
+                figure(c, c.value, val),
             )
-            for expr, empty in zip((c.numerator, c.denominator, c.value), fill, strict=True)
-        ]
-        per_cell.append((present, *figures))
+        )
     sd_cols = "".join(f", sd.{d}" for d in dims)
     outs = ",\n           ".join(f"{expr} AS {name}" for expr, name in named.items())
     select = (
         f"    SELECT sp.period_key, sp.period, sp.period_start, sp.period_end_excl{sd_cols},\n           {outs}\n"
         f"    FROM {source}\n    {joins}"
     )
-    return _Grid(tuple(ctes), select, tuple(cells), tuple(per_cell), tuple(named.values()))  # type: ignore[arg-type]
+    return _Grid(tuple(ctes), select, tuple(cells), tuple(per_cell), tuple(named.values()))
 
 
-def _grid_ctes(shape: Shape, materialized: bool, grid: _Grid | None) -> tuple[list[str], _Grid]:
-    """SQL: the CTEs up to `grid` (see `_grid`; `grid`: already built for this shape)."""
+def _grid_ctes(shape: Shape, grid: _Grid | None) -> tuple[list[str], _Grid]:
+    """SQL: the CTEs up to `grid` (see `_grid`; `grid`: already built for this shape). The grid is read once
+    by either statement, so it is not materialised."""
     grid = grid or _grid(shape)
     comment = (
         "-- every dimension value seen × every period, each indicator's figures there (empty: zero-filled)\n"
     )
-    cte = f"{comment}grid AS {'MATERIALIZED ' if materialized else ''}(\n{grid.select}\n)"
-    return [*grid.ctes, cte], grid
+    return [*grid.ctes, f"{comment}grid AS (\n{grid.select}\n)"], grid
 
 
 def _shared(shape: Shape) -> tuple[list[str], list[str]]:
@@ -252,7 +255,7 @@ def layout(shape: Shape, grid: _Grid | None = None) -> Layout:
 def wide_statement(shape: Shape, grid: _Grid | None = None) -> str:
     """The statement DuckDB runs: the grid's rows with their shared columns, ordered by the dimensions and
     the period (`shown`: the period is in the requested range; earlier ones are there for comparisons)."""
-    ctes, grid = _grid_ctes(shape, materialized=False, grid=grid)
+    ctes, grid = _grid_ctes(shape, grid)
     shared, joins = _shared(shape)
     per = ", ".join(f"r.{c}" for c in grid.distinct)
     order = ", ".join([*(f"r.{d}" for d in shape.dims), "r.period_key"])
@@ -267,7 +270,7 @@ def statement(shape: Shape, grid: _Grid | None = None) -> str:
     """The whole statement for a request of this shape (its dates, scope and names are parameters): the long
     answer in SQL, as `compute()` returns it (`wide_statement` and `reshape` make the same rows)."""
     dims = shape.dims
-    ctes, grid = _grid_ctes(shape, materialized=False, grid=grid)
+    ctes, grid = _grid_ctes(shape, grid)
     presences = list(dict.fromkeys(c[0] for c in grid.columns))  # present_<k>: keep_<k> follows from it
     grid_cols = ", ".join(
         f"g.{c}" for c in ("period_key", "period", "period_start", "period_end_excl", *dims, *grid.distinct)
