@@ -17,6 +17,21 @@ DATA_DIR = PROJECT_DIR / "data"
 REPORTS_DIR = PROJECT_DIR / "reports"
 
 
+#: The folder where egov-metrics keeps what it can recompute (the catalog's check files, compiled report
+#: templates): `$EGOV_CACHE_DIR`, default the user's cache folder (`~/.cache/egov-metrics` on Linux).
+CACHE_DIR_ENV = "EGOV_CACHE_DIR"
+
+
+def user_cache_dir() -> Path:
+    """`$EGOV_CACHE_DIR`, or the user's cache folder for egov-metrics (not created here)."""
+    root = os.environ.get(CACHE_DIR_ENV, "").strip()
+    if root:
+        return Path(root).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("egov-metrics"))
+
+
 def default_db_path() -> Path:
     """The database used when none is given: `$EGOV_DB` (relative to the current directory), else
     `data/egov.duckdb`; always absolute, so that a notebook kernel running elsewhere opens the same file."""

@@ -50,25 +50,11 @@ def _executed(lang_word: str) -> nbformat.NotebookNode:
     return nb
 
 
-def _options(lang: str) -> dict[str, object]:
-    """The options `render.exporter` gives its exporters."""
-    return {
-        "template_name": "offline",
-        "extra_template_basedirs": [str(render.TEMPLATE_DIR)],
-        "exclude_input": True,
-        "exclude_markdown": True,
-        "exclude_input_prompt": True,
-        "exclude_output_prompt": True,
-        "embed_images": True,
-        "language_code": lang,
-    }
-
-
 def _with_nbconvert(nb: nbformat.NotebookNode, lang: str) -> str:
     """The page as nbconvert's own HTMLExporter makes it (a new exporter, the same options and resources)."""
     kind = get_kind("progress_report")
     params = validate_params(kind, {"db_path": "x.duckdb", "period": "2026-01", "lang": lang})
-    plain = HTMLExporter(**_options(lang))
+    plain = HTMLExporter(**render.exporter_options(lang))
     resources = {
         "metadata": {"name": kind.title_vi if lang == "vi" else kind.title_en},
         "egov": {"css": render.REPORT_CSS, "footer_html": render._footer_html(kind, params, "fp", "now")},
@@ -128,7 +114,9 @@ def test_compiled_templates_are_kept_for_the_next_process_and_write_the_same_pag
 
     def page() -> str:  # a new exporter, as in a new process
         resources = {"metadata": {"name": "x"}, "egov": {"css": "", "footer_html": "f"}}
-        return render.ReportExporter(**_options("vi")).from_notebook_node(nb, resources=resources)[0]
+        return render.ReportExporter(**render.exporter_options("vi")).from_notebook_node(
+            nb, resources=resources
+        )[0]
 
     first = page()
     kept = sorted((tmp_path / "jinja").glob("__jinja2_*.cache"))

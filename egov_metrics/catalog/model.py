@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import duckdb
-import platformdirs
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from egov_metrics import config
 from egov_metrics.errors import ProblemsError, UnknownNameError
 from egov_metrics.model import FrozenModel as Frozen
 from egov_metrics.sources import SOURCES
@@ -26,8 +26,8 @@ CATALOG_DIR = Path(__file__).parent / "indicators"
 #: shipped catalog.
 USER_DIR_ENV = "EGOV_USER_DIR"
 #: Where bound expressions are remembered (`_check_expressions`): `$EGOV_CACHE_DIR/catalog-checks`, default
-#: the user's cache folder (`~/.cache/egov-metrics/catalog-checks` on Linux).
-CACHE_DIR_ENV = "EGOV_CACHE_DIR"
+#: the user's cache folder (`~/.cache/egov-metrics/catalog-checks` on Linux; `config.user_cache_dir`).
+CACHE_DIR_ENV = config.CACHE_DIR_ENV
 
 
 def user_catalog_dir() -> Path | None:
@@ -192,11 +192,6 @@ def _schema_digest() -> str:
     return hashlib.sha256(f"{duckdb.__version__}\0{schema_sql()}".encode()).hexdigest()
 
 
-def _checks_dir() -> Path:
-    root = os.environ.get(CACHE_DIR_ENV, "").strip()
-    return Path(root).expanduser() if root else Path(platformdirs.user_cache_dir("egov-metrics"))
-
-
 def _check_expressions(indicator: Indicator, path: Path, lines: dict[tuple, int]) -> list[Problem]:
     """Bind every SQL expression of the indicator against its source (an empty database), and remember each
     expression's result type (`expression_type`).
@@ -223,7 +218,7 @@ def _check_expressions(indicator: Indicator, path: Path, lines: dict[tuple, int]
         for key, expr in probes
     ]
     digest = hashlib.sha256("\0".join([_schema_digest(), *(sql for _, sql in statements)]).encode())
-    marker = _checks_dir() / "catalog-checks" / digest.hexdigest()
+    marker = config.user_cache_dir() / "catalog-checks" / digest.hexdigest()
     known = _read_types(marker, len(statements))
     if known is not None:
         _remember_types(indicator.source, [expr for _, expr in probes], known)

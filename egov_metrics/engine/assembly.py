@@ -397,15 +397,12 @@ def reshape(wide: pl.DataFrame, layout: Layout, params: dict[str, object]) -> pl
     flat = np.concatenate([r + n * height for n, r in enumerate(rows)]).astype(np.int64)
     # per indicator (one row each), then one row per answer row: a DataFrame gather each, one chunk first
     # (DuckDB's Arrow result comes in a chunk per thread, and a gather across chunks is slow)
-    meta = {
-        "indicator": pl.Series([i[0] for i in layout.indicators], dtype=pl.String),
-        "indicator_name": pl.Series(list(params.get("indicator_names") or []), dtype=pl.String),  # type: ignore[call-overload]
-        "unit": pl.Series([i[1] for i in layout.indicators], dtype=pl.String),
-        "decimals": pl.Series([i[2] for i in layout.indicators], dtype=pl.Int32),
-        "direction": pl.Series([i[3] for i in layout.indicators], dtype=pl.String),
-    }
-    if not layout.names:
-        del meta["indicator_name"]
+    meta = {"indicator": pl.Series([i[0] for i in layout.indicators], dtype=pl.String)}
+    if layout.names:
+        meta["indicator_name"] = pl.Series(list(params["indicator_names"]), dtype=pl.String)  # type: ignore[call-overload]
+    meta["unit"] = pl.Series([i[1] for i in layout.indicators], dtype=pl.String)
+    meta["decimals"] = pl.Series([i[2] for i in layout.indicators], dtype=pl.Int32)
+    meta["direction"] = pl.Series([i[3] for i in layout.indicators], dtype=pl.String)
     named = pl.DataFrame(meta)[pl.Series(np.repeat(np.arange(m, dtype=np.uint32), [len(r) for r in rows]))]
     figures = pl.DataFrame(
         {

@@ -29,7 +29,7 @@ from papermill.exceptions import PapermillExecutionError
 
 from egov_metrics import __version__, fingerprint
 from egov_metrics import cache as compute_cache
-from egov_metrics.config import PACKAGE_DIR, PROJECT_DIR, REPORTS_DIR
+from egov_metrics.config import PACKAGE_DIR, PROJECT_DIR, REPORTS_DIR, user_cache_dir
 from egov_metrics.reports import engine as warm_engine
 from egov_metrics.reports.engine import KERNEL_ARGUMENTS, WarmKernel
 from egov_metrics.reports.frontpage import cached_facts, index_html
@@ -265,9 +265,7 @@ def template_cache() -> FileSystemBytecodeCache | None:
     `~/.cache/egov-metrics/jinja`): a new process loads the report template's compiled code instead of
     compiling it (~0.15 s of a single report). Jinja keys each entry by the template's name and checks the
     source's checksum, so an edited template is compiled again. None when the folder cannot be made."""
-    from egov_metrics.catalog.model import _checks_dir
-
-    folder = _checks_dir() / "jinja"
+    folder = user_cache_dir() / "jinja"
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:  # a read-only home: templates are compiled in every process, nothing else changes
@@ -278,6 +276,20 @@ def template_cache() -> FileSystemBytecodeCache | None:
 _exporters = threading.local()
 
 
+def exporter_options(lang: str) -> dict[str, Any]:
+    """The options of a report page's exporter: the offline template, no code, no prompts, images embedded."""
+    return {
+        "template_name": "offline",
+        "extra_template_basedirs": [str(TEMPLATE_DIR)],
+        "exclude_input": True,
+        "exclude_markdown": True,  # markdown cells are notes for planners; headings come from the library
+        "exclude_input_prompt": True,
+        "exclude_output_prompt": True,
+        "embed_images": True,
+        "language_code": lang,  # the exporter writes its own trait into resources: set it here
+    }
+
+
 def exporter(lang: str) -> ReportExporter:
     """This thread's exporter for pages in `lang` (created on first use, then reused)."""
     cache: dict[str, ReportExporter] | None = getattr(_exporters, "by_lang", None)
@@ -285,16 +297,7 @@ def exporter(lang: str) -> ReportExporter:
         cache = _exporters.by_lang = {}
     found = cache.get(lang)
     if found is None:
-        found = cache[lang] = ReportExporter(
-            template_name="offline",
-            extra_template_basedirs=[str(TEMPLATE_DIR)],
-            exclude_input=True,
-            exclude_markdown=True,  # markdown cells are notes for planners; headings come from the library
-            exclude_input_prompt=True,
-            exclude_output_prompt=True,
-            embed_images=True,
-            language_code=lang,  # the exporter writes its own trait into resources: set it here
-        )
+        found = cache[lang] = ReportExporter(**exporter_options(lang))
     return found
 
 
