@@ -660,3 +660,47 @@ def test_trajectories_are_small_and_complete(demo: dict[str, pl.DataFrame]) -> N
     proj = one.filter(pl.col("series") == "projection").sort("date")
     assert proj["date"].to_list()[-1] == D(2030, 12, 31)
     assert proj["low"][-1] <= proj["value"][-1] <= proj["high"][-1]
+
+
+def test_assess_units_judges_each_series_of_a_shuffled_frame_on_its_own(small_roadmap: rm.Roadmap) -> None:
+    """`assess_units` given a frame (rows in any order, two units, two indicators with targets, one without)
+    judges each unit's series of each indicator exactly as `check_target` judges that series alone, against
+    the target due at the end of the year (online_submission 50, fully_online_dossiers 74 in 2026: the
+    paths worked out above)."""
+    as_of = D(2026, 6, 30)
+    rng = np.random.default_rng(7)
+    series: dict[tuple[str, str], tuple[list[int], list[float]]] = {
+        ("U1", "online_submission"): monthly(D(2024, 7, 1), [30 + 0.5 * i for i in range(24)]),
+        ("U2", "online_submission"): monthly(D(2024, 7, 1), [60 - 0.2 * i for i in range(24)]),
+        ("U1", "fully_online_dossiers"): monthly(D(2025, 1, 1), [70.0] * 18),
+        ("U2", "fully_online_dossiers"): monthly(D(2026, 3, 1), [10.0, 12.0, 11.0, 13.0]),
+        ("U1", "dossiers_received"): monthly(D(2024, 7, 1), [100.0] * 24),  # no target: no row
+    }
+    levels = {"U1": "department", "U2": "commune"}
+    rows = [
+        {"indicator": ind, "unit_id": unit, "unit_name": f"Đơn vị {unit}", "unit_level": levels[unit],
+         "period_start": D(m // 12, m % 12 + 1, 1), "value": v}
+        for (unit, ind), (months, values) in series.items()
+        for m, v in zip(months, values, strict=True)
+    ]  # fmt: skip
+    frame = pl.DataFrame([rows[i] for i in rng.permutation(len(rows))]).with_columns(
+        pl.col("period_start").dt.month_end().alias("period_end")
+    )
+    got = assess_module.assess_units(small_roadmap, as_of=as_of, frame=frame)
+    catalog = load_catalog()
+    targets = {"online_submission": 50.0, "fully_online_dossiers": 74.0}
+    assert got.height == 4
+    for row in got.iter_rows(named=True):
+        unit, ind = row["unit_id"], row["indicator"]
+        assert row["target"] == targets[ind] and row["deadline"] == D(2026, 12, 31)
+        assert row["unit_level"] == levels[unit] and row["target_level"] == "province"
+        assert row["unit_name"] == f"Đơn vị {unit}"
+        months, values = series[(unit, ind)]
+        alone = check_target(
+            months, values, target=targets[ind], deadline=D(2026, 12, 31),
+            direction=catalog.get(ind).direction, unit=catalog.get(ind).unit, as_of=as_of,
+            rules=small_roadmap.rules,
+        )  # fmt: skip
+        assert (row["status"], row["current"]) == (alone.status, alone.current)
+    # the four series are told apart: four different judgements of current level
+    assert len(set(got["current"])) == 4

@@ -405,25 +405,37 @@ def assess_units(
     # the engine's order for `ids` (a caller's frame may list its indicators in another order)
     order = {i: n for n, i in enumerate(ids)}
     frame = frame.sort(pl.col("indicator").replace_strict(order, return_dtype=pl.Int32), "unit_id", "month")
+    if "unit_level" not in frame.columns:
+        frame = frame.with_columns(pl.lit("province").alias("unit_level"))
+    # one series per unit and indicator: consecutive rows of the sorted frame, read as slices of whole
+    # columns (a frame per series cost more than the rules themselves: ~400 series in a province)
+    groups = frame.group_by("indicator", "unit_id", maintain_order=True).agg(
+        pl.len().alias("n"), pl.first("unit_name", "unit_level")
+    )
+    months = frame["month"].to_numpy()
+    values = frame["value"].cast(pl.Float64).fill_null(float("nan")).to_numpy()
+    # the year's target per indicator and level: the level's own where the roadmap sets one, else the province's
+    targets: dict[tuple[str, str], tuple[TargetSet, PathPoint] | None] = {}
     rows = []
-    for (unit_id, indicator), part in frame.partition_by(
-        ["unit_id", "indicator"], as_dict=True, maintain_order=True
-    ).items():
-        level = str(part["unit_level"][0]) if "unit_level" in part.columns else "province"
-        ts = roadmap.target_set(str(indicator), level) or roadmap.target_set(str(indicator), "province")
-        if ts is None:
+    end = 0
+    for indicator, unit_id, n, unit_name, level in groups.iter_rows():
+        start, end = end, end + n
+        key = (indicator, level)
+        if key not in targets:
+            ts = roadmap.target_set(indicator, level) or roadmap.target_set(indicator, "province")
+            points = _points(roadmap, ts, as_of, "year") if ts is not None else []
+            targets[key] = (ts, points[0]) if ts is not None and points else None
+        found = targets[key]
+        if found is None:
             continue
-        points = _points(roadmap, ts, as_of, "year")
-        if not points:
-            continue
-        point, ind = points[0], catalog.get(str(indicator))
+        ts, point = found
+        ind = catalog.get(indicator)
         check = check_target(
-            part["month"].to_numpy(), part["value"].cast(pl.Float64).fill_null(float("nan")).to_numpy(),
-            target=point.value, deadline=point.date, direction=ind.direction, unit=ind.unit, as_of=as_of,
-            rules=roadmap.rules,
+            months[start:end], values[start:end], target=point.value, deadline=point.date,
+            direction=ind.direction, unit=ind.unit, as_of=as_of, rules=roadmap.rules,
         )  # fmt: skip
         rows.append(
-            {"unit_id": unit_id, "unit_name": part["unit_name"][0], "unit_level": level, "indicator": indicator,
+            {"unit_id": unit_id, "unit_name": unit_name, "unit_level": level, "indicator": indicator,
              "target_level": ts.level, "target": point.value, "deadline": point.date, "current": check.current,
              "status": check.status}
         )  # fmt: skip
