@@ -372,3 +372,35 @@ def test_a_late_rating_or_payment_re_renders_the_month_the_dossier_was_received(
         "AND received_at < '2026-05-01' AND NOT paid_online ORDER BY id LIMIT 50)",
     )
     assert _todo(db, out, jobs) == ["2026-04", "2026-05", "2026-06"]
+
+
+def test_one_version_reads_and_names_the_file_it_opened_while_a_new_copy_is_published(
+    db: Path, tmp_path: Path
+) -> None:
+    """Inside `one_version` every connection to the file shares the held instance, and `file_version` names
+    the version that instance reads, even after a changed copy is renamed into place (as `schema.publish`
+    does): the fingerprint stays that of the data read. After the block, the new file and its own version."""
+    newer = tmp_path / "newer.duckdb"
+    shutil.copyfile(db, newer)
+    _change(newer, "DELETE FROM dossier WHERE id = (SELECT min(id) FROM dossier)")
+    with connect(db, read_only=True) as con:
+        old_version, old_count = (
+            fingerprint.file_version(con),
+            con.sql("SELECT count(*) FROM dossier").fetchall(),
+        )
+        old_print = fingerprint.compute_print(con).view(None)
+    with fingerprint.one_version(db):
+        newer.replace(db)  # published meanwhile
+        with connect(db, read_only=True) as con:
+            assert con.sql("SELECT count(*) FROM dossier").fetchall() == old_count  # the held instance
+            assert fingerprint.file_version(con) == old_version
+            assert fingerprint.data_fingerprint(con) == old_print
+            with fingerprint.one_version(db):  # nested: the same instance and version
+                assert fingerprint.file_version(con) == old_version
+            assert fingerprint.file_version(con) == old_version  # still held by the outer block
+    with connect(db, read_only=True) as con:
+        assert con.sql("SELECT count(*) FROM dossier").fetchall()[0][0] == old_count[0][0] - 1
+        new_version = fingerprint.file_version(con)
+        assert new_version != old_version
+        assert fingerprint.data_fingerprint(con) != old_print
+    assert fingerprint._held == {}

@@ -3,6 +3,7 @@ offline HTML file, write it atomically, and record it in the manifest and `repor
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import html
@@ -350,63 +351,66 @@ def render_report(
     here = kernel is None and (IN_PROCESS if in_process is None else in_process)  # the notebook runs here
     if here and warm_engine.WARM_UP_CHARTS:  # off by default: see its comment
         _charts_warm_up()  # vl-convert's engine starts beside the fingerprint and the queries
-    parameters = validated.model_dump(mode="json")
-    # both before the notebook: what it read, not what came later
-    store = compute_cache.store_for(validated.db_path, out_dir)  # beside the database: shared by every run
-    whole = data_fingerprint(validated.db_path, store)
-    view = view_fingerprint(validated.db_path, kind, parameters, store)
-    definitions = definitions_fingerprint()
-    generated_at = dt.datetime.now().astimezone().strftime("%d/%m/%Y %H:%M:%S %z")
-    notebook_path = Path(notebooks_dir) / kind.notebook
-    # the executed notebook is only needed for the export: it stays in memory (papermill's output path None:
-    # no save after every cell, no file to read back)
-    try:
-        if kernel is not None:  # a batch: the worker's warm kernel (egov_metrics/reports/engine.py)
-            notebook = kernel.execute(notebook_path, None, parameters)
-        elif here:
-            with compute_cache.enabled(store):
+    # in this process: one database instance, one version of the file, for the whole report
+    with fingerprint.one_version(validated.db_path) if here else contextlib.nullcontext():
+        parameters = validated.model_dump(mode="json")
+        # both before the notebook: what it read, not what came later; the compute cache beside the database,
+        # shared by every run
+        store = compute_cache.store_for(validated.db_path, out_dir)
+        whole = data_fingerprint(validated.db_path, store)
+        view = view_fingerprint(validated.db_path, kind, parameters, store)
+        definitions = definitions_fingerprint()
+        generated_at = dt.datetime.now().astimezone().strftime("%d/%m/%Y %H:%M:%S %z")
+        notebook_path = Path(notebooks_dir) / kind.notebook
+        # the executed notebook is only needed for the export: it stays in memory (papermill's output path
+        # None: no save after every cell, no file to read back)
+        try:
+            if kernel is not None:  # a batch: the worker's warm kernel (egov_metrics/reports/engine.py)
+                notebook = kernel.execute(notebook_path, None, parameters)
+            elif here:
+                with compute_cache.enabled(store):
+                    notebook = papermill.execute_notebook(
+                        str(notebook_path),
+                        None,
+                        parameters=parameters,
+                        engine_name=INPROCESS_ENGINE,
+                        kernel_name="python3",
+                        progress_bar=False,
+                        cwd=str(Path(notebooks_dir)),
+                    )
+            else:
                 notebook = papermill.execute_notebook(
                     str(notebook_path),
                     None,
                     parameters=parameters,
-                    engine_name=INPROCESS_ENGINE,
                     kernel_name="python3",
                     progress_bar=False,
                     cwd=str(Path(notebooks_dir)),
+                    extra_arguments=list(KERNEL_ARGUMENTS),
                 )
-        else:
-            notebook = papermill.execute_notebook(
-                str(notebook_path),
-                None,
-                parameters=parameters,
-                kernel_name="python3",
-                progress_bar=False,
-                cwd=str(Path(notebooks_dir)),
-                extra_arguments=list(KERNEL_ARGUMENTS),
-            )
-    except PapermillExecutionError as exc:
-        raise ReportError(
-            f"{kind.name} failed: {_one_line(exc)}", "nothing was written; fix the cause and re-run"
-        ) from None
-    page = export_html(notebook, kind, validated, whole, generated_at)
-    path = out_dir / f"{kind.output_stem(validated)}.html"
-    _atomic_write(path, page.encode("utf-8"))
-    result = ReportResult(
-        kind=kind.name,
-        path=path,
-        params={k: v for k, v in validated.model_dump(mode="json").items() if k != "db_path"},
-        seconds=round(time.perf_counter() - started, 2),
-        size=path.stat().st_size,
-        data_fingerprint=whole,
-        generated_at=generated_at,
-        data_view=view,
-        definitions=definitions,
-    )
-    try:  # the landing page's figures: computed once per data fingerprint
-        with compute_cache.enabled(store):
-            facts = cached_facts(out_dir, validated.db_path, whole)
-    except Exception:  # the report is written: without its figures the index lists the reports only
-        facts = None
+        except PapermillExecutionError as exc:
+            raise ReportError(
+                f"{kind.name} failed: {_one_line(exc)}", "nothing was written; fix the cause and re-run"
+            ) from None
+        page = export_html(notebook, kind, validated, whole, generated_at)
+        path = out_dir / f"{kind.output_stem(validated)}.html"
+        _atomic_write(path, page.encode("utf-8"))
+        result = ReportResult(
+            kind=kind.name,
+            path=path,
+            params={k: v for k, v in validated.model_dump(mode="json").items() if k != "db_path"},
+            seconds=round(time.perf_counter() - started, 2),
+            size=path.stat().st_size,
+            data_fingerprint=whole,
+            generated_at=generated_at,
+            data_view=view,
+            definitions=definitions,
+        )
+        try:  # the landing page's figures: computed once per data fingerprint
+            with compute_cache.enabled(store):
+                facts = cached_facts(out_dir, validated.db_path, whole)
+        except Exception:  # the report is written: without its figures the index lists the reports only
+            facts = None
     record(result, out_dir, facts)
     return result
 
