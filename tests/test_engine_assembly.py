@@ -6,11 +6,14 @@ and ClickHouse runs, the statement that makes the long answer in SQL. The two mu
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
+import sqlglot
+from sqlglot import exp
 
 from egov_metrics.catalog import load_catalog
 from egov_metrics.engine import api, compute, explain
@@ -74,6 +77,21 @@ def test_the_statement_and_the_reshaped_wide_rows_give_the_same_answer(
     assert answer.height > 0
     assert answer.schema == long.schema
     assert answer.equals(long, null_equal=True)
+
+
+@pytest.mark.parametrize("case", list(REQUESTS))
+def test_the_statement_reads_the_grid_and_its_cells_once(small_demo_db: Path, case: str) -> None:
+    """The grid, its cells and their comparisons are each read by one reference: an engine that inlines CTEs
+    (ClickHouse does) computes a CTE again for every reference, and a self-join of `cells` for the previous
+    period and a year earlier computed the groups three times there. The comparisons come from windows."""
+    ids, request = REQUESTS[case]
+    sql = explain(ids, db=small_demo_db, **request).sql
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    ctes = {cte.alias for cte in tree.find_all(exp.CTE)}
+    reads = Counter(t.name for t in tree.find_all(exp.Table) if t.name in ctes)
+    steps = {"grid", "cells", *(["compared"] if request.get("compare", True) else [])}
+    assert steps <= ctes and ("compared" in ctes) == ("compared" in steps)
+    assert {name: reads[name] for name in steps} == dict.fromkeys(steps, 1)
 
 
 def test_compute_runs_the_wide_statement_and_not_the_long_one(

@@ -28,7 +28,8 @@ def test_the_statement_names_each_step_as_a_cte(small_demo_db: Path) -> None:
         "placed_1 AS (",
         "grouped_1 AS (",
         "grid AS (",
-        "cells AS MATERIALIZED (",
+        "cells AS (",
+        "compared AS (",
     ):
         assert cte in sql, cte
     # each group says what it places and computes

@@ -266,6 +266,33 @@ def wide_statement(shape: Shape, grid: _Grid | None = None) -> str:
     )
 
 
+def _compared(shape: Shape, grid: _Grid, presences: list[str]) -> str:
+    """SQL: the CTE `compared`: `cells` with, per row, the figures of the row one period and one year earlier
+    of the same dimension value (`p_<k>`, `y_<k>`; their `keep_<k>` as `p_keep_<k>`, `y_keep_<k>`). The grid
+    is dense (every dimension value × every period of the spine), so those rows are 1 and `YEAR_STEPS` rows
+    back in the dimension value's periods: windows, reading `cells` once (a self-join would read it three
+    times, and an engine that inlines CTEs, such as ClickHouse, would compute the groups three times).
+    `p_ok` and `y_ok` check that the row found is that period (as `reshape` counts positions, the same
+    answer)."""
+    dims = shape.dims
+    partition = "PARTITION BY " + ", ".join(f"c.{d}" for d in dims) + " " if dims else ""
+    window = f"OVER ({partition}ORDER BY c.period_key)"
+    values = list(dict.fromkeys(c[3] for c in grid.columns))
+    lags = []
+    for prefix, rows, back in (("p", 1, STEP[shape.grain]), ("y", YEAR_STEPS[shape.grain], "1 YEAR")):
+        lags.append(
+            f"coalesce(lag(c.period_key, {rows}) {window} = CAST(c.period_key - INTERVAL {back} AS DATE), FALSE)"
+            f" AS {prefix}_ok"
+        )
+        lags += [f"lag(c.keep_{k}, {rows}) {window} AS {prefix}_keep_{k}" for k in range(len(presences))]
+        lags += [f"lag(c.{v}, {rows}) {window} AS {prefix}_{v}" for v in values]
+    columns = ",\n           ".join(lags)
+    return (
+        "-- p_<k>, y_<k>: the row one period and one year earlier (the same dimension value)\n"
+        f"compared AS (\n    SELECT c.*,\n           {columns}\n    FROM cells c\n)"
+    )
+
+
 def statement(shape: Shape, grid: _Grid | None = None) -> str:
     """The whole statement for a request of this shape (its dates, scope and names are parameters): the long
     answer in SQL, as `compute()` returns it (`wide_statement` and `reshape` make the same rows)."""
@@ -287,9 +314,12 @@ def statement(shape: Shape, grid: _Grid | None = None) -> str:
     ctes.append(
         "-- keep_<k>: the row is inside the indicator's range (its first to its last period with records), on a\n"
         "-- dimension value it has records for\n"
-        f"cells AS {'MATERIALIZED ' if shape.compare else ''}(\n    SELECT {grid_cols},\n           {keep}\n"
-        "    FROM grid g\n)"
+        f"cells AS (\n    SELECT {grid_cols},\n           {keep}\n    FROM grid g\n)"
     )
+    source = "cells r"
+    if shape.compare:  # the previous period and a year earlier: rows of the same dimension value, by window
+        ctes.append(_compared(shape, grid, presences))
+        source = "compared r"
     shared, joins = _shared(shape)
     structs = []
     for c, (present, num, den, val) in zip(grid.cells, grid.columns, strict=True):
@@ -309,19 +339,10 @@ def statement(shape: Shape, grid: _Grid | None = None) -> str:
         ]
         if shape.compare:
             fields += [
-                f"'previous_value': CASE WHEN p.keep_{k} THEN p.{val} END",
-                f"'year_ago_value': CASE WHEN y.keep_{k} THEN y.{val} END",
+                f"'previous_value': CASE WHEN r.p_ok AND r.p_keep_{k} THEN r.p_{val} END",
+                f"'year_ago_value': CASE WHEN r.y_ok AND r.y_keep_{k} THEN r.y_{val} END",
             ]
         structs.append("{" + ", ".join(fields) + "}")
-    if shape.compare:
-        key = "".join(f" AND p.{d} IS NOT DISTINCT FROM r.{d}" for d in dims)
-        joins.append(
-            f"LEFT JOIN cells p ON p.period_key = CAST(r.period_key - INTERVAL {STEP[shape.grain]} AS DATE){key}"
-        )
-        joins.append(
-            "LEFT JOIN cells y ON y.period_key = CAST(r.period_key - INTERVAL 1 YEAR AS DATE)"
-            + key.replace("p.", "y.")
-        )
     names = [_alias(c) for c in shared]
     head = ["x.indicator", *(["x.indicator_name"] if shape.names else []), *(f"x.{c}" for c in names)]
     tail = ["x.numerator", "x.denominator", "x.value", "x.unit", "x.decimals", "x.direction"]
@@ -340,7 +361,7 @@ def statement(shape: Shape, grid: _Grid | None = None) -> str:
         "-- one row per indicator, period and dimensions (from the requested first period on)\n"
         f"SELECT {', '.join([*head, *tail])}\n"
         f"FROM (\n    SELECT r.period_key, {', '.join(shared)}, unnest([\n        {unnest}\n    ], recursive := true)\n"
-        "    FROM cells r\n    " + "\n    ".join(joins) + "\n"
+        f"    FROM {source}\n    " + "\n    ".join(joins) + "\n"
         f"    WHERE r.period_key >= {first_shown_key(shape.grain)}\n) x\n"
         f"WHERE x.keep\nORDER BY {order}"
     )
