@@ -6,12 +6,14 @@
 For each size the cached demo database (bench/.cache/demo_<N>.duckdb, built by bench/run.py's `ensure_demo`) is
 exported to Parquet and loaded into an embedded ClickHouse (chDB) session as MergeTree tables. With `--db`, any
 egov-metrics database (a province's own, or one built with `egov-metrics demo`) is compared instead of the demo
-sizes; its ClickHouse copy goes into a temporary folder, deleted afterwards, and the database is opened read-only. Two requests run on
-both engines: the core KPI set by unit × month (the `engine_core` workload of bench/run.py) and every indicator
-that can be split by unit (`engine_full`). The ClickHouse statement is the DuckDB statement of `build_query`,
-transpiled by `egov_metrics.clickhouse.to_clickhouse`.
+sizes; its ClickHouse copy goes into a temporary folder, deleted afterwards, and the database is opened read-only. Three requests run
+on both engines: the core KPI set by unit × month (the `engine_core` workload of bench/run.py), every indicator
+that can be split by unit (`engine_full`), and the core set with its comparisons (the previous month and a
+year earlier). The ClickHouse statement is the DuckDB statement of `build_query`, transpiled by
+`egov_metrics.clickhouse.to_clickhouse`.
 
-The answers are compared first (numerator, denominator and value of every indicator × unit × month): the script
+The answers are compared first (numerator, denominator and value of every indicator × unit × month, and the
+previous and year-ago values where asked): the script
 exits non-zero when they differ, and the timings mean nothing until they agree. Each engine then runs each
 request `--repeat` times in a child process of its own (wall time, peak RSS = VmHWM of the child).
 """
@@ -26,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
@@ -33,13 +36,24 @@ sys.path.insert(0, str(BENCH_DIR))
 from run import CACHE_DIR, ensure_demo  # noqa: E402
 from workloads import CORE, LEVELS, START, unit_indicators  # noqa: E402
 
+#: What each request asks (both engines, the same arguments); without comparisons unless it says so.
 REQUESTS = {
     "core": lambda: (list(CORE), {"by": ["unit"], "level": list(LEVELS), "grain": "month", "start": START}),
     "full": lambda: (
         unit_indicators(),
         {"by": ["unit"], "level": list(LEVELS), "grain": "month", "start": START},
     ),
+    # the previous month and a year earlier as well (windows over the grid, `engine/assembly.py`)
+    "core, with comparisons": lambda: (
+        list(CORE),
+        {"by": ["unit"], "level": list(LEVELS), "grain": "month", "start": START, "compare": True},
+    ),
 }
+
+
+def _request(name: str) -> tuple[list[str], dict[str, Any]]:
+    indicators, kwargs = REQUESTS[name]()
+    return indicators, {"compare": False, **kwargs}
 
 
 def _peak_mb() -> float:
@@ -56,15 +70,15 @@ def child(engine: str, request: str, db: str, folder: str) -> dict[str, float]:
     from egov_metrics.clickhouse import ClickHouseSession, compute_clickhouse
     from egov_metrics.engine import compute
 
-    indicators, kwargs = REQUESTS[request]()
+    indicators, kwargs = _request(request)
     con = duckdb.connect(db, read_only=True, config={"threads": 2})
     if engine == "clickhouse":
         session = ClickHouseSession.attach(folder, con)
         started = time.perf_counter()
-        frame = compute_clickhouse(indicators, session=session, compare=False, **kwargs)
+        frame = compute_clickhouse(indicators, session=session, **kwargs)
     else:
         started = time.perf_counter()
-        frame = compute(indicators, db=con, compare=False, **kwargs)
+        frame = compute(indicators, db=con, **kwargs)
     wall = time.perf_counter() - started
     return {"wall_s": wall, "peak_mb": _peak_mb(), "rows": frame.height}
 
@@ -132,10 +146,10 @@ def _compare_and_time(targets: list[tuple[str, Path, Path]], repeat: int, result
         load_s = time.perf_counter() - started
         print(f"{label}: exported to Parquet and loaded into chDB in {load_s:.1f} s")
         agreements = {}
-        for request, make in REQUESTS.items():
-            indicators, kwargs = make()
-            duck = compute(indicators, db=con, compare=False, **kwargs)
-            ch = compute_clickhouse(indicators, session=session, compare=False, **kwargs)
+        for request in REQUESTS:
+            indicators, kwargs = _request(request)
+            duck = compute(indicators, db=con, **kwargs)
+            ch = compute_clickhouse(indicators, session=session, **kwargs)
             agreements[request] = compare_answers(duck, ch)
             print(f"  {request}: {agreements[request]}")
             failed |= not agreements[request].same
