@@ -4,10 +4,11 @@
     rows_<source>              a source's rows in the unit scope, when several groups read it (materialised)
     placed_<k>                 group k's rows placed in periods (step 2, `placement.py`)
     grouped_<k>                group k's aggregates, one row per period × dimensions (step 3, `aggregation.py`)
-    seen_dims, grid            every dimension value seen × every period, with the groups' rows joined
-    span, seen                 each indicator's first and last period with records, and the dimensions it has
-    cells                      each indicator's numerator, denominator and value per grid row; `keep_<n>`:
-                               the row is inside the indicator's range (empty periods zero-filled)
+    seen_dims, grid            every dimension value seen × every period, with the groups' rows joined and
+                               each indicator's numerator, denominator and value (empty periods zero-filled)
+    cells                      (long) `keep_<n>`: the row is inside the indicator's range (its first to its
+                               last period with records) on a dimension value it has records for (windows)
+    compared                   (long, with comparisons) the figures one period and one year earlier (windows)
     final SELECT               one row per period × dimensions (`wide`), or one per indicator too (`long`)
 
 The answer `compute()` returns is the long one: one row per indicator, period and dimensions, ordered by
