@@ -12,10 +12,8 @@ Measures, into fresh temporary output folders:
 2. where its time goes: the same path in a new process with timers around each phase (imports, parameter
    checks, data fingerprint, the notebook: queries = the report object's constructor, sections = the rest,
    of which vl-convert's chart rendering; HTML export; the landing page's figures, of which its 766 scores),
-   paired with the same run with vl-convert's background warm-up on (`engine.WARM_UP_CHARTS`, off by
-   default; alternating); and, for
-   comparison, the
-   old kernel path step by step, each in a new process: kernel start (an empty notebook through papermill),
+   paired with the same run without the chart helper process (`svgworker`, which `egov-metrics report`
+   starts; alternating); and, for comparison, the old kernel path step by step, each in a new process: kernel start (an empty notebook through papermill),
    the report's imports, its queries, its charts and tables, the HTML export (`--skip-kernel` leaves it out);
 3. the demo's report set (`egov_metrics/schedule_data/demo.yaml`: 30 reports) through the scheduler with
    `--workers` workers, three ways, paired in one run: a new kernel per report and no compute cache (how it
@@ -93,17 +91,20 @@ print(json.dumps(out))
 """
 
 #: One progress report end to end as `egov-metrics report` runs it (in-process notebook), in a new process,
-#: with timers around each phase (argv: db, period, out, warm-up on/off). Phases nest: the notebook holds
+#: with timers around each phase (argv: db, period, out, chart helper on/off). Phases nest: the notebook holds
 #: queries and charts; the landing page's figures hold its 766 scores.
 INPROCESS_SCRIPT = r"""
-import json, os, sys, threading, time
+import json, os, sys, time
 t0 = time.perf_counter()
 c0 = os.times()
 out = {}
+from egov_metrics import svgworker
+if sys.argv[4] == "on":
+    svgworker.start()  # as `egov-metrics report` does, before its imports
 import egov_metrics.cli  # what the CLI imports before it renders
 from egov_metrics.reports import render
 out["imports_s"] = time.perf_counter() - t0
-db, period, folder, warm_up = sys.argv[1:5]
+db, period, folder, helper = sys.argv[1:5]
 import vl_convert
 from egov_metrics import charts, fingerprint
 from egov_metrics.reports import frontpage
@@ -116,9 +117,7 @@ def timed(owner, name, key):
         try:
             return real(*a, **k)
         finally:
-            # vl-convert's background warm-up (its own thread) is counted apart from the report's charts
-            at = "warm_up_s" if threading.current_thread().name.startswith("egov-vl-convert") else key
-            spent[at] = spent.get(at, 0.0) + time.perf_counter() - t
+            spent[key] = spent.get(key, 0.0) + time.perf_counter() - t
     setattr(owner, name, wrapper)
 from egov_metrics.reports.kinds import base as kinds_base
 timed(kinds_base.ReportKind, "resolve_in", "parameter_checks_s")
@@ -126,12 +125,11 @@ timed(fingerprint, "compute_print", "fingerprint_s")
 timed(render.papermill, "execute_notebook", "notebook_s")
 timed(progress.ProgressReport, "__post_init__", "queries_s")  # the report object's constructor
 timed(charts.vlc, "vegalite_to_svg", "charts_vl_convert_s")
+timed(svgworker, "convert", "charts_vl_convert_s")  # the chart helper's answers (a refusal: both count)
 timed(render, "export_html", "export_s")
 timed(render, "cached_facts", "index_facts_s")
 import egov_metrics.scoring
 timed(egov_metrics.scoring, "score_units", "index_scores_s")  # the page module holds its own reference
-from egov_metrics.reports import engine
-engine.WARM_UP_CHARTS = warm_up == "on"  # off by default (see engine.WARM_UP_CHARTS): paired here
 t = time.perf_counter()
 params = {"db_path": db, **({"period": period} if period else {})}
 result = render.render_report("progress_report", params, out_dir=folder)
@@ -207,7 +205,8 @@ def _timed(args: list[str], cache: Path) -> float:
 
 #: `egov-metrics report` with the notebook in a new kernel (how it was), for a paired comparison.
 KERNEL_CLI = r"""
-import sys
+import os, sys
+os.environ["EGOV_CHART_WORKER"] = "0"  # the kernel draws the charts: no helper process for them
 from egov_metrics.reports import render
 render.IN_PROCESS = False
 from egov_metrics.cli import app
@@ -251,15 +250,15 @@ def breakdown(db: str, period: str, tmp: Path) -> dict:
     return steps
 
 
-def inprocess_breakdown(db: str, period: str, tmp: Path, warm_up: bool = True) -> dict:
+def inprocess_breakdown(db: str, period: str, tmp: Path, helper: bool = True) -> dict:
     """The real single-report path (notebook in this process), phase by phase, in a new process; without
-    vl-convert's background warm-up if `warm_up` is False."""
+    the chart helper process (`svgworker`) if `helper` is False."""
     load = _load()
     steps = _python(
-        INPROCESS_SCRIPT, db, period, str(tmp / "inprocess"), "on" if warm_up else "off", cache=tmp / "cache"
+        INPROCESS_SCRIPT, db, period, str(tmp / "inprocess"), "on" if helper else "off", cache=tmp / "cache"
     )
     steps["load"] = load
-    steps["warm_up"] = warm_up
+    steps["chart_helper"] = helper
     return steps
 
 
@@ -349,12 +348,12 @@ def main() -> None:
                       f"({target}); runs {each}; "
                       f"load {runs[0]['load']:.1f}", flush=True)  # fmt: skip
         here = []
-        for i in range(opts.repeat):  # paired: with and without vl-convert's warm-up, alternately
-            for warm_up in (False, True) if i % 2 == 0 else (True, False):
-                steps = inprocess_breakdown(db, opts.period, tmp / f"i{i}-{warm_up}", warm_up)
+        for i in range(opts.repeat):  # paired: with and without the chart helper process, alternately
+            for helper in (True, False) if i % 2 == 0 else (False, True):
+                steps = inprocess_breakdown(db, opts.period, tmp / f"i{i}-{helper}", helper)
                 here.append(steps)
                 shown = ", ".join(f"{k} {v:.2f}" for k, v in steps.items() if isinstance(v, float))
-                label = " (warm-up on)" if warm_up else ""
+                label = "" if helper else " (chart helper off)"
                 print(f"  in-process breakdown{label}: {shown}", flush=True)
         results["inprocess_breakdown"] = here
         if not opts.skip_kernel:

@@ -28,6 +28,7 @@ import altair as alt
 import polars as pl
 import vl_convert as vlc
 
+from egov_metrics import svgworker
 from egov_metrics.errors import EgovError, UnknownNameError
 from egov_metrics.i18n import check_lang, fmt_date
 from egov_metrics.vocab import COMPONENT_STATUSES, LIGHTS, STATUSES, names_by_lang
@@ -235,8 +236,11 @@ VALIDATE_SPECS = False
 
 
 def to_svg(chart: alt.TopLevelMixin) -> str:
-    """Render a chart to a static SVG string with vl-convert (no network, byte-identical per input)."""
-    return vlc.vegalite_to_svg(chart.to_dict(validate=VALIDATE_SPECS), vl_version=VL_VERSION)
+    """Render a chart to a static SVG string with vl-convert (no network, byte-identical per input): by the
+    chart helper process when this process started one (`svgworker`: `egov-metrics report` does), else here."""
+    spec = chart.to_dict(validate=VALIDATE_SPECS)
+    drawn = svgworker.convert(spec, VL_VERSION)
+    return drawn if drawn is not None else vlc.vegalite_to_svg(spec, vl_version=VL_VERSION)
 
 
 #: A tiny chart with an axis, a title and text marks: converting it starts vl-convert's JavaScript engine and

@@ -27,6 +27,10 @@ def report(
     db: DbOption = None,  # type: ignore[assignment]
 ) -> None:
     """Render one report to a single offline HTML file and update reports/index.html."""
+    from egov_metrics import svgworker
+
+    # vl-convert's engine starts in a helper process while this one imports the report stack (svgworker.py)
+    svgworker.start()
     from egov_metrics.config import REPORTS_DIR
     from egov_metrics.reports import render_report
 
