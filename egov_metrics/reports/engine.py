@@ -44,7 +44,7 @@ RESET_SOURCE = (
 #: once per process; in a warm kernel, a line of the hidden cell; a failure there changes nothing). Off:
 #: measured on 2 cores (bench/README.md, third round), the start (~0.7 s of CPU) taken beside DuckDB's
 #: queries slowed them by more than it saved at the first chart (render 0.2–3.7 s slower in 3 of 3 pairs).
-#: A machine with a core to spare beside DuckDB's threads may measure otherwise: `bench/reports.py` pairs it.
+#: `egov-metrics report` starts the engine in a helper process instead (`svgworker`), which does pay off.
 WARM_UP_CHARTS = False
 #: The warm-up's line in a warm kernel's hidden cell (before the reset, which leaves no name behind).
 WARM_UP_SOURCE = """\
