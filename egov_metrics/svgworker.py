@@ -33,6 +33,8 @@ from typing import IO, Any
 ENV_VAR = "EGOV_CHART_WORKER"
 #: Longest wait for one chart (the helper's start included) before giving up on the helper.
 TIMEOUT_S = 60.0
+#: Largest answer believed (a report's SVGs are tens of kilobytes): more means the stream is not an answer.
+MAX_ANSWER = 256 * 2**20
 #: The helper's warm-up chart: an axis, a title and text marks, so the fonts load too. It is converted
 #: with the newest Vega-Lite that vl-convert bundles (the version altair's specs use; another version
 #: only costs its own bundle's load on its first chart).
@@ -117,6 +119,8 @@ def convert(spec: dict[str, Any], vl_version: str) -> str | None:
             helper.stdin.flush()
             deadline = time.monotonic() + TIMEOUT_S
             (length,) = struct.unpack(">I", _read(helper.stdout, 4, deadline))
+            if length > MAX_ANSWER:
+                raise ValueError(f"the chart helper announced {length} bytes")
             answer = _read(helper.stdout, length, deadline)
         except (OSError, ValueError, TypeError, EOFError, TimeoutError, struct.error):
             _end(helper)
@@ -147,12 +151,17 @@ def stop() -> None:
 
 
 def _serve() -> None:
-    """The helper's loop: start vl-convert's runtime, then answer requests until stdin closes."""
+    """The helper's loop: start vl-convert's runtime, then answer requests until stdin closes. The answers
+    go out on the original stdout only; anything else that writes to stdout (a library's print, the
+    JavaScript runtime's console) is sent to stderr, which the parent discards, so it cannot break the
+    protocol."""
+    sink = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     import vl_convert as vlc
 
     with contextlib.suppress(Exception):  # only a head start: the first chart pays the start instead
         vlc.vegalite_to_svg(WARM_UP_SPEC, vl_version=vlc.get_vegalite_versions()[-1])
-    source, sink = sys.stdin.buffer, sys.stdout.buffer
+    source = sys.stdin.buffer
     while True:
         head = source.read(4)
         if len(head) < 4:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -85,3 +87,32 @@ def test_stop_ends_the_helper(helper: None) -> None:
     assert process is not None and process.poll() is None
     svgworker.stop()
     assert process.poll() is not None and not svgworker.running()
+
+
+def test_output_printed_in_the_helper_does_not_reach_the_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Anything the helper's libraries print to stdout goes to its stderr: the answers stay readable."""
+    noisy = (
+        "import vl_convert, egov_metrics.svgworker as w\n"
+        "real = vl_convert.vegalite_to_svg\n"
+        "def loud(*a, **k):\n"
+        "    print('noise on stdout', flush=True)\n"
+        "    return real(*a, **k)\n"
+        "vl_convert.vegalite_to_svg = loud\n"
+        "w._serve()\n"
+    )
+    svgworker.stop()
+    process = subprocess.Popen(
+        [sys.executable, "-c", noisy],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    monkeypatch.setattr(svgworker, "_helper", process)
+    try:
+        spec = _spec()
+        for _ in range(2):
+            assert svgworker.convert(spec, charts.VL_VERSION) == vlc.vegalite_to_svg(
+                spec, vl_version=charts.VL_VERSION
+            )
+    finally:
+        svgworker.stop()
