@@ -28,6 +28,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from typing import IO, Any
 
 ENV_VAR = "EGOV_CHART_WORKER"
@@ -51,6 +52,7 @@ WARM_UP_SPEC: dict[str, Any] = {
 
 _lock = threading.Lock()
 _helper: subprocess.Popen[bytes] | None = None
+_owner = 0  # the process that started the helper
 
 
 def enabled() -> bool:
@@ -61,11 +63,12 @@ def enabled() -> bool:
 def start() -> bool:
     """Start the helper, once per process. Returns whether one is running. Never raises: without a
     helper the charts are converted in this process, as before."""
-    global _helper
+    global _helper, _owner
     if not enabled():
         return False
     with _lock:
         if _helper is None:
+            _owner = os.getpid()
             try:
                 _helper = subprocess.Popen(
                     [sys.executable, "-m", __name__],
@@ -87,8 +90,6 @@ def running() -> bool:
 
 def _read(stream: IO[bytes], n: int, deadline: float) -> bytes:
     """Exactly `n` bytes from the helper, waiting at most until `deadline` (time.monotonic)."""
-    import time
-
     chunks: list[bytes] = []
     left = n
     while left:
@@ -105,13 +106,14 @@ def _read(stream: IO[bytes], n: int, deadline: float) -> bytes:
 
 def convert(spec: dict[str, Any], vl_version: str) -> str | None:
     """The SVG of a Vega-Lite `spec`, drawn by the helper; None when there is no helper or it failed (the
-    caller then converts the spec itself). A helper that failed is stopped and not asked again."""
-    import time
-
+    caller then converts the spec itself). A helper that failed is stopped and not asked again. A process
+    forked from the one that started the helper does not use it (the pipes would be shared)."""
     global _helper
     with _lock:
         helper = _helper
-        if helper is None or helper.poll() is not None or helper.stdin is None or helper.stdout is None:
+        if helper is None or _owner != os.getpid():
+            return None
+        if helper.poll() is not None or helper.stdin is None or helper.stdout is None:
             return None
         try:
             request = json.dumps({"spec": spec, "vl_version": vl_version}).encode("utf-8")

@@ -108,6 +108,7 @@ def test_output_printed_in_the_helper_does_not_reach_the_answers(monkeypatch: py
         stderr=subprocess.DEVNULL,
     )
     monkeypatch.setattr(svgworker, "_helper", process)
+    monkeypatch.setattr(svgworker, "_owner", os.getpid())
     try:
         spec = _spec()
         for _ in range(2):
@@ -116,3 +117,13 @@ def test_output_printed_in_the_helper_does_not_reach_the_answers(monkeypatch: py
             )
     finally:
         svgworker.stop()
+
+
+def test_a_forked_process_does_not_use_its_parents_helper(
+    helper: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pipes belong to the process that started the helper; a child forked from it draws its own charts."""
+    monkeypatch.setattr(svgworker, "_owner", os.getpid() + 1)  # as seen from a forked child
+    assert svgworker.convert(_spec(), charts.VL_VERSION) is None
+    monkeypatch.setattr(svgworker, "_owner", os.getpid())
+    assert svgworker.convert(_spec(), charts.VL_VERSION) is not None  # the helper itself was left alone
