@@ -244,14 +244,8 @@ def to_svg(chart: alt.TopLevelMixin) -> str:
 
 
 #: A tiny chart with an axis, a title and text marks: converting it starts vl-convert's JavaScript engine and
-#: loads the Vega-Lite version and fonts the reports' charts use.
-WARM_UP_SPEC: dict[str, Any] = {
-    "title": "0",
-    "data": {"values": [{"x": 0, "y": 0}]},
-    "mark": "text",
-    "encoding": {"x": {"field": "x", "type": "quantitative"}, "y": {"field": "y", "type": "quantitative"},
-                 "text": {"field": "x"}},
-}  # fmt: skip
+#: loads the Vega-Lite version and fonts the reports' charts use (the chart helper process warms up with it too).
+WARM_UP_SPEC = svgworker.WARM_UP_SPEC
 _warm_lock = threading.Lock()
 _warm_thread: threading.Thread | None = None
 

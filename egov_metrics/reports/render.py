@@ -324,6 +324,78 @@ def _charts_warm_up() -> None:
         return
 
 
+def _make(
+    kind: ReportKind,
+    validated: Params,
+    out_dir: Path,
+    notebooks_dir: Path,
+    kernel: WarmKernel | None,
+    here: bool,
+    started: float,
+) -> tuple[ReportResult, dict[str, object] | None]:
+    """`render_report`'s work once the parameters are checked: fingerprints, the notebook (in `kernel`, in this
+    process if `here`, else in a new kernel), the page written atomically, and the landing page's figures."""
+    parameters = validated.model_dump(mode="json")
+    # both before the notebook: what it read, not what came later; the compute cache beside the database,
+    # shared by every run
+    store = compute_cache.store_for(validated.db_path, out_dir)
+    whole = data_fingerprint(validated.db_path, store)
+    view = view_fingerprint(validated.db_path, kind, parameters, store)
+    definitions = definitions_fingerprint()
+    generated_at = dt.datetime.now().astimezone().strftime("%d/%m/%Y %H:%M:%S %z")
+    notebook_path = notebooks_dir / kind.notebook
+    # the executed notebook is only needed for the export: it stays in memory (papermill's output path
+    # None: no save after every cell, no file to read back)
+    try:
+        if kernel is not None:  # a batch: the worker's warm kernel (egov_metrics/reports/engine.py)
+            notebook = kernel.execute(notebook_path, None, parameters)
+        elif here:
+            with compute_cache.enabled(store):
+                notebook = papermill.execute_notebook(
+                    str(notebook_path),
+                    None,
+                    parameters=parameters,
+                    engine_name=INPROCESS_ENGINE,
+                    kernel_name="python3",
+                    progress_bar=False,
+                    cwd=str(notebooks_dir),
+                )
+        else:
+            notebook = papermill.execute_notebook(
+                str(notebook_path),
+                None,
+                parameters=parameters,
+                kernel_name="python3",
+                progress_bar=False,
+                cwd=str(notebooks_dir),
+                extra_arguments=list(KERNEL_ARGUMENTS),
+            )
+    except PapermillExecutionError as exc:
+        raise ReportError(
+            f"{kind.name} failed: {_one_line(exc)}", "nothing was written; fix the cause and re-run"
+        ) from None
+    page = export_html(notebook, kind, validated, whole, generated_at)
+    path = out_dir / f"{kind.output_stem(validated)}.html"
+    _atomic_write(path, page.encode("utf-8"))
+    result = ReportResult(
+        kind=kind.name,
+        path=path,
+        params={k: v for k, v in validated.model_dump(mode="json").items() if k != "db_path"},
+        seconds=round(time.perf_counter() - started, 2),
+        size=path.stat().st_size,
+        data_fingerprint=whole,
+        generated_at=generated_at,
+        data_view=view,
+        definitions=definitions,
+    )
+    try:  # the landing page's figures: computed once per data fingerprint
+        with compute_cache.enabled(store):
+            facts = cached_facts(out_dir, validated.db_path, whole)
+    except Exception:  # the report is written: without its figures the index lists the reports only
+        facts = None
+    return result, facts
+
+
 def render_report(
     kind_name: str,
     params: dict[str, object],
@@ -353,64 +425,7 @@ def render_report(
         _charts_warm_up()  # vl-convert's engine starts beside the fingerprint and the queries
     # in this process: one database instance, one version of the file, for the whole report
     with fingerprint.one_version(validated.db_path) if here else contextlib.nullcontext():
-        parameters = validated.model_dump(mode="json")
-        # both before the notebook: what it read, not what came later; the compute cache beside the database,
-        # shared by every run
-        store = compute_cache.store_for(validated.db_path, out_dir)
-        whole = data_fingerprint(validated.db_path, store)
-        view = view_fingerprint(validated.db_path, kind, parameters, store)
-        definitions = definitions_fingerprint()
-        generated_at = dt.datetime.now().astimezone().strftime("%d/%m/%Y %H:%M:%S %z")
-        notebook_path = Path(notebooks_dir) / kind.notebook
-        # the executed notebook is only needed for the export: it stays in memory (papermill's output path
-        # None: no save after every cell, no file to read back)
-        try:
-            if kernel is not None:  # a batch: the worker's warm kernel (egov_metrics/reports/engine.py)
-                notebook = kernel.execute(notebook_path, None, parameters)
-            elif here:
-                with compute_cache.enabled(store):
-                    notebook = papermill.execute_notebook(
-                        str(notebook_path),
-                        None,
-                        parameters=parameters,
-                        engine_name=INPROCESS_ENGINE,
-                        kernel_name="python3",
-                        progress_bar=False,
-                        cwd=str(Path(notebooks_dir)),
-                    )
-            else:
-                notebook = papermill.execute_notebook(
-                    str(notebook_path),
-                    None,
-                    parameters=parameters,
-                    kernel_name="python3",
-                    progress_bar=False,
-                    cwd=str(Path(notebooks_dir)),
-                    extra_arguments=list(KERNEL_ARGUMENTS),
-                )
-        except PapermillExecutionError as exc:
-            raise ReportError(
-                f"{kind.name} failed: {_one_line(exc)}", "nothing was written; fix the cause and re-run"
-            ) from None
-        page = export_html(notebook, kind, validated, whole, generated_at)
-        path = out_dir / f"{kind.output_stem(validated)}.html"
-        _atomic_write(path, page.encode("utf-8"))
-        result = ReportResult(
-            kind=kind.name,
-            path=path,
-            params={k: v for k, v in validated.model_dump(mode="json").items() if k != "db_path"},
-            seconds=round(time.perf_counter() - started, 2),
-            size=path.stat().st_size,
-            data_fingerprint=whole,
-            generated_at=generated_at,
-            data_view=view,
-            definitions=definitions,
-        )
-        try:  # the landing page's figures: computed once per data fingerprint
-            with compute_cache.enabled(store):
-                facts = cached_facts(out_dir, validated.db_path, whole)
-        except Exception:  # the report is written: without its figures the index lists the reports only
-            facts = None
+        result, facts = _make(kind, validated, out_dir, Path(notebooks_dir), kernel, here, started)
     record(result, out_dir, facts)
     return result
 
