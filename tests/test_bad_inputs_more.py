@@ -16,6 +16,7 @@ from fixtures.samples import load_samples
 
 from egov_metrics.ingest import IngestResult, ingest_file
 
+ROOT = Path(__file__).resolve().parents[1]
 HEADER = ["Mã hồ sơ", "Mã TTHC", "Đơn vị", "Hình thức nộp", "Ngày tiếp nhận", "Trạng thái"]
 
 
@@ -116,6 +117,72 @@ def test_a_day_first_export_with_one_typo_keeps_its_ambiguous_dates(db: Path, tm
         "DF-3": dt.datetime(2025, 11, 13, 8, 0),
     }
     assert list(_rejects(db, result.run_id)) == [5]
+
+
+def _mapping_with_dates(tmp_path: Path, formats: str) -> str:
+    """The built-in dossier mapping with other `date_formats` (a YAML list), as a data officer would copy it."""
+    base = (ROOT / "egov_metrics" / "mappings" / "one_stop_vi.yaml").read_text(encoding="utf-8")
+    old = 'date_formats: ["%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y"]'
+    assert old in base
+    path = tmp_path / "dates.yaml"
+    path.write_text(base.replace("name: one_stop_vi", "name: dates").replace(old, f"date_formats: {formats}"))
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("formats", "values", "fix"),
+    [
+        # a system that writes the time before the date ("08:20 03/10/2025")
+        (
+            '["%H:%M %d/%m/%Y", "%d/%m/%Y"]',
+            [
+                "08:00 03/10/2025",
+                "08:00 12/25/2025",
+                "09:00 04/05/2025",
+                "10:00 06/13/2025",
+                "11:00 05/05/2025",
+            ],
+            '"%H:%M %m/%d/%Y"',
+        ),
+        # two-digit years
+        (
+            '["%d/%m/%y %H:%M", "%d/%m/%y"]',
+            ["03/10/25 08:00", "12/25/25 08:00", "04/05/25 09:00", "06/13/25 10:00", "05/05/25 11:00"],
+            '"%m/%d/%y %H:%M"',
+        ),
+    ],
+)
+def test_a_month_first_export_is_caught_whatever_the_mappings_date_format(
+    db: Path, tmp_path: Path, formats: str, values: list[str], fix: str
+) -> None:
+    """The swapped-order check read only values that start with dd/mm/yyyy: with a mapping whose dates
+    carry the time first, or a two-digit year, 03/10 of a month-first export was stored as 3 October.
+    Rows 2 and 4 could be read either way; rows 3 and 5 only month-first (the evidence); row 6 reads the
+    same both ways and loads (5 May)."""
+    path = _write(tmp_path / "month_first.csv", [_line(f"TF-{n}", v) for n, v in enumerate(values, 1)])
+    result = ingest_file(db, "dossier", path, mapping=_mapping_with_dates(tmp_path, formats), progress=False)
+    assert (result.rows_read, result.inserted, result.rejected) == (5, 1, 4)
+    assert _received(db, "TF-") == {"TF-5": dt.datetime(2025, 5, 5, 11, 0)}
+    found = _rejects(db, result.run_id)
+    for row in (2, 4):
+        ((column, value, reason),) = found[row]
+        assert (column, value) == ("Ngày tiếp nhận", values[row - 2])
+        assert reason.startswith("ambiguous date: day and month could be swapped")
+        assert f"row 3: {values[1]}" in reason  # the evidence
+        assert fix in reason  # the mapping's own format, day and month swapped
+    assert all(r[2].startswith("unparseable date") for row in (3, 5) for r in found[row])
+
+
+def test_iso_dates_are_not_taken_for_day_month_pairs(db: Path, tmp_path: Path) -> None:
+    """2025-12-10 holds '25-12-10' if read carelessly; ISO dates beside a dd/mm export are no evidence of
+    a month-first file: 03/10/2025 stays 3 October."""
+    path = _write(
+        tmp_path / "iso_beside.csv",
+        [_line("IS-1", "03/10/2025 08:00"), _line("IS-2", "2025-12-10"), _line("IS-3", "2025-01-13")],
+    )
+    result = _load(db, path)
+    assert (result.inserted, result.rejected) == (3, 0)
+    assert _received(db, "IS-1") == {"IS-1": dt.datetime(2025, 10, 3, 8, 0)}
 
 
 # --- times with a zone ------------------------------------------------------------------------------------
@@ -285,3 +352,43 @@ def test_a_formula_without_a_saved_value_in_an_optional_column_is_not_a_silent_d
         assert con.sql("SELECT supplement_count, e_result FROM dossier WHERE id = 'FX-3'").fetchall() == [
             (2, True)
         ]
+
+
+# --- the statutory time of a procedure ----------------------------------------------------------------------
+
+
+def test_statutory_times_are_read_as_working_days_or_quarantined(db: Path, tmp_path: Path) -> None:
+    """The built-in mapping took the first digits of "Thời hạn giải quyết": 0,5 ngày làm việc became 0,
+    04 giờ làm việc 4 days, 12 tháng 12 days and 30 ngày (calendar days) 30 working days. Only whole working
+    days are read (with the usual openings "Không quá", "Trong"), a bare number as working days, "Trong
+    ngày" as 0; anything else is quarantined with what to write instead."""
+    header = "Mã TTHC,Tên thủ tục,Lĩnh vực,Cấp thực hiện,Mức độ DVCTT,Thời hạn giải quyết"
+    times = {
+        "9.000001": ("15 ngày làm việc", 15),
+        "9.000002": ("05 Ngày làm việc kể từ ngày nhận đủ hồ sơ hợp lệ", 5),
+        "9.000003": ("Không quá 10 ngày làm việc", 10),
+        "9.000004": ("Trong 02 ngày làm việc", 2),
+        "9.000005": ("Trong ngày", 0),
+        "9.000006": ("20", 20),
+        "9.000007": ("0,5 ngày làm việc", None),
+        "9.000008": ("1.5 ngày làm việc", None),
+        "9.000009": ("04 giờ làm việc", None),
+        "9.000010": ("12 tháng", None),
+        "9.000011": ("30 ngày", None),
+        "9.000012": ("3 - 5 ngày làm việc", None),
+    }
+    lines = [f'{code},Thủ tục {code},Hộ tịch,Cấp xã,Một phần,"{text}"' for code, (text, _) in times.items()]
+    path = _write(tmp_path / "procedures.csv", lines, header=header.split(","))
+    result = ingest_file(db, "procedure", path, progress=False)
+    with duckdb.connect(str(db), read_only=True) as con:
+        stored = dict(
+            con.sql("SELECT code, statutory_days FROM procedure WHERE code LIKE '9.0000%'").fetchall()
+        )
+    assert stored == {code: days for code, (_, days) in times.items() if days is not None}
+    found = _rejects(db, result.run_id)
+    codes = list(times)
+    assert sorted(found) == [codes.index(c) + 2 for c, (_, days) in times.items() if days is None]
+    for problems in found.values():
+        ((column, _value, reason),) = problems
+        assert column == "Thời hạn giải quyết"
+        assert "whole working days" in reason and "values" in reason

@@ -28,6 +28,9 @@ class Column:
     minimum: int | None = None
     #: A date without a time (or with time 00:00:00) means the end of that day (23:59:59), not its start.
     day_end: bool = False
+    #: What a value of this column looks like, for the reason of a value that cannot be read (default: the
+    #: type's own wording).
+    expected: str | None = None
     #: Another column whose value is used when this one is empty (e.g. name_en falls back to name_vi).
     fallback: str | None = None
 
@@ -242,7 +245,17 @@ PROCEDURE = Kind(
         ),
         Column("full_online_since", "date"),  # the day it became fully online (before: partial)
         _flag("eligible_full_online"),
-        Column("statutory_days", "int", minimum=0),
+        Column(
+            "statutory_days",
+            "int",
+            minimum=0,
+            expected=(
+                "the statutory time in whole working days, such as '15 ngày làm việc', 'Không quá 10 ngày làm "
+                "việc', 'Trong ngày' (0) or 15; half days, hours, months, ranges and calendar days ('30 ngày') "
+                "are not converted: write the working days they mean, or map the exact text to them under "
+                "`values` in a mapping (docs/ingest.md)"
+            ),
+        ),
         _flag("has_fee"),
         _flag("requires_paper_result"),
         Column(

@@ -147,6 +147,8 @@ def _parse_int(v: str, column: Column, mapping: Mapping, rule: ColumnRule | None
 
 
 def _int_reason(column: Column, mapping: Mapping, rule: ColumnRule | None) -> str:
+    if column.expected:
+        return f"unparseable number: expected {column.expected}"
     if mapping.thousands_separator:
         return "unparseable number: expected a whole number"
     return (

@@ -493,14 +493,20 @@ def _value_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
 
 #: The day and month of a date written dd/mm/yyyy or mm/dd/yyyy (also with - or .), and how a format list
 #: orders them: the first format that starts with a day and a month decides.
-_DAY_MONTH = "^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-][0-9]{4}"
-_FORMAT_ORDER = {"%d": "dmy", "%m": "mdy"}
+#: A day and a month written with a year after them (four digits or two), anywhere in a value: after a time
+#: ("08:20 03/10/2025") as well as before one; not part of a longer number or of an ISO date (2025-03-10).
+_DAY_MONTH = "(?:^|[^0-9])([0-9]{1,2})[/.-]([0-9]{1,2})[/.-](?:[0-9]{4}|[0-9]{2})(?:$|[^0-9])"
+_FORMAT_ORDER = {"d": "dmy", "m": "mdy"}
+#: A format's day and month followed by its year (%d/%m/%Y, %H:%M %m-%d-%y, …), wherever the time is.
+_FORMAT_DAY_MONTH = re.compile(r"%([dm])[/.-]%([dm])[/.-]%[Yy]")
 
 
 def _date_order(formats: tuple[str, ...]) -> str | None:
+    """The order of day and month in the first format that writes both before a year ('dmy' or 'mdy')."""
     for fmt in formats:
-        if re.match(r"%[dm][/.-]%[dm]", fmt) and fmt[1] != fmt[4]:
-            return _FORMAT_ORDER[fmt[:2]]
+        found = _FORMAT_DAY_MONTH.search(fmt)
+        if found and found.group(1) != found.group(2):
+            return _FORMAT_ORDER[found.group(1)]
     return None
 
 
@@ -517,6 +523,7 @@ def _date_order_problems(plan: Plan) -> list[tuple[str, str]]:
     way round (cheap: only unparsed cells are looked at); `rejects` is run only when it finds any.
     """
     by_order: dict[str, list[tuple[str, str]]] = {}
+    swapped_formats: dict[str, str] = {}  # per order: the first such format, day and month swapped (the fix)
     for column, field in plan.fields.items():
         if field.column.type not in ("timestamp", "date") or field.index is None:
             continue
@@ -526,13 +533,17 @@ def _date_order_problems(plan: Plan) -> list[tuple[str, str]]:
         order = _date_order(formats)
         if order:
             by_order.setdefault(order, []).append((column, q(column + "$in")))
+            fmt = next(f for f in formats if _FORMAT_DAY_MONTH.search(f))
+            swapped_formats.setdefault(
+                order, fmt.replace("%d", "%\0").replace("%m", "%d").replace("%\0", "%m")
+            )
     parts: list[tuple[str, str]] = []
     for order, columns in by_order.items():
         first, second = ("a", "b") if order == "dmy" else ("b", "a")  # (day, month) as the mapping reads
         other = f"{first} BETWEEN 1 AND 12 AND {second} BETWEEN 13 AND 31"  # only readable the other way
         own = f"{second} BETWEEN 1 AND 12 AND {first} BETWEEN 13 AND 31"
         expected, seen = ("dd/mm/yyyy", "month/day") if order == "dmy" else ("mm/dd/yyyy", "day/month")
-        fix = '"%m/%d/%Y %H:%M"' if order == "dmy" else '"%d/%m/%Y %H:%M"'
+        fix = f'"{swapped_formats[order]}"'.replace("'", "''")  # inside a SQL string
         reason = (
             f"'ambiguous date: day and month could be swapped; the file also holds dates that only read as "
             f"{seen} (row ' || e.ex_row || ': ' || e.ex_value || ') and no more that only read as {expected}, so "
@@ -544,11 +555,8 @@ def _date_order_problems(plan: Plan) -> list[tuple[str, str]]:
             for c, raw in columns
         )
         small, large = "(0?[1-9]|1[0-2])", "(1[3-9]|2[0-9]|3[01])"
-        swapped = (
-            f"^{small}[/.-]{large}[/.-][0-9]{{4}}"
-            if order == "dmy"
-            else f"^{large}[/.-]{small}[/.-][0-9]{{4}}"
-        )
+        pair = f"{small}[/.-]{large}" if order == "dmy" else f"{large}[/.-]{small}"
+        swapped = f"(?:^|[^0-9]){pair}[/.-](?:[0-9]{{4}}|[0-9]{{2}})(?:$|[^0-9])"
         unparsed = " UNION ALL ".join(
             f"SELECT {raw} AS raw FROM ingest_parsed WHERE {q(c)} IS NULL AND {raw} IS NOT NULL"
             for c, raw in columns
