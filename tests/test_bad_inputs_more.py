@@ -14,6 +14,7 @@ import openpyxl
 import pytest
 from fixtures.samples import load_samples
 
+from egov_metrics.errors import IngestError
 from egov_metrics.ingest import IngestResult, ingest_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -392,3 +393,54 @@ def test_statutory_times_are_read_as_working_days_or_quarantined(db: Path, tmp_p
         ((column, _value, reason),) = problems
         assert column == "Thời hạn giải quyết"
         assert "whole working days" in reason and "values" in reason
+
+
+# --- headers ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("header", ["Ket qua dien tu", "Có kết quả điện tử", "KẾT QUẢ ĐIỆN TỬ."])
+def test_a_header_that_looks_like_an_optional_column_is_not_silently_dropped(
+    db: Path, tmp_path: Path, header: str
+) -> None:
+    """A file whose "Kết quả điện tử" column is headed without accents or with one word more loaded with
+    every row's e_result at its default (no electronic result at all), the header only listed as not used.
+    It is refused, naming both headers, and the database is left as it was."""
+    path = _write(
+        tmp_path / "near_miss.csv",
+        [_line("NM-1", "03/10/2025 08:00") + ",Có", _line("NM-2", "04/10/2025 08:00") + ",Có"],
+        header=[*HEADER, header],
+    )
+    before = db.read_bytes()
+    with pytest.raises(IngestError) as err:
+        _load(db, path)
+    message = str(err.value)
+    assert str(path) in message and repr(header) in message and "'Kết quả điện tử' (e_result)" in message
+    assert "default" in message and "rename the header" in message
+    assert db.read_bytes() == before
+
+
+def test_an_unrelated_unused_column_is_still_only_listed(db: Path, tmp_path: Path) -> None:
+    """Columns that look like nothing the mapping reads (a row number, a procedure's name) do not refuse the
+    file: they are listed as not used."""
+    path = _write(
+        tmp_path / "extra.csv",
+        [_line("EX-1", "03/10/2025 08:00") + ",1,Cấp phiếu lý lịch tư pháp"],
+        header=[*HEADER, "STT", "Tên thủ tục"],
+    )
+    result = _load(db, path)
+    assert result.inserted == 1 and result.ignored_columns == ("STT", "Tên thủ tục")
+
+
+def test_a_unit_code_column_wins_over_a_unit_name_column(db: Path, tmp_path: Path) -> None:
+    """Exports often carry both "Mã đơn vị" (the code) and "Đơn vị" (the unit's name): the name column was
+    read first, and every row was quarantined as an unknown unit code."""
+    header = ["Mã hồ sơ", "Mã TTHC", "Mã đơn vị", "Đơn vị", "Hình thức nộp", "Ngày tiếp nhận", "Trạng thái"]
+    lines = [f"UC-{n},1.002175,STP,Sở Tư pháp,Trực tuyến,0{n}/10/2025 08:00,Đang xử lý" for n in (1, 2)]
+    result = _load(db, _write(tmp_path / "both_unit_columns.csv", lines, header=header))
+    assert (result.inserted, result.rejected) == (2, 0)
+    with duckdb.connect(str(db), read_only=True) as con:
+        units = con.sql(
+            "SELECT DISTINCT d.unit_id, u.code FROM dossier d JOIN org_unit u ON u.id = d.unit_id "
+            "WHERE d.id LIKE 'UC-%'"
+        ).fetchall()
+    assert [code for _, code in units] == ["STP"]

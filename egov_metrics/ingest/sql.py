@@ -89,7 +89,40 @@ def plan_columns(
     _refuse_duplicate_headers(headers, path)
     used = {f.index for f in fields.values()}
     ignored = tuple(h for i, h in enumerate(headers) if i not in used)
+    _refuse_near_misses(kind, mapping, ignored, fields, path)
     return Plan(kind, mapping, headers, fields, ignored, odd_spaces, control_chars)
+
+
+def _refuse_near_misses(
+    kind: Kind, mapping: Mapping, ignored: tuple[str, ...], fields: dict[str, Field], path: Path
+) -> None:
+    """A header the mapping does not read that looks like one it reads for a column the file lacks ("Ket qua
+    dien tu", "Có kết quả điện tử" for "Kết quả điện tử"): loaded as it is, every row would silently take the
+    column's default (no electronic result at all), so the file is refused, naming both headers."""
+    lines = []
+    for column in kind.column_names:
+        if column in fields:
+            continue
+        expected = [h for h, r in mapping.rules() if r.to == column]
+        for header in ignored:
+            close = suggest(header, expected, n=1)
+            if close:
+                default = kind.column(column).default
+                effect = (
+                    f"would take {column}'s default ({default})" if default else f"would have no {column}"
+                )
+                lines.append(
+                    f"  {header!r} looks like {close[0]!r} ({column}), which the file does not have: every row "
+                    f"{effect}"
+                )
+    if lines:
+        raise IngestError(
+            f"{path}: column(s) not read by mapping {mapping.name!r} that look like one it reads:\n"
+            + "\n".join(lines),
+            "rename the header in the file to the one the mapping reads, or write a mapping with the header as "
+            "the file writes it (docs/ingest.md) and pass --mapping my_mapping.yaml; a column that holds "
+            "something else: rename it so that it does not look like a column of the mapping",
+        )
 
 
 def _column_letter(index: int) -> str:
