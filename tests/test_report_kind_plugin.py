@@ -363,10 +363,15 @@ def test_the_shared_parameters_answer_the_same_hooks() -> None:
     assert progress.horizon({"period": "2026-02"}) == dt.date(2026, 2, 28)
     assert progress.horizon({"period": "2024-02"}) == dt.date(2024, 2, 29)
     day = roadmap.params(db_path="/x.duckdb", as_of=dt.date(2025, 12, 31), phase="P2026_2030", lang="en")
-    assert roadmap.output_stem(day) == "roadmap_report_2025-12-31_en"  # the phase is not in the name
+    # the day's own phase is not in the name; another phase is (two phases of one day are two reports)
+    assert roadmap.output_stem(day) == "roadmap_report_2025-12-31_P2026_2030_en"
+    own = roadmap.params(db_path="/x.duckdb", as_of=dt.date(2025, 12, 31), phase="P2021_2025", lang="en")
+    assert roadmap.output_stem(own) == "roadmap_report_2025-12-31_en"
     assert roadmap.horizon({"as_of": "2025-12-31"}) == dt.date(2025, 12, 31)
     assert frontpage._period_text(_entry("progress_report", "p.html", period="2026-02")) == "tháng 02/2026"
     assert frontpage._period_text(_entry("roadmap_report", "r.html", as_of="2025-12-31")) == "đến 31/12/2025"
+    other = _entry("roadmap_report", "r.html", as_of="2025-12-31", phase="P2026_2030")
+    assert frontpage._period_text(other) == "đến 31/12/2025 · Giai đoạn 2026–2030"
     assert frontpage._period_text(_entry("no_such_kind", "n.html", period="2026-02")) == ""
     assert roadmap.labels("vi") == {"as_of": "Tính đến ngày", "phase": "Giai đoạn"}
     assert progress.labels("en") == {"period": "Period", "unit": "Unit"}
@@ -405,3 +410,27 @@ def test_a_quarter_kind_is_rendered_indexed_and_scheduled_by_its_quarter(
     # each report's data fingerprint stops at its quarter's end: a second plan finds both current
     again = schedule.plan("2026-01-06", jobs=jobs, db=tiny_db, out_dir=out)
     assert {i.status for i in again.instances} == {"done"}
+
+
+def test_the_landing_page_links_say_when_a_report_is_not_of_the_pages_month() -> None:
+    """The headline figures are of the data's last month; a link to a progress report of another month
+    said only "Báo cáo tiến độ", as if it were this month's. Of two roadmap reports of one day, the link is
+    the day's own phase, not another phase asked for later."""
+    from egov_metrics.reports import frontpage
+
+    early = _entry("progress_report", "progress_report_2021-01_vi.html", period="2021-01")
+    links = frontpage._links([early], "2026-11")
+    assert ">Báo cáo tiến độ (tháng 01/2021)</a>" in links
+    now = _entry("progress_report", "progress_report_2026-11_vi.html", period="2026-11")
+    assert ">Báo cáo tiến độ</a>" in frontpage._links([early, now], "2026-11")
+    own = _entry(
+        "roadmap_report", "roadmap_report_2026-11-30_vi.html", as_of="2026-11-30", phase="P2026_2030"
+    )
+    other = _entry(
+        "roadmap_report",
+        "roadmap_report_2026-11-30_P2021_2025_vi.html",
+        as_of="2026-11-30",
+        phase="P2021_2025",
+    )
+    for entries in ([own, other], [other, own]):
+        assert 'href="roadmap_report_2026-11-30_vi.html"' in frontpage._links(entries, "2026-11")

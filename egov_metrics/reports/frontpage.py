@@ -215,20 +215,28 @@ def _when(r: Mapping[str, Any]) -> dt.date:
     return (kind.horizon(r["params"]) if kind else None) or dt.date.min
 
 
-def _links(entries: list[Mapping[str, Any]]) -> str:
-    """Links to a unit's latest reports: one per kind and language, labelled in Vietnamese."""
+def _links(entries: list[Mapping[str, Any]], period: str | None = None) -> str:
+    """Links to a unit's latest reports: one per kind and language, labelled in Vietnamese. Of two reports
+    reading to the same day, the one whose file name has fewer qualifiers (the day's own roadmap phase, not
+    another one). A report of another month than `period` (YYYY-MM, the month the page's figures are of)
+    says its period, so the link never passes for this month's report."""
     from egov_metrics.reports.kinds import REPORT_KINDS
+
+    def rank(r: Mapping[str, Any]) -> tuple[dt.date, int]:
+        return _when(r), -len(Path(str(r["path"])).stem.split("_"))
 
     latest: dict[tuple[str, str], Mapping[str, Any]] = {}
     for r in entries:
         key = (str(r["kind"]), str(r["params"].get("lang")))
-        if key not in latest or _when(r) > _when(latest[key]):
+        if key not in latest or rank(r) > rank(latest[key]):
             latest[key] = r
     links = []
     for (kind, lang), r in sorted(
         latest.items(), key=lambda kv: (list(REPORT_KINDS).index(kv[0][0]), kv[0][1] != "vi")
     ):
         title = REPORT_KINDS[kind].title_vi + (" (tiếng Anh)" if lang == "en" else "")
+        if period is not None and f"{_when(r):%Y-%m}" != period:
+            title += f" ({_period_text(r)})"
         links.append(f'<a href="{_e(r["path"])}">{_e(title)}</a>')
     return " · ".join(links)
 
@@ -320,7 +328,7 @@ def _headline(facts: dict[str, Any], province_reports: list[Mapping[str, Any]], 
             f'<div class="value">{fmt_number(mean, 2, "vi")}</div><div class="meta">{_e(delta)} so với '
             f"{_e(fmt_period(facts['previous'], 'vi'))}</div></div>"
         )
-    links = _links(province_reports)
+    links = _links(province_reports, facts["period"])
     alert = '<p class="alert"><a href="alerts.html">Thay đổi từ lần chạy trước</a></p>' if alerts else ""
     return (
         f"<section><h2>Toàn tỉnh · {_e(fmt_period(facts['period'], 'vi'))}</h2>{alert}"
@@ -349,7 +357,7 @@ def _units(facts: dict[str, Any], by_unit: dict[str | None, list[Mapping[str, An
             rows.append(
                 f'<tr data-name="{_e(u["name"].casefold())}"><td>{_e(rank)}</td><td>{_e(u["name"])}</td>'
                 f'<td class="num">{_e(fmt_number(u["total"], 2, "vi"))}</td><td class="num">{_e(trend or "–")}</td>'
-                f"<td>{_e(u['band'] or '–')}</td><td>{_links(by_unit.get(u['id'], [])) or '–'}</td></tr>"
+                f"<td>{_e(u['band'] or '–')}</td><td>{_links(by_unit.get(u['id'], []), facts['period']) or '–'}</td></tr>"
             )
         groups.append(
             f'<h3>{_e(title)} ({len(units)})</h3><div class="scroll"><table class="units"><thead><tr>'

@@ -127,11 +127,38 @@ class PhaseParams(Params):
         """A phase by its name, not its id."""
         out = super().shown(values, lang)
         if out.get("phase"):
-            from egov_metrics.roadmap import load_roadmap
-
-            names = {p.id: (p.name.vi if lang == "vi" else p.name.en) for p in load_roadmap().phases}
-            out["phase"] = names.get(str(out["phase"]), out["phase"])
+            out["phase"] = cls._phase_name(str(out["phase"]), lang)
         return out
+
+    @staticmethod
+    def _phase_name(phase: str, lang: str) -> str:
+        from egov_metrics.roadmap import load_roadmap
+
+        names = {p.id: (p.name.vi if lang == "vi" else p.name.en) for p in load_roadmap().phases}
+        return names.get(phase, phase)
+
+    @classmethod
+    def _other_phase(cls, values: Mapping[str, Any]) -> str | None:
+        """The phase asked for when it is not the one holding the report's last day (the default), else None:
+        two reports of one day for two phases are two files and two lines of the index."""
+        from egov_metrics.roadmap import phase_for
+
+        phase = values.get("phase")
+        if not phase:
+            return None
+        day = cls.horizon(values)
+        return None if day is not None and phase_for(day).id == phase else str(phase)
+
+    @classmethod
+    def time_parts(cls, values: Mapping[str, Any]) -> list[str]:
+        other = cls._other_phase(values)
+        return [*super().time_parts(values), *([re.sub(r"[^A-Za-z0-9_-]", "_", other)] if other else [])]
+
+    @classmethod
+    def period_text(cls, values: Mapping[str, Any], lang: str) -> str:
+        text = super().period_text(values, lang)
+        other = cls._other_phase(values)
+        return f"{text} · {cls._phase_name(other, lang)}" if other else text
 
 
 # -- checks and defaults against the database -----------------------------------------------------------
