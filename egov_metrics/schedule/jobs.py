@@ -24,9 +24,13 @@ DEFAULT_JOBS = PACKAGE_DIR / "schedule_data" / "default.yaml"
 
 def _level_selector(level: str) -> Callable[[duckdb.DuckDBPyConnection, dt.date], list[str | None]]:
     def select(con: duckdb.DuckDBPyConnection, day: dt.date) -> list[str | None]:
+        """Today's units of the level that held work on `day`, themselves or through a unit merged into them
+        since: the reports show units as they are today (the current unit version), so a unit that ended
+        has no report of its own, and its months before the merger are in its successor's reports."""
         rows = con.sql(
-            "SELECT id FROM org_unit WHERE level = ? AND valid_from <= ? AND (valid_to IS NULL OR valid_to > ?) "
-            "ORDER BY id",
+            "SELECT u.id FROM org_unit u WHERE u.level = ? AND u.valid_to IS NULL AND EXISTS ("
+            "SELECT 1 FROM org_unit_current c JOIN org_unit o ON o.id = c.unit_id WHERE c.current_id = u.id "
+            "AND o.valid_from <= ? AND (o.valid_to IS NULL OR o.valid_to > ?)) ORDER BY u.id",
             params=[level, day, day],
         ).fetchall()
         return [r[0] for r in rows]

@@ -172,7 +172,26 @@ def unit_in_data(kind: ReportKind[Any], unit: str, con: duckdb.DuckDBPyConnectio
         unit_id = resolve_unit(con, unit)
     except UnknownNameError as exc:
         raise ReportParameterError(f"{kind.name}: parameter 'unit': {exc.message}", exc.hint) from None
-    level = con.sql("SELECT level FROM org_unit WHERE id = ?", params=[unit_id]).fetchall()[0][0]
+    level, name, ended = con.sql(
+        "SELECT level, name_vi, valid_to FROM org_unit WHERE id = ?", params=[unit_id]
+    ).fetchall()[0]
+    if ended is not None:
+        # the pages show today's units, each with the work of the units merged into it (the current unit
+        # version): an ended unit has no figures of its own there, whatever the period
+        successor = con.sql(
+            "SELECT c.current_id, u.name_vi FROM org_unit_current c JOIN org_unit u ON u.id = c.current_id "
+            "WHERE c.unit_id = ? AND c.current_id <> c.unit_id AND u.level <> 'province'",
+            params=[unit_id],
+        ).fetchall()
+        follow = (
+            f"ask for its successor {successor[0][0]} ({successor[0][1]}), whose reports include its work"
+            if successor
+            else "its work is in the province's reports"
+        )
+        raise ReportParameterError(
+            f"{kind.name}: parameter 'unit': {unit_id} ({name}) ended on {ended:%d/%m/%Y}",
+            f"reports show the units as they are today, each with the work of the units merged into it: {follow}",
+        )
     if kind.unit_levels and level not in kind.unit_levels:
         raise ReportParameterError(
             f"{kind.name}: parameter 'unit': {unit_id} is a {level}",
