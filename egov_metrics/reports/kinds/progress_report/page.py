@@ -621,36 +621,8 @@ class ProgressReport:
         return f"{name} ({self.method.version})"
 
     def _zero_denominator_note(self, unit_ids: list[str]) -> str:
-        """Explain the points of indicators with a zero denominator (nothing to count in the period) for
-        these units: which group, which units, and what the method gives for it."""
-        if self.scores is None:
-            return ""
-        rules = {i.id: i.zero_denominator for i in self.scores.method.indicators}
-        zero = self.scores.indicators.filter(
-            pl.col("unit_id").is_in(unit_ids) & (pl.col("denominator").fill_null(0) == 0)
-        )
-        if zero.is_empty():
-            return ""
-        words = {
-            "vi": {"full": "được tính đủ điểm", "zero": "được 0 điểm", "split": "điểm chia cho chỉ tiêu khác",
-                   "exclude": "không tính, nhóm được quy đổi lại"},
-            "en": {"full": "full points", "zero": "0 points", "split": "points go to the group's other indicators",
-                   "exclude": "left out, the group rescaled"},
-        }[self.lang]  # fmt: skip
-        names = dict(zip(self.scores.totals["unit_id"], self.scores.totals["unit_name"], strict=False))
-        parts = []
-        for (group,), rows in zero.partition_by("group", as_dict=True, maintain_order=True).items():
-            effects = sorted({words.get(rules.get(i, ""), "") for i in rows["indicator"]} - {""})
-            units = sorted({names.get(u, u) for u in rows["unit_id"]})
-            gname = GROUP_NAMES[str(group)][0 if self.lang == "vi" else 1]
-            shown = ", ".join(units[:6]) + (" …" if len(units) > 6 else "")
-            parts.append(f"“{gname}” — {shown}: {'; '.join(effects)}")
-        lead = (
-            "Mẫu số bằng 0 (không phát sinh hồ sơ để tính) theo phương pháp: "
-            if self.lang == "vi"
-            else "Zero denominators (nothing to count in the period), as the method scores them: "
-        )
-        return lead + ". ".join(parts) + "."
+        """The note under a peer table on the indicators these units scored by a zero-denominator rule."""
+        return "" if self.scores is None else zero_denominator_note(self.scores, unit_ids, self.lang)
 
     def unit_targets(self) -> Html:
         """The league of units against their own targets of the year (province report): per peer group, each
@@ -834,6 +806,102 @@ class ProgressReport:
 
     def appendix(self) -> Html:
         return definitions(self.used, self.lang)
+
+
+#: The zero-denominator note's words: the lead, one sentence per indicator × outcome, the outcomes and the units.
+ZERO_WORDS: dict[str, dict[str, str]] = {
+    "vi": {
+        "lead": "Mẫu số bằng 0 (không có gì để tính trong kỳ): điểm của chỉ tiêu theo phương pháp, đã cộng vào "
+        "điểm nhóm trong bảng. ",
+        "sentence": "Chỉ tiêu “{indicator}” (nhóm “{group}”) — {units}: {outcome}",
+        "full": "được tính đủ điểm, {points}/{max} điểm",
+        "zero": "được {points}/{max} điểm",
+        "split": "không tính, {max} điểm của chỉ tiêu được chia đều cho các chỉ tiêu khác của nhóm",
+        "exclude": "không tính, các chỉ tiêu khác của nhóm được quy đổi lại để nhóm giữ điểm tối đa",
+        "lost": "được {points}/{max} điểm (nhóm không còn chỉ tiêu nào có số liệu để nhận số điểm này)",
+        "all": "tất cả {n} đơn vị",
+        "more": " và {n} đơn vị khác",
+    },
+    "en": {
+        "lead": "Zero denominators (nothing to count in the period): each indicator's points as the method gives "
+        "them, included in the group scores of the table. ",
+        "sentence": "Indicator “{indicator}” (group “{group}”) — {units}: {outcome}",
+        "full": "full points, {points} of {max}",
+        "zero": "{points} of {max} points",
+        "split": "left out, its {max} points shared equally by the group's other indicators",
+        "exclude": "left out, the group's other indicators rescaled so that the group keeps its maximum",
+        "lost": "{points} of {max} points (no other indicator of the group has data to take them)",
+        "all": "all {n} units",
+        "more": " and {n} more",
+    },
+}
+#: Units named in one sentence of the note before "and N more".
+ZERO_SHOWN = 6
+
+
+def _zero_outcome(basis: str, points: float, max_points: float, method_max: float, lang: str) -> str:
+    """What one unit got for one indicator scored by a zero-denominator rule, read from the points the group
+    score sums (never from the rule alone): a dropped indicator (split / exclude) has a maximum of 0."""
+    words = ZERO_WORDS[lang]
+
+    def num(value: float) -> str:
+        return fmt_number(value, 0 if float(value).is_integer() else 2, lang)
+
+    if basis in ("split", "exclude"):
+        if max_points == 0:
+            return words[basis].format(max=num(method_max))
+        return words["lost"].format(points=num(points), max=num(max_points))
+    kind = "full" if max_points > 0 and points >= max_points else "zero"
+    return words[kind].format(points=num(points), max=num(max_points))
+
+
+def zero_denominator_note(scores: ScoreResult, unit_ids: list[str], lang: str) -> str:
+    """The indicators these units scored by a zero-denominator rule (nothing to count in the period): one
+    sentence per indicator and outcome, naming the indicator (and its group), the units, and the points they
+    got, taken from the same indicator points the table's group scores add up. Units with different outcomes
+    for one indicator are in different sentences; "" when no unit has a zero denominator."""
+    check_lang(lang)
+    words = ZERO_WORDS[lang]
+    method = scores.method
+    indicators = {i.id: i for i in method.indicators}
+    groups = {g.id: (g.name_vi if lang == "vi" else g.name_en) for g in method.groups}
+    order = {i.id: n for n, i in enumerate(method.indicators)}
+    zero = scores.indicators.filter(pl.col("unit_id").is_in(unit_ids) & (pl.col("basis") != "rate"))
+    if zero.is_empty():
+        return ""
+    totals = scores.totals
+    names = (
+        dict(zip(totals["unit_id"], totals["unit_name"], strict=False))
+        if "unit_name" in totals.columns
+        else {}
+    )
+    everyone = set(unit_ids) & set(scores.indicators["unit_id"])
+    outcomes: dict[tuple[str, str], set[str]] = {}
+    for r in zero.iter_rows(named=True):
+        ind = indicators[r["indicator"]]
+        outcome = _zero_outcome(r["basis"], r["points"], r["max_points"], float(ind.max_points), lang)
+        outcomes.setdefault((r["indicator"], outcome), set()).add(r["unit_id"])
+    parts = []
+    for (indicator, outcome), units in sorted(
+        outcomes.items(), key=lambda kv: order.get(kv[0][0], len(order))
+    ):
+        ind = indicators[indicator]
+        if units == everyone and len(units) > 1:
+            shown = words["all"].format(n=len(units))
+        else:
+            listed = sorted(names.get(u, u) for u in units)
+            shown = ", ".join(listed[:ZERO_SHOWN])
+            if len(listed) > ZERO_SHOWN:
+                shown += words["more"].format(n=len(listed) - ZERO_SHOWN)
+        parts.append(
+            words["sentence"].format(
+                indicator=ind.name_vi if lang == "vi" else ind.name_en,
+                group=groups.get(ind.group, ind.group),
+                units=shown,
+                outcome=outcome,
+            )
+        )
+    return words["lead"] + ". ".join(parts) + "."
 
 
 def _points_formats(cols: list[tuple[str, str]], lang: str) -> dict:

@@ -93,6 +93,7 @@ T: dict[str, Texts] = {
             "zero": "Không phát sinh (mẫu số 0): theo phương pháp được 0 điểm.",
             "split": "Không phát sinh (mẫu số 0): điểm được chia cho các chỉ tiêu khác trong nhóm.",
             "exclude": "Không phát sinh (mẫu số 0): chỉ tiêu không tính, điểm của nhóm được quy đổi lại.",
+            "lost": "Không phát sinh (mẫu số 0): được 0 điểm, vì nhóm không còn chỉ tiêu nào có số liệu để nhận điểm.",
         },
     },
     "en": {
@@ -124,6 +125,7 @@ T: dict[str, Texts] = {
             "zero": "None in the period (denominator 0): the method gives 0 points.",
             "split": "None in the period (denominator 0): the points go to the group's other indicators.",
             "exclude": "None in the period (denominator 0): left out; the group's points are rescaled.",
+            "lost": "None in the period (denominator 0): 0 points, as no other indicator of the group has data to take them.",
         },
     },
 }
@@ -236,9 +238,8 @@ class UnitScorecard:
         notes = []
         for r in frame.iter_rows(named=True):
             parts = []
-            if not r["denominator"]:
-                rule = by_id[r["indicator"]].zero_denominator if r["indicator"] in by_id else None
-                parts.append(t["zero"].get(rule or "", ""))
+            if r["basis"] != "rate":
+                parts.append(t["zero"][_zero_outcome(r)])
             if r["indicator"] in number:
                 parts.append(f"({number[r['indicator']]})")
             notes.append(" ".join(p for p in parts if p))
@@ -322,3 +323,12 @@ class UnitScorecard:
 
     def appendix(self) -> Html:
         return definitions(self.indicators["indicator"].to_list(), self.lang)
+
+
+def _zero_outcome(row: dict) -> str:
+    """What an indicator scored by a zero-denominator rule gave this unit, read from the points in the row (the
+    ones the group score sums), not from the rule alone: "full", "zero", "split" or "exclude" (the indicator
+    dropped, its maximum 0), or "lost" (split / exclude with no other indicator of the group to take the points)."""
+    if row["basis"] in ("split", "exclude"):
+        return row["basis"] if row["max_points"] == 0 else "lost"
+    return "full" if row["max_points"] > 0 and row["points"] >= row["max_points"] else "zero"
