@@ -320,7 +320,7 @@ def _definitions_sheet(ws: Worksheet, ids: Sequence[str], catalog: Catalog, lang
     r = 1
     for r, ind in enumerate((catalog.get(i) for i in ids if i in catalog), start=2):
         desc = ind.description.vi if lang == "vi" else ind.description.en
-        values = (ind.id, ind.name_in(lang), desc, t.get(ind.unit, ind.unit), t[ind.direction], ind.legal_source,
+        values = (ind.id, ind.name_in(lang), desc, t.get(ind.unit, ind.unit), t[ind.direction], ind.legal_source_in(lang),
                   t["yes"] if ind.provisional else "", ind.provisional_note_in(lang) or "")  # fmt: skip
         for c, value in enumerate(values, start=1):
             _put(ws, r, c, value)

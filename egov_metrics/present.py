@@ -163,6 +163,6 @@ def definitions(ids: Iterable[str], lang: str = "vi") -> Html:
             extra = f"<br><em>{esc(labels[1])}:</em> {esc(note_text)}"
         items.append(
             f'<dt title="{esc(labels[2])}: {esc(ind.id)}" data-indicator="{esc(ind.id)}">{esc(ind.name_in(lang))}</dt>'
-            f"<dd>{esc(desc)}<br><em>{esc(labels[0])}:</em> {esc(ind.legal_source)}{extra}</dd>"
+            f"<dd>{esc(desc)}<br><em>{esc(labels[0])}:</em> {esc(ind.legal_source_in(lang))}{extra}</dd>"
         )
     return Html(f'<section class="egov-appendix"><h2>{esc(title)}</h2><dl>{"".join(items)}</dl></section>')

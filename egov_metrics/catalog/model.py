@@ -78,7 +78,9 @@ class Indicator(Frozen):
     period_by: str
     measure: Measure
     filters: tuple[str, ...] = ()
-    legal_source: Annotated[str, Field(min_length=3)]
+    #: The legal basis or source, in Vietnamese and English ({vi: …, en: …}); a plain text is shown as it is in
+    #: both languages (a citation without prose, e.g. "Nghị định 47/2020/NĐ-CP")
+    legal_source: Text | Annotated[str, Field(min_length=3)]
     provisional: bool = False
     provisional_note: Text | None = None  # what is not confirmed, in Vietnamese and English
 
@@ -115,6 +117,11 @@ class Indicator(Frozen):
 
     def name_in(self, lang: str) -> str:
         return self.name.vi if lang == "vi" else self.name.en
+
+    def legal_source_in(self, lang: str) -> str:
+        """The legal basis or source in `lang`."""
+        source = self.legal_source
+        return source if isinstance(source, str) else (source.vi if lang == "vi" else source.en)
 
     def provisional_note_in(self, lang: str) -> str | None:
         """What is not confirmed, in `lang` (None when nothing is provisional)."""
