@@ -444,3 +444,19 @@ def test_a_unit_code_column_wins_over_a_unit_name_column(db: Path, tmp_path: Pat
             "WHERE d.id LIKE 'UC-%'"
         ).fetchall()
     assert [code for _, code in units] == ["STP"]
+
+
+def test_a_stray_quote_inside_a_cell_is_named_by_its_line(db: Path, tmp_path: Path) -> None:
+    """A cell like `Phiếu 5" lý lịch` in an unquoted field: the CSV reader took the quote for the start of a
+    quoted cell and failed with "expected 0 rows, actual 50 rows" and no line. The refusal names the line and
+    shows the cell; the database is left as it was."""
+    lines = [_line("SQ-1", "03/10/2025 08:00"), _line("SQ-2", "04/10/2025 08:00")]
+    lines[1] = lines[1].replace("Trực tuyến", 'Trực tuyến 5" nhanh')
+    lines += [f'"SQ-{n}",1.002175,STP,"Trực tuyến, ""nhanh""",05/10/2025 08:00,Đang xử lý' for n in (3, 4)]
+    path = _write(tmp_path / "stray_quote.csv", lines)
+    before = db.read_bytes()
+    with pytest.raises(IngestError) as err:
+        _load(db, path)
+    assert "line 3 has a double quote inside a cell" in err.value.message
+    assert 'Trực tuyến 5" nhanh' in err.value.message
+    assert db.read_bytes() == before

@@ -309,6 +309,19 @@ def not_utf8(path: Path, data: bytes, offset: int, base: int = 0, line: int | No
     )
 
 
+def _stray_quote(path: Path, delimiter: str) -> tuple[int, str] | None:
+    """The first line holding a double quote between two characters that are neither the delimiter nor a
+    quote (`5" lý lịch`): a quote inside an unquoted cell, which CSV readers take for the start of a quoted
+    one. Its line number (1-based) and the text around it; None when there is none."""
+    pattern = re.compile(f'[^{re.escape(delimiter)}"\r\n]"[^{re.escape(delimiter)}"\r\n]')
+    with open(path, encoding="utf-8", errors="replace", newline="") as lines:
+        for number, line in enumerate(lines, start=1):
+            found = pattern.search(line)
+            if found:
+                return number, line[max(0, found.start() - 20) : found.end() + 20].strip()
+    return None
+
+
 def _first_bad_utf8(path: Path) -> IngestError | None:
     """Decode the whole file as UTF-8 in chunks; the error for its first undecodable byte, if any."""
     base, lines, carry = 0, 0, b""
@@ -429,6 +442,14 @@ def _csv_read(path: Path, header_row: int, sheet: str | None, progress: Progress
         except pl.exceptions.PolarsError as exc:
             if "utf-8" in str(exc).lower() and (bad := _first_bad_utf8(utf8)) is not None:
                 raise bad from None  # a legacy code page further down than the sample that was checked
+            if (stray := _stray_quote(utf8, delimiter)) is not None:
+                line, excerpt = stray
+                raise IngestError(
+                    f"{path}: cannot parse as CSV: line {line} has a double quote inside a cell that is not "
+                    f"quoted: …{excerpt}…",
+                    'quote the whole cell and double the quote inside it ("Cấp Phiếu 5"" lý lịch"), or remove '
+                    "the quote; Excel's 'CSV UTF-8' export does this itself",
+                ) from None
             raise IngestError(
                 f"{path}: cannot parse as CSV ({delimiter!r}-separated): {str(exc).splitlines()[0]}",
                 "check that quotes are balanced (a quoted cell that never closes usually means the file was "
