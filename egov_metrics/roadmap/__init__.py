@@ -14,7 +14,13 @@ roadmap into the canonical tables). Rules and file format: docs/roadmap.md.
 
 from __future__ import annotations
 
-from egov_metrics.roadmap.architecture import components, layer_readiness, status_as_of
+from egov_metrics.roadmap.architecture import (
+    components,
+    is_due,
+    is_overdue,
+    layer_readiness,
+    status_as_of,
+)
 from egov_metrics.roadmap.assessment import (
     assess,
     legend_frame,
@@ -56,6 +62,8 @@ __all__ = [
     "check_roadmap",
     "check_target",
     "components",
+    "is_due",
+    "is_overdue",
     "layer_readiness",
     "legend_frame",
     "load_roadmap",

@@ -6,10 +6,17 @@ status and dates:
 
 * retired → retired (left out of every ratio);
 * went live on or before the date → in operation;
+* the date comes before the start of the component's phase → planned (work on a phase's components does not
+  start before the phase; a status recorded later, or a go-live date after the date, was not known then);
 * recorded in operation but went live after the date → in progress (it was being built);
 * otherwise the recorded status (planned or in progress).
 
-A component is **overdue** when, as of the date, it is not in operation and its planned date has passed.
+A go-live date after the as-of date is not shown (`live` is null): a report as of a date shows the components
+as they stood then.
+
+A component is **due** when its planned date has passed (`is_due`), and **overdue** when it is due and not in
+operation (`is_overdue`): the one definition the readiness grid, the timeline, the overdue table and the risks
+of the roadmap report all read (through `components()`).
 """
 
 from __future__ import annotations
@@ -92,15 +99,29 @@ def architecture(source: Source = None) -> Architecture:
         return _from_db(con, load_roadmap())
 
 
-def status_as_of(component: Component, as_of: dt.date) -> str:
-    """The component's status on `as_of` (see the module docstring)."""
+def status_as_of(component: Component, as_of: dt.date, phase_start: dt.date | None = None) -> str:
+    """The component's status on `as_of` (see the module docstring); `phase_start`: the first day of the
+    component's phase (before it, a component not yet live was only planned)."""
     if component.status == "retired":
         return "retired"
     if component.live is not None and component.live <= as_of:
         return "in_operation"
+    if phase_start is not None and as_of < phase_start:
+        return "planned"
     if component.status == "in_operation":
         return "in_progress"
     return component.status
+
+
+def is_due(planned: dt.date, as_of: dt.date) -> bool:
+    """Was the component due by `as_of`? Its planned date has passed."""
+    return planned < as_of
+
+
+def is_overdue(state: str, planned: dt.date, as_of: dt.date) -> bool:
+    """The one definition of an overdue component: due (`is_due`) and, as of the date (`state`, from
+    `status_as_of`), neither in operation nor retired."""
+    return state in ("planned", "in_progress") and is_due(planned, as_of)
 
 
 COMPONENT_SCHEMA: dict[str, type[pl.DataType] | pl.DataType] = {
@@ -122,6 +143,7 @@ COMPONENT_SCHEMA: dict[str, type[pl.DataType] | pl.DataType] = {
     "owner": pl.String,
     "depends_on": pl.List(pl.String),
     "blocked_by": pl.List(pl.String),
+    "due": pl.Boolean,
     "overdue": pl.Boolean,
     "delay_days": pl.Int64,
     "as_of": pl.Date,
@@ -131,23 +153,31 @@ COMPONENT_SCHEMA: dict[str, type[pl.DataType] | pl.DataType] = {
 def components(source: Source = None, *, as_of: str | dt.date) -> pl.DataFrame:
     """One row per component: layer, phase, status recorded and as of the date, dates, owner, dependencies.
 
-    `blocked_by`: dependencies not in operation on `as_of`; `delay_days`: days from the planned date to
-    going live (or to `as_of` while not live), negative when early; null for retired components.
+    `live`: the go-live date when it is on or before `as_of` (a later one was not known then), else null;
+    `due`: `is_due`; `overdue`: `is_overdue`; `blocked_by`: dependencies not in operation on `as_of`;
+    `delay_days`: days from the planned date to going live (or to `as_of` while not live), negative when
+    early; null for retired components.
     """
     arch = architecture(source)
     as_of = as_date(as_of)
     layers = {layer.layer: layer for layer in arch.layers}
     phases = {p.id: p for p in arch.phases}
     by_id = {c.id: c for c in arch.components}
+
+    def state_of(c: Component) -> str:
+        phase = phases.get(c.phase)
+        return status_as_of(c, as_of, phase.start if phase else None)
+
     rows = []
     for c in sorted(arch.components, key=lambda c: (c.layer, c.planned, c.id)):
-        state = status_as_of(c, as_of)
+        state = state_of(c)
         layer, phase = layers.get(c.layer), phases.get(c.phase)
-        blocked = [d for d in c.depends_on if d in by_id and status_as_of(by_id[d], as_of) != "in_operation"]
+        blocked = [d for d in c.depends_on if d in by_id and state_of(by_id[d]) != "in_operation"]
+        live = c.live if c.live is not None and c.live <= as_of else None
         delay = (
             None
             if state == "retired"
-            else ((c.live if state == "in_operation" and c.live is not None else as_of) - c.planned).days
+            else ((live if state == "in_operation" and live is not None else as_of) - c.planned).days
         )
         rows.append(
             {
@@ -156,9 +186,9 @@ def components(source: Source = None, *, as_of: str | dt.date) -> pl.DataFrame:
                 "phase": c.phase, "phase_start": phase.start if phase else None,
                 "phase_end": phase.end if phase else None, "status": c.status, "status_as_of": state,
                 "status_vi": COMPONENT_STATUS_NAMES[state]["vi"], "status_en": COMPONENT_STATUS_NAMES[state]["en"],
-                "planned": c.planned, "live": c.live, "owner": c.owner, "depends_on": list(c.depends_on),
-                "blocked_by": blocked, "overdue": state in ("planned", "in_progress") and c.planned < as_of,
-                "delay_days": delay, "as_of": as_of,
+                "planned": c.planned, "live": live, "owner": c.owner, "depends_on": list(c.depends_on),
+                "blocked_by": blocked, "due": is_due(c.planned, as_of),
+                "overdue": is_overdue(state, c.planned, as_of), "delay_days": delay, "as_of": as_of,
             }
         )  # fmt: skip
     return pl.DataFrame(rows, schema=COMPONENT_SCHEMA)
@@ -251,7 +281,7 @@ def layer_readiness(
     rows = []
     for layer in sorted(arch.layers, key=lambda x: x.layer):
         mine = comps.filter(pl.col("layer") == layer.layer)
-        due = mine.filter(pl.col("planned") <= as_of)
+        due = mine.filter(pl.col("due"))
         layer_due = due.height
         layer_op_due = due.filter(pl.col("status_as_of") == "in_operation").height
         readiness_due = 100.0 * layer_op_due / layer_due if layer_due else None
@@ -275,7 +305,7 @@ def layer_readiness(
                     "layer": layer.layer, "name_vi": layer.name.vi, "name_en": layer.name.en, "phase": phase.id,
                     "planned": part.height, "in_operation": in_op,
                     "readiness": 100.0 * in_op / part.height if part.height else None,
-                    "due": part.filter(pl.col("planned") <= as_of).height, "overdue": overdue.height,
+                    "due": part.filter(pl.col("due")).height, "overdue": overdue.height,
                     "overdue_ids": overdue["id"].to_list(), "overdue_vi": _overdue_text(overdue, "vi", comp_names) or None,
                     "overdue_en": _overdue_text(overdue, "en", comp_names) or None, "layer_due": layer_due,
                     "layer_in_operation_due": layer_op_due, "layer_readiness_due": readiness_due,

@@ -25,7 +25,6 @@ from egov_metrics.errors import EgovError, UnknownNameError
 from egov_metrics.roadmap.model import PathPoint, Roadmap, TargetSet, load_roadmap
 from egov_metrics.roadmap.phases import phase_for
 from egov_metrics.roadmap.status import (
-    STATUS_NAMES,
     check_target,
     current_level,
     is_flat,
@@ -33,6 +32,7 @@ from egov_metrics.roadmap.status import (
     month_end,
     month_number,
     robust_trend,
+    status_name,
 )
 from egov_metrics.schema import connect
 from egov_metrics.sources import SOURCES
@@ -277,7 +277,9 @@ def assess(
     unit's own series is used and it is held to the targets of its level (else the province's); indicators
     without a unit dimension are left out. `gap` = target − current and the paces are signed changes per
     year in the indicator's unit (negative for a falling series); `at_deadline` is the value at a passed
-    deadline (the value it was judged on). Status rules: docs/roadmap.md.
+    deadline (the value it was judged on). `status_vi`/`status_en` name the status as a reader should see it
+    (`status.status_name`: a value with too few months for a trend is `no_data`, named "too few months to
+    judge", not "no data"). Status rules: docs/roadmap.md.
     """
     if targets not in TARGET_CHOICES:
         raise UnknownNameError.from_choices("target choice", targets, TARGET_CHOICES)
@@ -333,8 +335,8 @@ def assess(
                     "projection_low": check.projection_low,
                     "projection_high": check.projection_high,
                     "status": check.status,
-                    "status_vi": STATUS_NAMES[check.status]["vi"],
-                    "status_en": STATUS_NAMES[check.status]["en"],
+                    "status_vi": status_name(check.status, check.rule, "vi"),
+                    "status_en": status_name(check.status, check.rule, "en"),
                     "rule": check.rule,
                     "reason_vi": check.reason_vi,
                     "reason_en": check.reason_en,

@@ -22,7 +22,8 @@ The rules, in the order they are applied (docs/roadmap.md explains them with exa
   2. `achieved`: the current value meets the target (≥ for higher-is-better, ≤ for lower-is-better), whatever
      the trend; a target whose deadline has passed is achieved when the value at its deadline met it;
   3. `off_track`: the deadline has passed and the target was not met;
-  4. `no_data`: too few values for a trend (`min_points`);
+  4. `no_data`: too few values for a trend (`min_points`); with a current value it is named "too few months
+     to judge" (`status_name`), not "no data";
   5. `on_track`: the projection meets the target;
   6. `at_risk`: the projection falls short, but the better end of its range meets the target, or the trend
      closes at least `at_risk_share` (half) of the remaining gap by the deadline;
@@ -50,6 +51,17 @@ from egov_metrics.vocab import TargetStatus, labels
 Status = TargetStatus
 STATUSES: tuple[str, ...] = tuple(vocab.STATUSES)
 STATUS_NAMES: dict[str, dict[str, str]] = labels(vocab.STATUSES)
+#: A status name that says more than its status's for one rule: a target with a current value but too few
+#: months for a trend is `no_data` (grey, not judged), yet it has data, so it is not called "no data".
+RULE_STATUS_NAMES: dict[str, dict[str, str]] = {
+    "no_trend": {"vi": "Chưa đủ số tháng để đánh giá", "en": "Too few months to judge"},
+}
+
+
+def status_name(status: str, rule: str | None, lang: str) -> str:
+    """The name of a status as a reader sees it: the rule's own (`RULE_STATUS_NAMES`), else the status's."""
+    names = RULE_STATUS_NAMES.get(rule or "") or STATUS_NAMES.get(status)
+    return names[lang] if names else status
 
 
 class Rules(FrozenModel):
@@ -349,9 +361,58 @@ _UNIT_TEXT = {
 }
 
 
-def _v(x: float | None, unit: str, lang: str) -> str:
+#: At most this many decimals are added to tell a value from its target (`distinct_decimals`).
+MAX_DECIMALS = 4
+
+
+def unit_decimals(unit: str) -> int:
+    """The decimals a value of this unit is written with: 0 for counts, else 1."""
+    return 0 if unit == "count" else 1
+
+
+def distinct_decimals(
+    value: float | None, target: float, direction: str, decimals: int, most: int = MAX_DECIMALS
+) -> int:
+    """The decimals to write a value and its target with: `decimals`, or more (up to `most`) when the value
+    does not meet the target but both would read the same (4.02 against ≤ 4.0 is "4,02" and "4,00", not
+    "4,0" twice). A value that meets its target keeps `decimals`: "80,0 %" against "≥ 80,0 %" is met."""
+    if value is None or meets(value, target, direction):
+        return decimals
+    d = decimals
+    while d < most and f"{value:.{d}f}" == f"{target:.{d}f}":
+        d += 1
+    return d
+
+
+def value_text(x: float | None, unit: str, lang: str, decimals: int | None = None) -> str:
+    """'62,3 %', '4,02 ngày LV', '1.234' in the indicator's unit; '–' without a value. `decimals`: the unit's
+    (`unit_decimals`) unless given."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
     suffix = _UNIT_TEXT[unit][lang][0]
-    return f"{fmt_number(x, 0 if unit == 'count' else 1, lang)}{' ' + suffix if suffix else ''}"
+    d = unit_decimals(unit) if decimals is None else decimals
+    return f"{fmt_number(x, d, lang)}{' ' + suffix if suffix else ''}"
+
+
+def value_and_target_texts(
+    value: float | None,
+    target: float | None,
+    *,
+    unit: str,
+    direction: str,
+    lang: str,
+    decimals: int | None = None,
+) -> tuple[str, str]:
+    """A value and its target written with the same decimals (`distinct_decimals`), so that a value short of
+    its target never reads the same as the target."""
+    d = unit_decimals(unit) if decimals is None else decimals
+    if target is not None:
+        d = distinct_decimals(value, target, direction, d)
+    return value_text(value, unit, lang, d), value_text(target, unit, lang, d)
+
+
+def _v(x: float | None, unit: str, lang: str, decimals: int | None = None) -> str:
+    return value_text(x, unit, lang, decimals)
 
 
 def _p(x: float | None, unit: str, lang: str) -> str:
@@ -371,10 +432,16 @@ def _month_text(number: int | None) -> str:
     return "–" if number is None else f"{number % 12 + 1:02d}/{number // 12}"
 
 
-def _goal(f: Facts, lang: str) -> str:
+def _d(f: Facts, value: float | None) -> int:
+    """The decimals of a sentence comparing `value` with the target (`distinct_decimals`)."""
+    return distinct_decimals(value, f.target, f.direction, unit_decimals(f.unit))
+
+
+def _goal(f: Facts, lang: str, decimals: int | None = None) -> str:
     """'chỉ tiêu ≥ 80,0 % đến 31/12/2025' / 'target ≥ 80.0 % by 31/12/2025'."""
     word, by = ("chỉ tiêu", "đến") if lang == "vi" else ("target", "by")
-    return f"{word} {_cmp(f.direction)} {_v(f.target, f.unit, lang)} {by} {fmt_date(f.deadline, lang)}"
+    target = _v(f.target, f.unit, lang, decimals)
+    return f"{word} {_cmp(f.direction)} {target} {by} {fmt_date(f.deadline, lang)}"
 
 
 def _paces(f: Facts, lang: str) -> str:
@@ -385,9 +452,12 @@ def _paces(f: Facts, lang: str) -> str:
 
 
 def _projected(f: Facts, lang: str) -> str:
+    """'dự báo 71,8 % (69,0 %–74,2 %), chỉ tiêu ≥ 85,0 % đến 31/12/2030': the projection, its range and the
+    goal with the same decimals, enough to tell a projection short of the target from the target."""
     word = "dự báo" if lang == "vi" else "projected"
-    span = f"{_v(f.projection_low, f.unit, lang)}–{_v(f.projection_high, f.unit, lang)}"
-    return f"{word} {_v(f.projection, f.unit, lang)} ({span})"
+    d = _d(f, f.projection)
+    span = f"{_v(f.projection_low, f.unit, lang, d)}–{_v(f.projection_high, f.unit, lang, d)}"
+    return f"{word} {_v(f.projection, f.unit, lang, d)} ({span}), {_goal(f, lang, d)}"
 
 
 def _reason_stale(f: Facts, lang: str) -> str:
@@ -411,9 +481,13 @@ REASONS: dict[str, dict[str, Callable[[Facts], str]]] = {
         "en": lambda f: f"Achieved: {_v(f.at_deadline, f.unit, 'en')} at the deadline, {_goal(f, 'en')}.",
     },
     "missed": {
-        "vi": lambda f: f"Không đạt: {_v(f.at_deadline, f.unit, 'vi')} khi hết hạn, {_goal(f, 'vi')}.",
+        "vi": lambda f: (
+            f"Không đạt: {_v(f.at_deadline, f.unit, 'vi', _d(f, f.at_deadline))} khi hết hạn, "
+            f"{_goal(f, 'vi', _d(f, f.at_deadline))}."
+        ),
         "en": lambda f: (
-            f"Missed: {_v(f.at_deadline, f.unit, 'en')} when the deadline passed, {_goal(f, 'en')}."
+            f"Missed: {_v(f.at_deadline, f.unit, 'en', _d(f, f.at_deadline))} when the deadline passed, "
+            f"{_goal(f, 'en', _d(f, f.at_deadline))}."
         ),
     },
     "met": {
@@ -422,29 +496,29 @@ REASONS: dict[str, dict[str, Callable[[Facts], str]]] = {
     },
     "no_trend": {
         "vi": lambda f: (
-            f"Chưa đủ {f.rules.min_points} tháng số liệu để tính xu hướng; hiện {_v(f.current, f.unit, 'vi')}, "
-            f"{_goal(f, 'vi')}."
+            f"Chưa đủ {f.rules.min_points} tháng số liệu để tính xu hướng; hiện "
+            f"{_v(f.current, f.unit, 'vi', _d(f, f.current))}, {_goal(f, 'vi', _d(f, f.current))}."
         ),
         "en": lambda f: (
-            f"Fewer than {f.rules.min_points} monthly values for a trend; now {_v(f.current, f.unit, 'en')}, "
-            f"{_goal(f, 'en')}."
+            f"Fewer than {f.rules.min_points} monthly values for a trend; now "
+            f"{_v(f.current, f.unit, 'en', _d(f, f.current))}, {_goal(f, 'en', _d(f, f.current))}."
         ),
     },
     "projected": {
-        "vi": lambda f: f"Đúng tiến độ: {_paces(f, 'vi')}; {_projected(f, 'vi')}, {_goal(f, 'vi')}.",
-        "en": lambda f: f"On track: {_paces(f, 'en')}; {_projected(f, 'en')}, {_goal(f, 'en')}.",
+        "vi": lambda f: f"Đúng tiến độ: {_paces(f, 'vi')}; {_projected(f, 'vi')}.",
+        "en": lambda f: f"On track: {_paces(f, 'en')}; {_projected(f, 'en')}.",
     },
     "within_range": {
-        "vi": lambda f: f"Có nguy cơ: {_paces(f, 'vi')}; {_projected(f, 'vi')}, {_goal(f, 'vi')}.",
-        "en": lambda f: f"At risk: {_paces(f, 'en')}; {_projected(f, 'en')}, {_goal(f, 'en')}.",
+        "vi": lambda f: f"Có nguy cơ: {_paces(f, 'vi')}; {_projected(f, 'vi')}.",
+        "en": lambda f: f"At risk: {_paces(f, 'en')}; {_projected(f, 'en')}.",
     },
     "half_closed": {
-        "vi": lambda f: f"Có nguy cơ: {_paces(f, 'vi')}; {_projected(f, 'vi')}, {_goal(f, 'vi')}.",
-        "en": lambda f: f"At risk: {_paces(f, 'en')}; {_projected(f, 'en')}, {_goal(f, 'en')}.",
+        "vi": lambda f: f"Có nguy cơ: {_paces(f, 'vi')}; {_projected(f, 'vi')}.",
+        "en": lambda f: f"At risk: {_paces(f, 'en')}; {_projected(f, 'en')}.",
     },
     "short": {
-        "vi": lambda f: f"Chệch hướng: {_paces(f, 'vi')}; {_projected(f, 'vi')}, {_goal(f, 'vi')}.",
-        "en": lambda f: f"Off track: {_paces(f, 'en')}; {_projected(f, 'en')}, {_goal(f, 'en')}.",
+        "vi": lambda f: f"Chệch hướng: {_paces(f, 'vi')}; {_projected(f, 'vi')}.",
+        "en": lambda f: f"Off track: {_paces(f, 'en')}; {_projected(f, 'en')}.",
     },
 }
 

@@ -11,7 +11,7 @@ from typing import Literal, TypedDict
 import polars as pl
 
 from egov_metrics.charts import chart_bullet, chart_readiness, chart_timeline, chart_trajectory
-from egov_metrics.i18n import check_lang, fmt_date, fmt_value
+from egov_metrics.i18n import check_lang, fmt_date
 from egov_metrics.present import Html, chart, definitions, esc, heading, join, note, table
 from egov_metrics.reports.common import PAGE_CSS, open_db, status_legend, year_status
 from egov_metrics.roadmap import (
@@ -25,8 +25,8 @@ from egov_metrics.roadmap import (
     resources,
     trajectories,
 )
+from egov_metrics.roadmap.status import value_and_target_texts
 from egov_metrics.sources import CLOCK_SOURCE, data_extent
-from egov_metrics.vocab import STATUSES, names_by_lang
 
 #: The page's words in one language; both languages have every key (checked by mypy). Functional form:
 #: "from" is a Python keyword.
@@ -62,7 +62,9 @@ Texts = TypedDict(
         "lead": str,
         "no_lead": str,
         "overdue_owner": str,
-        "status_names": dict[str, str],
+        "lagging_layer": str,
+        "overdue_layer": str,
+        "flat_usage": str,
     },
 )
 
@@ -98,7 +100,9 @@ T: dict[str, Texts] = {
         "lead": "Đơn vị chủ trì",
         "no_lead": "chưa phân công",
         "overdue_owner": "Thành phần quá hạn",
-        "status_names": names_by_lang(STATUSES)["vi"],
+        "lagging_layer": "Tầng chậm tiến độ",
+        "overdue_layer": "Tầng có thành phần quá hạn",
+        "flat_usage": "Đã vận hành nhưng chỉ tiêu sử dụng không tăng",
     },
     "en": {
         "title": "E-government roadmap report",
@@ -130,7 +134,9 @@ T: dict[str, Texts] = {
         "lead": "Lead unit",
         "no_lead": "not assigned",
         "overdue_owner": "Overdue component",
-        "status_names": names_by_lang(STATUSES)["en"],
+        "lagging_layer": "Lagging layer",
+        "overdue_layer": "Layer with overdue components",
+        "flat_usage": "In operation but usage flat",
     },
 }
 
@@ -207,11 +213,13 @@ class RoadmapReport:
         )
 
     def _status_frame(self, frame: pl.DataFrame | None = None) -> pl.DataFrame:
-        lang, t = self.lang, self.t
+        """The assessment's rows with the reader's words: the status as the assessment names it (a value with
+        too few months for a trend is not "no data": `roadmap.status.status_name`) and its reason."""
+        lang = self.lang
         frame = self.phase_targets if frame is None else frame
         return frame.with_columns(
             pl.col("name_vi" if lang == "vi" else "name_en").alias("name"),
-            pl.col("status").replace_strict(t["status_names"], default=pl.col("status")).alias("status_text"),
+            pl.col("status_vi" if lang == "vi" else "status_en").alias("status_text"),
             pl.col("reason_vi" if lang == "vi" else "reason_en").alias("reason"),
         )
 
@@ -231,14 +239,17 @@ class RoadmapReport:
 
     def _targets_table(self, frame: pl.DataFrame, css: str = "egov-table") -> Html:
         t, lang = self.t, self.lang
-        # each value in its indicator's unit (a processing time is in working days, not %)
-        frame = frame.with_columns(
-            pl.Series(
-                f"{col}_text",
-                [fmt_value(r[col], r["unit"], 1, lang) for r in frame.iter_rows(named=True)],
-                dtype=pl.String,
+        # each value in its indicator's unit (a processing time is in working days, not %), the current value
+        # and the target with the same decimals: one short of its target never reads the same as the target
+        texts = [
+            value_and_target_texts(
+                r["current"], r["target"], unit=r["unit"], direction=r["direction"], lang=lang, decimals=1
             )
-            for col in ("target", "current")
+            for r in frame.iter_rows(named=True)
+        ]
+        frame = frame.with_columns(
+            pl.Series("current_text", [c for c, _ in texts], dtype=pl.String),
+            pl.Series("target_text", [g for _, g in texts], dtype=pl.String),
         )
         cols = [
             ("name", t["indicator"]),
@@ -281,23 +292,24 @@ class RoadmapReport:
                 )
         return join(parts)
 
+    def overdue_components(self) -> pl.DataFrame:
+        """The components overdue as of the date: `roadmap.components()`'s `overdue` (`roadmap.is_overdue`), the
+        one definition behind the readiness grid's counts, the timeline's red lines, the overdue table and the
+        risks."""
+        return self.components.filter(pl.col("overdue"))
+
+    def overdue_rows(self) -> pl.DataFrame:
+        """The readiness rows (layer and phase) with at least one overdue component: the overdue table."""
+        return self.readiness.filter(pl.col("overdue") > 0)
+
     def layers(self) -> Html:
         t, lang = self.t, self.lang
         parts = [heading(t["layers"]), chart(chart_readiness(self.readiness, lang=lang))]
-        overdue_col = f"overdue_{lang}"
-        lagging = (
-            self.readiness.filter(pl.col("lagging"))
-            if "lagging" in self.readiness.columns
-            else self.readiness.head(0)
-        )
-        if lagging.height:
+        late = self.overdue_rows()
+        if late.height:
             name = "name_vi" if lang == "vi" else "name_en"
-            cols = [
-                (c, h)
-                for c, h in ((name, t["layer"]), ("phase", t["phase"]), (overdue_col, t["overdue"]))
-                if c and c in lagging.columns
-            ]
-            parts.append(table(lagging, cols, lang=lang))
+            cols = [(name, t["layer"]), ("phase", t["phase"]), (f"overdue_{lang}", t["overdue"])]
+            parts.append(table(late, cols, lang=lang))
         parts.append(heading(t["timeline"], 3))
         parts.append(chart(chart_timeline(self.components, lang=lang)))
         return join(parts)
@@ -341,34 +353,24 @@ class RoadmapReport:
                 f'<span class="egov-owner">{esc(t["lead"])}: <strong>{esc(lead)}</strong>.</span></li>'
             )
         name = "name_vi" if lang == "vi" else "name_en"
-        if "lagging" in self.readiness.columns:  # one row per layer and phase: name each layer once
-            lagging = self.readiness.filter(pl.col("lagging")).unique(name, maintain_order=True)
-            overdue = self.components.filter(pl.col("overdue"))
-            for r in lagging.iter_rows(named=True):
-                word = "Tầng chậm tiến độ" if lang == "vi" else "Lagging layer"
-                late = (
-                    overdue.filter(pl.col("layer") == r["layer"])
-                    if "layer" in overdue.columns
-                    else overdue.head(0)
-                )
-                owners = "".join(
-                    f"<li>{esc(t['overdue_owner'])}: {esc(c[name])} — {esc(t['lead'])}: "
-                    f"<strong>{esc(self._unit(c['owner']))}</strong></li>"
-                    for c in late.iter_rows(named=True)
-                )
-                sub = f"<ul>{owners}</ul>" if owners else ""
-                items.append(f"<li><strong>{esc(word)}: {esc(r.get(name))}</strong>{sub}</li>")
-        if "flat_usage" in self.readiness.columns:
-            flat = self.readiness.filter(pl.col("flat_usage").fill_null(False)).unique(
-                name, maintain_order=True
+        # every layer that lags or has an overdue component (one row per layer and phase: each layer once),
+        # with all its overdue components: the same ones as the readiness grid, the timeline and the table
+        overdue = self.overdue_components()
+        layers = self.readiness.filter(pl.col("lagging") | pl.col("layer").is_in(overdue["layer"].implode()))
+        for r in layers.unique("layer", maintain_order=True).sort("layer").iter_rows(named=True):
+            word = t["lagging_layer"] if r["lagging"] else t["overdue_layer"]
+            owners = "".join(
+                f"<li>{esc(t['overdue_owner'])}: {esc(c[name])} — {esc(t['lead'])}: "
+                f"<strong>{esc(self._unit(c['owner']))}</strong></li>"
+                for c in overdue.filter(pl.col("layer") == r["layer"]).iter_rows(named=True)
             )
-            for r in flat.iter_rows(named=True):
-                word = (
-                    "Đã vận hành nhưng chỉ tiêu sử dụng không tăng"
-                    if lang == "vi"
-                    else "In operation but usage flat"
-                )
-                items.append(f"<li>{esc(word)}: {esc(r.get('name_vi' if lang == 'vi' else 'name_en'))}</li>")
+            sub = f"<ul>{owners}</ul>" if owners else ""
+            items.append(f"<li><strong>{esc(word)}: {esc(r[name])}</strong>{sub}</li>")
+        flat = self.readiness.filter(pl.col("flat_usage").fill_null(False)).unique(
+            "layer", maintain_order=True
+        )
+        for r in flat.iter_rows(named=True):
+            items.append(f"<li>{esc(t['flat_usage'])}: {esc(r[name])}</li>")
         body = f"<ol>{''.join(items)}</ol>" if items else f"<p>{esc(t['no_risk'])}</p>"
         return heading(t["risks"]) + Html(body)
 
