@@ -11,15 +11,23 @@ keeps its text selectable and is byte-identical from run to run.
     chart_trend(frame, ...) / chart_bar(frame, ...)                           # simple helpers for reports
 
 The theme (`egov`) is registered and enabled on import: the font stack `FONT` (see there for why Arial and
-Liberation Sans come first), Vietnamese number locale (1.234,5) in the chart config. English charts carry the English
-number locale in their own config (so they cannot be layered or concatenated further; Vietnamese ones can).
-Decimal columns are cast to Float64 before charting (no renderer accepts them).
+Liberation Sans come first), Vietnamese number and time locales (1.234,5; 30/11/2026) in the chart config. English
+charts carry the English locales in their own config (so they cannot be layered or concatenated further; Vietnamese
+ones can). Decimal columns are cast to Float64 before charting (no renderer accepts them).
+
+No English in a Vietnamese chart, inside the SVG too: Vega's generated ARIA text (English phrases such as "X-axis
+titled …", raw field names, unrounded numbers) is turned off (`config.aria`), and `to_svg` removes what Vega
+writes regardless and names the whole SVG in the chart's language (`role="img"`, `aria-label`) from the spec's
+`description`: every builder's chart has one, its title (`localise` puts it there).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import html
+import math
+import re
 import threading
 from collections.abc import Sequence
 from typing import Any, cast
@@ -161,8 +169,26 @@ TIME_LOCALE_VI: alt.theme.TimeLocaleKwds = {
     "months": [f"tháng {m}" for m in range(1, 13)],
     "shortMonths": [f"Th{m}" for m in range(1, 13)],
 }
+#: d3 time-format locale for English: the theme's is Vietnamese, and a chart's config is merged into the theme's,
+#: so English charts must replace it (else Vega writes "Th11 30, 2026" in English charts).
+TIME_LOCALE_EN: alt.theme.TimeLocaleKwds = {
+    "dateTime": "%b %-d, %Y, %X",
+    "date": "%b %-d, %Y",
+    "time": "%H:%M:%S",
+    "periods": ["AM", "PM"],
+    "days": ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"],
+    "shortDays": ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"],
+    "months": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+               "November", "December"],
+    "shortMonths": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+}  # fmt: skip
+TIME_LOCALE: dict[str, alt.theme.TimeLocaleKwds] = {"vi": TIME_LOCALE_VI, "en": TIME_LOCALE_EN}
 #: Time axes read as month/year in both languages, as Vietnamese offices write dates.
 TIME_AXIS_FORMAT = "%m/%Y"
+#: A day written by Vega (tooltips of daily or weekly series): 30/11/2026, Nov 30, 2026.
+DATE_FORMAT = {"vi": "%d/%m/%Y", "en": "%b %-d, %Y"}
+#: The accessible name of a chart without a title.
+CHART_NAME = {"vi": "Biểu đồ", "en": "Chart"}
 
 
 class ChartError(EgovError):
@@ -190,6 +216,11 @@ def egov_theme() -> alt.theme.ThemeConfig:
             "text": {"font": FONT, "color": INK},
             "line": {"strokeWidth": 2},
             "locale": {"number": NUMBER_LOCALE["vi"], "time": TIME_LOCALE_VI},
+            "timeFormat": DATE_FORMAT["vi"],  # dates in text marks and tooltips without a format of their own
+            # Vega's generated ARIA text is English ("X-axis titled …", "Title text …") and lists raw fields and
+            # unrounded numbers: off for axes, legends and marks (titles keep theirs; `to_svg` removes it)
+            "aria": False,
+            "mark": {"aria": False},
             "range": {"category": list(PALETTE)},
         }
     )  # fmt: skip
@@ -221,12 +252,48 @@ def _frame(data: Any, columns: Sequence[str], what: str) -> pl.DataFrame:
     return frame
 
 
+def _title_text(title: Any) -> str:
+    """The text of a chart title as Altair or Vega-Lite holds it (a string, lines, a dict or TitleParams)."""
+    if isinstance(title, alt.TitleParams):
+        title = title.text
+    elif isinstance(title, dict):
+        title = title.get("text")
+    if isinstance(title, list | tuple):
+        title = " ".join(str(line) for line in title)
+    return title.strip() if isinstance(title, str) else ""
+
+
 def localise(chart: alt.TopLevelMixin, lang: str) -> alt.TopLevelMixin:
-    """Put the language's number locale into the chart's config (Vietnamese is the theme's default)."""
+    """Put the language's number and time locales and date format into the chart's config (Vietnamese is the
+    theme's default), and the chart's title (or "Biểu đồ" / "Chart") into its `description`, which `to_svg`
+    makes the SVG's accessible name."""
     check_lang(lang)
+    if getattr(chart, "description", alt.Undefined) is alt.Undefined:
+        name = _title_text(getattr(chart, "title", alt.Undefined)) or CHART_NAME[lang]
+        chart = cast(Any, chart).properties(description=name)
     if lang == "vi":
         return chart
-    return chart.configure(locale={"number": NUMBER_LOCALE[lang]})
+    return chart.configure(
+        locale={"number": NUMBER_LOCALE[lang], "time": TIME_LOCALE[lang]}, timeFormat=DATE_FORMAT[lang]
+    )
+
+
+#: A start tag (attribute values may hold ">"); and an ARIA attribute in one.
+_TAG = re.compile(r'<[A-Za-z][^>"]*(?:"[^"]*"[^>"]*)*>')
+_ARIA_ATTRIBUTE = re.compile(r'\s(?:role|aria-[a-z]+)="[^"]*"')
+
+
+def accessible_svg(svg: str, spec: dict[str, Any]) -> str:
+    """A chart's SVG as one image named in the chart's language, when its spec has a `description` (every
+    builder's chart has, from `localise`): Vega's own ARIA attributes removed (with `config.aria` off it
+    still writes English ones: "group mark container", "Title text '…'"), and `role="img"` with the
+    description as `aria-label` on the root element. Other SVGs are returned as vl-convert drew them."""
+    name = spec.get("description")
+    if not isinstance(name, str) or not name.strip():
+        return svg
+    svg = _TAG.sub(lambda tag: _ARIA_ATTRIBUTE.sub("", tag.group(0)), svg)
+    label = html.escape(" ".join(name.split()), quote=True)
+    return svg.replace("<svg", f'<svg role="img" aria-label="{label}"', 1)
 
 
 #: Whether `to_svg` has Altair check the spec against the Vega-Lite JSON schema. The charts are built by the
@@ -240,7 +307,9 @@ def to_svg(chart: alt.TopLevelMixin) -> str:
     chart helper process when this process started one (`svgworker`: `egov-metrics report` does), else here."""
     spec = chart.to_dict(validate=VALIDATE_SPECS)
     drawn = svgworker.convert(spec, VL_VERSION)
-    return drawn if drawn is not None else vlc.vegalite_to_svg(spec, vl_version=VL_VERSION)
+    if drawn is None:
+        drawn = vlc.vegalite_to_svg(spec, vl_version=VL_VERSION)
+    return accessible_svg(drawn, spec)
 
 
 #: A tiny chart with an axis, a title and text marks: converting it starts vl-convert's JavaScript engine and
@@ -273,7 +342,7 @@ def warm_up_in_background() -> threading.Thread:
 def _inline_svg_renderer(spec: dict[str, Any], **_: Any) -> dict[str, str]:
     """Altair renderer: a chart shown bare in JupyterLab (or under papermill) becomes inline SVG, drawn by
     vl-convert, so it displays without network; the default renderer would load Vega from a CDN."""
-    return {"text/html": vlc.vegalite_to_svg(spec, vl_version=VL_VERSION)}
+    return {"text/html": accessible_svg(vlc.vegalite_to_svg(spec, vl_version=VL_VERSION), spec)}
 
 
 RENDERER = "egov_svg"
@@ -288,6 +357,62 @@ def _t(lang: str, key: str) -> str:
 def _name(frame: pl.DataFrame, lang: str) -> str | None:
     col = "name_vi" if lang == "vi" else "name_en"
     return str(frame[col][0]) if col in frame.columns and frame.height else None
+
+
+#: The most decimals a value axis gains over its unit's format to tell narrow-range ticks apart.
+MAX_EXTRA_DECIMALS = 2
+#: Vega-Lite's default number of ticks: one per this many pixels of axis.
+PIXELS_PER_TICK = 40
+
+
+def _tick_step(low: float, high: float, count: int) -> float:
+    """The step between the ticks Vega draws for `count` ticks over [low, high] (d3's `tickIncrement`)."""
+    step = (high - low) / max(count, 1)
+    power = math.floor(math.log10(step))
+    error = step / 10.0**power
+    factor = (
+        10 if error >= math.sqrt(50) else 5 if error >= math.sqrt(10) else 2 if error >= math.sqrt(2) else 1
+    )
+    return factor * 10.0**power
+
+
+def value_axis(unit: str, values: Sequence[Any], *, zero: bool, length: int) -> dict[str, Any]:
+    """`format`, `tickMinStep` and, when fewer ticks are needed, `tickCount` of a value axis `length` pixels
+    long in `unit` over `values` (its scale from 0 when `zero`), such that no two tick labels read the same.
+
+    Vega puts ~length/40 ticks whatever the format shows: a 98.1–99.3 % axis read "98 98 98 99 99 99", counts
+    of 0–2 "0 1 1 2 2". The ticks are kept a whole step of the format's last decimal apart (the tick step is
+    computed as Vega computes it; the actual domain, niced, is never narrower, so its step is never finer),
+    fewer if need be; an axis left with fewer than 3 ticks gets a decimal more instead (up to
+    MAX_EXTRA_DECIMALS: "98,2 98,4 … 99,2"). Counts keep whole numbers."""
+    fmt = UNIT_AXIS.get(unit, UNIT_AXIS["count"])["format"]
+    decimals = int(fmt.rsplit(".", 1)[1].rstrip("f"))
+    finite = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+    low, high = (min(finite), max(finite)) if finite else (0.0, 0.0)
+    if zero:
+        low, high = min(low, 0.0), max(high, 0.0)
+    default = max(math.ceil(length / PIXELS_PER_TICK), 1)
+    axis: dict[str, Any] = {"format": fmt, "tickMinStep": 10.0**-decimals}
+    if high - low <= 0:  # one value: one tick
+        return axis
+    most = decimals + MAX_EXTRA_DECIMALS if unit in UNIT_AXIS and unit != "count" else decimals
+    for places in range(decimals, most + 1):
+        minimum = 10.0**-places * (1 - 1e-9)
+        count = next((c for c in range(default, 0, -1) if _tick_step(low, high, c) >= minimum), 0)
+        if not count:
+            continue
+        step = _tick_step(low, high, count)
+        ticks = math.floor(high / step + 1e-9) - math.ceil(low / step - 1e-9) + 1
+        if ticks >= 3 or places == most:
+            axis = {"format": f",.{places}f", "tickMinStep": 10.0**-places}
+            return axis | ({"tickCount": count} if count < default else {})
+    # a range narrower than the most decimals show: as many decimals as Vega's step needs
+    places = max(most, -math.floor(math.log10(_tick_step(low, high, default))))
+    return {"format": f",.{places}f", "tickMinStep": 10.0**-places}
+
+
+def _values(frame: pl.DataFrame, *columns: str) -> list[Any]:
+    return [v for c in columns if c in frame.columns for v in frame[c].to_list()]
 
 
 # --- trajectory --------------------------------------------------------------------------------------------
@@ -331,12 +456,13 @@ def chart_trajectory(
     labels = {s: _t(lang, s) for s in ("actual", "path", "projection")}
     frame = frame.with_columns(pl.col("series").replace_strict(labels).alias("series_label"))
     axis = UNIT_AXIS[unit]
-    y = alt.Y("value:Q", title=axis[lang], axis=alt.Axis(format=axis["format"]))
+    y_axis = alt.Axis(**value_axis(unit, _values(frame, "value", "low", "high"), zero=True, length=260))
+    y = alt.Y("value:Q", title=axis[lang], axis=y_axis)
     if unit == "percent":
         y = alt.Y(
             "value:Q",
             title=axis[lang],
-            axis=alt.Axis(format=axis["format"]),
+            axis=alt.Axis(**value_axis(unit, [0, 100], zero=True, length=260)),
             scale=alt.Scale(domain=[0, 100]),
         )
     x = alt.X("date:T", title=_t(lang, "time"), axis=alt.Axis(format="%Y", tickCount="year"))
@@ -509,8 +635,8 @@ def chart_bullet(
             .with_columns(pl.lit(STATUS_COLORS[r["status"]]).alias("status_color"))
         )
         x_scale = alt.Scale(domain=[0, top], nice=False)
-        x_axis = alt.Axis(title=None if unit == "percent" else UNIT_AXIS[unit][lang], format=UNIT_AXIS[unit]["format"],
-                          grid=False)  # fmt: skip
+        x_axis = alt.Axis(title=None if unit == "percent" else UNIT_AXIS[unit][lang], grid=False,
+                          **value_axis(unit, [0, top], zero=True, length=410))  # fmt: skip
         y = alt.Y("label:N", title=None, axis=alt.Axis(labelLimit=300, labelFontWeight=500))
         layers = []
         if mine.height:
@@ -644,14 +770,19 @@ def chart_trend(
     shown = display_column(frame, color) if color else None
     data = _frame(frame, [c for c in (x, y, shown) if c], "chart_trend")
     axis = UNIT_AXIS.get(unit, UNIT_AXIS["count"])
+    temporal = data.height > 0 and data.schema[x].is_temporal()
+    # months read as the axis does (11/2026); other periods (days, weeks) as days: 30/11/2026, Nov 30, 2026
+    by_day = temporal and not bool((data[x].dt.day() == 1).all())
+    time_format = DATE_FORMAT[lang] if by_day else TIME_AXIS_FORMAT
     tooltip = [
-        alt.Tooltip(f"{x}:T", title=_t(lang, "time"), format=TIME_AXIS_FORMAT),
+        alt.Tooltip(f"{x}:T", title=_t(lang, "time"), format=time_format),
         _tooltip_value(y, unit, lang),
     ]
     # a few months: one tick per month (Vega would put two ticks, both labelled with the month, in one month)
-    temporal = data.height > 0 and data.schema[x].is_temporal()
     months = data[x].dt.year().cast(pl.Int32) * 12 + data[x].dt.month().cast(pl.Int32) if temporal else None
     few = months is not None and int(cast(int, months.max()) - cast(int, months.min())) <= 24  # Int32 column
+    faceted = shown is not None and data[shown].n_unique() > MAX_SERIES
+    width, height = (180, 110) if faceted else (560, 240)
     time_axis = alt.Axis(
         format=TIME_AXIS_FORMAT,
         labelAngle=0,
@@ -662,23 +793,23 @@ def chart_trend(
         "y": alt.Y(
             f"{y}:Q",
             title=y_title or axis[lang],
-            axis=alt.Axis(format=axis["format"]),
+            axis=alt.Axis(**value_axis(unit, data[y].to_list(), zero=unit != "percent", length=height)),
             scale=alt.Scale(zero=unit != "percent"),  # rates: show the movement, not the distance to 0
         ),
     }
-    facet = None
     if shown:
         tooltip.insert(0, alt.Tooltip(f"{shown}:N", title=_t(lang, "series")))
-        if data[shown].n_unique() > MAX_SERIES:
-            facet = alt.Facet(f"{shown}:N", title=None)
-        else:
+        if not faceted:
             enc["color"] = alt.Color(f"{shown}:N", title=None)
     enc["tooltip"] = tooltip
     chart = alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=18)).encode(**enc)
-    if facet is not None:
-        chart = chart.properties(width=180, height=110).facet(facet, columns=4).properties(title=title or "")
+    if faceted:
+        facet = alt.Facet(f"{shown}:N", title=None)
+        chart = (
+            chart.properties(width=width, height=height).facet(facet, columns=4).properties(title=title or "")
+        )
     else:
-        chart = chart.properties(title=title or "", width=560, height=240)
+        chart = chart.properties(title=title or "", width=width, height=height)
     return localise(chart, lang)
 
 
@@ -706,7 +837,11 @@ def chart_bar(
         "y": alt.Y(
             f"{category}:N", title=None, sort="-x" if sort_descending else "x", axis=alt.Axis(labelLimit=300)
         ),
-        "x": alt.X(f"{value}:Q", title=value_title or axis[lang], axis=alt.Axis(format=axis["format"])),
+        "x": alt.X(
+            f"{value}:Q",
+            title=value_title or axis[lang],
+            axis=alt.Axis(**value_axis(unit, data[value].to_list(), zero=True, length=480)),
+        ),
         "tooltip": [
             alt.Tooltip(f"{category}:N", title=_t(lang, "series")),
             _tooltip_value(value, unit, lang),

@@ -209,9 +209,9 @@ def test_excel_long_layout_for_leaders(small_demo_db: Path, tmp_path: Path) -> N
     assert definitions[0][:2] == ["Mã chỉ tiêu", "Chỉ tiêu"]
     by_id = {row[0]: row for row in definitions[1:4]}
     online = load_catalog().get("online_share")
-    assert (
-        by_id["online_share"][2] == online.description.vi and by_id["online_share"][5] == online.legal_source_in("vi")
-    )
+    assert by_id["online_share"][2] == online.description.vi and by_id["online_share"][
+        5
+    ] == online.legal_source_in("vi")
 
 
 def test_excel_wide_layout_in_english(small_demo_db: Path, tmp_path: Path) -> None:
