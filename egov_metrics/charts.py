@@ -601,6 +601,11 @@ def chart_bullet(
         "projection",
         "status",
     ]
+    # the status as the assessment names it for a reader (`status_vi`/`status_en`: "too few months to judge"
+    # for a value without a trend, where the status alone says "no data"), when it is there
+    named = f"status_{lang}"
+    if named in _polars(assessment).columns:
+        cols.append(named)
     frame = _frame(assessment, cols, "chart_bullet")
     if frame.is_empty():
         raise ChartError("chart_bullet: no targets to draw", "pass roadmap.assess(...)")
@@ -610,7 +615,9 @@ def chart_bullet(
         .then(pl.col(name))
         .otherwise(pl.col(name) + pl.lit(" (") + pl.col("unit_level") + pl.lit(")"))
         .alias("label"),
-        pl.col("status").replace_strict(STATUS_LABELS[lang]).alias("status_label"),
+        (
+            pl.col(named) if named in frame.columns else pl.col("status").replace_strict(STATUS_LABELS[lang])
+        ).alias("status_label"),
     )
     band_frame = (
         _frame(bands, ["indicator", "start", "end", "light"], "chart_bullet bands")

@@ -278,6 +278,13 @@ def test_a_value_without_enough_months_for_a_trend_is_not_called_no_data(roadmap
         assert by_name[name][4] == (
             "Chưa đủ số tháng để đánh giá" if lang == "vi" else "Too few months to judge"
         )
+        # the bullet chart of the same targets says the same (it named the status code: "Chưa có số liệu")
+        from egov_metrics.charts import chart_bullet, to_svg
+
+        mine = frame.filter(pl.col("indicator") == "fully_online_dossiers")
+        svg = to_svg(chart_bullet(mine, rm.legend_frame(roadmap), lang=lang))
+        assert ("Chưa đủ số tháng để đánh giá" if lang == "vi" else "Too few months to judge") in svg
+        assert ("Chưa có số liệu" if lang == "vi" else "No data") not in svg
 
 
 # --- components as they stood on the as-of date ----------------------------------------------------------------

@@ -23,7 +23,7 @@ from egov_metrics.roadmap.assessment import (
     unit_indicators,
     unit_window,
 )
-from egov_metrics.roadmap.status import STATUS_NAMES
+from egov_metrics.roadmap.status import STATUS_NAMES, status_name
 from egov_metrics.schema import connect
 from egov_metrics.scoring import ScoreResult, ScoringError, score_units
 from egov_metrics.sources import CLOCK_SOURCE, data_extent
@@ -335,7 +335,7 @@ def kpi_cards(rows: pl.DataFrame, status: pl.DataFrame, level: str, lang: str) -
         ind = catalog.get(row["indicator"])
         st = by_indicator.get(ind.id)
         light = STATUS_LIGHTS[st["status"]] if st else None
-        label = STATUS_TEXT[lang][st["status"]] if st else STATUS_TEXT[lang][None]
+        label = status_name(st["status"], st.get("rule"), lang) if st else STATUS_TEXT[lang][None]
 
         def change(delta: float | None, unit: str = ind.unit, decimals: int = ind.decimals) -> str:
             if delta is None:

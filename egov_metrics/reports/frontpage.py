@@ -115,7 +115,7 @@ def front_page_facts(db_path: str | Path) -> dict[str, Any]:
 def _headline_rows(values: pl.DataFrame, status: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """The headline figures of the month, in `HEADLINE_IDS` order, with their changes and the status against
     the year's target, as JSON values."""
-    from egov_metrics.roadmap.status import STATUS_NAMES
+    from egov_metrics.roadmap.status import status_name
 
     catalog = load_catalog()
     headline = []
@@ -130,7 +130,7 @@ def _headline_rows(values: pl.DataFrame, status: dict[str, dict[str, Any]]) -> l
                 "change_previous": _change(row.get("change_previous"), ind.unit),
                 "change_year_ago": _change(row.get("change_year_ago"), ind.unit),
                 "status": st["status"] if st else None,
-                "status_text": STATUS_NAMES[st["status"]]["vi"] if st else "Chưa có mục tiêu",
+                "status_text": status_name(st["status"], st.get("rule"), "vi") if st else "Chưa có mục tiêu",
                 "target": fmt_value(st["target"], ind.unit, ind.decimals, "vi") if st else None,
                 "target_year": st["deadline"].year if st else None,
             }

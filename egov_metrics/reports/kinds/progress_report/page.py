@@ -43,7 +43,7 @@ from egov_metrics.reports.portal_sections import (
     reconciliation_section,
     reconciliation_summary,
 )
-from egov_metrics.roadmap.status import STATUS_NAMES
+from egov_metrics.roadmap.status import status_name
 from egov_metrics.scoring import ScoreResult, method_for
 from egov_metrics.vocab import CHANNELS as VOCAB_CHANNELS
 from egov_metrics.vocab import PEER_LEVELS, STATUS_LIGHTS, UNIT_LEVELS
@@ -653,7 +653,8 @@ class ProgressReport:
                     row[ind] = (
                         "–"
                         if r is None
-                        else STATUS_NAMES[r["status"]][lang] + ("*" if r["target_level"] != level else "")
+                        else status_name(r["status"], r.get("rule"), lang)
+                        + ("*" if r["target_level"] != level else "")
                     )
                 rows.append(row)
             table_frame = pl.DataFrame(rows).sort(["_good", "_off", "unit"], descending=[True, False, False])
