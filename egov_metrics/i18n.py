@@ -23,6 +23,8 @@ def fmt_number(value: float | int | None, decimals: int = 0, lang: str = "vi") -
         return "–"
     thousands, decimal = _SEPARATORS[check_lang(lang)]
     text = f"{value:,.{decimals}f}"
+    if text.startswith("-") and not text.strip("-0.,"):  # -0.04 rounds to "-0.0": a zero has no sign
+        text = text[1:]
     return text.replace(",", "\x00").replace(".", decimal).replace("\x00", thousands)
 
 

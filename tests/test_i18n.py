@@ -1,0 +1,31 @@
+"""Numbers written in Vietnamese and English (egov_metrics/i18n.py): the separators of each language, and
+no sign on a value that rounds to zero ("-0,0 ngày LV/năm" was printed for a pace of -0.04)."""
+
+from __future__ import annotations
+
+import pytest
+
+from egov_metrics.i18n import fmt_number, fmt_points
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "vi", "en"),
+    [
+        (1234.5, 1, "1.234,5", "1,234.5"),
+        (-1234.5, 1, "-1.234,5", "-1,234.5"),
+        (-0.04, 1, "0,0", "0.0"),  # rounds to zero: no sign
+        (-0.06, 1, "-0,1", "-0.1"),
+        (-0.4, 0, "0", "0"),
+        (-1000, 0, "-1.000", "-1,000"),
+        (-0.0, 2, "0,00", "0.00"),
+        (None, 1, "–", "–"),
+    ],
+)
+def test_numbers_in_each_language(value: float | None, decimals: int, vi: str, en: str) -> None:
+    assert fmt_number(value, decimals, "vi") == vi
+    assert fmt_number(value, decimals, "en") == en
+
+
+def test_a_change_that_rounds_to_zero_has_no_sign() -> None:
+    assert fmt_points(-0.01, 1, "vi") == "0,0 điểm %"
+    assert fmt_points(0.26, 1, "en") == "+0.3 pp"
