@@ -460,3 +460,22 @@ def test_a_stray_quote_inside_a_cell_is_named_by_its_line(db: Path, tmp_path: Pa
     assert "line 3 has a double quote inside a cell" in err.value.message
     assert 'Trực tuyến 5" nhanh' in err.value.message
     assert db.read_bytes() == before
+
+
+def test_an_excel_day_number_in_a_date_column_is_named_as_such(db: Path, tmp_path: Path) -> None:
+    """A date cell that lost its format in Excel holds the day's serial number (45722.342361111 is
+    6 March 2025 08:13): quarantined as before, with what it is and how to fix it; other unreadable dates
+    keep the plain reason."""
+    path = _write(
+        tmp_path / "serial.csv",
+        [_line("XS-1", "45722.342361111"), _line("XS-2", "45722"), _line("XS-3", "06/03/2025 08:13"),
+         _line("XS-4", "hôm qua")],
+    )  # fmt: skip
+    result = _load(db, path)
+    assert (result.inserted, result.rejected) == (1, 3)
+    found = _rejects(db, result.run_id)
+    for row in (2, 3):
+        ((_, _, reason),) = found[row]
+        assert reason.startswith("unparseable date") and "Excel date serial number" in reason
+    ((_, _, plain),) = found[5]
+    assert plain.startswith("unparseable date") and "Excel" not in plain

@@ -498,6 +498,13 @@ def _shape_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
     return [_reject("ingest_parsed", None, lit(TOO_MANY_FIELDS), "__extra IS NOT NULL")]
 
 
+#: Added to an unparseable date that looks like an Excel day number (five digits, maybe a time fraction).
+EXCEL_SERIAL_HINT = (
+    "; this looks like an Excel date serial number (the cell lost its date format): format the column as a "
+    "date (dd/mm/yyyy hh:mm) in Excel and export again"
+)
+
+
 def _value_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
     """Values that do not parse, or parse outside the column's range."""
     parts = []
@@ -512,7 +519,14 @@ def _value_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
         unparsed = (
             f"CASE WHEN {raw} IS NOT NULL AND {c} IS NULL THEN NOT ({damaged} OR {too_long}) ELSE false END"
         )
-        parts.append(_reject("ingest_parsed", column, lit(reason), unparsed))
+        reason_sql = lit(reason)
+        if col.type in ("timestamp", "date"):
+            # a date cell that lost its date format in Excel shows the day's serial number (45722.342…)
+            reason_sql = (
+                f"CASE WHEN regexp_full_match({raw}, '[1-9][0-9]{{4}}([.,][0-9]+)?') THEN "
+                f"{lit(reason + EXCEL_SERIAL_HINT)} ELSE {lit(reason)} END"
+            )
+        parts.append(_reject("ingest_parsed", column, reason_sql, unparsed))
         if col.minimum is not None:
             parts.append(
                 _reject("ingest_parsed", column, lit(f"number below {col.minimum}"), f"{c} < {col.minimum}")
