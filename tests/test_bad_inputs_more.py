@@ -479,3 +479,19 @@ def test_an_excel_day_number_in_a_date_column_is_named_as_such(db: Path, tmp_pat
         assert reason.startswith("unparseable date") and "Excel date serial number" in reason
     ((_, _, plain),) = found[5]
     assert plain.startswith("unparseable date") and "Excel" not in plain
+
+
+def test_an_unreadable_finish_date_is_reported_once(db: Path, tmp_path: Path) -> None:
+    """A finished dossier whose finish date cannot be read got two reasons: "unparseable date" and the
+    misleading "status finished/returned without a finish date". The first alone says what is wrong; a
+    finished dossier with no finish date at all still gets the second."""
+    header = [*HEADER, "Ngày kết thúc xử lý"]
+    lines = [
+        _line("FD-1", "03/10/2025 08:00", "Đã trả kết quả") + ",31/02/2025 10:00",
+        _line("FD-2", "03/10/2025 08:00", "Đã trả kết quả") + ",",
+    ]
+    result = _load(db, _write(tmp_path / "finish.csv", lines, header=header))
+    found = _rejects(db, result.run_id)
+    ((column, _, reason),) = found[2]
+    assert column == "Ngày kết thúc xử lý" and reason.startswith("unparseable date")
+    assert [r[2] for r in found[3]] == ["status finished/returned without a finish date"]

@@ -668,15 +668,16 @@ def _rule_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
     """The schema's CHECK rules across columns and the plausible-date windows, on the row as it would be
     stored (`{margin}` is the mapping's future_margin_days)."""
     margin = str(plan.mapping.future_margin_days)
-    return [
-        _reject(
-            "ingest_eff",
-            r.column,
-            lit(r.reason.replace("{margin}", margin)),
-            f"({r.violation.replace('{margin}', margin)}) IS TRUE",
-        )
-        for r in plan.kind.rules
-    ]
+    parts = []
+    for r in plan.kind.rules:
+        where = f"({r.violation.replace('{margin}', margin)}) IS TRUE"
+        field = plan.fields.get(r.column)
+        if field is not None and field.index is not None:
+            # a value that did not parse is reported as such; the rule would only say it is missing
+            unparsed = f"SELECT __row FROM ingest_parsed WHERE {q(r.column + '$in')} IS NOT NULL AND {q(r.column)} IS NULL"
+            where += f" AND __row NOT IN ({unparsed})"
+        parts.append(_reject("ingest_eff", r.column, lit(r.reason.replace("{margin}", margin)), where))
+    return parts
 
 
 def _duplicate_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
