@@ -495,3 +495,10 @@ def test_an_unreadable_finish_date_is_reported_once(db: Path, tmp_path: Path) ->
     ((column, _, reason),) = found[2]
     assert column == "Ngày kết thúc xử lý" and reason.startswith("unparseable date")
     assert [r[2] for r in found[3]] == ["status finished/returned without a finish date"]
+
+
+def test_a_file_with_a_header_only_says_it_loaded_nothing(db: Path, tmp_path: Path) -> None:
+    """An empty export (the header alone) loads nothing, and the summary says so in words, not only "read 0"."""
+    result = _load(db, _write(tmp_path / "empty.csv", []))
+    assert (result.rows_read, result.inserted, result.rejected) == (0, 0, 0)
+    assert "holds no rows below its header" in result.summary()

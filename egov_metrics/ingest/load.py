@@ -88,6 +88,8 @@ class IngestResult:
             f"  read {self.rows_read:,} · inserted {self.inserted:,} · updated {self.updated:,} · "
             f"unchanged {self.unchanged:,} · rejected {self.rejected:,}   (run {self.run_id}, {self.seconds:.1f} s)",
         ]
+        if not self.rows_read:
+            lines.append("  the file holds no rows below its header: nothing was loaded (an empty export?)")
         if self.blank_rows:
             lines.append(f"  skipped {self.blank_rows:,} blank row(s)")
         if self.total_rows:
