@@ -434,3 +434,14 @@ def test_the_landing_page_links_say_when_a_report_is_not_of_the_pages_month() ->
     )
     for entries in ([own, other], [other, own]):
         assert 'href="roadmap_report_2026-11-30_vi.html"' in frontpage._links(entries, "2026-11")
+
+
+def test_the_footer_does_not_say_a_label_twice() -> None:
+    """A phase's name starts with the parameter's label: "Giai đoạn: Giai đoạn 2021–2025" read twice."""
+    from egov_metrics.reports import render
+
+    roadmap = REPORT_KINDS["roadmap_report"]
+    for lang, shown in (("vi", "; Giai đoạn 2021–2025;"), ("en", "; Phase 2021–2025;")):
+        p = roadmap.params(db_path="/x.duckdb", as_of=dt.date(2025, 12, 31), phase="P2021_2025", lang=lang)
+        footer = render._footer_html(roadmap, p, "0123456789abcdef", "03/12/2026 09:15:00 +0700")
+        assert shown in footer and "Giai đoạn: Giai đoạn" not in footer and "Phase: Phase" not in footer

@@ -180,7 +180,7 @@ def _footer_html(kind: ReportKind, params: Params, fingerprint: str, generated_a
     shown["db"] = Path(params.db_path).name
     shown["lang"] = LANG_NAMES[lang].get(str(shown["lang"]), shown["lang"])
     names = {**PARAM_LABELS[lang], **kind.labels(lang)}
-    param_text = "; ".join(f"{names.get(k, k)}: {'–' if v is None else v}" for k, v in shown.items())
+    param_text = "; ".join(_labelled(names.get(k, k), v) for k, v in shown.items())
     report_title = kind.title_vi if lang == "vi" else kind.title_en
     values = (report_title, param_text, fingerprint, generated_at, f"egov-metrics {__version__}")
     items = "".join(
@@ -188,6 +188,13 @@ def _footer_html(kind: ReportKind, params: Params, fingerprint: str, generated_a
         for a, b in zip(labels, values, strict=True)
     )
     return f'<footer class="egov-footer"><h2>{html.escape(title)}</h2><dl>{items}</dl></footer>'
+
+
+def _labelled(label: str, value: object) -> str:
+    """'Đơn vị: Sở Tư pháp'; a value that starts with its label stands alone ('Giai đoạn 2021–2025', not
+    'Giai đoạn: Giai đoạn 2021–2025')."""
+    text = "–" if value is None else str(value)
+    return text if text.casefold().startswith(label.casefold() + " ") else f"{label}: {text}"
 
 
 def _one_line(exc: PapermillExecutionError) -> str:
