@@ -126,5 +126,5 @@ def test_a_report_rendered_in_process_is_the_page_a_new_kernel_makes(
     assert _normalised(here.path.read_text(encoding="utf-8")) == _normalised(
         kernel.path.read_text(encoding="utf-8")
     )
-    with pytest.raises(ReportError, match="period 1999-01 is outside the data"):
+    with pytest.raises(ReportError, match=r"parameter 'period': 1999-01 is outside the data"):
         render_report("progress_report", {**params, "period": "1999-01"}, out_dir=tmp_path / "here")

@@ -231,7 +231,9 @@ def test_a_registered_kind_renders_with_its_defaults_and_checks(
     ]
 
     # the shared day check refuses a day outside the data, before any kernel starts; unknown names too
-    with pytest.raises(ReportError, match=r"as_of 2026-01-01 is outside the data \(2024-03-04–2025-12-31\)"):
+    with pytest.raises(
+        ReportError, match=r"parameter .as_of.: 2026-01-01 is outside the data \(04/03/2024–31/12/2025\)"
+    ):
         render_report(
             "tiny_report",
             {"db_path": str(tiny_db), "as_of": "2026-01-01"},

@@ -184,7 +184,7 @@ def test_a_report_from_a_warm_kernel_is_the_page_a_new_kernel_makes(
         # another report first, in English: nothing of it may show in the next one
         render_report("unit_scorecard", {**params, "lang": "en"}, out_dir=tmp_path / "warm", kernel=kernel)
         warm = render_report("progress_report", params, out_dir=tmp_path / "warm", kernel=kernel)
-        with pytest.raises(ReportError, match="period 1999-01 is outside the data"):
+        with pytest.raises(ReportError, match=r"parameter 'period': 1999-01 is outside the data"):
             render_report("progress_report", {**params, "period": "1999-01"}, out_dir=tmp_path, kernel=kernel)
     finally:
         kernel.close()

@@ -220,7 +220,7 @@ def month_in_data(
     period = period or latest_period(con)
     if not (first_day <= month_bounds(period)[1] and month_bounds(period)[0] <= last_day):
         raise ReportError(
-            f"period {period} is outside the data ({first_day:%m/%Y}–{last_day:%m/%Y})",
+            f"parameter 'period': {period} is outside the data ({first_day:%m/%Y}–{last_day:%m/%Y})",
             f"pick a month between {first_day:%Y-%m} and {last_day:%Y-%m}",
         )
     return period
@@ -231,7 +231,7 @@ def day_in_data(as_of: dt.date | None, first_day: dt.date, last_day: dt.date) ->
     as_of = as_of or last_day
     if not first_day <= as_of <= last_day:
         raise ReportError(
-            f"as_of {as_of} is outside the data ({first_day}–{last_day})",
+            f"parameter 'as_of': {as_of} is outside the data ({first_day:%d/%m/%Y}–{last_day:%d/%m/%Y})",
             f"pick a date between {first_day} and {last_day}",
         )
     return as_of
