@@ -185,3 +185,28 @@ def test_scores_and_previous_give_the_two_months_scores(
                 check_row_order=False,
             )
             assert got.method == expected.method
+
+
+def test_an_english_progress_report_names_the_units_in_english(small_demo_db: Path) -> None:
+    """The scores, the units' statuses and the backlog came named in Vietnamese ("Sở Tư pháp") on English
+    pages, whose roadmap report names them in English: every unit name of the English page is the unit's
+    `name_en`, and the Vietnamese page keeps `name_vi`."""
+    import re
+
+    from egov_metrics.reports.kinds.progress_report.page import ProgressReport
+
+    with connect(small_demo_db, read_only=True) as con:
+        english = dict(con.sql("SELECT id, name_en FROM org_unit").fetchall())
+        vietnamese = dict(con.sql("SELECT id, name_vi FROM org_unit").fetchall())
+    for lang, names in (("en", english), ("vi", vietnamese)):
+        page = ProgressReport(small_demo_db, "2026-03", None, lang)
+        assert page.scores is not None and page.unit_status is not None
+        frames = [page.scores.totals, page.scores.indicators, page.unit_status, page.backlog_units]
+        for frame in frames:
+            shown = dict(zip(frame["unit_id"], frame["unit_name"], strict=True))
+            assert shown and all(shown[u] == names[u] for u in shown), lang
+        if lang == "en":
+            text = re.sub(
+                r"<[^>]+>", " ", page.league().text + page.unit_targets().text + page.backlog().text
+            )
+            assert not re.search(r"\b(Sở|Phường|Ban Dân tộc)\b", text)

@@ -8,6 +8,7 @@ rank, never another unit's details.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from dataclasses import dataclass, field
@@ -214,6 +215,8 @@ class ProgressReport:
             self._load_backlogs(con, scope_arg)
             self._load_unit_views(con)
             self._load_scores_and_status(con, scope_arg)
+        if self.lang != "vi":
+            self._units_named_in_language()
         self.current = self.monthly.filter(pl.col("period") == self.period)
         self.used.update(self.monthly["indicator"].unique().to_list())
 
@@ -313,6 +316,34 @@ class ProgressReport:
         self.reconciled = load_reconciliation(
             con, None if self.scope.is_province else self.scope.unit_id, self.method
         )
+
+    def _units_named_in_language(self) -> None:
+        """The units by their names in the page's language (`scope_names`): the scores, the unit statuses and
+        some engine answers name them in Vietnamese whatever the page's language."""
+        names = self.scope_names
+
+        def named(frame: pl.DataFrame) -> pl.DataFrame:
+            if not {"unit_id", "unit_name"} <= set(frame.columns):
+                return frame
+            return frame.with_columns(
+                pl.col("unit_id").replace_strict(names, default=pl.col("unit_name"), return_dtype=pl.String)
+                .alias("unit_name")
+            )  # fmt: skip
+
+        if self.kpi_units is not None and self.unit_status is not None:
+            self.kpi_units, self.unit_status = named(self.kpi_units), named(self.unit_status)
+        self.backlog_units, self.backlog_proc_units = (
+            named(self.backlog_units),
+            named(self.backlog_proc_units),
+        )
+        if self.scores is not None:
+            scores = self.scores
+            self.scores = dataclasses.replace(
+                scores,
+                indicators=named(scores.indicators),
+                groups=named(scores.groups),
+                totals=named(scores.totals),
+            )
 
     # -- sections ---------------------------------------------------------------------------------------
     def style(self) -> Html:
