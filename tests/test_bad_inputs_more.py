@@ -502,3 +502,25 @@ def test_a_file_with_a_header_only_says_it_loaded_nothing(db: Path, tmp_path: Pa
     result = _load(db, _write(tmp_path / "empty.csv", []))
     assert (result.rows_read, result.inserted, result.rejected) == (0, 0, 0)
     assert "holds no rows below its header" in result.summary()
+
+
+def test_headers_without_accents_are_suggested_for_their_own_column_only(db: Path, tmp_path: Path) -> None:
+    """A file written without diacritics is refused naming the missing columns; the hint paired 'Ten thu tuc'
+    (a procedure's name) with 'Mã thủ tục' beside 'Ma thu tuc'. Now a header that differs only by accents and
+    case is the one suggestion for its column."""
+    header = [
+        "Ma ho so",
+        "Ma thu tuc",
+        "Ten thu tuc",
+        "Don vi",
+        "Hinh thuc nop",
+        "Ngay tiep nhan",
+        "Trang thai",
+    ]
+    path = _write(tmp_path / "no_accents.csv", ["H1,1.002175,Cấp phiếu,STP,Trực tuyến,03/10/2025,Đang xử lý"],
+                  header=header)  # fmt: skip
+    with pytest.raises(IngestError) as err:
+        _load(db, path)
+    hint = err.value.hint or ""
+    assert "'Ma thu tuc' for 'Mã thủ tục'" in hint and "'Ma ho so' for 'Mã hồ sơ'" in hint
+    assert "'Ten thu tuc' for" not in hint

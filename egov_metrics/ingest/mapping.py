@@ -116,9 +116,14 @@ def unaccent(text: str) -> str:
 
 
 def suggest(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
-    """Candidates that look like `name`, ignoring case, spaces and accents."""
+    """Candidates that look like `name`, ignoring case, spaces and accents: the ones that differ from it only
+    by those when there are any (then 'Ma thu tuc' suggests 'Mã thủ tục' alone, not also 'Tên thủ tục'),
+    else the closest."""
     by_plain = {unaccent(c): c for c in candidates}
-    return [by_plain[m] for m in difflib.get_close_matches(unaccent(name), list(by_plain), n=n, cutoff=0.75)]
+    plain = unaccent(name)
+    if plain in by_plain:
+        return [by_plain[plain]]
+    return [by_plain[m] for m in difflib.get_close_matches(plain, list(by_plain), n=n, cutoff=0.75)]
 
 
 # --- loading with line numbers ---------------------------------------------------------------------------
