@@ -5,6 +5,7 @@ and ClickHouse runs, the statement that makes the long answer in SQL. The two mu
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
 from pathlib import Path
@@ -131,6 +132,8 @@ def _grid() -> pl.DataFrame:
             rows.append(
                 {
                     "shown": k >= 1,
+                    "compare_previous": True,  # every period whole (`_comparable`)
+                    "compare_year": True,
                     "period": start.strftime("%Y-%m"),
                     "period_start": start,
                     "period_end": ENDS[k],
@@ -192,6 +195,33 @@ def test_reshape_keeps_each_indicator_range_and_finds_the_earlier_periods() -> N
     assert set(out["unit_version"]) == {"current"}
     assert out["change_previous"].to_list() == [None, -11.0, 13.0, None, None, None, None]
     assert out["change_year_ago"].to_list() == [None, None, 2.0, None, None, None, None]
+
+
+def test_reshape_compares_a_figure_that_grows_with_its_period_only_over_equal_spans() -> None:
+    """A period cut short by the data's end (or January year to date, for the previous period) is marked by
+    the statement (`compare_previous`, `compare_year` false): there an indicator whose figure grows with its
+    period's length (a count of events: A) gets no comparison, one that does not (a share: B) keeps its own;
+    the other periods keep theirs."""
+    last = _grid()["period"].max()
+    cut = _grid().with_columns(
+        (pl.col("period") != last).alias("compare_previous"), (pl.col("period") != last).alias("compare_year")
+    )
+    layout = dataclasses.replace(LAYOUT, by_length=(True, False))
+    out = reshape(cut, layout, {"unit_version": "current"})
+    whole = reshape(_grid(), layout, {"unit_version": "current"})
+    for column in ("previous_value", "year_ago_value", "change_previous", "change_year_ago"):
+        got = out.select("indicator", "period", column).rows()
+        want = [
+            (i, p, None if (p == last and i == "A") else v)
+            for i, p, v in whole.select("indicator", "period", column).rows()
+        ]
+        assert got == want, column
+    assert (
+        whole.filter(pl.col("period") == last, pl.col("indicator") == "A")["change_previous"]
+        .drop_nulls()
+        .len()
+    )
+    assert reshape(cut, LAYOUT, {"unit_version": "current"}).equals(whole)  # no indicator grows: all compared
 
 
 def test_reshape_of_no_rows_has_the_columns_and_no_rows() -> None:

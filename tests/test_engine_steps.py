@@ -240,3 +240,33 @@ def test_counting_boolean_expressions_gives_the_answer_of_summing_them(
     for a, b in zip(counted, summed, strict=True):
         assert a.height > 1000
         assert a.equals(b, null_equal=True)
+
+
+@pytest.mark.parametrize(
+    ("grain", "start", "end", "uncompared"),
+    [
+        ("quarter", "2025-Q3", "2026-05-15", {"2026-Q2": ("p", "y")}),  # April to mid-May of a quarter
+        ("year", "2025", "2026-03-31", {"2026": ("p", "y")}),  # a quarter of a year
+        ("month", "2026-02", "2026-04-20", {"2026-04": ("p", "y")}),  # twenty days of a month
+        ("ytd", "2025-11", "2026-02-28", {"2026-01 YTD": ("p",)}),  # January is not compared with December
+    ],
+)
+def test_a_period_cut_short_is_not_compared_with_whole_ones(
+    small_demo_db: Path, grain: str, start: str, end: str, uncompared: dict[str, tuple[str, ...]]
+) -> None:
+    """October–November's dossiers set against a whole fourth quarter's read as a fall of a third. A count in a
+    period cut short by the requested end (or the data's) has no previous or year-ago value, and year to date
+    January's no previous one (that would be the whole year before); the other periods keep theirs, and a
+    share is compared in every period. The statement `explain` shows gives the same answer as `compute`."""
+    ids = ["dossiers_received", "online_share"]
+    frame = compute(ids, grain=grain, start=start, end=end, db=small_demo_db)
+    con = connect(small_demo_db, read_only=True)
+    query = explain(ids, grain=grain, start=start, end=end, db=con)
+    sql = con.sql(query.sql, params=query.params).pl()
+    columns = ["indicator", "period", "value", "previous_value", "year_ago_value"]
+    assert sql.select(columns).equals(frame.select(columns))
+    for row in frame.iter_rows(named=True):
+        # a count grows with its period's length; a share of part of a period is still compared
+        missing = uncompared.get(row["period"], ()) if row["indicator"] == "dossiers_received" else ()
+        assert (row["previous_value"] is None) == ("p" in missing), row
+        assert (row["year_ago_value"] is None) == ("y" in missing), row

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from egov_metrics.catalog import Indicator
 from egov_metrics.engine.aggregation import NULL, Cell, grouped_sql
 from egov_metrics.engine.placement import Group, groups, placed_sql, rows_sql
 from egov_metrics.engine.request import Shape
@@ -145,6 +146,9 @@ class Layout:
     names: bool
     compare: bool
     year_steps: int
+    #: per indicator: its figure grows with its period's length (`by_length`): compared only with a period
+    #: of the same span (the wide rows' `compare_previous`, `compare_year`)
+    by_length: tuple[bool, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -250,6 +254,7 @@ def layout(shape: Shape, grid: _Grid | None = None) -> Layout:
         shape.names,
         shape.compare,
         YEAR_STEPS[shape.grain],
+        tuple(by_length(i) for i in shape.indicators),
     )
 
 
@@ -262,9 +267,32 @@ def wide_statement(shape: Shape, grid: _Grid | None = None) -> str:
     order = ", ".join([*(f"r.{d}" for d in shape.dims), "r.period_key"])
     return (
         "WITH " + ",\n".join(ctes) + "\n"
-        f"SELECT r.period_key >= {first_shown_key(shape.grain)} AS shown, {', '.join(shared)},\n       {per}\n"
+        f"SELECT r.period_key >= {first_shown_key(shape.grain)} AS shown, "
+        f"{_comparable('r', shape.grain, 'p')} AS compare_previous, {_comparable('r', shape.grain, 'y')} AS compare_year, "
+        f"{', '.join(shared)},\n       {per}\n"
         "FROM grid r\n" + "".join(j + "\n" for j in joins) + f"ORDER BY {order}"
     )
+
+
+def by_length(indicator: Indicator) -> bool:
+    """Whether an indicator's figure grows with the length of its period: a count or a sum of events (dossiers
+    received, payments). A share, a mean, a quantile or a stock at the period's end does not."""
+    placement = SOURCES[indicator.source].placements[indicator.period_by]
+    return indicator.measure.aggregation in ("count", "sum") and placement.event is not None
+
+
+def _comparable(alias: str, grain: str, prefix: str) -> str:
+    """SQL: the row's period covers as long a span as the period before (`prefix` "p") or a year earlier ("y"),
+    which a figure that grows with its period's length (`by_length`) needs to be compared with it.
+
+    Not when the period is cut short by the data's end or the requested end: part of a quarter's dossiers set
+    against a whole quarter's would read as a fall (October–November against a whole fourth quarter). Nor,
+    year to date, January against the December before: that is the whole previous year. A share or a median
+    of part of a period is still compared."""
+    whole = f"{alias}.period_end_excl >= CAST({alias}.period_key + INTERVAL {STEP[grain]} AS DATE)"
+    if grain == "ytd" and prefix == "p":
+        return f"({whole} AND month({alias}.period_key) > 1)"
+    return whole
 
 
 def _compared(shape: Shape, grid: _Grid, presences: list[str]) -> str:
@@ -274,7 +302,8 @@ def _compared(shape: Shape, grid: _Grid, presences: list[str]) -> str:
     back in the dimension value's periods: windows, reading `cells` once (a self-join would read it three
     times, and an engine that inlines CTEs, such as ClickHouse, would compute the groups three times).
     `p_ok` and `y_ok` check that the row found is that period (as `reshape` counts positions, the same
-    answer)."""
+    answer); `p_same` and `y_same` that the row's period covers as long a span as the one compared
+    (`_comparable`), which an indicator whose figure grows with its period's length needs (`by_length`)."""
     dims = shape.dims
     partition = "PARTITION BY " + ", ".join(f"c.{d}" for d in dims) + " " if dims else ""
     window = f"OVER ({partition}ORDER BY c.period_key)"
@@ -283,7 +312,7 @@ def _compared(shape: Shape, grid: _Grid, presences: list[str]) -> str:
     for prefix, rows, back in (("p", 1, STEP[shape.grain]), ("y", YEAR_STEPS[shape.grain], "1 YEAR")):
         lags.append(
             f"coalesce(lag(c.period_key, {rows}) {window} = CAST(c.period_key - INTERVAL {back} AS DATE), FALSE)"
-            f" AS {prefix}_ok"
+            f" AS {prefix}_ok, {_comparable('c', shape.grain, prefix)} AS {prefix}_same"
         )
         lags += [f"lag(c.keep_{k}, {rows}) {window} AS {prefix}_keep_{k}" for k in range(len(presences))]
         lags += [f"lag(c.{v}, {rows}) {window} AS {prefix}_{v}" for v in values]
@@ -339,9 +368,13 @@ def statement(shape: Shape, grid: _Grid | None = None) -> str:
             f"'direction': '{ind.direction}'",
         ]
         if shape.compare:
+
+            def same(prefix: str, ind: Indicator = ind) -> str:
+                return f" AND r.{prefix}_same" if by_length(ind) else ""
+
             fields += [
-                f"'previous_value': CASE WHEN r.p_ok AND r.p_keep_{k} THEN r.p_{val} END",
-                f"'year_ago_value': CASE WHEN r.y_ok AND r.y_keep_{k} THEN r.y_{val} END",
+                f"'previous_value': CASE WHEN r.p_ok AND r.p_keep_{k}{same('p')} THEN r.p_{val} END",
+                f"'year_ago_value': CASE WHEN r.y_ok AND r.y_keep_{k}{same('y')} THEN r.y_{val} END",
             ]
         structs.append("{" + ", ".join(fields) + "}")
     names = [_alias(c) for c in shared]
@@ -447,11 +480,14 @@ def reshape(wide: pl.DataFrame, layout: Layout, params: dict[str, object]) -> pl
     if not layout.compare:
         return out
     earlier_values = []
-    for steps_back in (1, layout.year_steps):
+    for steps_back, comparable in ((1, "compare_previous"), (layout.year_steps, "compare_year")):
         earlier = np.zeros_like(keep)  # the row `steps_back` periods earlier is the indicator's
         if steps_back < periods:
             earlier[:, steps_back:, :] = keep[:, :-steps_back, :]
-        ok = earlier.reshape(height, m).T.reshape(-1)[flat]
+        # an indicator whose figure grows with its period's length: only where the spans match (`_comparable`)
+        same_span = wide.get_column(comparable).to_numpy()[flat % max(height, 1)]
+        lengthy = np.repeat(np.array(layout.by_length or (False,) * m, dtype=bool), [len(r) for r in rows])
+        ok = earlier.reshape(height, m).T.reshape(-1)[flat] & (same_span | ~lengthy)
         found = figures.get_column("value")[pl.Series(np.where(ok, flat - steps_back, 0))]
         nothing = pl.Series([None], dtype=pl.Float64).new_from_index(0, len(ok))
         earlier_values.append(found.zip_with(pl.Series(ok), nothing))
