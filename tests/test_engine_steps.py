@@ -270,3 +270,27 @@ def test_a_period_cut_short_is_not_compared_with_whole_ones(
         missing = uncompared.get(row["period"], ()) if row["indicator"] == "dossiers_received" else ()
         assert (row["previous_value"] is None) == ("p" in missing), row
         assert (row["year_ago_value"] is None) == ("y" in missing), row
+
+
+def test_one_name_given_as_a_string_is_that_name(small_demo_db: Path) -> None:
+    """compute("online_share") answered "unknown indicator 'o'", and by="channel" "unknown dimension 'c'"."""
+    one = compute("online_share", by="channel", grain="year", start="2025", end="2025", db=small_demo_db)
+    listed = compute(
+        ["online_share"], by=["channel"], grain="year", start="2025", end="2025", db=small_demo_db
+    )
+    assert one.equals(listed) and set(one["indicator"]) == {"online_share"}
+
+
+def test_a_start_after_the_data_says_where_the_data_ends(small_demo_db: Path) -> None:
+    """A start after the data was reported as "start … is after end …, swap --from and --to", in Python too,
+    even when no end was given."""
+    from egov_metrics.engine.request import ComputeError
+
+    with pytest.raises(ComputeError) as err:
+        compute(["online_share"], start="2030-01", db=small_demo_db)
+    assert "after the data's last day (2026-06-30)" in err.value.message
+    assert (
+        err.value.hint is not None and "runs to 2026-06-30" in err.value.hint and "swap" not in err.value.hint
+    )
+    with pytest.raises(ComputeError, match="is after end 2025-01-31"):
+        compute(["online_share"], start="2025-06", end="2025-01", db=small_demo_db)

@@ -119,7 +119,11 @@ def resolve(
     """Validate a request: its shape and every parameter the SQL may bind (the statement keeps the ones it
     names). The request's defaults are written here, once. `data_start`: the first day of the data, when
     the caller has it (a request over a small part of the data is `narrow`)."""
-    by = tuple(dict.fromkeys(request.get("by", ())))
+    given_by = request.get("by", ())
+    # one name given as a string is that name, not its letters ("online_share" → 'o', 'n', …)
+    by = tuple(dict.fromkeys((given_by,) if isinstance(given_by, str) else given_by))
+    if isinstance(indicators, str):
+        indicators = [indicators]
     level = request.get("level")
     grain = request.get("grain", "month")
     start, end = request.get("start"), request.get("end")
@@ -160,8 +164,16 @@ def resolve(
     end_date = _as_date(end, "end", month_end=True) or data_end
     end_date = min(end_date, data_end)
     start_date = _as_date(start, "start") or dt.date(end_date.year, 1, 1)
+    if start_date > data_end:
+        raise ComputeError(
+            f"start {start_date} is after the data's last day ({data_end})",
+            f"the data runs to {data_end}: ask for a start on or before it, or load the later months first",
+        )
     if start_date > end_date:
-        raise ComputeError(f"start {start_date} is after end {end_date}", "swap --from and --to")
+        raise ComputeError(
+            f"start {start_date} is after end {end_date}",
+            "give a start on or before the end (swap them: start=/end= in Python, --from/--to on the command line)",
+        )
     spine_start = dt.date(start_date.year - 1, start_date.month, 1) if compare else start_date
     spine_end_excl = end_date + dt.timedelta(days=1)
     narrow = data_start is not None and (spine_end_excl - spine_start).days <= NARROW * (
