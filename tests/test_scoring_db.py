@@ -71,3 +71,15 @@ def test_score_cli_writes_totals(tiny: Path, tmp_path: Path) -> None:
     frame = pl.read_csv(out)
     assert {"unit_id", "total", "band", "rank"} <= set(frame.columns)
     assert frame.height >= 3
+
+
+def test_a_period_before_the_dossiers_is_not_scored(small_demo_db: Path) -> None:
+    """Before the first dossier only the procedure catalogue's indicators have figures: every unit was ranked
+    on them, 24–29 points and "weak", units created years later included. Such a period is refused; a period
+    with dossiers is scored, and with a start before the data the periods without dossiers are left out."""
+    from egov_metrics.scoring import ScoringError
+
+    with pytest.raises(ScoringError, match="no dossiers to score for the period ending 2019-12"):
+        score_units(small_demo_db, end="2019-12")
+    scored = score_units(small_demo_db, start="2020-11", end="2021-02", grain="month")
+    assert sorted(set(scored.totals["period"])) == ["2021-01", "2021-02"]  # the demo starts in January 2021

@@ -50,8 +50,19 @@ def score_units(
         compare=False,
         db=db,
     )
+    # a period without dossiers (before the data starts) is not scored: the catalogue's indicators alone
+    # would rank every unit, as "weak", on a few points
+    from egov_metrics.catalog import load_catalog
+    from egov_metrics.sources import CLOCK_SOURCE
+
+    catalog = load_catalog()
+    clocked = [i for i in indicators if i in catalog and catalog.get(i).source == CLOCK_SOURCE]
+    with_dossiers = frame.filter(pl.col("indicator").is_in(clocked))["period"].unique()
+    frame = frame.filter(pl.col("period").is_in(with_dossiers.implode()))
     if frame.is_empty():
-        raise ScoringError(f"no data to score for the period ending {end}", "check --end and the database")
+        raise ScoringError(
+            f"no dossiers to score for the period ending {end}", "check --end: the data may start later"
+        )
     if start is None:
         frame = frame.filter(pl.col("period_end") == frame["period_end"].max())
     counts = frame.select(
