@@ -375,4 +375,35 @@ def explore(db: Any = None, *, lang: str = "vi", **selection: Any) -> Explorer:
         selection["indicators"] = (selection["indicators"],)
     if "indicators" in selection:
         selection["indicators"] = tuple(selection["indicators"])
-    return Explorer(db, lang=lang, selection=replace(Selection(lang=lang), **selection))
+    check_lang(lang)
+    return Explorer(db, lang=lang, selection=_checked(db, replace(Selection(lang=lang), **selection)))
+
+
+def _checked(db: Any, sel: Selection) -> Selection:
+    """The preset pickers, each one a value its picker offers: indicators, dimension and grain by their names
+    (the closest suggested), the scope as the unit's id (given by id, code or name: "Sở Tư pháp" as in the
+    docstring). A value a picker does not hold raised a bare widget error naming neither it nor a fix."""
+    from egov_metrics.errors import UnknownNameError
+    from egov_metrics.orgunits import resolve_unit
+    from egov_metrics.schema import connect
+
+    load_catalog().select(list(sel.indicators))  # unknown ids: UnknownNameError with the closest ones
+    if sel.dimension not in DIMENSIONS:
+        raise UnknownNameError.from_choices("explorer dimension", sel.dimension, DIMENSIONS)
+    if sel.grain not in GRAINS:
+        raise UnknownNameError.from_choices("grain", sel.grain, GRAINS)
+    if not sel.scope:
+        return sel
+    con = db if hasattr(db, "sql") else connect(db, read_only=True)
+    try:
+        unit = resolve_unit(con, sel.scope)
+    finally:
+        if con is not db:
+            con.close()
+    offered = {unit_id for _, unit_id in unit_choices(db, sel.lang) if unit_id}
+    if unit not in offered:
+        raise EgovError(
+            f"scope {sel.scope!r} ({unit}) is not one of the explorer's scopes",
+            "the scope is the province (none) or one of today's departments or districts",
+        )
+    return replace(sel, scope=unit)

@@ -517,3 +517,20 @@ def test_the_explorer_view_follows_the_selection(small_demo_db: Path, tmp_path: 
     assert written is not None and openpyxl.load_workbook(written).sheetnames == ["Số liệu", "Định nghĩa"]
     explorer.start.value = "2026-Q7"
     assert "Lỗi" in explorer.status.value and "2026-Q3" in explorer.status.value
+
+
+def test_the_explorer_takes_its_documented_presets_and_names_a_wrong_one(small_demo_db: Path) -> None:
+    """`explore(db, scope="Sở Tư pháp")`, the docstring's own example, raised a bare widget error (so did a
+    misspelt indicator or grain): the scope is found by id, code or name, and a wrong preset says what is
+    wrong and what would do."""
+    from egov_metrics.errors import EgovError
+    from egov_metrics.explorer import explore
+
+    for scope in ("Sở Tư pháp", "STP", "so tu phap"):
+        assert explore(small_demo_db, scope=scope, grain="quarter").scope.value == "STP"
+    with pytest.raises(UnknownNameError, match="did you mean 'online_share'"):
+        explore(small_demo_db, indicators=["online_shar"])
+    with pytest.raises(UnknownNameError, match="did you mean 'quarter'"):
+        explore(small_demo_db, grain="quater")
+    with pytest.raises(EgovError, match="not one of the explorer's scopes"):
+        explore(small_demo_db, scope="SKHDT")  # ended in 2025: not a scope of today
