@@ -704,3 +704,17 @@ def test_assess_units_judges_each_series_of_a_shuffled_frame_on_its_own(small_ro
         assert (row["status"], row["current"]) == (alone.status, alone.current)
     # the four series are told apart: four different judgements of current level
     assert len(set(got["current"])) == 4
+
+
+def test_assessing_a_unit_that_ended_names_its_successor(small_demo_db: Path) -> None:
+    """assess(unit=<a department merged in 2025>) failed with the engine's hint to use
+    unit_version='historical', which assess does not take: it now names the successor to assess."""
+    from egov_metrics.roadmap.assessment import RoadmapAssessmentError
+
+    with pytest.raises(RoadmapAssessmentError) as err:
+        rm.assess(as_of="2024-10-31", unit="SKHDT", db=small_demo_db)
+    assert "SKHDT ended on 01/03/2025" in err.value.message
+    assert (
+        err.value.hint is not None and "STC-2025" in err.value.hint and "unit_version" not in err.value.hint
+    )
+    assert rm.assess(as_of="2024-10-31", unit="STC-2025", db=small_demo_db).height > 0

@@ -80,7 +80,25 @@ def _scope(con: duckdb.DuckDBPyConnection, unit: str | None) -> tuple[str | None
     from egov_metrics.orgunits import resolve_unit
 
     unit_id = resolve_unit(con, unit)
-    level = con.sql("SELECT level FROM org_unit WHERE id = ?", params=[unit_id]).fetchall()[0][0]
+    level, ended = con.sql("SELECT level, valid_to FROM org_unit WHERE id = ?", params=[unit_id]).fetchall()[
+        0
+    ]
+    if ended is not None:  # the engine's own hint (unit_version) is not a parameter here
+        successor = con.sql(
+            "SELECT c.current_id, u.name_vi FROM org_unit_current c JOIN org_unit u ON u.id = c.current_id "
+            "WHERE c.unit_id = ? AND c.current_id <> c.unit_id AND u.level <> 'province'",
+            params=[unit_id],
+        ).fetchall()
+        follow = (
+            f"assess its successor {successor[0][0]} ({successor[0][1]}), whose figures include its work"
+            if successor
+            else "its work is in the province's assessment (unit=None)"
+        )
+        raise RoadmapAssessmentError(
+            f"unit {unit_id} ended on {ended:%d/%m/%Y}",
+            f"targets are judged on the units as they are today, each with the work of the units merged into "
+            f"it: {follow}",
+        )
     return unit_id, level
 
 
