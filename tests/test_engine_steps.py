@@ -294,3 +294,17 @@ def test_a_start_after_the_data_says_where_the_data_ends(small_demo_db: Path) ->
     )
     with pytest.raises(ComputeError, match="is after end 2025-01-31"):
         compute(["online_share"], start="2025-06", end="2025-01", db=small_demo_db)
+
+
+def test_compute_by_path_beside_the_callers_own_duckdb_connection(small_demo_db: Path) -> None:
+    """A planner who opened the file with duckdb.connect(path, read_only=True) and then called
+    compute(db=path) got DuckDB's "different configuration" error: the second connection now shares it."""
+    import duckdb
+
+    own = duckdb.connect(str(small_demo_db), read_only=True)
+    try:
+        frame = compute(["online_share"], start="2026-01", end="2026-03", db=small_demo_db)
+        assert frame.height == 3
+        assert own.sql("SELECT count(*) FROM dossier").fetchall()[0][0] > 0  # the caller's still works
+    finally:
+        own.close()

@@ -52,7 +52,14 @@ def schema_sql() -> str:
 def _connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """A connection with threads = the cores this process may use, and no progress bar: DuckDB prints one with
     meaningless time estimates into scripts and logs (a per-connection setting; config= refuses it)."""
-    con = duckdb.connect(str(path), read_only=read_only, config=_config())
+    try:
+        con = duckdb.connect(str(path), read_only=read_only, config=_config())
+    except duckdb.ConnectionException as exc:
+        if "different configuration" not in str(exc):
+            raise
+        # the caller holds its own connection to the file (e.g. duckdb.connect(path) in a notebook): DuckDB
+        # shares that instance only with a connection of the same settings, so take its settings
+        con = duckdb.connect(str(path), read_only=read_only)
     con.execute("SET enable_progress_bar = false")
     return con
 
