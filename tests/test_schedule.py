@@ -698,3 +698,49 @@ def test_a_run_killed_mid_way_leaves_whole_files_and_the_next_run_finishes(
     assert json.loads((out / schedule.STATE_FILE).read_text(encoding="utf-8"))["last_run"]["rendered"] == len(
         after.rendered
     )
+
+
+@pytest.mark.slow  # a scheduler process renders reports
+def test_ctrl_c_stops_a_run_at_once_and_says_so(tiny_db: Path, notebooks: Path, tmp_path: Path) -> None:
+    """Ctrl-C went on rendering every queued report (the worker pool waited for them all) and printed
+    nothing. Now the reports not started are dropped, the log says where the run stopped, the command says
+    so in one line (no traceback) with the status 130, and every page left is whole."""
+    jobs, out = write_jobs(tmp_path, PROGRESS_JOB), tmp_path / "reports"
+    args = ["--as-of", "2025-12-05", "--jobs", str(jobs), "--db", str(tiny_db), "--out", str(out)]
+    args += ["--notebooks", str(notebooks), "--workers", "1"]
+    code = "from egov_metrics.cli import main; main()"
+    run = subprocess.Popen(
+        [sys.executable, "-c", code, "schedule", "run", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not log_lines(out, "ok") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends: the whole process group
+    output, _ = run.communicate(timeout=30)
+    assert run.returncode == 130, output
+    assert "interrupted: nothing half-written is left" in output and "Traceback" not in output
+    (stopped,) = log_lines(out, "interrupted")
+    done = {e["path"] for e in read_manifest(out)}
+    assert 1 <= len(done) < 6 and any("stopped by Ctrl-C; of 6 reports planned" in f for f in stopped)
+    pages = {p.name for p in out.glob("*.html")} - {"index.html"}
+    assert all((out / name).read_text(encoding="utf-8").rstrip().endswith("</html>") for name in pages)
+
+
+def test_an_output_folder_that_cannot_be_used_is_one_line_not_a_traceback(
+    tiny_db: Path, tmp_path: Path
+) -> None:
+    """`--out` naming a file (or a folder the user cannot write) ended in a Python traceback, exit 1: now one
+    line with the path and why, a hint, and the status 2."""
+    taken = tmp_path / "a_file"
+    taken.write_text("not a folder", encoding="utf-8")
+    code = "from egov_metrics.cli import main; main()"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "report", "progress_report", "--db", str(tiny_db), "--out", str(taken)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert f"error: {taken}" in done.stderr and "Hint:" in done.stderr and "Traceback" not in done.stderr

@@ -36,9 +36,52 @@ def main() -> NoReturn:
         app()
     except SystemExit as done:
         code = done.code
+        if _after_ctrl_c(done):  # the command line library's own exit on Ctrl-C (130), without a word
+            code = _interrupted()
+    except KeyboardInterrupt:
+        code = _interrupted()
+    except (
+        OSError
+    ) as exc:  # a file or folder the command cannot read or write: the path and why, no traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        print(f"Hint: {OS_HINT}", file=sys.stderr)
+        code = 2
+    except Exception as exc:
+        if "interrupt" not in str(exc).lower():  # DuckDB turns Ctrl-C into "Query interrupted"
+            raise
+        code = _interrupted()
     else:
         code = 0
     _exit_now(code)
+
+
+#: What to check when the command cannot read or write a path.
+OS_HINT = (
+    "check that the folder exists, is a folder and is writable by this user (and that the name is not taken "
+    "by a file), or give another path"
+)
+
+
+def _after_ctrl_c(exc: BaseException) -> bool:
+    """Whether `exc` was raised while handling a KeyboardInterrupt (its chain of causes and contexts)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _interrupted() -> int:
+    """Ctrl-C: one line; a load or a report is written whole or not at all, so nothing is left half-written."""
+    print(
+        "interrupted: nothing half-written is left (a load or a report is written whole or not at all)",
+        file=sys.stderr,
+    )
+    return 130
 
 
 def _exit_now(code: object) -> NoReturn:

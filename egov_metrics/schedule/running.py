@@ -187,14 +187,23 @@ class _Runner:
         store = store_for(self.db, self.out_dir)
         env = {ENV_VAR: str(store), **memory_share(min(workers, len(todo)))}
         kernels = KernelPool(self.notebooks_dir, env=env)
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="egov-schedule")
         try:
-            with (
-                _working_directory(self.notebooks_dir),
-                ThreadPoolExecutor(max_workers=workers, thread_name_prefix="egov-schedule") as pool,
-            ):
+            with _working_directory(self.notebooks_dir):
                 futures = {pool.submit(_render_instance, *self._args(inst), kernels): inst for inst in todo}
                 for future in as_completed(futures):
                     self._done(futures[future], *future.result())
+        except KeyboardInterrupt:
+            # Ctrl-C: the reports not started are dropped, the ones rendering end with their kernels (each page
+            # is written whole or not at all); the log says where the run stopped, the next run goes on
+            pool.shutdown(wait=False, cancel_futures=True)
+            append_log(
+                self.out_dir, "interrupted", "-",
+                f"stopped by Ctrl-C; of {len(todo)} reports planned, the ones written are in the manifest",
+            )  # fmt: skip
+            raise
+        else:
+            pool.shutdown()
         finally:
             kernels.close()
 
