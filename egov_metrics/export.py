@@ -122,6 +122,13 @@ def _plain(value: object) -> object:
     return value
 
 
+def _umask() -> int:
+    """The process's umask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: Path, write: Callable[[Path], object], *, suffix: str | None = None) -> Path:
     """Call `write(tmp)` on a temporary file beside `path`, then rename it over `path`: a failed write never
     leaves a half-written file (the project's one way to write a file atomically)."""
@@ -132,6 +139,9 @@ def atomic_write(path: Path, write: Callable[[Path], object], *, suffix: str | N
     os.close(fd)
     try:
         write(Path(tmp))
+        # mkstemp makes the file private (0600); the finished file gets the mode a new file gets here (0644
+        # under the usual umask), so colleagues reading a shared folder can open it
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -534,3 +534,23 @@ def test_the_explorer_takes_its_documented_presets_and_names_a_wrong_one(small_d
         explore(small_demo_db, grain="quater")
     with pytest.raises(EgovError, match="not one of the explorer's scopes"):
         explore(small_demo_db, scope="SKHDT")  # ended in 2025: not a scope of today
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
+def test_an_exported_file_gets_the_usual_mode_of_a_new_file(tmp_path: Path, suffix: str) -> None:
+    """Exports were written through a private temporary file and kept its mode 0600, whatever the umask: a
+    colleague could not open a workbook left in a shared folder. They now get the mode of any new file."""
+    import os
+
+    from egov_metrics.export import write_frame
+
+    frame = pl.DataFrame({"indicator": ["online_share"], "value": [62.5]})
+    old = os.umask(0o022)
+    try:
+        written = write_frame(frame, tmp_path / f"out{suffix}")
+        os.umask(0o027)
+        private = write_frame(frame, tmp_path / f"group{suffix}")
+    finally:
+        os.umask(old)
+    assert written.stat().st_mode & 0o777 == 0o644
+    assert private.stat().st_mode & 0o777 == 0o640
