@@ -447,3 +447,37 @@ def test_the_footer_does_not_say_a_label_twice() -> None:
         p = roadmap.params(db_path="/x.duckdb", as_of=dt.date(2025, 12, 31), phase="P2021_2025", lang=lang)
         footer = render._footer_html(roadmap, p, "0123456789abcdef", "03/12/2026 09:15:00 +0700")
         assert shown in footer and "Giai đoạn: Giai đoạn" not in footer and "Phase: Phase" not in footer
+
+
+@pytest.mark.parametrize("damage", ['{"reports": [', '{"reports": [{"kind": "progress_report"}]}', "[]"])
+def test_a_damaged_manifest_is_named_and_no_page_is_written(tmp_path: Path, damage: str) -> None:
+    """A manifest cut short or edited by hand gave a JSONDecodeError or KeyError traceback, after the report's
+    page had already replaced the one the manifest lists. It is now refused first, naming the file and how
+    to start again."""
+    from egov_metrics.reports import read_manifest, render_report
+    from egov_metrics.reports.kinds.base import ReportError
+
+    (tmp_path / "manifest.json").write_text(damage, encoding="utf-8")
+    with pytest.raises(ReportError, match=r"manifest\.json is damaged") as err:
+        read_manifest(tmp_path)
+    assert err.value.hint is not None and "schedule run" in err.value.hint
+    with pytest.raises(ReportError, match=r"manifest\.json is damaged"):
+        render_report("progress_report", {"db_path": "/nonexistent.duckdb"}, out_dir=tmp_path)
+    assert not list(tmp_path.glob("*.html"))
+
+
+def test_the_landing_page_lists_only_reports_whose_page_is_there(tmp_path: Path) -> None:
+    """A report deleted to be made again, whose new render then failed, stayed on the landing page as a link
+    to nothing."""
+    import json
+
+    from egov_metrics.reports.render import refresh_index
+
+    here = _entry("progress_report", "progress_report_2026-10_vi.html", period="2026-10")
+    gone = _entry("progress_report", "progress_report_2026-09_vi.html", period="2026-09")
+    (tmp_path / "manifest.json").write_text(json.dumps({"reports": [here, gone]}), encoding="utf-8")
+    (tmp_path / "progress_report_2026-10_vi.html").write_text("<html></html>", encoding="utf-8")
+    refresh_index(tmp_path, None)
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert 'href="progress_report_2026-10_vi.html"' in index
+    assert "progress_report_2026-09_vi.html" not in index

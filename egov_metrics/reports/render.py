@@ -418,6 +418,7 @@ def render_report(
     (`reports/inprocess.py`, the default: no kernel start, no second import of the report stack), or in a
     new kernel with `in_process=False` (default: `IN_PROCESS`)."""
     kind = get_kind(kind_name)
+    read_manifest(out_dir)  # a damaged manifest refuses the report before its page replaces the one listed
     raw = dict(params)
     raw.setdefault("db_path", str(Path(os.environ.get("EGOV_DB", PROJECT_DIR / "data" / "egov.duckdb"))))
     # the kernel runs in the notebooks folder: a relative path is made absolute from the caller's directory
@@ -456,8 +457,14 @@ def refresh_index(out_dir: str | Path, facts: dict[str, object] | None) -> None:
     out_dir = Path(out_dir)
     with _locked(out_dir):
         alerts = (out_dir / "alerts.html").is_file()
-        page = index_html(read_manifest(out_dir), facts, "alerts.html" if alerts else None)
+        page = index_html(_on_disk(out_dir, read_manifest(out_dir)), facts, "alerts.html" if alerts else None)
         _atomic_write(out_dir / "index.html", page.encode("utf-8"))
+
+
+def _on_disk(out_dir: Path, reports: list[ManifestEntry]) -> list[ManifestEntry]:
+    """The recorded reports whose page is in the folder: the landing page links to no page that was deleted
+    (to have it made again) and whose new render failed."""
+    return [r for r in reports if (out_dir / r["path"]).is_file()]
 
 
 class ManifestEntry(TypedDict):
@@ -475,10 +482,24 @@ class ManifestEntry(TypedDict):
 
 
 def read_manifest(out_dir: str | Path = REPORTS_DIR) -> list[ManifestEntry]:
+    """The reports recorded in `<out_dir>/manifest.json` ([] without one). A damaged file (cut short, edited
+    by hand) raises ReportError naming it and how to start again, before anything is written."""
     path = Path(out_dir) / MANIFEST
     if not path.exists():
         return []
-    return json.loads(path.read_text(encoding="utf-8"))["reports"]
+    try:
+        reports = json.loads(path.read_text(encoding="utf-8"))["reports"]
+        if not isinstance(reports, list) or not all(
+            isinstance(r, dict) and {"kind", "path", "params"} <= r.keys() for r in reports
+        ):
+            raise ValueError("an entry without kind, path or params")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ReportError(
+            f"{path} is damaged ({type(exc).__name__}: {exc})",
+            f"move it aside (mv {path} {path}.bad): the next `egov-metrics schedule run` renders the reports "
+            "again and writes a new one",
+        ) from None
+    return reports
 
 
 def record(result: ReportResult, out_dir: Path, facts: dict[str, object] | None = None) -> None:
@@ -504,5 +525,5 @@ def record(result: ReportResult, out_dir: Path, facts: dict[str, object] | None 
         manifest = {"generated_by": f"egov-metrics {__version__}", "reports": reports}
         _atomic_write(out_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
         alerts = (out_dir / "alerts.html").is_file()
-        page = index_html(reports, facts, "alerts.html" if alerts else None)
+        page = index_html(_on_disk(out_dir, reports), facts, "alerts.html" if alerts else None)
         _atomic_write(out_dir / "index.html", page.encode("utf-8"))
