@@ -84,3 +84,19 @@ def test_exit_codes_read_as_sys_exit_reads_them(code: object, status: int) -> No
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == status
     assert ("a message" in done.stderr) == (code == "a message")
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (
+            ["calendar", "show", "0"],
+            "greater than or equal to 1900",
+        ),  # was: ValueError: year 0 is out of range
+        (["calendar", "show", "2026", "--lang", "fr"], "use vi or en"),  # was: accepted, shown in Vietnamese
+    ],
+)
+def test_a_wrong_calendar_request_is_one_message(argv: list[str], said: str) -> None:
+    done = _run_main(argv)
+    assert done.returncode == 2, done.stderr
+    assert said in done.stderr and "Traceback" not in done.stderr

@@ -39,7 +39,7 @@ _WEEKDAYS = {
 
 @calendar_app.command("show")
 def calendar_show(
-    year: Annotated[int, typer.Argument(help="The year, e.g. 2026.")],
+    year: Annotated[int, typer.Argument(help="The year, e.g. 2026.", min=1900, max=2200)],
     file: Annotated[
         Path | None, typer.Option("--file", help="Your own overrides file (default: the one loaded in --db).")
     ] = None,
@@ -50,7 +50,8 @@ def calendar_show(
     from egov_metrics import calendar as cal
     from egov_metrics.schema import connect
 
-    lang = lang if lang in ("vi", "en") else "vi"
+    if lang not in ("vi", "en"):
+        raise _fail(EgovError(f"--lang {lang!r} is not a language of the workbench", "use vi or en"))
     path = _db(db)
     try:
         if file is None and path.exists():
