@@ -485,6 +485,17 @@ def normalise_name(text: str, *, accents: bool = False, kind_word: bool = True) 
     return " ".join(tokens if accents else plain)
 
 
+def successor_today(con: duckdb.DuckDBPyConnection, unit_id: str) -> tuple[str, str] | None:
+    """(id, Vietnamese name) of the unit of today that carries the work of `unit_id`, which ended; None when
+    its work went to the province as a whole (a district abolished in 2025) or it has not ended."""
+    rows = con.sql(
+        "SELECT c.current_id, u.name_vi FROM org_unit_current c JOIN org_unit u ON u.id = c.current_id "
+        "WHERE c.unit_id = ? AND c.current_id <> c.unit_id AND u.level <> 'province'",
+        params=[unit_id],
+    ).fetchall()
+    return (str(rows[0][0]), str(rows[0][1])) if rows else None
+
+
 def resolve_unit(con: duckdb.DuckDBPyConnection, code_or_name: str, *, as_of: dt.date | None = None) -> str:
     """The id of the unit named by an id, a code or a Vietnamese name (accents and case do not matter).
 

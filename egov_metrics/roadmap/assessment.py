@@ -77,20 +77,16 @@ def _scope(con: duckdb.DuckDBPyConnection, unit: str | None) -> tuple[str | None
     """(unit id, its level); the province when no unit is given."""
     if unit is None:
         return None, "province"
-    from egov_metrics.orgunits import resolve_unit
+    from egov_metrics.orgunits import resolve_unit, successor_today
 
     unit_id = resolve_unit(con, unit)
     level, ended = con.sql("SELECT level, valid_to FROM org_unit WHERE id = ?", params=[unit_id]).fetchall()[
         0
     ]
     if ended is not None:  # the engine's own hint (unit_version) is not a parameter here
-        successor = con.sql(
-            "SELECT c.current_id, u.name_vi FROM org_unit_current c JOIN org_unit u ON u.id = c.current_id "
-            "WHERE c.unit_id = ? AND c.current_id <> c.unit_id AND u.level <> 'province'",
-            params=[unit_id],
-        ).fetchall()
+        successor = successor_today(con, unit_id)
         follow = (
-            f"assess its successor {successor[0][0]} ({successor[0][1]}), whose figures include its work"
+            f"assess its successor {successor[0]} ({successor[1]}), whose figures include its work"
             if successor
             else "its work is in the province's assessment (unit=None)"
         )

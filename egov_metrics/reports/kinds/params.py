@@ -166,7 +166,7 @@ class PhaseParams(Params):
 
 def unit_in_data(kind: ReportKind[Any], unit: str, con: duckdb.DuckDBPyConnection) -> str:
     """The unit's id (from an id, code or name), of one of the kind's levels."""
-    from egov_metrics.orgunits import resolve_unit
+    from egov_metrics.orgunits import resolve_unit, successor_today
 
     try:
         unit_id = resolve_unit(con, unit)
@@ -178,13 +178,9 @@ def unit_in_data(kind: ReportKind[Any], unit: str, con: duckdb.DuckDBPyConnectio
     if ended is not None:
         # the pages show today's units, each with the work of the units merged into it (the current unit
         # version): an ended unit has no figures of its own there, whatever the period
-        successor = con.sql(
-            "SELECT c.current_id, u.name_vi FROM org_unit_current c JOIN org_unit u ON u.id = c.current_id "
-            "WHERE c.unit_id = ? AND c.current_id <> c.unit_id AND u.level <> 'province'",
-            params=[unit_id],
-        ).fetchall()
+        successor = successor_today(con, unit_id)
         follow = (
-            f"ask for its successor {successor[0][0]} ({successor[0][1]}), whose reports include its work"
+            f"ask for its successor {successor[0]} ({successor[1]}), whose reports include its work"
             if successor
             else "its work is in the province's reports"
         )
