@@ -308,3 +308,10 @@ def test_compute_by_path_beside_the_callers_own_duckdb_connection(small_demo_db:
         assert own.sql("SELECT count(*) FROM dossier").fetchall()[0][0] > 0  # the caller's still works
     finally:
         own.close()
+
+
+def test_an_indicator_named_twice_is_answered_once(small_demo_db: Path) -> None:
+    """`egov-metrics compute X X` (or compute(["X", "X"])) returned every row twice."""
+    twice = compute(["online_share", "online_share"], start="2026-01", end="2026-03", db=small_demo_db)
+    once = compute(["online_share"], start="2026-01", end="2026-03", db=small_demo_db)
+    assert twice.equals(once) and once.height == 3

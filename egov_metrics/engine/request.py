@@ -133,7 +133,7 @@ def resolve(
     lang = request.get("lang", "vi")
     names = request.get("names", False)
     catalog = request.get("catalog") or load_catalog()
-    chosen = catalog.select(list(indicators) if indicators else None)
+    chosen = catalog.select(list(dict.fromkeys(indicators)) if indicators else None)  # each once
     for dim in by:
         if dim not in ALL_DIMENSIONS:
             raise UnknownNameError.from_choices("dimension", dim, ALL_DIMENSIONS)
