@@ -285,4 +285,11 @@ def plan_unit(
     else:
         unit_id = resolve_unit(db, unit)
         result = score_units(db, end=end, grain=grain, method=method)
+    if unit_id not in set(result.totals["unit_id"]):  # the province, a district, a unit that ended
+        from egov_metrics.errors import EgovError
+
+        raise EgovError(
+            f"{unit} ({unit_id}) is not among the units the 766 index scores for this period",
+            "plan takes a department or a commune of today (e.g. STP, or its name)",
+        )
     return plan(result, unit_id)

@@ -336,3 +336,15 @@ def test_a_capture_before_the_period_end_is_compared_with_local_data_to_the_capt
     # compared with the province's data to March (not to June, the data's end): the counts are the same
     assert table.filter(pl.col("published_denominator").is_not_null())["denominator_diff"].abs().max() == 0
     assert set(table["cause"]) <= {"match", "not_published"}
+
+
+@pytest.mark.parametrize("unit", ["T58", "Tỉnh Ninh Thuận", "SKHDT"])
+def test_planning_a_unit_the_index_does_not_score_is_refused(small_demo_db: Path, unit: str) -> None:
+    """`egov-metrics plan "Tỉnh Ninh Thuận"` (the province) printed an empty table with status 0: the index
+    scores departments and communes of today only, and the planner says so."""
+    from egov_metrics.errors import EgovError
+    from egov_metrics.planner import plan_unit
+
+    with pytest.raises(EgovError, match="not among the units the 766 index scores"):
+        plan_unit(small_demo_db, unit)
+    assert plan_unit(small_demo_db, "STP").columns  # a department is planned as before
