@@ -94,9 +94,11 @@ def test_exit_codes_read_as_sys_exit_reads_them(code: object, status: int) -> No
             "greater than or equal to 1900",
         ),  # was: ValueError: year 0 is out of range
         (["calendar", "show", "2026", "--lang", "fr"], "use vi or en"),  # was: accepted, shown in Vietnamese
+        (["catalog", "list", "--group", "nosuch"], "known: digitization"),  # was: an empty list, status 0
+        (["catalog", "list", "--lang", "fr"], "use vi or en"),
     ],
 )
-def test_a_wrong_calendar_request_is_one_message(argv: list[str], said: str) -> None:
+def test_a_wrong_calendar_or_catalog_request_is_one_message(argv: list[str], said: str) -> None:
     done = _run_main(argv)
     assert done.returncode == 2, done.stderr
     assert said in done.stderr and "Traceback" not in done.stderr

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from egov_metrics.cli.app import _fail, app, console, err_console
-from egov_metrics.errors import EgovError
+from egov_metrics.errors import EgovError, UnknownNameError
 
 catalog_app = typer.Typer(help="The indicator catalog: check it, list it.", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
@@ -41,14 +41,19 @@ def catalog_list(
     """Show the catalog: id, name, unit, direction, 766 group, layer, provisional flag."""
     from egov_metrics.catalog import load_catalog
 
+    if lang not in ("vi", "en"):
+        raise _fail(EgovError(f"--lang {lang!r} is not a language of the workbench", "use vi or en"))
     try:
         catalog = load_catalog()
     except EgovError as exc:
         raise _fail(exc) from None
+    groups = sorted({ind.group_766 for ind in catalog if ind.group_766})
+    if group and group not in groups:
+        raise _fail(UnknownNameError.from_choices("766 group", group, groups))
     heads = {
         "vi": ("mã", "tên chỉ tiêu", "đơn vị", "hướng", "nhóm 766", "tầng", "tạm tính"),
         "en": ("id", "indicator", "unit", "better", "766 group", "layer", "provisional"),
-    }[lang if lang in ("vi", "en") else "vi"]
+    }[lang]
     rows = [
         (ind.id, ind.name_in(lang), ind.unit, ind.direction, ind.group_766 or "", str(ind.layer or ""),
          "✓" if ind.provisional else "")
