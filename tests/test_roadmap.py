@@ -718,3 +718,13 @@ def test_assessing_a_unit_that_ended_names_its_successor(small_demo_db: Path) ->
         err.value.hint is not None and "STC-2025" in err.value.hint and "unit_version" not in err.value.hint
     )
     assert rm.assess(as_of="2024-10-31", unit="STC-2025", db=small_demo_db).height > 0
+
+
+def test_an_as_of_month_means_its_last_day(small_demo_db: Path) -> None:
+    """compute takes a month for its end; assess refused `as_of="2026-03"` ("not a date")."""
+    month = rm.assess(as_of="2026-03", db=small_demo_db)
+    day = rm.assess(as_of="2026-03-31", db=small_demo_db)
+    assert month.equals(day)
+    assert assess_module.as_date("2024-02") == dt.date(2024, 2, 29)
+    with pytest.raises(assess_module.RoadmapAssessmentError, match="YYYY-MM for a month"):
+        assess_module.as_date("2026-13")

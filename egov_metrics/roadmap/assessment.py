@@ -8,6 +8,7 @@ complete months up to the as-of date); pass its result as `series=` to reuse it 
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import datetime as dt
 import math
@@ -55,10 +56,16 @@ def as_date(value: str | dt.date | dt.datetime, name: str = "as_of") -> dt.date:
         return value.date()
     if isinstance(value, dt.date):
         return value
+    text = str(value).strip()
     try:
-        return dt.date.fromisoformat(str(value).strip())
+        if len(text) == 7:  # a month, as compute takes it: its last day
+            first = dt.date.fromisoformat(f"{text}-01")
+            return dt.date(first.year, first.month, calendar.monthrange(first.year, first.month)[1])
+        return dt.date.fromisoformat(text)
     except ValueError:
-        raise RoadmapAssessmentError(f"{name}={value!r} is not a date", "write YYYY-MM-DD") from None
+        raise RoadmapAssessmentError(
+            f"{name}={value!r} is not a date", "write YYYY-MM-DD, or YYYY-MM for a month's last day"
+        ) from None
 
 
 @contextlib.contextmanager
