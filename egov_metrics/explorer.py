@@ -263,6 +263,23 @@ def unit_choices(db: Any = None, lang: str = "vi") -> list[tuple[str, str]]:
     return [(TEXT[lang]["province"], "")] + [(r[1] if lang == "vi" else r[2], r[0]) for r in rows]
 
 
+def dimension_choices(db: Any = None) -> tuple[str, ...]:
+    """The splits the dimension picker offers: DIMENSIONS, less a level of units that no unit of today has
+    (the explorer reads today's units: after the 2025 reorganisation the districts' work is the province's,
+    and a split by district would always be empty)."""
+    from egov_metrics.schema import connect
+
+    con = db if hasattr(db, "sql") else connect(db, read_only=True)
+    try:
+        levels = {
+            r[0] for r in con.sql("SELECT DISTINCT level FROM org_unit WHERE valid_to IS NULL").fetchall()
+        }
+    finally:
+        if con is not db:
+            con.close()
+    return tuple(d for d in DIMENSIONS if not d.startswith("unit:") or d.split(":", 1)[1] in levels)
+
+
 class Explorer:
     """The widgets of `explore()`; `refresh()` recomputes, `export(path)` writes the current frame to Excel."""
 
@@ -280,7 +297,7 @@ class Explorer:
             options=[(i.name_in(lang), i.id) for i in catalog], value=sel.indicators, rows=6,
             description=t["indicators"], layout=w.Layout(width="60%"),
         )  # fmt: skip
-        self.dimension = w.Dropdown(options=[(t[d], d) for d in DIMENSIONS], value=sel.dimension,
+        self.dimension = w.Dropdown(options=[(t[d], d) for d in dimension_choices(db)], value=sel.dimension,
                                     description=t["dimension"], layout=layout)  # fmt: skip
         self.grain = w.Dropdown(options=[(t[g], g) for g in GRAINS], value=sel.grain, description=t["grain"],
                                 layout=layout)  # fmt: skip
@@ -388,8 +405,9 @@ def _checked(db: Any, sel: Selection) -> Selection:
     from egov_metrics.schema import connect
 
     load_catalog().select(list(sel.indicators))  # unknown ids: UnknownNameError with the closest ones
-    if sel.dimension not in DIMENSIONS:
-        raise UnknownNameError.from_choices("explorer dimension", sel.dimension, DIMENSIONS)
+    offered = dimension_choices(db)
+    if sel.dimension not in offered:
+        raise UnknownNameError.from_choices("explorer dimension", sel.dimension, offered)
     if sel.grain not in GRAINS:
         raise UnknownNameError.from_choices("grain", sel.grain, GRAINS)
     if not sel.scope:
@@ -400,8 +418,8 @@ def _checked(db: Any, sel: Selection) -> Selection:
     finally:
         if con is not db:
             con.close()
-    offered = {unit_id for _, unit_id in unit_choices(db, sel.lang) if unit_id}
-    if unit not in offered:
+    scopes = {unit_id for _, unit_id in unit_choices(db, sel.lang) if unit_id}
+    if unit not in scopes:
         raise EgovError(
             f"scope {sel.scope!r} ({unit}) is not one of the explorer's scopes",
             "the scope is the province (none) or one of today's departments or districts",

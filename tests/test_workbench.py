@@ -536,6 +536,26 @@ def test_the_explorer_takes_its_documented_presets_and_names_a_wrong_one(small_d
         explore(small_demo_db, scope="SKHDT")  # ended in 2025: not a scope of today
 
 
+def test_the_explorer_offers_no_split_by_a_level_no_unit_of_today_has(
+    small_demo_db: Path, tmp_path: Path
+) -> None:
+    """After the 2025 reorganisation no district exists: the split by district was always empty ("No data").
+    It is offered only while districts exist (a province before its reorganisation)."""
+    import shutil
+
+    from egov_metrics.explorer import dimension_choices, explore
+
+    offered = dimension_choices(small_demo_db)
+    assert "unit:district" not in offered and {"unit:department", "unit:commune", "channel"} <= set(offered)
+    with pytest.raises(UnknownNameError, match="explorer dimension"):
+        explore(small_demo_db, dimension="unit:district")
+    before = tmp_path / "before.duckdb"  # the same province with its districts still in office
+    shutil.copy(small_demo_db, before)
+    with duckdb.connect(str(before)) as con:
+        con.execute("UPDATE org_unit SET valid_to = NULL WHERE level = 'district'")
+    assert "unit:district" in dimension_choices(before)
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
 def test_an_exported_file_gets_the_usual_mode_of_a_new_file(tmp_path: Path, suffix: str) -> None:
     """Exports were written through a private temporary file and kept its mode 0600, whatever the umask: a
