@@ -48,7 +48,8 @@ def main() -> NoReturn:
         print(f"Hint: {OS_HINT}", file=sys.stderr)
         code = 2
     except Exception as exc:
-        if "interrupt" not in str(exc).lower():  # DuckDB turns Ctrl-C into "Query interrupted"
+        # DuckDB turns Ctrl-C during a query into its own error ("Query interrupted")
+        if type(exc).__name__ != "InterruptException" and "query interrupted" not in str(exc).lower():
             raise
         code = _interrupted()
     else:
