@@ -290,14 +290,15 @@ class Explorer:
         self.lang = check_lang(lang)
         t = TEXT[lang]
         catalog = load_catalog()
-        sel = selection or Selection(lang=lang)
+        dimensions, units = dimension_choices(db), unit_choices(db, lang)
+        sel = _checked(db, selection or Selection(lang=lang), dimensions, {u for _, u in units if u})
         self.current: View | None = None
         layout = w.Layout(width="auto")
         self.indicators = w.SelectMultiple(
             options=[(i.name_in(lang), i.id) for i in catalog], value=sel.indicators, rows=6,
             description=t["indicators"], layout=w.Layout(width="60%"),
         )  # fmt: skip
-        self.dimension = w.Dropdown(options=[(t[d], d) for d in dimension_choices(db)], value=sel.dimension,
+        self.dimension = w.Dropdown(options=[(t[d], d) for d in dimensions], value=sel.dimension,
                                     description=t["dimension"], layout=layout)  # fmt: skip
         self.grain = w.Dropdown(options=[(t[g], g) for g in GRAINS], value=sel.grain, description=t["grain"],
                                 layout=layout)  # fmt: skip
@@ -305,7 +306,7 @@ class Explorer:
                             continuous_update=False, layout=layout)  # fmt: skip
         self.end = w.Text(value=sel.end or "", placeholder="2026-06 · 2026-Q2 · 2026", description=t["end"],
                           continuous_update=False, layout=layout)  # fmt: skip
-        self.scope = w.Dropdown(options=unit_choices(db, lang), value=sel.scope or "", description=t["scope"],
+        self.scope = w.Dropdown(options=units, value=sel.scope or "", description=t["scope"],
                                 layout=layout)  # fmt: skip
         self.file = w.Text(value="egov_explorer.xlsx", description=t["file"], layout=layout)
         self.export_button = w.Button(description=t["export"], icon="download")
@@ -393,21 +394,21 @@ def explore(db: Any = None, *, lang: str = "vi", **selection: Any) -> Explorer:
     if "indicators" in selection:
         selection["indicators"] = tuple(selection["indicators"])
     check_lang(lang)
-    return Explorer(db, lang=lang, selection=_checked(db, replace(Selection(lang=lang), **selection)))
+    return Explorer(db, lang=lang, selection=replace(Selection(lang=lang), **selection))
 
 
-def _checked(db: Any, sel: Selection) -> Selection:
-    """The preset pickers, each one a value its picker offers: indicators, dimension and grain by their names
-    (the closest suggested), the scope as the unit's id (given by id, code or name: "Sở Tư pháp" as in the
-    docstring). A value a picker does not hold raised a bare widget error naming neither it nor a fix."""
+def _checked(db: Any, sel: Selection, dimensions: tuple[str, ...], scopes: set[str]) -> Selection:
+    """The preset pickers, each one a value its picker offers (`dimensions`, `scopes`: the unit ids of the
+    scope picker): indicators, dimension and grain by their names (the closest suggested), the scope as the
+    unit's id (given by id, code or name: "Sở Tư pháp" as in `explore`'s docstring). A value a picker does
+    not hold raised a bare widget error naming neither it nor a fix."""
     from egov_metrics.errors import UnknownNameError
     from egov_metrics.orgunits import resolve_unit
     from egov_metrics.schema import connect
 
     load_catalog().select(list(sel.indicators))  # unknown ids: UnknownNameError with the closest ones
-    offered = dimension_choices(db)
-    if sel.dimension not in offered:
-        raise UnknownNameError.from_choices("explorer dimension", sel.dimension, offered)
+    if sel.dimension not in dimensions:
+        raise UnknownNameError.from_choices("explorer dimension", sel.dimension, dimensions)
     if sel.grain not in GRAINS:
         raise UnknownNameError.from_choices("grain", sel.grain, GRAINS)
     if not sel.scope:
@@ -418,7 +419,6 @@ def _checked(db: Any, sel: Selection) -> Selection:
     finally:
         if con is not db:
             con.close()
-    scopes = {unit_id for _, unit_id in unit_choices(db, sel.lang) if unit_id}
     if unit not in scopes:
         raise EgovError(
             f"scope {sel.scope!r} ({unit}) is not one of the explorer's scopes",

@@ -16,10 +16,15 @@ import pytest
 
 from egov_metrics.reports.kinds.progress_report.page import ZERO_WORDS, ProgressReport, zero_denominator_note
 from egov_metrics.reports.kinds.unit_scorecard.page import T as CARD_T
-from egov_metrics.reports.kinds.unit_scorecard.page import _zero_outcome as card_outcome
 from egov_metrics.scoring import ScoreResult, ScoringMethod, load_method, score
+from egov_metrics.scoring.result import zero_outcome
 
 BANDS = [b.model_dump() for b in load_method("portal_2026").bands]
+
+
+def card_outcome(row: dict[str, Any]) -> str:
+    """The outcome the scorecard's row note names (`zero_outcome` of the row's own points)."""
+    return zero_outcome(row["basis"], row["points"], row["max_points"])
 
 
 def method(groups: dict[str, list[dict[str, Any]]]) -> ScoringMethod:

@@ -368,13 +368,11 @@ def statement(shape: Shape, grid: _Grid | None = None) -> str:
             f"'direction': '{ind.direction}'",
         ]
         if shape.compare:
-
-            def same(prefix: str, ind: Indicator = ind) -> str:
-                return f" AND r.{prefix}_same" if by_length(ind) else ""
-
+            # a figure that grows with its period's length: only over the same span (`_comparable`)
+            p_same, y_same = (" AND r.p_same", " AND r.y_same") if by_length(ind) else ("", "")
             fields += [
-                f"'previous_value': CASE WHEN r.p_ok AND r.p_keep_{k}{same('p')} THEN r.p_{val} END",
-                f"'year_ago_value': CASE WHEN r.y_ok AND r.y_keep_{k}{same('y')} THEN r.y_{val} END",
+                f"'previous_value': CASE WHEN r.p_ok AND r.p_keep_{k}{p_same} THEN r.p_{val} END",
+                f"'year_ago_value': CASE WHEN r.y_ok AND r.y_keep_{k}{y_same} THEN r.y_{val} END",
             ]
         structs.append("{" + ", ".join(fields) + "}")
     names = [_alias(c) for c in shared]
@@ -480,13 +478,13 @@ def reshape(wide: pl.DataFrame, layout: Layout, params: dict[str, object]) -> pl
     if not layout.compare:
         return out
     earlier_values = []
+    # per answer row: its indicator's figure grows with its period's length (compared over the same span only)
+    lengthy = np.repeat(np.array(layout.by_length or (False,) * m, dtype=bool), [len(r) for r in rows])
     for steps_back, comparable in ((1, "compare_previous"), (layout.year_steps, "compare_year")):
         earlier = np.zeros_like(keep)  # the row `steps_back` periods earlier is the indicator's
         if steps_back < periods:
             earlier[:, steps_back:, :] = keep[:, :-steps_back, :]
-        # an indicator whose figure grows with its period's length: only where the spans match (`_comparable`)
-        same_span = wide.get_column(comparable).to_numpy()[flat % max(height, 1)]
-        lengthy = np.repeat(np.array(layout.by_length or (False,) * m, dtype=bool), [len(r) for r in rows])
+        same_span = wide.get_column(comparable).to_numpy()[flat % max(height, 1)]  # `_comparable`
         ok = earlier.reshape(height, m).T.reshape(-1)[flat] & (same_span | ~lengthy)
         found = figures.get_column("value")[pl.Series(np.where(ok, flat - steps_back, 0))]
         nothing = pl.Series([None], dtype=pl.Float64).new_from_index(0, len(ok))

@@ -538,8 +538,6 @@ def _value_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
     return parts
 
 
-#: The day and month of a date written dd/mm/yyyy or mm/dd/yyyy (also with - or .), and how a format list
-#: orders them: the first format that starts with a day and a month decides.
 #: A day and a month written with a year after them (four digits or two), anywhere in a value: after a time
 #: ("08:20 03/10/2025") as well as before one; not part of a longer number or of an ISO date (2025-03-10).
 _DAY_MONTH = "(?:^|[^0-9])([0-9]{1,2})[/.-]([0-9]{1,2})[/.-](?:[0-9]{4}|[0-9]{2})(?:$|[^0-9])"
@@ -548,12 +546,14 @@ _FORMAT_ORDER = {"d": "dmy", "m": "mdy"}
 _FORMAT_DAY_MONTH = re.compile(r"%([dm])[/.-]%([dm])[/.-]%[Yy]")
 
 
-def _date_order(formats: tuple[str, ...]) -> str | None:
-    """The order of day and month in the first format that writes both before a year ('dmy' or 'mdy')."""
+def _date_order(formats: tuple[str, ...]) -> tuple[str, str] | None:
+    """The order of day and month ('dmy' or 'mdy') in the first format that writes both before a year, and
+    that format with the two swapped (what a file written the other way round needs)."""
     for fmt in formats:
         found = _FORMAT_DAY_MONTH.search(fmt)
         if found and found.group(1) != found.group(2):
-            return _FORMAT_ORDER[found.group(1)]
+            swapped = re.sub("%[dm]", lambda m: "%m" if m.group(0) == "%d" else "%d", fmt)
+            return _FORMAT_ORDER[found.group(1)], swapped
     return None
 
 
@@ -577,13 +577,11 @@ def _date_order_problems(plan: Plan) -> list[tuple[str, str]]:
         formats = (field.rule.date_formats if field.rule and field.rule.date_formats else None) or (
             plan.mapping.date_formats
         )
-        order = _date_order(formats)
-        if order:
+        found = _date_order(formats)
+        if found:
+            order, swapped_format = found
             by_order.setdefault(order, []).append((column, q(column + "$in")))
-            fmt = next(f for f in formats if _FORMAT_DAY_MONTH.search(f))
-            swapped_formats.setdefault(
-                order, fmt.replace("%d", "%\0").replace("%m", "%d").replace("%\0", "%m")
-            )
+            swapped_formats.setdefault(order, swapped_format)
     parts: list[tuple[str, str]] = []
     for order, columns in by_order.items():
         first, second = ("a", "b") if order == "dmy" else ("b", "a")  # (day, month) as the mapping reads

@@ -87,9 +87,8 @@ def _scope(con: duckdb.DuckDBPyConnection, unit: str | None) -> tuple[str | None
     from egov_metrics.orgunits import resolve_unit, successor_today
 
     unit_id = resolve_unit(con, unit)
-    level, ended = con.sql("SELECT level, valid_to FROM org_unit WHERE id = ?", params=[unit_id]).fetchall()[
-        0
-    ]
+    rows = con.sql("SELECT level, valid_to FROM org_unit WHERE id = ?", params=[unit_id]).fetchall()
+    level, ended = rows[0]
     if ended is not None:  # the engine's own hint (unit_version) is not a parameter here
         successor = successor_today(con, unit_id)
         follow = (

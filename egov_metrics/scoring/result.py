@@ -42,3 +42,13 @@ class ScoreResult:
             groups=self.groups.filter(predicate),
             totals=self.totals.filter(predicate),
         )
+
+
+def zero_outcome(basis: str, points: float, max_points: float) -> str:
+    """What an indicator scored by a zero-denominator rule (`basis` not "rate") gave a unit, read from the
+    points its group score sums, never from the rule alone: "full" or "zero"; "split" or "exclude" when the
+    indicator was dropped (its maximum 0); "lost" when split / exclude left no other indicator of the group
+    to take the points."""
+    if basis in ("split", "exclude"):
+        return basis if max_points == 0 else "lost"
+    return "full" if max_points > 0 and points >= max_points else "zero"

@@ -46,6 +46,7 @@ from egov_metrics.reports.portal_sections import (
 )
 from egov_metrics.roadmap.status import status_name
 from egov_metrics.scoring import ScoreResult, method_for
+from egov_metrics.scoring.result import zero_outcome
 from egov_metrics.vocab import CHANNELS as VOCAB_CHANNELS
 from egov_metrics.vocab import PEER_LEVELS, STATUS_LIGHTS, UNIT_LEVELS
 
@@ -318,32 +319,21 @@ class ProgressReport:
         )
 
     def _units_named_in_language(self) -> None:
-        """The units by their names in the page's language (`scope_names`): the scores, the unit statuses and
-        some engine answers name them in Vietnamese whatever the page's language."""
-        names = self.scope_names
-
-        def named(frame: pl.DataFrame) -> pl.DataFrame:
-            if not {"unit_id", "unit_name"} <= set(frame.columns):
-                return frame
-            return frame.with_columns(
-                pl.col("unit_id").replace_strict(names, default=pl.col("unit_name"), return_dtype=pl.String)
-                .alias("unit_name")
-            )  # fmt: skip
-
-        if self.kpi_units is not None and self.unit_status is not None:
-            self.kpi_units, self.unit_status = named(self.kpi_units), named(self.unit_status)
-        self.backlog_units, self.backlog_proc_units = (
-            named(self.backlog_units),
-            named(self.backlog_proc_units),
+        """The scores' units by their names in the page's language (`scope_names`): `score_units` names them in
+        Vietnamese (its engine call is the one the landing page and the Vietnamese page share through the
+        compute cache); the page's other answers come named in its language already."""
+        if self.scores is None:
+            return
+        names = pl.col("unit_id").replace_strict(
+            self.scope_names, default=pl.col("unit_name"), return_dtype=pl.String
         )
-        if self.scores is not None:
-            scores = self.scores
-            self.scores = dataclasses.replace(
-                scores,
-                indicators=named(scores.indicators),
-                groups=named(scores.groups),
-                totals=named(scores.totals),
-            )
+        scores = self.scores
+        self.scores = dataclasses.replace(
+            scores,
+            indicators=scores.indicators.with_columns(names.alias("unit_name")),
+            groups=scores.groups.with_columns(names.alias("unit_name")),
+            totals=scores.totals.with_columns(names.alias("unit_name")),
+        )
 
     # -- sections ---------------------------------------------------------------------------------------
     def style(self) -> Html:
@@ -879,12 +869,10 @@ def _zero_outcome(basis: str, points: float, max_points: float, method_max: floa
     def num(value: float) -> str:
         return fmt_number(value, 0 if float(value).is_integer() else 2, lang)
 
-    if basis in ("split", "exclude"):
-        if max_points == 0:
-            return words[basis].format(max=num(method_max))
-        return words["lost"].format(points=num(points), max=num(max_points))
-    kind = "full" if max_points > 0 and points >= max_points else "zero"
-    return words[kind].format(points=num(points), max=num(max_points))
+    kind = zero_outcome(basis, points, max_points)
+    return words[kind].format(
+        points=num(points), max=num(method_max if kind in ("split", "exclude") else max_points)
+    )
 
 
 def zero_denominator_note(scores: ScoreResult, unit_ids: list[str], lang: str) -> str:

@@ -29,6 +29,7 @@ from egov_metrics.reports.common import (
 )
 from egov_metrics.reports.portal_sections import load_reconciliation, planner_section, reconciliation_section
 from egov_metrics.scoring import score_units
+from egov_metrics.scoring.result import zero_outcome
 
 #: The 766 groups (vi, en), in the method's order (`common.group_names`).
 GROUP_NAMES = group_names()
@@ -239,7 +240,7 @@ class UnitScorecard:
         for r in frame.iter_rows(named=True):
             parts = []
             if r["basis"] != "rate":
-                parts.append(t["zero"][_zero_outcome(r)])
+                parts.append(t["zero"][zero_outcome(r["basis"], r["points"], r["max_points"])])
             if r["indicator"] in number:
                 parts.append(f"({number[r['indicator']]})")
             notes.append(" ".join(p for p in parts if p))
@@ -323,12 +324,3 @@ class UnitScorecard:
 
     def appendix(self) -> Html:
         return definitions(self.indicators["indicator"].to_list(), self.lang)
-
-
-def _zero_outcome(row: dict) -> str:
-    """What an indicator scored by a zero-denominator rule gave this unit, read from the points in the row (the
-    ones the group score sums), not from the rule alone: "full", "zero", "split" or "exclude" (the indicator
-    dropped, its maximum 0), or "lost" (split / exclude with no other indicator of the group to take the points)."""
-    if row["basis"] in ("split", "exclude"):
-        return row["basis"] if row["max_points"] == 0 else "lost"
-    return "full" if row["max_points"] > 0 and row["points"] >= row["max_points"] else "zero"
