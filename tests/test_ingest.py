@@ -603,8 +603,11 @@ def test_format_and_encoding_detection(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "code", "needle"),
     [
-        (["dossier", "dossiers_one_stop.csv"], 0, "inserted 50"),
-        (["dossier", "dossiers_broken.csv"], 1, "rejected 17"),
+        (["dossier", "dossiers_one_stop.csv"], 0, "thêm mới 50"),  # the summary is Vietnamese by default
+        (["dossier", "dossiers_broken.csv"], 1, "bị loại 17"),
+        (["dossier", "dossiers_one_stop.csv", "--lang", "en"], 0, "inserted 50"),
+        (["dossier", "dossiers_broken.csv", "--lang", "en"], 1, "rejected 17"),
+        (["dossier", "dossiers_broken.csv", "--lang", "fr"], 2, "not a language of the workbench"),
         (["dossier", "no_such_file.csv"], 2, "does not exist"),
         (["dossier", "dossiers_other_system.csv"], 2, "missing required column"),
         (["dossier", "units.csv", "--mapping", "one_stop"], 2, "did you mean 'one_stop_vi'"),

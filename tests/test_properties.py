@@ -44,7 +44,10 @@ def parse(column: Column, text: str | None) -> object:
 
 
 def reason(column: Column) -> str:
-    return PARSERS[column.type].reason(column, MAPPING, RULES.get(column.name))
+    """The English reason of an unparseable value; its Vietnamese one is checked beside it."""
+    said = PARSERS[column.type].reason(column, MAPPING, RULES.get(column.name))
+    assert said.vi and said.vi != said.en
+    return said.en
 
 
 COLUMNS = {

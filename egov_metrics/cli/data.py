@@ -79,10 +79,21 @@ def ingest(
     wait: Annotated[
         float, typer.Option("--wait", min=0, help="Seconds to wait for another ingest of the same database.")
     ] = 600.0,
+    lang: Annotated[
+        str,
+        typer.Option(
+            "--lang",
+            envvar="EGOV_LANG",
+            help="Language of the summary and the reasons of rejected rows: vi or en (both are kept).",
+        ),
+    ] = "vi",
 ) -> None:
     """Load an export into the database: validate, quarantine bad rows, upsert the rest in one transaction."""
     from egov_metrics import ingest as ingest_mod
+    from egov_metrics.i18n import LANGS
 
+    if lang not in LANGS:
+        raise _fail(EgovError(f"--lang {lang!r} is not a language of the workbench", "use vi or en"))
     try:
         result = ingest_mod.ingest_file(
             _db(db),
@@ -96,7 +107,7 @@ def ingest(
         )
     except EgovError as exc:
         raise _fail(exc) from None
-    console.print(result.summary())
+    console.print(result.summary(lang=lang))
     if result.rejected:
         raise typer.Exit(1)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from egov_metrics import vocab
 from egov_metrics.errors import UnknownNameError
+from egov_metrics.i18n import Said
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class Column:
     day_end: bool = False
     #: What a value of this column looks like, for the reason of a value that cannot be read (default: the
     #: type's own wording).
-    expected: str | None = None
+    expected: Said | None = None
     #: Another column whose value is used when this one is empty (e.g. name_en falls back to name_vi).
     fallback: str | None = None
 
@@ -41,7 +42,7 @@ class Rule:
 
     column: str
     violation: str
-    reason: str
+    reason: Said
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class Reference:
 
     column: str
     resolver: str
-    reason: str = ""
+    reason: Said = field(default_factory=lambda: Said("", ""))
     keep_unknown: bool = False
 
 
@@ -74,6 +75,8 @@ class Kind:
     no_cycles: tuple[str, ...] = ()
     description: str = ""
     aliases: tuple[str, ...] = field(default=())
+    #: What a file of this kind holds, as the Vietnamese ingest summary names it ("tệp hồ sơ"); default: `name`.
+    name_vi: str = ""
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -99,23 +102,42 @@ def _flag(name: str) -> Column:
 #: real record; one such row would otherwise stretch every period and working-day index past the calendar.
 #: `{margin}` is the mapping's `future_margin_days` (default 1), filled in by `sql._rule_problems`.
 EARLIEST_RECEIVED = "2000-01-01"
+EARLIEST_DAY = "01/01/2000"  # the same day, as the Vietnamese reasons write it
 #: An appointment more than this many years after the receipt is a typo (2205 for 2025).
 MAX_DUE_YEARS = 3
 
 
+#: The event columns' names in the reasons of the date rules.
+WHAT = {
+    "received": Said("ngày tiếp nhận", "received"),
+    "finished": Said("ngày kết thúc xử lý", "finished"),
+    "returned": Said("ngày trả kết quả", "returned"),
+    "synced": Said("ngày đồng bộ", "synced"),
+    "handled": Said("ngày xử lý xong", "handled"),
+}
+
+
 def _in_window(column: str, what: str) -> tuple[Rule, ...]:
     """The plausible-date window of an event column (received, finished, returned, handled, synced)."""
+    name = WHAT[what]
     return (
         Rule(
             column,
             f"{column} < TIMESTAMP '{EARLIEST_RECEIVED}'",
-            f"{what} before {EARLIEST_RECEIVED}: check the year",
+            Said(
+                f"{name.vi} trước ngày {EARLIEST_DAY}: kiểm tra lại năm",
+                f"{name.en} before {EARLIEST_RECEIVED}: check the year",
+            ),
         ),
         Rule(
             column,
             f"{column} > localtimestamp + INTERVAL {{margin}} DAY",
-            f"{what} in the future (more than {{margin}} day(s) after now): check the year and the date format "
-            "(dd/mm/yyyy); a mapping's future_margin_days allows more",
+            Said(
+                f"{name.vi} ở tương lai (quá {{margin}} ngày sau hôm nay): kiểm tra lại năm và định dạng ngày "
+                "(dd/mm/yyyy); muốn chấp nhận xa hơn, đặt future_margin_days trong tệp ánh xạ cột",
+                f"{name.en} in the future (more than {{margin}} day(s) after now): check the year and the date "
+                "format (dd/mm/yyyy); a mapping's future_margin_days allows more",
+            ),
         ),
     )
 
@@ -125,21 +147,36 @@ def _due_window(column: str = "due_at") -> tuple[Rule, ...]:
         Rule(
             column,
             f"{column} < TIMESTAMP '{EARLIEST_RECEIVED}'",
-            f"due before {EARLIEST_RECEIVED}: check the year",
+            Said(
+                f"ngày hẹn trả trước ngày {EARLIEST_DAY}: kiểm tra lại năm",
+                f"due before {EARLIEST_RECEIVED}: check the year",
+            ),
         ),
         Rule(
             column,
             f"{column} > received_at + INTERVAL {MAX_DUE_YEARS} YEAR",
-            f"due more than {MAX_DUE_YEARS} years after received: check the year",
+            Said(
+                f"ngày hẹn trả sau ngày tiếp nhận hơn {MAX_DUE_YEARS} năm: kiểm tra lại năm",
+                f"due more than {MAX_DUE_YEARS} years after received: check the year",
+            ),
         ),
     )
 
 
 RECEIVED_IN_RANGE = _in_window("received_at", "received")
+#: "<event> before received", for the event columns.
+BEFORE_RECEIVED = {
+    what: Said(f"{name.vi} trước ngày tiếp nhận", f"{name.en} before received")
+    for what, name in WHAT.items()
+    if what != "received"
+}
+DUE_BEFORE_RECEIVED = Said("ngày hẹn trả trước ngày tiếp nhận", "due before received")
+UNKNOWN_UNIT = Said("mã đơn vị không có trong danh mục đơn vị", "unknown unit code")
 
 
 DOSSIER = Kind(
     name="dossier",
+    name_vi="hồ sơ",
     table="dossier",
     key=("id",),
     default_mapping="one_stop_vi",
@@ -190,23 +227,32 @@ DOSSIER = Kind(
         _text("source", default="'unknown'"),
     ),
     rules=(
-        Rule("finished_at", "finished_at < received_at", "finished before received"),
-        Rule("returned_at", "returned_at < received_at", "returned before received"),
-        Rule("due_at", "due_at < received_at", "due before received"),
+        Rule("finished_at", "finished_at < received_at", BEFORE_RECEIVED["finished"]),
+        Rule("returned_at", "returned_at < received_at", BEFORE_RECEIVED["returned"]),
+        Rule("due_at", "due_at < received_at", DUE_BEFORE_RECEIVED),
         Rule(
             "finished_at",
             "status IN ('finished', 'returned') AND finished_at IS NULL",
-            "status finished/returned without a finish date",
+            Said(
+                "trạng thái đã xử lý xong hoặc đã trả kết quả nhưng không có ngày kết thúc xử lý",
+                "status finished/returned without a finish date",
+            ),
         ),
         Rule(
             "paid_online",
             "paid_online AND NOT has_financial_obligation",
-            "paid online without a financial obligation",
+            Said(
+                "thanh toán trực tuyến nhưng hồ sơ không có nghĩa vụ tài chính",
+                "paid online without a financial obligation",
+            ),
         ),
         Rule(
             "synced_at",
             "synced_to_national AND synced_at < received_at",
-            "synced to the national portal before received",
+            Said(
+                "đồng bộ lên Cổng Dịch vụ công quốc gia trước ngày tiếp nhận",
+                "synced to the national portal before received",
+            ),
         ),
         *RECEIVED_IN_RANGE,
         *_in_window("finished_at", "finished"),
@@ -215,13 +261,23 @@ DOSSIER = Kind(
         *_due_window(),
     ),
     references=(
-        Reference("unit_id", "unit", "unknown unit code"),
-        Reference("procedure_code", "procedure", "unknown procedure code"),
+        Reference("unit_id", "unit", UNKNOWN_UNIT),
+        Reference(
+            "procedure_code",
+            "procedure",
+            Said(
+                "mã thủ tục hành chính không có trong danh mục thủ tục: sửa mã trong tệp, hoặc nạp danh mục thủ "
+                "tục trước (egov-metrics ingest procedure TỆP)",
+                "unknown procedure code: correct the code in the file, or load the procedure list first "
+                "(egov-metrics ingest procedure FILE)",
+            ),
+        ),
     ),
 )
 
 PROCEDURE = Kind(
     name="procedure",
+    name_vi="thủ tục hành chính",
     table="procedure",
     key=("code",),
     default_mapping="procedure",
@@ -249,11 +305,15 @@ PROCEDURE = Kind(
             "statutory_days",
             "int",
             minimum=0,
-            expected=(
+            expected=Said(
+                "thời hạn giải quyết bằng số ngày làm việc nguyên, như '15 ngày làm việc', 'Không quá 10 ngày "
+                "làm việc', 'Trong ngày' (0) hoặc 15; nửa ngày, giờ, tháng, khoảng thời gian và ngày theo lịch "
+                "('30 ngày') không được quy đổi: ghi số ngày làm việc tương ứng, hoặc khai báo đúng văn bản đó "
+                "trong mục `values` của tệp ánh xạ cột (docs/ingest.md)",
                 "the statutory time in whole working days, such as '15 ngày làm việc', 'Không quá 10 ngày làm "
                 "việc', 'Trong ngày' (0) or 15; half days, hours, months, ranges and calendar days ('30 ngày') "
                 "are not converted: write the working days they mean, or map the exact text to them under "
-                "`values` in a mapping (docs/ingest.md)"
+                "`values` in a mapping (docs/ingest.md)",
             ),
         ),
         _flag("has_fee"),
@@ -278,6 +338,7 @@ PROCEDURE = Kind(
 
 UNIT = Kind(
     name="unit",
+    name_vi="đơn vị",
     table="org_unit",
     key=("id",),
     default_mapping="unit",
@@ -300,19 +361,38 @@ UNIT = Kind(
         _text("successor_id"),
     ),
     rules=(
-        Rule("valid_to", "valid_to <= valid_from", "valid_to not after valid_from"),
-        Rule("parent_id", "parent_id = id", "unit is its own parent"),
-        Rule("successor_id", "successor_id = id", "unit is its own successor"),
+        Rule(
+            "valid_to",
+            "valid_to <= valid_from",
+            Said("ngày hết hiệu lực không sau ngày bắt đầu hiệu lực", "valid_to not after valid_from"),
+        ),
+        Rule(
+            "parent_id", "parent_id = id", Said("đơn vị là cấp trên của chính nó", "unit is its own parent")
+        ),
+        Rule(
+            "successor_id",
+            "successor_id = id",
+            Said("đơn vị là đơn vị kế thừa của chính nó", "unit is its own successor"),
+        ),
     ),
     references=(
-        Reference("parent_id", "unit_in_file", "unknown parent unit"),
-        Reference("successor_id", "unit_in_file", "unknown successor unit"),
+        Reference(
+            "parent_id",
+            "unit_in_file",
+            Said("đơn vị cấp trên không có trong danh mục đơn vị hay trong tệp", "unknown parent unit"),
+        ),
+        Reference(
+            "successor_id",
+            "unit_in_file",
+            Said("đơn vị kế thừa không có trong danh mục đơn vị hay trong tệp", "unknown successor unit"),
+        ),
     ),
     no_cycles=("parent_id", "successor_id"),
 )
 
 FEEDBACK = Kind(
     name="feedback",
+    name_vi="phản ánh, kiến nghị",
     table="feedback",
     key=("id",),
     default_mapping="feedback",
@@ -328,17 +408,18 @@ FEEDBACK = Kind(
         _text("source", default="'unknown'"),
     ),
     rules=(
-        Rule("handled_at", "handled_at < received_at", "handled before received"),
-        Rule("due_at", "due_at < received_at", "due before received"),
+        Rule("handled_at", "handled_at < received_at", BEFORE_RECEIVED["handled"]),
+        Rule("due_at", "due_at < received_at", DUE_BEFORE_RECEIVED),
         *RECEIVED_IN_RANGE,
         *_in_window("handled_at", "handled"),
         *_due_window(),
     ),
-    references=(Reference("unit_id", "unit", "unknown unit code"),),
+    references=(Reference("unit_id", "unit", UNKNOWN_UNIT),),
 )
 
 DATA_EXCHANGE = Kind(
     name="data_exchange",
+    name_vi="trao đổi dữ liệu",
     table="data_exchange",
     key=("day", "platform", "source_system", "target_system"),
     default_mapping="data_exchange",
@@ -353,12 +434,26 @@ DATA_EXCHANGE = Kind(
         _text("source", default="'unknown'"),
     ),
     rules=(
-        Rule("failures", "failures > requests", "more failures than requests"),
-        Rule("day", f"day < DATE '{EARLIEST_RECEIVED}'", f"day before {EARLIEST_RECEIVED}: check the year"),
+        Rule(
+            "failures",
+            "failures > requests",
+            Said("số lỗi nhiều hơn số yêu cầu", "more failures than requests"),
+        ),
+        Rule(
+            "day",
+            f"day < DATE '{EARLIEST_RECEIVED}'",
+            Said(
+                f"ngày trước ngày {EARLIEST_DAY}: kiểm tra lại năm",
+                f"day before {EARLIEST_RECEIVED}: check the year",
+            ),
+        ),
         Rule(
             "day",
             "day > CAST(localtimestamp AS DATE) + INTERVAL {margin} DAY",
-            "day in the future (more than {margin} day(s) after now): check the year and the date format",
+            Said(
+                "ngày ở tương lai (quá {margin} ngày sau hôm nay): kiểm tra lại năm và định dạng ngày",
+                "day in the future (more than {margin} day(s) after now): check the year and the date format",
+            ),
         ),
     ),
 )

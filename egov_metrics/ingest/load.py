@@ -27,14 +27,60 @@ from rich.progress import (
 from egov_metrics import calendar
 from egov_metrics.errors import IngestError
 from egov_metrics.export import write_csv
+from egov_metrics.i18n import check_lang, fmt_number
 from egov_metrics.ingest import sql
 from egov_metrics.ingest.kinds import Kind, get_kind
 from egov_metrics.ingest.mapping import Mapping, normalise, resolve_mapping
 from egov_metrics.ingest.readers import Source, read_source, sheets_with_headers
+from egov_metrics.schema.connection import add_reason_columns, quarantine_table
 from egov_metrics.schema.publish import DEFAULT_WRITER_WAIT, publishing
 
 #: Rejected rows listed in the summary; the rest are in `quarantine`.
 SUMMARY_REJECTS = 10
+
+#: The ingest summary's words in both languages (`IngestResult.summary`, `Reject.describe`).
+SUMMARY: dict[str, dict[str, str]] = {
+    "en": {
+        "loaded": "Loaded {kind} file {file} ({source}) with mapping {mapping!r} into {db}",
+        "counts": "  read {read} · inserted {inserted} · updated {updated} · unchanged {unchanged} · "
+        "rejected {rejected}   (run {run}, {seconds} s)",
+        "empty": "  the file holds no rows below its header: nothing was loaded (an empty export?)",
+        "blank": "  skipped {n} blank row(s)",
+        "totals": "  skipped {n} total row(s), not dossiers: {shown}",
+        "crosswalked": "  {n} row(s) with unit {given!r} received {when} were attached to {used!r}, the unit "
+        "that existed then (crosswalk)",
+        "after_end": "after that unit had ended",
+        "before_start": "before that unit existed",
+        "ignored": "  columns not used by the mapping: {columns}",
+        "rejected": "Rejected {rows} row(s) with {problems} problem(s)",
+        "first": "; the first {n}:",
+        "all_rejected": "All rejected rows are in the quarantine table: {query}",
+        "and_in": "and in {file}",
+        "row": "row",
+        "column": "column",
+        "whole_row": "whole row",
+    },
+    "vi": {
+        "loaded": "Đã nạp tệp {kind} {file} ({source}) theo ánh xạ cột {mapping!r} vào {db}",
+        "counts": "  đọc {read} · thêm mới {inserted} · cập nhật {updated} · không đổi {unchanged} · "
+        "bị loại {rejected}   (lần nạp {run}, {seconds} giây)",
+        "empty": "  tệp không có dòng nào dưới dòng tiêu đề: không nạp gì (tệp xuất ra bị trống?)",
+        "blank": "  bỏ qua {n} dòng trống",
+        "totals": "  bỏ qua {n} dòng tổng cộng, không phải hồ sơ: {shown}",
+        "crosswalked": "  {n} dòng có đơn vị {given!r} tiếp nhận {when} được gán cho {used!r}, đơn vị tồn tại "
+        "vào ngày đó (theo bảng chuyển đổi đơn vị)",
+        "after_end": "sau khi đơn vị đó đã kết thúc",
+        "before_start": "trước khi đơn vị đó được thành lập",
+        "ignored": "  các cột không dùng trong ánh xạ: {columns}",
+        "rejected": "Đã loại {rows} dòng, {problems} lỗi",
+        "first": "; {n} lỗi đầu tiên:",
+        "all_rejected": "Mọi dòng bị loại nằm trong bảng quarantine: {query}",
+        "and_in": "và trong {file}",
+        "row": "dòng",
+        "column": "cột",
+        "whole_row": "cả dòng",
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -43,11 +89,15 @@ class Reject:
     column: str | None
     value: str | None
     reason: str
+    #: The reason in Vietnamese; None in rows quarantined by a version before it (then `reason` is shown).
+    reason_vi: str | None = None
 
-    def describe(self) -> str:
-        where = f"column {self.column!r}" if self.column else "whole row"
+    def describe(self, lang: str = "en") -> str:
+        words = SUMMARY[lang]
+        where = f"{words['column']} {self.column!r}" if self.column else words["whole_row"]
         value = f" = {self.value!r}" if self.value is not None else ""
-        return f"row {self.row}, {where}{value}: {self.reason}"
+        reason = self.reason_vi if lang == "vi" and self.reason_vi else self.reason
+        return f"{words['row']} {self.row}, {where}{value}: {reason}"
 
 
 @dataclass(frozen=True)
@@ -71,6 +121,8 @@ class IngestResult:
     rejects: tuple[Reject, ...]
     seconds: float
     rejects_file: Path | None = None
+    #: How the file was read (`source` is its English description), for the summary in another language.
+    source_info: Source | None = None
     #: Total rows ("Tổng cộng") skipped: (row, label).
     total_rows: tuple[tuple[int, str], ...] = ()
     #: Rows whose unit did not exist (yet or any more) on the received day, attached to the unit that did:
@@ -81,40 +133,60 @@ class IngestResult:
     def rejects_query(self) -> str:
         return f"SELECT * FROM quarantine WHERE run_id = {self.run_id} ORDER BY row_number"
 
-    def summary(self, limit: int = SUMMARY_REJECTS, markup: bool = True) -> str:
-        """A few lines for the data officer; with `markup`, safe to print with rich (values escaped)."""
+    def summary(self, limit: int = SUMMARY_REJECTS, markup: bool = True, lang: str = "en") -> str:
+        """A few lines for the data officer in `lang`; with `markup`, safe to print with rich (values escaped)."""
+        w = SUMMARY[check_lang(lang)]
+
+        def n(value: int) -> str:
+            return fmt_number(value, 0, lang)
+
+        kind = get_kind(self.kind)
         lines = [
-            f"Loaded {self.kind} file {self.file} ({self.source}) with mapping {self.mapping!r} into {self.db_path}",
-            f"  read {self.rows_read:,} · inserted {self.inserted:,} · updated {self.updated:,} · "
-            f"unchanged {self.unchanged:,} · rejected {self.rejected:,}   (run {self.run_id}, {self.seconds:.1f} s)",
+            w["loaded"].format(
+                kind=(kind.name_vi or kind.name) if lang == "vi" else kind.name,
+                file=self.file,
+                source=self.source_text(lang),
+                mapping=self.mapping,
+                db=self.db_path,
+            ),
+            w["counts"].format(
+                read=n(self.rows_read),
+                inserted=n(self.inserted),
+                updated=n(self.updated),
+                unchanged=n(self.unchanged),
+                rejected=n(self.rejected),
+                run=self.run_id,
+                seconds=fmt_number(self.seconds, 1, lang),
+            ),
         ]
         if not self.rows_read:
-            lines.append("  the file holds no rows below its header: nothing was loaded (an empty export?)")
+            lines.append(w["empty"])
         if self.blank_rows:
-            lines.append(f"  skipped {self.blank_rows:,} blank row(s)")
+            lines.append(w["blank"].format(n=n(self.blank_rows)))
         if self.total_rows:
-            shown = ", ".join(f"row {r} ({label!r})" for r, label in self.total_rows[:3])
-            lines.append(f"  skipped {len(self.total_rows):,} total row(s), not dossiers: {shown}")
-        for given, used, n, how in self.crosswalked:
-            when = "after that unit had ended" if how == "successor" else "before that unit existed"
-            lines.append(
-                f"  {n:,} row(s) with unit {given!r} received {when} were attached to {used!r}, "
-                "the unit that existed then (crosswalk)"
-            )
+            shown = ", ".join(f"{w['row']} {r} ({label!r})" for r, label in self.total_rows[:3])
+            lines.append(w["totals"].format(n=n(len(self.total_rows)), shown=shown))
+        for given, used, count, how in self.crosswalked:
+            when = w["after_end"] if how == "successor" else w["before_start"]
+            lines.append(w["crosswalked"].format(n=n(count), given=given, when=when, used=used))
         if self.ignored_columns:
-            lines.append(f"  columns not used by the mapping: {', '.join(self.ignored_columns)}")
+            lines.append(w["ignored"].format(columns=", ".join(self.ignored_columns)))
         if self.rejected:
             first = self.rejects[:limit]
             lines.append(
-                f"Rejected {self.rejected:,} row(s) with {self.problems:,} problem(s)"
-                + (f"; the first {len(first)}:" if self.problems > len(first) else ":")
+                w["rejected"].format(rows=n(self.rejected), problems=n(self.problems))
+                + (w["first"].format(n=len(first)) if self.problems > len(first) else ":")
             )
-            lines += [f"  {r.describe()}" for r in first]
-            lines.append(f"All rejected rows are in the quarantine table: {self.rejects_query}")
+            lines += [f"  {r.describe(lang)}" for r in first]
+            lines.append(w["all_rejected"].format(query=self.rejects_query))
             if self.rejects_file:
-                lines.append(f"and in {self.rejects_file}")
+                lines.append(w["and_in"].format(file=self.rejects_file))
         text = "\n".join(lines)
         return escape(text) if markup else text
+
+    def source_text(self, lang: str) -> str:
+        """The file's format as read ('csv (utf-8, comma-separated)'), in `lang`."""
+        return self.source_info.describe(lang) if self.source_info is not None else self.source
 
     def __str__(self) -> str:
         return self.summary(markup=False)
@@ -266,7 +338,12 @@ def _write(
     for name in plan.kind.after_load:
         AFTER_LOAD[name](con, plan)
     feedback.step("quarantining rejected rows")
-    con.execute(f"INSERT INTO quarantine {sql.quarantine_sql(plan)}", [run_id, plan.kind.name, str(file)])
+    add_reason_columns(con)
+    con.execute(
+        'INSERT INTO quarantine (run_id, kind, file, row_number, "column", value, reason, record, reason_vi, '
+        f"problem) {sql.quarantine_sql(plan)}",
+        [run_id, plan.kind.name, str(file)],
+    )
     return run_id
 
 
@@ -301,7 +378,8 @@ def _record_run(
 
 def _rejects(con: duckdb.DuckDBPyConnection, run_id: int, limit: int) -> tuple[Reject, ...]:
     rows = con.sql(
-        'SELECT row_number, "column", value, reason FROM quarantine WHERE run_id = ? ORDER BY row_number LIMIT ?',
+        f'SELECT row_number, "column", value, reason, reason_vi FROM {quarantine_table(con)} q '
+        "WHERE run_id = ? ORDER BY row_number LIMIT ?",
         params=[run_id, limit],
     ).fetchall()
     return tuple(Reject(*r) for r in rows)
@@ -409,6 +487,7 @@ def ingest_file(
         db_path=Path(db_path),
         mapping=chosen.name,
         source=source.describe(),
+        source_info=source,
         rows_read=counts.rows_read,
         inserted=counts.inserted,
         updated=counts.updated,
@@ -426,12 +505,13 @@ def ingest_file(
 
 
 def read_rejects(con: duckdb.DuckDBPyConnection, run_id: int | None = None) -> pl.DataFrame:
-    """The quarantined rows of one run (default: the latest run) as a polars frame."""
+    """The quarantined rows of one run (default: the latest run) as a polars frame: the reason in English and
+    in Vietnamese (`reason_vi`), and the kind of problem (`sql.PROBLEMS`, or 'rule')."""
     if run_id is None:
         run_id = _one(con, "SELECT coalesce(max(id), 0) FROM ingest_run")
     return con.sql(
-        'SELECT run_id, kind, file, row_number, "column", value, reason, record FROM quarantine '
-        "WHERE run_id = ? ORDER BY row_number",
+        'SELECT run_id, kind, file, row_number, "column", value, reason, reason_vi, problem, record '
+        f"FROM {quarantine_table(con)} q WHERE run_id = ? ORDER BY row_number",
         params=[run_id],
     ).pl()
 

@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from egov_metrics.i18n import Said
 from egov_metrics.ingest.kinds import Column
 from egov_metrics.ingest.mapping import ColumnRule, Mapping
 
@@ -63,7 +64,7 @@ class TypeParser:
     """
 
     parse: Callable[[str, Column, Mapping, ColumnRule | None], str]
-    reason: Callable[[Column, Mapping, ColumnRule | None], str]
+    reason: Callable[[Column, Mapping, ColumnRule | None], Said]
     distinct: bool = False
 
 
@@ -95,11 +96,14 @@ def _parse_enum(v: str, column: Column, mapping: Mapping, rule: ColumnRule | Non
     return _case(v, pairs, "NULL")
 
 
-def _enum_reason(column: Column, mapping: Mapping, rule: ColumnRule | None) -> str:
+def _enum_reason(column: Column, mapping: Mapping, rule: ColumnRule | None) -> Said:
     sources = list(dict.fromkeys(_value_map(column, mapping, rule)))
     shown = ", ".join(sources[:8]) + (" …" if len(sources) > 8 else "")
     canonical = ", ".join(column.choices)
-    return f"unparseable value: expected one of {shown + ' (or ' + canonical + ')' if shown else canonical}"
+    return Said(
+        f"giá trị không đọc được: cần một trong {shown + ' (hoặc mã chuẩn ' + canonical + ')' if shown else canonical}",
+        f"unparseable value: expected one of {shown + ' (or ' + canonical + ')' if shown else canonical}",
+    )
 
 
 def _parse_bool(v: str, column: Column, mapping: Mapping, rule: ColumnRule | None) -> str:
@@ -109,10 +113,13 @@ def _parse_bool(v: str, column: Column, mapping: Mapping, rule: ColumnRule | Non
     return _case(v, pairs, "NULL")
 
 
-def _bool_reason(column: Column, mapping: Mapping, rule: ColumnRule | None) -> str:
+def _bool_reason(column: Column, mapping: Mapping, rule: ColumnRule | None) -> Said:
     yes = "/".join(mapping.true_values[:3])
     no = "/".join(mapping.false_values[:3])
-    return f"unparseable yes/no value: expected {yes} or {no}"
+    return Said(
+        f"giá trị có/không không đọc được: cần {yes} hoặc {no}",
+        f"unparseable yes/no value: expected {yes} or {no}",
+    )
 
 
 def _number_text(v: str, mapping: Mapping) -> str:
@@ -146,14 +153,17 @@ def _parse_int(v: str, column: Column, mapping: Mapping, rule: ColumnRule | None
     )
 
 
-def _int_reason(column: Column, mapping: Mapping, rule: ColumnRule | None) -> str:
+def _int_reason(column: Column, mapping: Mapping, rule: ColumnRule | None) -> Said:
     if column.expected:
-        return f"unparseable number: expected {column.expected}"
+        return Said("số không đọc được: cần ", "unparseable number: expected ") + column.expected
     if mapping.thousands_separator:
-        return "unparseable number: expected a whole number"
-    return (
+        return Said("số không đọc được: cần một số nguyên", "unparseable number: expected a whole number")
+    return Said(
+        "số không đọc được: cần một số nguyên như 12 hoặc 12.000 (mười hai nghìn); giá trị như 12,5, 2.5 hoặc "
+        "1,000 có thể hiểu hai cách: ghi số không có dấu phân cách (hoặc đặt thousands_separator trong tệp ánh "
+        "xạ cột)",
         "unparseable number: expected a whole number such as 12 or 12.000 (twelve thousand); a value such as "
-        "12,5, 2.5 or 1,000 is ambiguous: write it without separators (or set thousands_separator in a mapping)"
+        "12,5, 2.5 or 1,000 is ambiguous: write it without separators (or set thousands_separator in a mapping)",
     )
 
 
@@ -247,9 +257,12 @@ def _readable(fmt: str) -> str:
     return fmt
 
 
-def _date_reason(column: Column, mapping: Mapping, rule: ColumnRule | None) -> str:
+def _date_reason(column: Column, mapping: Mapping, rule: ColumnRule | None) -> Said:
     shown = ", ".join(_readable(f) for f in _formats(mapping, rule))
-    return f"unparseable date: expected {shown} or yyyy-mm-dd"
+    return Said(
+        f"ngày không đọc được: cần {shown} hoặc yyyy-mm-dd",
+        f"unparseable date: expected {shown} or yyyy-mm-dd",
+    )
 
 
 def _tthc_code(v: str, column: Column, mapping: Mapping, rule: ColumnRule | None) -> str:
@@ -259,12 +272,14 @@ def _tthc_code(v: str, column: Column, mapping: Mapping, rule: ColumnRule | None
 
 
 PARSERS: dict[str, TypeParser] = {
-    "text": TypeParser(_mapped_text, lambda c, m, r: "unparseable value"),
-    "tthc_code": TypeParser(_tthc_code, lambda c, m, r: "unparseable procedure code"),
+    "text": TypeParser(_mapped_text, lambda c, m, r: Said("giá trị không đọc được", "unparseable value")),
+    "tthc_code": TypeParser(
+        _tthc_code, lambda c, m, r: Said("mã thủ tục không đọc được", "unparseable procedure code")
+    ),
     "enum": TypeParser(_parse_enum, _enum_reason, distinct=True),
     "bool": TypeParser(_parse_bool, _bool_reason, distinct=True),
     "int": TypeParser(_parse_int, _int_reason),
-    "double": TypeParser(_parse_double, lambda c, m, r: "unparseable number"),
+    "double": TypeParser(_parse_double, lambda c, m, r: Said("số không đọc được", "unparseable number")),
     "timestamp": TypeParser(_parse_timestamp, _date_reason),
     "date": TypeParser(_parse_date, _date_reason),
 }

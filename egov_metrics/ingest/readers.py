@@ -66,11 +66,22 @@ class Source:
     #: XLSX cells holding a formula without a saved value (read as empty): (row as in Excel, column index).
     uncalculated: tuple[tuple[int, int], ...] = ()
 
-    def describe(self) -> str:
-        delimiter = {",": "comma", ";": "semicolon", "\t": "tab"}.get(self.delimiter or "")
-        sheet = f"sheet {self.sheet!r}" if self.sheet else None
-        extra = ", ".join(x for x in (self.encoding, delimiter and f"{delimiter}-separated", sheet) if x)
+    def describe(self, lang: str = "en") -> str:
+        """'csv (utf-8 with BOM, comma-separated)', 'xlsx (sheet 'Data')'; in Vietnamese with `lang='vi'`."""
+        words = _SOURCE_WORDS[lang]
+        delimiter = words.get(self.delimiter or "")
+        sheet = f"{words['sheet']} {self.sheet!r}" if self.sheet else None
+        encoding = self.encoding.replace(" with BOM", words["bom"]) if self.encoding else None
+        extra = ", ".join(x for x in (encoding, delimiter, sheet) if x)
         return f"{self.format}{f' ({extra})' if extra else ''}"
+
+
+_SOURCE_WORDS = {
+    "en": {",": "comma-separated", ";": "semicolon-separated", "\t": "tab-separated", "sheet": "sheet",
+           "bom": " with BOM"},
+    "vi": {",": "phân cách bằng dấu phẩy", ";": "phân cách bằng dấu chấm phẩy", "\t": "phân cách bằng tab",
+           "sheet": "trang tính", "bom": " có BOM"},
+}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ Everything row-level runs in DuckDB over temporary tables and views (no Python l
     ingest_parsed    __row, "<col>$in", "<col>"     parsed to the column's type (NULL when unparseable)
     ingest_ref_<c>   key, [day,] value              lookups for references (unit by id or code, procedure …)
     ingest_eff       __row, <col>, "old$<col>"      the row as it would be stored, and the stored row if any
-    ingest_reject    __row, col, reason             one line per problem (a row can have several)
+    ingest_reject    __row, col, reason, reason_vi, problem   one line per problem (a row can have several)
     ingest_good      __row, <col>, __status         the rows to keep: insert | update | same
 
 Per-type parsing is in `parsers.py`.
@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from egov_metrics.errors import IngestError
+from egov_metrics.i18n import Said
 from egov_metrics.ingest.kinds import EARLIEST_RECEIVED, Column, Kind
 from egov_metrics.ingest.mapping import ColumnRule, Mapping, normalise, suggest
 from egov_metrics.ingest.parsers import CONTROL_CHARS, PARSERS, clean_cell, lit, q
@@ -275,8 +276,10 @@ class Lookup:
 
     create: str
     on: Callable[[str], str]
-    #: SQL of the reason when the value is not found (default: the Reference's fixed reason).
-    reason: Callable[[str], str] | None = None
+    #: SQL of the reason when the value is not found (default: the Reference's fixed reason), and of its
+    #: problem (`PROBLEMS`, default 'unknown').
+    reason: Callable[[str], Said] | None = None
+    problem: Callable[[str], str] | None = None
 
     def join(self, column: str) -> str:
         alias = q("ref$" + column)
@@ -359,8 +362,21 @@ def _unit_lookup(column: str, plan: Plan) -> Lookup:
         FROM wanted w WHERE NOT EXISTS (SELECT 1 FROM candidate c WHERE c.key = w.key)"""
     p_day = _received_day(plan, "p.")
 
-    def reason(r: str) -> str:
-        return (
+    def reason(r: str) -> Said:
+        first_vi, last_vi = (f"strftime({r}.{c}, '%d/%m/%Y')" for c in ("first_from", "last_to"))
+        return Said(
+            f"CASE {r}.how WHEN 'none' THEN 'đơn vị ' || {r}.given || ' chưa tồn tại vào ngày tiếp nhận (đơn vị có "
+            f"từ ' || {first_vi} || ') và không đơn vị nào mà nó thay thế còn hiệu lực vào ngày đó: kiểm tra lại mã "
+            "đơn vị hoặc ngày' WHEN 'several' THEN 'đơn vị ' || "
+            f"{r}.given || ' chưa tồn tại vào ngày tiếp nhận (đơn vị có từ ' || {first_vi} || '); các đơn vị mà "
+            f"nó thay thế là ' || {r}.candidates || ': ghi mã của đơn vị đã tiếp nhận hồ sơ' WHEN 'ended' THEN "
+            f"'đơn vị ' || {r}.given || ' không còn tồn tại vào ngày tiếp nhận (đơn vị có đến ' || {last_vi} || ') "
+            "và không đơn vị kế thừa nào còn hiệu lực vào ngày đó: kiểm tra lại mã đơn vị hoặc ngày' WHEN "
+            f"'ended_several' THEN 'đơn vị ' || {r}.given || ' không còn tồn tại vào ngày tiếp nhận (đơn vị có "
+            f"đến ' || {last_vi} || '); các đơn vị kế thừa là ' || {r}.candidates || ': ghi mã của đơn vị đã tiếp "
+            "nhận hồ sơ' ELSE 'mã đơn vị không có trong danh mục đơn vị' || coalesce(': có phải là ' || "
+            f"{r}.candidates || '? mã phải khớp đúng (chữ hoa, chữ thường và dấu đều được tính)', '') || "
+            "': sửa mã trong tệp, hoặc nạp danh mục đơn vị trước (egov-metrics ingest unit TỆP)' END",
             f"CASE {r}.how WHEN 'none' THEN 'unit ' || {r}.given || ' did not exist yet on the received day (it "
             f"exists from ' || {r}.first_from || ') and no unit it replaced was valid that day: check the unit code or "
             "the date' WHEN 'several' THEN 'unit ' || "
@@ -373,11 +389,14 @@ def _unit_lookup(column: str, plan: Plan) -> Lookup:
             f"'); the units that succeeded it were ' || {r}.candidates || ': give the code of the one that received "
             "the dossier' ELSE 'unknown unit code' || coalesce(': did you mean ' || "
             f"{r}.candidates || '? codes match exactly (upper/lower case and accents count)', '') || "
-            "': correct the code in the file, or load the unit list first (egov-metrics ingest unit FILE)' END"
+            "': correct the code in the file, or load the unit list first (egov-metrics ingest unit FILE)' END",
         )
 
     return Lookup(
-        create, lambda r: f"{r}.key = p.{q(column)} AND {r}.day IS NOT DISTINCT FROM {p_day}", reason
+        create,
+        lambda r: f"{r}.key = p.{q(column)} AND {r}.day IS NOT DISTINCT FROM {p_day}",
+        reason,
+        lambda r: f"CASE {r}.how WHEN 'unknown' THEN 'unknown' ELSE 'unit_not_valid' END",
     )
 
 
@@ -474,34 +493,74 @@ def eff_sql(plan: Plan, refs: dict[str, Lookup]) -> str:
 # --- rejections ------------------------------------------------------------------------------------------
 
 
-def _reject(select_from: str, column: str | None, reason: str, where: str) -> str:
+#: The kinds of problem a rejected row can have (`quarantine.problem`), named for a table of rejected rows
+#: by kind (the progress report's data quality); a rule's own reason names its problem ('rule').
+PROBLEMS: dict[str, Said] = {
+    "too_many_fields": Said("Dòng có nhiều trường hơn tiêu đề", "More fields than the header"),
+    "damaged": Said("Giá trị có ký tự điều khiển (tệp hỏng)", "Control character in a value (damaged file)"),
+    "too_long": Said("Giá trị quá dài", "Value too long"),
+    "unparseable": Said("Giá trị không đọc được", "Value that cannot be read"),
+    "out_of_range": Said("Số ngoài khoảng cho phép", "Number out of range"),
+    "ambiguous_date": Said("Ngày có thể bị đảo ngày và tháng", "Day and month may be swapped"),
+    "missing": Said("Thiếu giá trị bắt buộc", "Required value missing"),
+    "unknown": Said("Mã không có trong danh mục", "Code not in the reference list"),
+    "unit_not_valid": Said("Đơn vị không tồn tại vào ngày tiếp nhận", "Unit not in existence on the day"),
+    "duplicate": Said("Trùng mã", "Duplicate key"),
+    "cycle": Said(
+        "Vòng lặp cấp trên hoặc kế thừa giữa các đơn vị", "Units in a cycle of parents or successors"
+    ),
+    "uncalculated": Said("Công thức không có giá trị đã lưu", "Formula without a saved value"),
+}
+
+
+def _reject(select_from: str, column: str | None, reason: Said, where: str, problem: str) -> str:
+    """A SELECT of rejected rows; `reason` holds SQL in both languages, `problem` is SQL of a `PROBLEMS` key
+    (or 'rule')."""
     col = lit(column) if column else "NULL"
-    return f"SELECT __row, {col} AS col, {reason} AS reason FROM {select_from} WHERE {where}"
+    return (
+        f"SELECT __row, {col} AS col, {reason.en} AS reason, {reason.vi} AS reason_vi, {problem} AS problem "
+        f"FROM {select_from} WHERE {where}"
+    )
 
 
-TOO_MANY_FIELDS = "too many fields: a value probably contains the delimiter without quotes"
+def _said_sql(said: Said) -> Said:
+    """`said` as two SQL string literals."""
+    return said.map(lit)
+
+
+TOO_MANY_FIELDS = Said(
+    "thừa trường: có lẽ một giá trị chứa dấu phân cách mà không nằm trong dấu ngoặc kép",
+    "too many fields: a value probably contains the delimiter without quotes",
+)
 #: Excel's longest cell; a longer value is a damaged file (a quote that never closes swallowed the rest).
 MAX_CELL_CHARS = 32_767
-DAMAGED = (
+DAMAGED = Said(
+    "giá trị có ký tự điều khiển (như byte NUL): tệp bị hỏng; xuất lại tệp hoặc xóa ký tự đó",
     "control character (such as a NUL byte) in the value: the file is damaged; export it again or delete "
-    "the character"
+    "the character",
 )
-TOO_LONG = (
+TOO_LONG = Said(
+    f"giá trị dài hơn {MAX_CELL_CHARS:,} ký tự (nhiều nhất một ô bảng tính chứa được): thường do một dấu ngoặc "
+    "kép không được đóng; kiểm tra dòng này trong tệp gốc".replace(",", "."),
     f"value longer than {MAX_CELL_CHARS:,} characters (the most a spreadsheet cell holds): usually a quote "
-    "that never closes; check the row in the source file"
+    "that never closes; check the row in the source file",
 )
 #: Upper bounds of the integer columns stored in narrower types than BIGINT.
 INT_LIMITS = {"supplement_count": 32767, "supplement_days": 2**31 - 1, "statutory_days": 2**31 - 1}
 
 
 def _shape_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
-    return [_reject("ingest_parsed", None, lit(TOO_MANY_FIELDS), "__extra IS NOT NULL")]
+    return [
+        _reject("ingest_parsed", None, _said_sql(TOO_MANY_FIELDS), "__extra IS NOT NULL", "'too_many_fields'")
+    ]
 
 
 #: Added to an unparseable date that looks like an Excel day number (five digits, maybe a time fraction).
-EXCEL_SERIAL_HINT = (
+EXCEL_SERIAL_HINT = Said(
+    "; giá trị này giống số ngày của Excel (ô đã mất định dạng ngày): định dạng cột là ngày (dd/mm/yyyy "
+    "hh:mm) trong Excel rồi xuất lại",
     "; this looks like an Excel date serial number (the cell lost its date format): format the column as a "
-    "date (dd/mm/yyyy hh:mm) in Excel and export again"
+    "date (dd/mm/yyyy hh:mm) in Excel and export again",
 )
 
 
@@ -514,26 +573,36 @@ def _value_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
         damaged = f"regexp_matches({raw}, {lit(CONTROL_CHARS)})" if plan.control_chars else "false"
         too_long = f"length({raw}) > {MAX_CELL_CHARS}"
         if plan.control_chars:
-            parts.append(_reject("ingest_parsed", column, lit(DAMAGED), damaged))
-        parts.append(_reject("ingest_parsed", column, lit(TOO_LONG), f"{too_long} AND NOT {damaged}"))
+            parts.append(_reject("ingest_parsed", column, _said_sql(DAMAGED), damaged, "'damaged'"))
+        parts.append(
+            _reject(
+                "ingest_parsed", column, _said_sql(TOO_LONG), f"{too_long} AND NOT {damaged}", "'too_long'"
+            )
+        )
         unparsed = (
             f"CASE WHEN {raw} IS NOT NULL AND {c} IS NULL THEN NOT ({damaged} OR {too_long}) ELSE false END"
         )
-        reason_sql = lit(reason)
+        reason_sql = _said_sql(reason)
         if col.type in ("timestamp", "date"):
             # a date cell that lost its date format in Excel shows the day's serial number (45722.342…)
-            reason_sql = (
-                f"CASE WHEN regexp_full_match({raw}, '[1-9][0-9]{{4}}([.,][0-9]+)?') THEN "
-                f"{lit(reason + EXCEL_SERIAL_HINT)} ELSE {lit(reason)} END"
+            serial = f"regexp_full_match({raw}, '[1-9][0-9]{{4}}([.,][0-9]+)?')"
+            hinted = _said_sql(reason + EXCEL_SERIAL_HINT)
+            reason_sql = Said(
+                f"CASE WHEN {serial} THEN {hinted.vi} ELSE {reason_sql.vi} END",
+                f"CASE WHEN {serial} THEN {hinted.en} ELSE {reason_sql.en} END",
             )
-        parts.append(_reject("ingest_parsed", column, reason_sql, unparsed))
+        parts.append(_reject("ingest_parsed", column, reason_sql, unparsed, "'unparseable'"))
         if col.minimum is not None:
+            below = Said(f"số nhỏ hơn {col.minimum}", f"number below {col.minimum}")
             parts.append(
-                _reject("ingest_parsed", column, lit(f"number below {col.minimum}"), f"{c} < {col.minimum}")
+                _reject("ingest_parsed", column, _said_sql(below), f"{c} < {col.minimum}", "'out_of_range'")
             )
         if column in INT_LIMITS:
+            large = Said("số quá lớn", "number too large")
             parts.append(
-                _reject("ingest_parsed", column, lit("number too large"), f"{c} > {INT_LIMITS[column]}")
+                _reject(
+                    "ingest_parsed", column, _said_sql(large), f"{c} > {INT_LIMITS[column]}", "'out_of_range'"
+                )
             )
     return parts
 
@@ -587,13 +656,21 @@ def _date_order_problems(plan: Plan) -> list[tuple[str, str]]:
         first, second = ("a", "b") if order == "dmy" else ("b", "a")  # (day, month) as the mapping reads
         other = f"{first} BETWEEN 1 AND 12 AND {second} BETWEEN 13 AND 31"  # only readable the other way
         own = f"{second} BETWEEN 1 AND 12 AND {first} BETWEEN 13 AND 31"
-        expected, seen = ("dd/mm/yyyy", "month/day") if order == "dmy" else ("mm/dd/yyyy", "day/month")
+        expected, seen, seen_vi = (
+            ("dd/mm/yyyy", "month/day", "tháng/ngày")
+            if order == "dmy"
+            else ("mm/dd/yyyy", "day/month", "ngày/tháng")
+        )
         fix = f'"{swapped_formats[order]}"'.replace("'", "''")  # inside a SQL string
-        reason = (
+        reason = Said(
+            f"'ngày có thể bị đảo ngày và tháng; tệp còn có những ngày chỉ đọc được theo kiểu {seen_vi} (dòng ' || "
+            f"e.ex_row || ': ' || e.ex_value || ') và không nhiều hơn những ngày chỉ đọc được theo kiểu {expected}, "
+            f"nên tệp có lẽ ghi ngày theo kiểu {seen_vi}: xuất lại ngày theo dạng {expected}, hoặc nạp tệp với tệp "
+            f"ánh xạ cột có date_formats là {fix}'",
             f"'ambiguous date: day and month could be swapped; the file also holds dates that only read as "
             f"{seen} (row ' || e.ex_row || ': ' || e.ex_value || ') and no more that only read as {expected}, so "
             f"the export is probably written {seen}: export the dates as {expected} again, or load the file with "
-            f"a mapping whose date_formats are {fix}'"
+            f"a mapping whose date_formats are {fix}'",
         )
         texts = " UNION ALL ".join(
             f"SELECT __row, {lit(c)} AS col, {raw} AS raw FROM ingest_parsed WHERE {raw} IS NOT NULL"
@@ -610,13 +687,14 @@ def _date_order_problems(plan: Plan) -> list[tuple[str, str]]:
         parts.append(
             (
                 evidence,
-                f"SELECT __row, col, reason FROM (WITH t AS ({texts}), "
+                f"SELECT __row, col, reason, reason_vi, problem FROM (WITH t AS ({texts}), "
                 f"d AS (SELECT __row, col, raw, TRY_CAST(regexp_extract(raw, '{_DAY_MONTH}', 1) AS INTEGER) AS a, "
                 f"TRY_CAST(regexp_extract(raw, '{_DAY_MONTH}', 2) AS INTEGER) AS b FROM t), "
                 f"e AS (SELECT count(*) FILTER (WHERE {other}) AS other_n, count(*) FILTER (WHERE {own}) AS own_n, "
                 f"min(__row) FILTER (WHERE {other}) AS ex_row, arg_min(raw, __row) FILTER (WHERE {other}) AS ex_value "
                 f"FROM d) "
-                f"SELECT d.__row, d.col, {reason} AS reason FROM d, e WHERE e.other_n > 0 AND e.other_n >= e.own_n "
+                f"SELECT d.__row, d.col, {reason.en} AS reason, {reason.vi} AS reason_vi, 'ambiguous_date' AS problem "
+                "FROM d, e WHERE e.other_n > 0 AND e.other_n >= e.own_n "
                 "AND d.a BETWEEN 1 AND 12 AND d.b BETWEEN 1 AND 12 AND d.a <> d.b)",
             )
         )
@@ -642,8 +720,9 @@ def _required_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
             _reject(
                 "ingest_eff e JOIN ingest_parsed p USING (__row)",
                 column,
-                lit("missing required value"),
+                _said_sql(Said("thiếu giá trị bắt buộc", "missing required value")),
                 where,
+                "'missing'",
             )
         )
     return parts
@@ -657,8 +736,9 @@ def _reference_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
             where = f"p.{q(ref.column)} IS NOT NULL AND {alias}.value IS NULL"
             lookup = refs[ref.column]
             source = f"ingest_parsed p {lookup.join(ref.column)}"
-            reason = lookup.reason(alias) if lookup.reason else lit(ref.reason)
-            parts.append(_reject(source, ref.column, reason, where))
+            reason = lookup.reason(alias) if lookup.reason else _said_sql(ref.reason)
+            problem = lookup.problem(alias) if lookup.problem else "'unknown'"
+            parts.append(_reject(source, ref.column, reason, where, problem))
     return parts
 
 
@@ -674,7 +754,8 @@ def _rule_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
             # a value that did not parse is reported as such; the rule would only say it is missing
             unparsed = f"SELECT __row FROM ingest_parsed WHERE {q(r.column + '$in')} IS NOT NULL AND {q(r.column)} IS NULL"
             where += f" AND __row NOT IN ({unparsed})"
-        parts.append(_reject("ingest_eff", r.column, lit(r.reason.replace("{margin}", margin)), where))
+        reason = r.reason.map(lambda text: lit(text.replace("{margin}", margin)))
+        parts.append(_reject("ingest_eff", r.column, reason, where, "'rule'"))
     return parts
 
 
@@ -682,7 +763,7 @@ def _duplicate_problems(plan: Plan, refs: dict[str, Lookup]) -> list[str]:
     return [_duplicates(plan)]
 
 
-#: Families of problems; each returns SELECTs of (__row, col, reason).
+#: Families of problems; each returns SELECTs of (__row, col, reason, reason_vi, problem).
 CHECKS: tuple[Callable[[Plan, dict[str, Lookup]], list[str]], ...] = (
     _shape_problems,
     _value_problems,
@@ -694,7 +775,8 @@ CHECKS: tuple[Callable[[Plan, dict[str, Lookup]], list[str]], ...] = (
 
 
 def reject_sql(plan: Plan, refs: dict[str, Lookup]) -> str:
-    """ingest_reject: one line per problem found in a row (__row, canonical column, reason)."""
+    """ingest_reject: one line per problem found in a row (__row, canonical column, reason in English and in
+    Vietnamese, problem)."""
     parts = [part for check in CHECKS for part in check(plan, refs)]
     return "CREATE OR REPLACE TEMP TABLE ingest_reject AS " + "\nUNION ALL ".join(parts)
 
@@ -702,11 +784,15 @@ def reject_sql(plan: Plan, refs: dict[str, Lookup]) -> str:
 def _duplicates(plan: Plan) -> str:
     """Later rows with the key of an earlier row; the first row with a key is the one that counts."""
     key = plan.kind.key
-    what = "id" if key == ("id",) else f"key ({', '.join(key)})"
+    what = (
+        Said("mã", "id") if key == ("id",) else Said("khóa", "key").map(lambda w: f"{w} ({', '.join(key)})")
+    )
     cols = ", ".join(q(k) for k in key)
     not_null = " AND ".join(f"{q(k)} IS NOT NULL" for k in key)
+    said = Said(f"trùng {what.vi}: đã có ở dòng ", f"duplicate {what.en}: first on row ").map(lit)
     return (
-        f"SELECT __row, {lit(key[0])} AS col, {lit('duplicate ' + what + ': first on row ')} || first_row AS reason "
+        f"SELECT __row, {lit(key[0])} AS col, {said.en} || first_row AS reason, {said.vi} || first_row AS reason_vi, "
+        "'duplicate' AS problem "
         f"FROM (SELECT __row, min(__row) OVER (PARTITION BY {cols}) AS first_row FROM ingest_parsed "
         f"WHERE {not_null}) WHERE __row > first_row"
     )
@@ -749,20 +835,28 @@ def reject_cycles(con: object, plan: Plan, column: str) -> int:
         links[ident] = link
         in_file.setdefault(ident, row)
     what = column.removesuffix("_id")
+    what_vi = {"parent": "cấp trên", "successor": "kế thừa"}.get(what, what)
     found = []
     for cycle in _find_cycles(links):
         chain = " → ".join([*cycle, cycle[0]])
-        rows_in = sorted(in_file[i] for i in cycle if i in in_file)
-        reason = f"{what} cycle {chain}: a unit cannot be above itself; fix the {what} of one of them"
-        found += [(row, column, reason + f" (rows {', '.join(map(str, rows_in))})") for row in rows_in]
+        in_cycle = sorted(in_file[i] for i in cycle if i in in_file)
+        rows_in = ", ".join(map(str, in_cycle))
+        reason = Said(
+            f"vòng lặp đơn vị {what_vi} {chain}: một đơn vị không thể đứng trên chính nó; sửa đơn vị {what_vi} của "
+            f"một trong số đó (dòng {rows_in})",
+            f"{what} cycle {chain}: a unit cannot be above itself; fix the {what} of one of them (rows {rows_in})",
+        )
+        found += [(row, column, reason.en, reason.vi, "cycle") for row in in_cycle]
     if found:
-        con.executemany("INSERT INTO ingest_reject VALUES (?, ?, ?)", found)  # type: ignore[attr-defined]
+        con.executemany("INSERT INTO ingest_reject VALUES (?, ?, ?, ?, ?)", found)  # type: ignore[attr-defined]
     return len(found)
 
 
-UNCALCULATED = (
+UNCALCULATED = Said(
+    "công thức không có giá trị đã lưu (tệp được ghi bởi một chương trình không tính toán, nên ô được đọc là "
+    "trống): mở tệp trong Excel và lưu lại, hoặc thay công thức bằng giá trị của nó",
     "formula without a saved value (the workbook was written by a program that does not calculate, so the "
-    "cell reads as empty): open the file in Excel and save it again, or replace the formula by its value"
+    "cell reads as empty): open the file in Excel and save it again, or replace the formula by its value",
 )
 
 
@@ -772,12 +866,17 @@ def reject_uncalculated(
     """Add to ingest_reject the mapped cells that hold a formula without a saved value (XLSX), unless the cell
     has a problem already (an empty required cell stays 'missing required value')."""
     columns = {f.index: c for c, f in plan.fields.items() if f.index is not None}
-    found = [(row, columns[index], UNCALCULATED) for row, index in cells if index in columns]
+    found = [
+        (row, columns[index], UNCALCULATED.en, UNCALCULATED.vi, "uncalculated")
+        for row, index in cells
+        if index in columns
+    ]
     if found:
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE ingest_uncalculated (__row BIGINT, col VARCHAR, reason VARCHAR)"
+            "CREATE OR REPLACE TEMP TABLE ingest_uncalculated "
+            "(__row BIGINT, col VARCHAR, reason VARCHAR, reason_vi VARCHAR, problem VARCHAR)"
         )
-        con.executemany("INSERT INTO ingest_uncalculated VALUES (?, ?, ?)", found)
+        con.executemany("INSERT INTO ingest_uncalculated VALUES (?, ?, ?, ?, ?)", found)
         con.execute(
             "INSERT INTO ingest_reject SELECT * FROM ingest_uncalculated u WHERE __row IN (SELECT __row FROM ingest_parsed) "
             "AND NOT EXISTS (SELECT 1 FROM ingest_reject r WHERE r.__row = u.__row AND r.col = u.col)"
@@ -840,7 +939,7 @@ def quarantine_sql(plan: Plan) -> str:
     value_sql = f"CASE r.col {values} END" if values else "NULL"
     return (
         f"SELECT ?, ?, ?, r.__row, {header_sql}, CASE WHEN r.col IS NULL THEN w.__extra ELSE {value_sql} END, "
-        f"r.reason, CAST(json_object({record}) AS VARCHAR) "
+        f"r.reason, CAST(json_object({record}) AS VARCHAR), r.reason_vi, r.problem "
         "FROM ingest_reject r JOIN ingest_raw w USING (__row) ORDER BY r.__row, r.col"
     )
 

@@ -194,3 +194,30 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Row count of every canonical table."""
     sql = " UNION ALL ".join(f"SELECT '{t}' AS t, count(*) AS n FROM {t}" for t in TABLES)
     return {t: n for t, n in con.sql(sql).fetchall()}
+
+
+#: Columns of `quarantine` added after its first version (schema version 1): a database made before them
+#: gets them at its next ingest; its earlier rows keep NULL there.
+REASON_COLUMNS = ("reason_vi", "problem")
+
+
+def add_reason_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """Add `REASON_COLUMNS` to a database made before them (nullable columns: nothing else changes)."""
+    for column in REASON_COLUMNS:
+        con.execute(f"ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS {column} VARCHAR")
+
+
+def quarantine_table(con: duckdb.DuckDBPyConnection) -> str:
+    """SQL to read `quarantine` FROM, with `REASON_COLUMNS` NULL where the database predates them (a reader
+    opens it read-only and cannot add them)."""
+    present = {
+        r[0]
+        for r in con.sql(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'quarantine' "
+            "AND database_name = current_database() AND schema_name = 'main'"
+        ).fetchall()
+    }
+    missing = [c for c in REASON_COLUMNS if c not in present]
+    if not missing:
+        return "quarantine"
+    return f"(SELECT *, {', '.join(f'CAST(NULL AS VARCHAR) AS {c}' for c in missing)} FROM quarantine)"

@@ -254,8 +254,10 @@ CREATE TABLE quarantine (
     row_number BIGINT NOT NULL,   -- 1-based line/row number in the source file, header included
     "column"   VARCHAR,
     value      VARCHAR,
-    reason     VARCHAR NOT NULL,
-    record     VARCHAR            -- the whole source row as JSON, so nothing is lost
+    reason     VARCHAR NOT NULL,  -- in English
+    record     VARCHAR,           -- the whole source row as JSON, so nothing is lost
+    reason_vi  VARCHAR,           -- the reason in Vietnamese (NULL in rows of a version before it)
+    problem    VARCHAR            -- the kind of problem (ingest.sql.PROBLEMS, or 'rule'); NULL likewise
 );
 
 -- Working-day arithmetic ------------------------------------------------------------------

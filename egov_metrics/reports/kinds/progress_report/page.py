@@ -22,6 +22,7 @@ from egov_metrics.catalog import load_catalog
 from egov_metrics.charts import chart_bar, chart_trend
 from egov_metrics.engine import compute
 from egov_metrics.i18n import check_lang, fmt_date, fmt_number, fmt_percent, fmt_period, fmt_points
+from egov_metrics.ingest.sql import PROBLEMS
 from egov_metrics.present import Html, chart, definitions, esc, heading, join, note, table, value_formatter
 from egov_metrics.reports.common import (
     PAGE_CSS,
@@ -45,6 +46,7 @@ from egov_metrics.reports.portal_sections import (
     reconciliation_summary,
 )
 from egov_metrics.roadmap.status import status_name
+from egov_metrics.schema.connection import quarantine_table
 from egov_metrics.scoring import ScoreResult, method_for
 from egov_metrics.scoring.result import zero_outcome
 from egov_metrics.vocab import CHANNELS as VOCAB_CHANNELS
@@ -811,7 +813,7 @@ class ProgressReport:
         }[lang]
         parts = [heading(t["quality"]), heading(labels[0], 3)]
         parts.append(
-            table(q.rejected, [("reason", labels[3]), ("rows", labels[4])], lang=lang)
+            table(_rejected_named(q.rejected, lang), [("reason", labels[3]), ("rows", labels[4])], lang=lang)
             if q.rejected.height
             else note(labels[7])
         )
@@ -930,6 +932,30 @@ def _points_formats(cols: list[tuple[str, str]], lang: str) -> dict:
     return {c: fmt for c in numeric}
 
 
+#: A rejected row quarantined by a version that kept its reason in English only, on a Vietnamese page.
+EARLIER_REASON = "Lý do khác (ghi nhận trước khi có bản tiếng Việt; xem bảng quarantine)"
+
+
+def _rejected_named(rejected: pl.DataFrame, lang: str) -> pl.DataFrame:
+    """The rejected rows by kind of problem (`Quality.rejected`), each named in `lang`: the problem and the
+    file's column ("Giá trị không đọc được: Ngày tiếp nhận"), or a rule's own reason (which names its columns)."""
+
+    def name(row: dict[str, str | None]) -> str:
+        problem, column = row["problem"], row["column"]
+        if problem in PROBLEMS:
+            said = PROBLEMS[problem](lang)
+            return f"{said}: {column}" if column else said
+        return (row["reason_vi"] or EARLIER_REASON) if lang == "vi" else (row["reason"] or "")
+
+    names = [name(r) for r in rejected.iter_rows(named=True)]
+    return (
+        rejected.with_columns(pl.Series("reason", names, dtype=pl.String))
+        .group_by("reason", maintain_order=True)
+        .agg(pl.col("rows").sum())
+        .sort("rows", descending=True, maintain_order=True)
+    )
+
+
 @dataclass(frozen=True)
 class Quality:
     rejected: pl.DataFrame
@@ -938,10 +964,15 @@ class Quality:
 
 
 def _quality(con: duckdb.DuckDBPyConnection, scope: Scope, first: dt.date, last: dt.date) -> Quality:
-    """Aggregates only: rejected rows by reason, missing fields, units with no dossier in the period."""
+    """Aggregates only: rejected rows by kind of problem and column, missing fields, units with no dossier in
+    the period. A rule's problem is its reason (one text per rule); rows quarantined by a version that kept
+    no kind of problem are counted by their reason."""
+    by_reason = "q.problem IS NULL OR q.problem = 'rule'"
     rejected = con.sql(
-        "SELECT reason, count(*) AS rows FROM quarantine q JOIN ingest_run r ON r.id = q.run_id "
-        "WHERE CAST(r.started_at AS DATE) <= ? GROUP BY reason ORDER BY rows DESC",
+        f'SELECT q.problem, q."column", CASE WHEN {by_reason} THEN q.reason END AS reason, '
+        f"CASE WHEN {by_reason} THEN q.reason_vi END AS reason_vi, count(*) AS rows "
+        f"FROM {quarantine_table(con)} q JOIN ingest_run r ON r.id = q.run_id "
+        'WHERE CAST(r.started_at AS DATE) <= ? GROUP BY ALL ORDER BY rows DESC, q.problem, q."column"',
         params=[last],
     ).pl()
     in_scope = (

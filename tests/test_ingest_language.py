@@ -1,0 +1,138 @@
+"""Ingest speaks the data officer's language: every reason a row is rejected for exists in Vietnamese and
+English (both are kept in `quarantine`), the command's summary is Vietnamese by default, and the progress
+report's data-quality table names the rejected rows' problems in the page's language."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from egov_metrics.cli import app
+from egov_metrics.ingest import ingest_file, read_rejects
+from egov_metrics.ingest.kinds import KINDS
+from egov_metrics.ingest.sql import PROBLEMS
+from egov_metrics.reports.common import scope_of
+from egov_metrics.reports.kinds.progress_report.page import EARLIER_REASON, _quality, _rejected_named
+
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
+
+#: Words of the English reasons and summary that a Vietnamese text must not hold.
+ENGLISH = re.compile(
+    r"\b(row|rows|column|rejected|loaded|unparseable|expected|missing|unknown|before|after|duplicate|"
+    r"required|check|the|file|value|inserted|updated|unchanged|read|skipped)\b",
+    re.IGNORECASE,
+)
+
+
+def _english_words(text: str) -> list[str]:
+    """The English words of `text`, past the canonical codes a choice lists ("hoặc mã chuẩn processing, …")."""
+    return ENGLISH.findall(re.sub(r"\(hoặc mã chuẩn [^)]*\)", "", text))
+
+
+def test_every_rule_and_reference_of_every_kind_has_its_reason_in_both_languages() -> None:
+    for kind in KINDS.values():
+        reasons = [r.reason for r in kind.rules] + [r.reason for r in kind.references if not r.keep_unknown]
+        for said in reasons:
+            assert said.vi and said.en and said.vi != said.en, (kind.name, said)
+            assert not _english_words(said.vi), (kind.name, said.vi)
+        assert kind.name_vi and not _english_words(kind.name_vi)
+    for code, said in PROBLEMS.items():
+        assert said.vi and said.en and not _english_words(said.vi), code
+
+
+@pytest.fixture(scope="module")
+def broken_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Units, procedures, the one-stop sample and the broken sample (17 rejected rows) loaded by ingest."""
+    db = tmp_path_factory.mktemp("broken") / "egov.duckdb"
+    for kind, name in [
+        ("unit", "units.csv"),
+        ("procedure", "procedures.csv"),
+        ("dossier", "dossiers_one_stop.csv"),
+        ("dossier", "dossiers_broken.csv"),
+    ]:
+        ingest_file(db, kind, SAMPLES / name, progress=False)
+    return db
+
+
+def test_each_rejected_row_keeps_its_reason_in_both_languages_and_its_problem(broken_db: Path) -> None:
+    with duckdb.connect(str(broken_db), read_only=True) as con:
+        rejects = read_rejects(con)
+    assert rejects.height == 17
+    assert rejects["reason_vi"].null_count() == 0
+    assert set(rejects["problem"]) <= {*PROBLEMS, "rule"}
+    by_row = {r["row_number"]: r for r in rejects.iter_rows(named=True)}
+    # what data/samples/README.md says each row breaks, read in both languages
+    expected = {
+        3: ("missing", "thiếu giá trị bắt buộc", "missing required value"),
+        11: ("duplicate", "trùng mã: đã có ở dòng 2", "duplicate id: first on row 2"),
+        7: ("rule", "ngày kết thúc xử lý trước ngày tiếp nhận", "finished before received"),
+        8: ("rule", "ngày hẹn trả trước ngày tiếp nhận", "due before received"),
+    }
+    for row, (problem, vi, en) in expected.items():
+        assert (by_row[row]["problem"], by_row[row]["reason_vi"], by_row[row]["reason"]) == (problem, vi, en)
+    assert by_row[4]["problem"] == "unparseable"
+    assert by_row[4]["reason_vi"].startswith("ngày không đọc được: cần dd/mm/yyyy")
+    assert by_row[9]["problem"] == "unknown" and by_row[9]["column"] == "Đơn vị"
+    assert by_row[9]["reason_vi"].startswith("mã đơn vị không có trong danh mục đơn vị")
+    for r in rejects.iter_rows(named=True):
+        assert not _english_words(r["reason_vi"]), r
+
+
+def test_the_command_speaks_vietnamese_by_default_and_english_when_asked(
+    broken_db: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "egov.duckdb"
+    shutil.copy(broken_db, db)
+    broken = str(SAMPLES / "dossiers_broken.csv")
+    vi = CliRunner().invoke(app, ["ingest", "dossier", broken, "--db", str(db)])
+    assert vi.exit_code == 1, vi.output
+    text = " ".join(vi.output.split())
+    assert "Đã loại 17 dòng, 17 lỗi; 10 lỗi đầu tiên:" in text
+    assert "dòng 3, cột 'Mã hồ sơ': thiếu giá trị bắt buộc" in text
+    # the file's own names and the query to read the quarantine are not words of the summary
+    words = text.replace(broken, "").split("Mọi dòng bị loại nằm trong bảng quarantine:")[0]
+    assert not _english_words(words), _english_words(words)
+    en = CliRunner().invoke(app, ["ingest", "dossier", broken, "--db", str(db)], env={"EGOV_LANG": "en"})
+    assert en.exit_code == 1
+    assert "row 3, column 'Mã hồ sơ': missing required value" in " ".join(en.output.split())
+
+
+def test_a_database_made_before_the_vietnamese_reasons_is_read_and_then_extended(
+    broken_db: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "old.duckdb"
+    shutil.copy(broken_db, db)
+    with duckdb.connect(str(db)) as con:  # as a version before them left it: no reason_vi, no problem
+        con.execute("ALTER TABLE quarantine DROP COLUMN reason_vi")
+        con.execute("ALTER TABLE quarantine DROP COLUMN problem")
+    with duckdb.connect(str(db), read_only=True) as con:
+        old = read_rejects(con)
+    assert old.height == 17 and old["reason_vi"].null_count() == 17 and old["problem"].null_count() == 17
+    ingest_file(db, "dossier", SAMPLES / "dossiers_broken.csv", progress=False)  # adds the columns
+    with duckdb.connect(str(db), read_only=True) as con:
+        new = read_rejects(con)
+        runs = con.sql("SELECT count(DISTINCT run_id), count(reason_vi), count(*) FROM quarantine").fetchall()
+    assert new.height == 17 and new["reason_vi"].null_count() == 0
+    assert runs == [(2, 17, 34)]  # the earlier rows are kept, without a Vietnamese reason
+
+
+def test_the_reports_data_quality_names_the_problems_in_the_pages_language(broken_db: Path) -> None:
+    with duckdb.connect(str(broken_db), read_only=True) as con:
+        last = con.sql("SELECT max(CAST(started_at AS DATE)) FROM ingest_run").fetchall()[0][0]
+        quality = _quality(con, scope_of(con, None), last, last)
+    vi = dict(_rejected_named(quality.rejected, "vi").iter_rows())
+    en = dict(_rejected_named(quality.rejected, "en").iter_rows())
+    assert sum(vi.values()) == sum(en.values()) == 17
+    assert vi["Thiếu giá trị bắt buộc: Mã hồ sơ"] == 1
+    assert en["Required value missing: Mã hồ sơ"] == 1
+    assert vi["Trùng mã: Mã hồ sơ"] == 1
+    assert vi["ngày kết thúc xử lý trước ngày tiếp nhận"] == 1
+    assert en["finished before received"] == 1
+    for name in vi:
+        assert not _english_words(name), name
+    assert EARLIER_REASON not in vi
