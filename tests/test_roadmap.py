@@ -706,6 +706,71 @@ def test_assess_units_judges_each_series_of_a_shuffled_frame_on_its_own(small_ro
     assert len(set(got["current"])) == 4
 
 
+MIDYEAR_ROADMAP = """\
+version: 1
+name: {vi: Lộ trình tách giữa năm, en: Roadmap split in mid-year}
+phases:
+  - {id: PA, name: {vi: A, en: A}, start: 2021-01-01, end: 2025-06-30}
+  - {id: PB, name: {vi: B, en: B}, start: 2025-07-01, end: 2030-12-31}
+targets:
+  - indicator: online_submission
+    baseline: {value: 20, date: 2020-12-31, source: test baseline}
+    targets:
+      - {phase: PA, value: 50, source: test target A}
+      - {phase: PB, value: 83, source: test target B}
+  - indicator: fully_online_dossiers
+    baseline: {value: 10, date: 2020-12-31, source: test baseline}
+    milestones:
+      - {year: 2025, value: 75, source: plan 2025}
+    targets:
+      - {phase: PA, value: 70, source: test target A}
+      - {phase: PB, value: 90, source: test target B}
+"""
+
+
+def test_the_year_target_is_the_value_due_at_the_years_end_when_a_phase_ends_in_mid_year(
+    tmp_path: Path,
+) -> None:
+    """Phases split on 1 July 2025 (the reorganisation): the target of the year 2025 is the value due on 31
+    December 2025 (derived between phase A's 50 on 30 June 2025 and phase B's 83 on 31 December 2030:
+    50 + 33 × 6/66 = 53; or the given 2025 milestone, 75), not phase A's target, already judged on 30 June."""
+    path = tmp_path / "roadmap.yaml"
+    path.write_text(MIDYEAR_ROADMAP, encoding="utf-8")
+    roadmap = rm.load_roadmap(path)
+    online = roadmap.target_set("online_submission")
+    assert online is not None
+    points = {(p.date, p.kind, p.derived): p.value for p in roadmap.path(online)}
+    assert points[(D(2025, 6, 30), "target", False)] == 50
+    assert points[(D(2025, 12, 31), "milestone", True)] == 53
+    as_of = D(2025, 10, 31)
+    series = {
+        "online_submission": monthly(D(2024, 1, 1), [45.0 + 0.25 * i for i in range(22)]),  # 50.0–50.25 now
+        "fully_online_dossiers": monthly(D(2024, 1, 1), [68.0 + 0.2 * i for i in range(22)]),  # 72 now
+    }
+    rows = [
+        {"indicator": ind, "unit_id": "U1", "unit_name": "Đơn vị U1", "unit_level": "department",
+         "period_start": D(m // 12, m % 12 + 1, 1), "value": v}
+        for ind, (months, values) in series.items()
+        for m, v in zip(months, values, strict=True)
+    ]  # fmt: skip
+    frame = pl.DataFrame(rows).with_columns(pl.col("period_start").dt.month_end().alias("period_end"))
+    got = assess_module.assess_units(roadmap, as_of=as_of, frame=frame)
+    by_indicator = {r["indicator"]: r for r in got.iter_rows(named=True)}
+    assert (by_indicator["online_submission"]["target"], by_indicator["online_submission"]["deadline"]) == (
+        53.0,
+        D(2025, 12, 31),
+    )
+    assert (
+        by_indicator["fully_online_dossiers"]["target"],
+        by_indicator["fully_online_dossiers"]["deadline"],
+    ) == (
+        75.0,
+        D(2025, 12, 31),
+    )
+    # 72 % against 75 % due at the year's end is not achieved (against phase A's 70 it was)
+    assert by_indicator["fully_online_dossiers"]["status"] != "achieved"
+
+
 def test_assessing_a_unit_that_ended_names_its_successor(small_demo_db: Path) -> None:
     """assess(unit=<a department merged in 2025>) failed with the engine's hint to use
     unit_version='historical', which assess does not take: it now names the successor to assess."""

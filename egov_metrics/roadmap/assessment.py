@@ -229,7 +229,9 @@ def _points(roadmap: Roadmap, ts: TargetSet, as_of: dt.date, which: str) -> list
         upcoming = [p for p in path if p.date >= as_of]
         return upcoming[:1]
     if which == "year":  # the value due on 31 December of as_of's year (milestone or phase target)
-        return [p for p in path if p.date.year == as_of.year][:1]
+        # the year's last point: a phase that ends in the middle of the year (30 June) has its target
+        # before the value due at the year's end
+        return [p for p in path if p.date.year == as_of.year][-1:]
     phase = phase_for(as_of, roadmap)
     return [p for p in path if p.kind == "target" and p.phase == phase.id]
 

@@ -582,10 +582,12 @@ class Roadmap(Frozen):
         out: list[PathPoint] = []
         for a, b in itertools.pairwise(given):
             out.append(a)
-            for year in range(a.date.year + 1, b.date.year):
+            # every 31 December strictly between the two points: a point on a phase's last day in the
+            # middle of a year (30 June) leaves that year's end to derive too
+            for year in range(a.date.year, b.date.year + 1):
                 day = dt.date(year, 12, 31)
                 phase = self.phase_at(day)
-                if phase is None or day == phase.end:
+                if not a.date < day < b.date or phase is None or day == phase.end:
                     continue
                 share = (month_number(day) - month_number(a.date)) / (
                     month_number(b.date) - month_number(a.date)
