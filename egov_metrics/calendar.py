@@ -84,7 +84,14 @@ def read_overrides(path: str | Path = DEFAULT_OVERRIDES, text: str | None = None
     out: list[Override] = []
     problems: list[str] = []
     seen: dict[dt.date, int] = {}
-    for (lineno, _), row in zip(lines[1:], reader, strict=False):
+    consumed = reader.line_num  # the lines read so far (the header's)
+    for row in reader:
+        # the row's first line in the file: the reader skips empty lines without yielding a row, and a
+        # quoted value may span lines, so a row is not simply the next line
+        first = consumed
+        while first < reader.line_num - 1 and not lines[first][1].strip():
+            first += 1
+        lineno, consumed = lines[first][0], reader.line_num
         if not any((v or "").strip() for v in row.values()):
             continue
         try:

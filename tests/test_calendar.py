@@ -182,6 +182,31 @@ def test_broken_override_file_lists_every_problem(tmp_path: Path) -> None:
     assert "Hint:" in text
 
 
+def test_problems_name_the_files_own_line_after_blank_lines_and_quoted_line_breaks(tmp_path: Path) -> None:
+    """An officer's file with a blank line between two notices and a reason typed on two lines: every
+    problem names the line the officer sees in an editor (the CSV reader skips blank lines and reads a quoted
+    value over several lines, so counting the rows it yields was one or two lines short)."""
+    bad = tmp_path / "tinh.csv"
+    bad.write_text(
+        "day,kind,reason_vi,reason_en,source,status\n"  # line 1
+        "# Quyết định của UBND tỉnh\n"  # 2
+        "2026-03-02,declared_off,Nghỉ,Day off,QĐ 1,official\n"  # 3
+        "\n"  # 4
+        "2026-03-09,declared_of,Nghỉ,Day off,QĐ 2,official\n"  # 5: kind misspelt
+        '2026-03-10,declared_off,"Nghỉ\ntheo QĐ 3",Day off,QĐ 3,official\n'  # 6-7
+        "2026-03-02,workday,Làm,Worked,QĐ 4,official\n",  # 8: listed again
+        encoding="utf-8",
+    )
+    with pytest.raises(CalendarError) as err:
+        calendar.read_overrides(bad)
+    lines = str(err.value).splitlines()
+    assert (
+        lines[0]
+        == f"{bad}:5: column 'kind': 'declared_of' must be one of declared_off, working_weekend, workday"
+    )
+    assert lines[1] == f"{bad}:8: 2026-03-02 is listed again (first on line 3)"
+
+
 dates = st.dates(min_value=D(2016, 1, 1), max_value=D(2034, 6, 30))
 
 
