@@ -163,6 +163,20 @@ def line_of(lines: dict[tuple, int], location: tuple) -> int:
     return lines.get((), 1)
 
 
+#: pydantic's errors for a value that is not a date (31/12/2025, 2025, 2025-12, an empty value).
+DATE_ERRORS = frozenset(
+    {"date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"}
+)
+
+
+def _date_message(value: object, message: str) -> str:
+    """'31/12/2025' is not a date …: write YYYY-MM-DD, with pydantic's own detail when it says more."""
+    detail = message.removeprefix("Input should be a valid date or datetime").lstrip(", ")
+    what = "an empty value" if value is None else repr(value)
+    why = f" ({detail})" if "range" in detail else ""  # "month value is outside expected range of 1-12"
+    return f"{what} is not a date{why}: write YYYY-MM-DD, e.g. 2025-12-31 for 31/12/2025"
+
+
 def format_validation_error(exc: ValidationError, path: Path, lines: dict[tuple, int]) -> list[Problem]:
     """One Problem per pydantic error, at the line of the offending key (or its parent)."""
     problems = []
@@ -171,6 +185,8 @@ def format_validation_error(exc: ValidationError, path: Path, lines: dict[tuple,
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown key (not part of the schema)"
+        elif error["type"] in DATE_ERRORS:
+            message = _date_message(error["input"], message)
         problems.append(Problem(path, line_of(lines, loc), ".".join(str(p) for p in loc), message))
     return problems
 

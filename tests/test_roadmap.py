@@ -417,6 +417,30 @@ def test_a_broken_roadmap_is_rejected_with_every_problem_and_its_line(tmp_path: 
     assert f"{path}:{_line(text, 'colour: blue')}" in str(info.value)
 
 
+def test_a_date_written_the_vietnamese_way_or_as_a_year_is_refused_with_the_fix(tmp_path: Path) -> None:
+    """31/12/2020 (how dates are written in Vietnamese documents) or a bare year for a phase's end is refused on
+    its line with the way to write it, not with pydantic's "invalid character in year" or "Datetimes provided
+    to dates should have zero time"."""
+    text = (
+        SMALL_ROADMAP.read_text(encoding="utf-8")
+        .replace("end: 2025-12-31", "end: 2025", 1)
+        .replace("date: 2020-12-31", "date: 31/12/2020", 1)
+        .replace("start: 2026-01-01", "start: '2026-13-01'", 1)
+    )
+    path = tmp_path / "roadmap.yaml"
+    path.write_text(text, encoding="utf-8")
+    problems = {p.key: (p.line, p.message) for p in rm.check_roadmap(path)}
+    fix = "write YYYY-MM-DD, e.g. 2025-12-31 for 31/12/2025"
+    assert problems["phases.0.end"] == (_line(text, "end: 2025"), f"2025 is not a date: {fix}")
+    assert problems["targets.0.baseline.date"] == (
+        _line(text, "31/12/2020"),
+        f"'31/12/2020' is not a date: {fix}",
+    )
+    assert problems["phases.1.start"][1] == (
+        f"'2026-13-01' is not a date (month value is outside expected range of 1-12): {fix}"
+    )
+
+
 def test_a_cycle_among_valid_components_is_reported_once(tmp_path: Path) -> None:
     text = BROKEN.replace("status: finished", "status: planned")
     path = tmp_path / "cycle.yaml"
