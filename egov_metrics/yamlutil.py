@@ -54,7 +54,24 @@ else:  # the C parser when libyaml is there
     _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _UniqueKeyLoader(_SafeLoader):
+class _DateLoader(_SafeLoader):
+    """SafeLoader whose impossible dates (2025-02-30, 2025-13-01: YAML dates by their form) are a problem with
+    a line, not a ValueError from deep inside the YAML library."""
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value} is not a date ({exc}); write an existing day as YYYY-MM-DD",
+                node.start_mark,
+            ) from None  # fmt: skip
+
+
+_DateLoader.add_constructor("tag:yaml.org,2002:timestamp", _DateLoader.construct_yaml_timestamp)
+
+
+class _UniqueKeyLoader(_DateLoader):
     """SafeLoader that rejects duplicate keys instead of silently keeping the last one."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -83,7 +100,7 @@ class _UniqueStringLoader(_StringLoader):
 #: (strings, reject duplicate keys) -> the loader
 _LOADERS: dict[tuple[bool, bool], type[yaml.SafeLoader]] = {
     (False, True): _UniqueKeyLoader,
-    (False, False): _SafeLoader,
+    (False, False): _DateLoader,
     (True, True): _UniqueStringLoader,
     (True, False): _StringLoader,
 }

@@ -54,6 +54,13 @@ def test_line_of_falls_back_to_the_nearest_ancestor(tmp_path: Path):
         ("a: 1\nb: [\n", 3, "invalid YAML"),
         ("a: 1\nb: 2\na: 3\n", 3, "duplicate key 'a' (first on line 1)"),
         ("", 1, "the file is empty"),
+        # impossible dates (a planner's 30 February) were a ValueError from inside the YAML library
+        (
+            "phases:\n  - start: 2021-01-01\n    end: 2025-02-30\n",
+            3,
+            "2025-02-30 is not a date (day is out of",
+        ),
+        ("a: 1\nb: {when: 2026-13-01}\n", 2, "2026-13-01 is not a date (month must be in 1..12)"),
     ],
 )
 def test_unreadable_documents_are_problems(tmp_path: Path, text: str, line: int, message: str):
@@ -92,3 +99,14 @@ def test_validation_errors_become_problems_with_lines(tmp_path: Path):
     assert by_key["measure"] == (2, "unknown key (not part of the schema)")
     assert by_key["items.1.size"][0] == 8
     assert str(problems[0]).startswith(f"{path}:")
+
+
+def test_an_impossible_date_in_a_roadmap_is_a_problem_with_its_line(tmp_path: Path):
+    """`egov-metrics roadmap check` on a roadmap whose phase ends on 31 June printed a traceback."""
+    from egov_metrics.roadmap import check_roadmap
+
+    path = write(tmp_path, "version: 1\nphases:\n  - id: P1\n    start: 2021-01-01\n    end: 2025-06-31\n")
+    assert [str(p) for p in check_roadmap(path)] == [
+        f"{path}:5: invalid YAML: 2025-06-31 is not a date (day is out of range for month); "
+        "write an existing day as YYYY-MM-DD"
+    ]
