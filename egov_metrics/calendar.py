@@ -99,6 +99,12 @@ def read_overrides(path: str | Path = DEFAULT_OVERRIDES, text: str | None = None
         except ValueError:
             problems.append(f"{path}:{lineno}: column 'day': {row['day']!r} is not a date (use YYYY-MM-DD)")
             continue
+        if not CALENDAR_FIRST_YEAR <= day.year <= CALENDAR_LAST_YEAR:
+            problems.append(
+                f"{path}:{lineno}: column 'day': {day} is outside the calendar's years "
+                f"{CALENDAR_FIRST_YEAR}–{CALENDAR_LAST_YEAR}, so it would change nothing (a typo in the year?)"
+            )
+            continue
         kind = (row["kind"] or "").strip()
         if kind not in OVERRIDE_KINDS:
             problems.append(

@@ -207,6 +207,22 @@ def test_problems_name_the_files_own_line_after_blank_lines_and_quoted_line_brea
     assert lines[1] == f"{bad}:8: 2026-03-02 is listed again (first on line 3)"
 
 
+def test_a_day_outside_the_calendars_years_is_refused_not_ignored(tmp_path: Path) -> None:
+    """2062-01-02 for 2026-01-02 (two digits swapped): the day lies outside the years `calendar_day` holds
+    (2015–2035), so the line was accepted and changed nothing, silently."""
+    typo = tmp_path / "tinh.csv"
+    typo.write_text(
+        "day,kind,reason_vi,reason_en,source,status\n2062-01-02,declared_off,Nghỉ,Day off,QĐ 1,official\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CalendarError) as err:
+        calendar.read_overrides(typo)
+    assert str(err.value).splitlines()[0] == (
+        f"{typo}:2: column 'day': 2062-01-02 is outside the calendar's years 2015–2035, so it would change "
+        "nothing (a typo in the year?)"
+    )
+
+
 dates = st.dates(min_value=D(2016, 1, 1), max_value=D(2034, 6, 30))
 
 
