@@ -330,12 +330,22 @@ def _metric_rows(
     if not isinstance(metrics, list):
         raise _fail(source, [*path, "metrics"], f"expected a list of metrics, found {metrics!r}"[:200])
     rows: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
     for k, metric in enumerate(metrics):
         mpath = [*path, "metrics", k]
         if not isinstance(metric, Mapping):
             raise _fail(source, mpath, "expected an object for a metric")
         mcode = _text(metric, "code", source, mpath)
         assert mcode is not None
+        if mcode in seen:
+            # one figure per unit and metric: a second one (a capture tool joining pages or responses) would be
+            # counted twice or crash the load on the table's key
+            raise _fail(
+                source,
+                [*mpath, "code"],
+                f"metric {mcode} appears twice for unit {base['portal_id']} (also at metrics[{seen[mcode]}])",
+            )
+        seen[mcode] = k
         if mcode not in codes and mcode not in mapping.ignored_metrics:
             raise _fail(
                 source,
