@@ -10,7 +10,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from typer.testing import CliRunner
 
+from egov_metrics.cli import app
 from egov_metrics.portal.importer import PortalImportError, import_files
 from tests.test_portal import DIGITIZED
 
@@ -45,3 +47,26 @@ def test_a_metric_listed_twice_for_a_unit_is_refused_with_its_place(tmp_path: Pa
     assert str(path) in msg and "data.evaluation[1].metrics[7].code" in msg
     assert "REUSED_DIGITIZED_DATA appears twice" in msg and "metrics[2]" in msg
     assert loaded(con) == 0
+
+
+def manifest(folder: Path, *captures: dict) -> None:
+    (folder / "manifest.m0.json").write_text(json.dumps({"captures": list(captures)}), encoding="utf-8")
+
+
+@pytest.mark.parametrize("quarter", ["Q3", "3rd", None, [3]])
+def test_a_manifest_period_that_is_not_a_number_is_a_plain_error(tmp_path: Path, quarter: object) -> None:
+    path = write(tmp_path, "dossier-digitized", "quarter-all.json", DIGITIZED)
+    payload = {"timeType": "quarter", "year": 2026, "quarter": quarter}
+    manifest(
+        tmp_path,
+        {"file": "dossier-digitized/quarter-all.json", "payload": payload, "capturedAt": "2026-09-26"},
+    )
+    with pytest.raises(PortalImportError) as err:  # was a ValueError traceback (int('Q3'))
+        import_files(duckdb.connect(), [path])
+    assert str(path) in str(err.value) and "--period quarter=" in str(err.value)
+    # the conformance command says what is wrong, not "--captured-on '' is not a date"
+    out = CliRunner().invoke(app, ["portal", "conformance", str(path)])
+    assert out.exit_code != 0 and "captured-on" not in out.output and "no period given" in out.output
+    # given on the command line, the period is taken
+    report = import_files(duckdb.connect(), [path], periods={"quarter": "2026-Q3"})
+    assert [s.period for s in report.loaded] == ["2026-Q3"]

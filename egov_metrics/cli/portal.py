@@ -33,6 +33,16 @@ def _periods(values: list[str] | None) -> dict[str, str]:
     return out
 
 
+def _capture_day(text: str) -> dt.date | None:
+    """--captured-on as a date (empty: None, the capture manifest says it)."""
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        raise EgovError(
+            f"--captured-on {text!r} is not a date", "give the day the responses were saved, YYYY-MM-DD"
+        ) from None
+
+
 @portal_app.command("import")
 def portal_import(
     files: Annotated[
@@ -71,13 +81,7 @@ def portal_import(
     from egov_metrics.portal import importer
 
     try:
-        try:
-            day = dt.date.fromisoformat(captured_on) if captured_on else None
-        except ValueError:
-            raise EgovError(
-                f"--captured-on {captured_on!r} is not a date",
-                "give the day the responses were saved, YYYY-MM-DD",
-            ) from None
+        day = _capture_day(captured_on)
         from egov_metrics.schema.publish import publishing
 
         with publishing(_db(db), "portal import", create=False) as con:
@@ -189,7 +193,7 @@ def portal_conformance(
     try:
         m = portal_method(method)
         if files:
-            day = dt.date.fromisoformat(captured_on) if captured_on else None
+            day = _capture_day(captured_on)
             figures = conformance.load_responses(files, m, periods=_periods(period), captured_on=day)
         elif imported:
             from egov_metrics.portal.importer import published as imported_figures
@@ -219,10 +223,6 @@ def portal_conformance(
         if write_docs:
             conformance.write_docs(conformance.render_markdown(table, m, "captured 2026-09-26"))
             console.print("docs/scoring.md updated")
-    except ValueError:
-        raise _fail(
-            EgovError(f"--captured-on {captured_on!r} is not a date", "write it YYYY-MM-DD")
-        ) from None
     except EgovError as exc:
         raise _fail(exc) from None
 

@@ -680,14 +680,30 @@ class ManifestEntry:
     period: str | None
 
 
+def _whole(value: Any, low: int, high: int) -> int | None:
+    """A year, quarter or month of a request as the integer it names (2026, "2026", 3.0), else None."""
+    if isinstance(value, str) and value.strip().isdigit():
+        number = int(value.strip())
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    else:
+        return None
+    return number if low <= number <= high else None
+
+
 def _period_from_payload(payload: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    kind, year = payload.get("timeType"), payload.get("year")
+    """The period a capture's request asked for; (None, None) when the request does not say it plainly (a value
+    that is not a whole year, quarter or month is not guessed at)."""
+    kind = payload.get("timeType")
+    year = _whole(payload.get("year"), 1900, 2200)
     if kind == "year" and year:
-        return "year", f"{int(year)}"
-    if kind == "quarter" and year and payload.get("quarter"):
-        return "quarter", f"{int(year)}-Q{int(payload['quarter'])}"
-    if kind == "month" and year and payload.get("month"):
-        return "month", f"{int(year)}-{int(payload['month']):02d}"
+        return "year", f"{year}"
+    if kind == "quarter" and year and (quarter := _whole(payload.get("quarter"), 1, 4)):
+        return "quarter", f"{year}-Q{quarter}"
+    if kind == "month" and year and (month := _whole(payload.get("month"), 1, 12)):
+        return "month", f"{year}-{month:02d}"
     try:  # handling-satisfaction asks by dates
         start = dt.date.fromisoformat(str(payload["fromDate"]))
         end = dt.date.fromisoformat(str(payload["toDate"]))
