@@ -70,3 +70,55 @@ def test_a_manifest_period_that_is_not_a_number_is_a_plain_error(tmp_path: Path,
     # given on the command line, the period is taken
     report = import_files(duckdb.connect(), [path], periods={"quarter": "2026-Q3"})
     assert [s.period for s in report.loaded] == ["2026-Q3"]
+
+
+def sha(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_period_given_against_the_manifest_of_the_same_capture_is_refused(tmp_path: Path) -> None:
+    # the capture tool's manifest (same SHA-256) says month 9; the documented command passes month=2026-08
+    path = write(tmp_path, "dossier-digitized", "month-all.json", DIGITIZED)
+    payload = {"timeType": "month", "year": 2026, "month": 9}
+    entry = {"file": "dossier-digitized/month-all.json", "payload": payload, "sha256": sha(path)}
+    manifest(tmp_path, {**entry, "capturedAt": "2026-10-01T03:00:00+00:00"})
+    con = duckdb.connect()
+    with pytest.raises(PortalImportError) as err:  # was loaded as 2026-08
+        import_files(con, [path], periods={"year": "2026", "month": "2026-08"}, captured_on=DAY)
+    assert str(path) in str(err.value) and "month 2026-09, not the month 2026-08" in str(err.value)
+    assert loaded(con) == 0
+    # a file name or --period-type of another type than the manifest's request is refused too
+    with pytest.raises(PortalImportError, match="month 2026-09, not a year"):
+        import_files(con, [path], period_type="year", captured_on=DAY)
+    # agreeing, or left to the manifest: loaded as September
+    for periods in ({"month": "2026-09"}, {}):
+        report = import_files(duckdb.connect(), [path], periods=periods)
+        assert [(s.period, s.captured_on) for s in report.loaded] == [("2026-09", dt.date(2026, 10, 1))]
+
+
+def test_a_manifest_entry_of_another_capture_of_the_file_is_not_applied(tmp_path: Path) -> None:
+    # month-all.json was captured again (September); the old manifest still describes the August capture
+    path = write(tmp_path, "dossier-digitized", "month-all.json", DIGITIZED)
+    old = {"timeType": "month", "year": 2026, "month": 8}
+    new = {"timeType": "month", "year": 2026, "month": 9}
+    name = "dossier-digitized/month-all.json"
+    (tmp_path / "manifest.m0.json").write_text(
+        json.dumps(
+            {"captures": [{"file": name, "payload": old, "capturedAt": "2026-09-26", "sha256": "ab" * 32}]}
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(PortalImportError) as err:  # was loaded as 2026-08, captured 26 September
+        import_files(duckdb.connect(), [path])
+    assert "another SHA-256" in str(err.value) and "--period month=" in str(err.value)
+    # a second manifest with this capture's entry is found
+    (tmp_path / "manifest.m1.json").write_text(
+        json.dumps(
+            {"captures": [{"file": name, "payload": new, "capturedAt": "2026-10-02", "sha256": sha(path)}]}
+        ),
+        encoding="utf-8",
+    )
+    report = import_files(duckdb.connect(), [path])
+    assert [(s.period, s.captured_on) for s in report.loaded] == [("2026-09", dt.date(2026, 10, 2))]

@@ -678,6 +678,8 @@ class ManifestEntry:
     captured_on: dt.date | None
     period_type: str | None
     period: str | None
+    #: the manifest names the file, but only with another capture's SHA-256 (nothing of it is used)
+    other_capture: bool = False
 
 
 def _whole(value: Any, low: int, high: int) -> int | None:
@@ -722,9 +724,16 @@ def _period_from_payload(payload: Mapping[str, Any]) -> tuple[str | None, str | 
 
 
 def manifest_entry(path: str | Path) -> ManifestEntry | None:
-    """What a capture tool's manifest (`manifest*.json` next to the group folders) says about `path`."""
+    """What a capture tool's manifest (`manifest*.json` next to the group folders) says about `path`. An entry
+    whose `sha256` is not the file's describes another capture saved under the same name (a recapture, an older
+    manifest): it is passed over, never applied to this file."""
     path = Path(path)
     rel = f"{path.parent.name}/{path.name}"
+    try:
+        digest: str | None = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        digest = None  # read_response says why the file cannot be read
+    stale = False
     for folder in (path.parent, path.parent.parent):
         for manifest in sorted(folder.glob("manifest*.json")):
             try:
@@ -738,6 +747,10 @@ def manifest_entry(path: str | Path) -> ManifestEntry | None:
             for cap in captures if isinstance(captures, list) else []:
                 if not isinstance(cap, Mapping) or cap.get("file") not in (rel, path.name):
                     continue
+                sha = cap.get("sha256")
+                if isinstance(sha, str) and digest is not None and sha.strip().lower() != digest:
+                    stale = True
+                    continue
                 try:
                     day = dt.datetime.fromisoformat(str(cap.get("capturedAt"))).date()
                 except ValueError:
@@ -745,7 +758,7 @@ def manifest_entry(path: str | Path) -> ManifestEntry | None:
                 payload = cap.get("payload")
                 kind, label = _period_from_payload(payload) if isinstance(payload, Mapping) else (None, None)
                 return ManifestEntry(day, kind, label)
-    return None
+    return ManifestEntry(None, None, None, other_capture=True) if stale else None
 
 
 def import_files(
@@ -814,15 +827,27 @@ def _read_all(
                 "name the file year-….json, quarter-….json or month-….json, or pass --period-type",
             )
         label = periods.get(kind) or (entry.period if entry and entry.period_type == kind else None)
+        if (
+            entry is not None
+            and entry.period is not None
+            and (entry.period_type, entry.period) != (kind, label)
+        ):
+            # the manifest of this very capture (same SHA-256) names its request: another label is a misread
+            raise PortalImportError(
+                f"{file}: the capture manifest says this response is for the {entry.period_type} {entry.period}, "
+                f"not {f'the {kind} {label}' if label else f'a {kind}'}",
+                "leave out --period/--period-type for it (the manifest's period is taken), or correct them; "
+                "nothing was loaded",
+            )
         if label is None:
             raise PortalImportError(
-                f"{file}: no period given for the period type {kind!r} (and no capture manifest names it)",
+                f"{file}: no period given for the period type {kind!r} (and no capture manifest names it{_stale(entry)})",
                 f"pass --period {kind}=<label>, e.g. --period year=2026 --period quarter=2026-Q3",
             )
         day = captured_on or (entry.captured_on if entry else None)
         if day is None:
             raise PortalImportError(
-                f"{file}: no capture date (and no capture manifest names it)",
+                f"{file}: no capture date (and no capture manifest names it{_stale(entry)})",
                 "pass --captured-on YYYY-MM-DD, the day the response was saved",
             )
         snap = read_response(file, period=label, period_type=kind, captured_on=day, method=method)
@@ -835,6 +860,14 @@ def _read_all(
         seen[key] = str(file)
         snapshots.append(snap)
     return snapshots, skipped
+
+
+def _stale(entry: ManifestEntry | None) -> str:
+    return (
+        ": its entry for the file has another SHA-256, another capture"
+        if entry and entry.other_capture
+        else ""
+    )
 
 
 def _load_snapshot(con: duckdb.DuckDBPyConnection, snap: PortalSnapshot, method: ScoringMethod) -> bool:
