@@ -122,3 +122,29 @@ def test_a_manifest_entry_of_another_capture_of_the_file_is_not_applied(tmp_path
     )
     report = import_files(duckdb.connect(), [path])
     assert [(s.period, s.captured_on) for s in report.loaded] == [("2026-09", dt.date(2026, 10, 2))]
+
+
+def test_a_count_field_no_unit_has_is_refused_not_read_as_null(tmp_path: Path) -> None:
+    from egov_metrics.portal.conformance import load_responses
+    from tests.test_portal import PAYMENT
+
+    doc = copy.deepcopy(PAYMENT)
+    for unit in [doc["data"]["parent"], *doc["data"]["children"]]:
+        unit["feeDossierFormalityCount"] = unit.pop("totalFeeDossierFormality")  # renamed in a newer response
+    path = write(tmp_path, "formality-online-payment-tree", "year-all.json", doc)
+    con = duckdb.connect()
+    with pytest.raises(PortalImportError) as err:  # was loaded, payment C null for every unit
+        import_files(con, [path], periods={"year": "2026"}, captured_on=DAY)
+    msg = str(err.value)
+    assert str(path) in msg and "'totalFeeDossierFormality'" in msg and "fee_procedures_used" in msg
+    assert loaded(con) == 0
+    with pytest.raises(PortalImportError):  # conformance: was "differs" for every unit, blaming the method
+        load_responses([path], periods={"year": "2026"}, captured_on=DAY)
+    # a field null in some units (no data) or absent from some units only is read as null, as before
+    doc = copy.deepcopy(PAYMENT)
+    del doc["data"]["children"][0]["totalFeeDossierFormality"]
+    doc["data"]["children"][1]["totalFeeDossierFormality"] = None
+    path = write(tmp_path / "ok", "formality-online-payment-tree", "year-all.json", doc)
+    report = import_files(duckdb.connect(), [path], periods={"year": "2026"}, captured_on=DAY)
+    ind = report.loaded[0].indicators
+    assert ind.filter(ind["indicator"] == "fee_procedures_used")["numerator"].null_count() == 2

@@ -307,6 +307,8 @@ def parse_units(
             ind_rows += _metric_rows(obj, path, base, endpoint, method, source)
         else:
             ind_rows += _field_rows(obj, path, base, fields, is_root, method, source)
+    if endpoint.shape == "tree":
+        _check_fields_present(entries, fields, method, source)
     return (
         pl.DataFrame(ind_rows, schema=INDICATOR_COLUMNS),
         pl.DataFrame(group_rows, schema=GROUP_COLUMNS),
@@ -404,6 +406,32 @@ def _field_rows(
             }
         )
     return rows
+
+
+def _check_fields_present(
+    entries: Sequence[tuple[Mapping[str, Any], list[str | int], bool]],
+    fields: Sequence[PortalFields],
+    method: ScoringMethod,
+    source: str,
+) -> None:
+    """Every field the mapping reads counts from is in the response (in one unit at least, the province's row for
+    `province_only` fields): a field no unit has was renamed or dropped by the portal, and reading it as null
+    would silently drop the indicator (its points then recomputed from no counts)."""
+    for spec in fields:
+        holders = [(obj, path) for obj, path, is_root in entries if is_root or not spec.province_only]
+        if not holders:
+            continue
+        for name in (*spec.numerator, *spec.denominator):
+            if not any(name in obj for obj, _ in holders):
+                where = holders[0][1] if spec.province_only else holders[0][1][:-1]
+                raise _fail(
+                    source,
+                    where,
+                    f"no unit has the field {name!r}, which {spec.indicator} is read from "
+                    "(renamed or dropped by the portal?)",
+                    f"give the response as the portal saved it, or map the new field in the method file's "
+                    f"portal.fields ({method.label}); nothing was loaded",
+                )
 
 
 def _check_period(period: str, period_type: str) -> None:
