@@ -11,9 +11,12 @@ services) are recomputed from the published counts with the method (`published_p
 
 The causes are a registry (`CAUSES`), tried in order; the first that applies names the row:
 
-* ``not_synced`` — the portal counts fewer dossiers than the province: dossiers not synchronised to the portal;
-* ``capture_timing`` — the portal counts more, and the capture was taken before the period ended (or the
-  province's data ends before the capture): the two counts cover different days;
+* ``not_synced`` — the portal counts fewer dossiers than the province, over the same days: dossiers not
+  synchronised to the portal;
+* ``capture_timing`` — the two counts cover different days: the portal counts more, and the capture was taken
+  before the period ended (or the province's data ends before the capture); or the portal counts fewer, and the
+  capture was taken before the last day the province's data is counted to (a month at least: 26 September is
+  compared with the data to 30 September);
 * ``provisional_rule`` — the counts agree but the points differ on an indicator whose rule is provisional;
 * ``counts_differ`` — the counts differ otherwise (different definitions or data);
 * ``points_differ`` — same counts, different points: a method difference;
@@ -69,13 +72,18 @@ CAUSES: tuple[Cause, ...] = (
         "not_synced",
         "hồ sơ chưa đồng bộ lên Cổng Dịch vụ công quốc gia",
         "dossiers not synchronised to the national portal",
-        lambda: pl.col("published_denominator") < pl.col("local_denominator") - 0.5,
+        # only when the capture covers the days the province's data is counted to (else see capture_timing)
+        lambda: (pl.col("published_denominator") < pl.col("local_denominator") - 0.5) & ~pl.col("_short"),
     ),
     Cause(
         "capture_timing",
         "thời điểm lấy số liệu của Cổng khác kỳ của tỉnh",
         "the portal's capture and the province's data cover different days",
-        lambda: (pl.col("published_denominator") > pl.col("local_denominator") + 0.5) & pl.col("_timing"),
+        lambda: (
+            ((pl.col("published_denominator") > pl.col("local_denominator") + 0.5) & pl.col("_timing"))
+            # captured on 26 September, compared with the data to 30 September: the portal counts fewer days
+            | ((pl.col("published_denominator") < pl.col("local_denominator") - 0.5) & pl.col("_short"))
+        ),
     ),
     Cause(
         "provisional_rule",
@@ -97,7 +105,10 @@ CAUSES: tuple[Cause, ...] = (
 
 def classify(table: pl.DataFrame) -> pl.DataFrame:
     """Add `cause`, `cause_vi`, `cause_en`: the first cause of `CAUSES` that applies to each row (`not_published`
-    when the portal gives neither points nor counts). Needs the reconciliation columns and `_timing`."""
+    when the portal gives neither points nor counts). Needs the reconciliation columns and `_timing`; `_short`
+    (the capture was taken before the last day the province's data is counted to) is false when absent."""
+    if "_short" not in table.columns:
+        table = table.with_columns(_short=pl.lit(False))
     cause_code = pl.lit("points_differ")
     for cause in reversed(CAUSES):  # built from the last cause outwards, so the first that applies wins
         cause_code = pl.when(cause.applies().fill_null(False)).then(pl.lit(cause.code)).otherwise(cause_code)
@@ -210,7 +221,10 @@ def _side_by_side(
         frames.append(
             rows.join(
                 _local_indicators(local.indicators), on=["unit_id", "indicator"], how="inner"
-            ).with_columns(_timing=(pl.col("captured_on") < pl.lit(end)) | pl.lit(data_end < end))
+            ).with_columns(
+                _timing=(pl.col("captured_on") < pl.lit(end)) | pl.lit(data_end < end),
+                _short=pl.col("captured_on") < pl.lit(local_end),
+            )
         )
     return (
         pl.concat(frames, how="vertical_relaxed")
@@ -235,6 +249,7 @@ def _side_by_side(
             "provisional",
             "captured_on",
             "_timing",
+            "_short",
         )
         .with_columns(
             numerator_diff=pl.col("local_numerator") - pl.col("published_numerator"),
@@ -286,5 +301,5 @@ def reconcile(
     return (
         table.with_columns(pl.col("indicator").replace_strict(order, return_dtype=pl.Int64).alias("_o"))
         .sort("unit_id", "period", "_o")
-        .drop("_o", "_timing")
+        .drop("_o", "_timing", "_short")
     )

@@ -148,3 +148,60 @@ def test_a_count_field_no_unit_has_is_refused_not_read_as_null(tmp_path: Path) -
     report = import_files(duckdb.connect(), [path], periods={"year": "2026"}, captured_on=DAY)
     ind = report.loaded[0].indicators
     assert ind.filter(ind["indicator"] == "fee_procedures_used")["numerator"].null_count() == 2
+
+
+def test_a_capture_mid_month_counting_fewer_dossiers_is_capture_timing_not_unsynced(
+    small_demo_db: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    import polars as pl
+
+    from egov_metrics.portal.synthetic import write_demo_captures
+    from egov_metrics.reconcile import reconcile
+    from egov_metrics.schema.connection import connect
+
+    db = tmp_path / "demo.duckdb"
+    shutil.copy(small_demo_db, db)
+    with connect(db, read_only=False) as con:
+        files = write_demo_captures(
+            con, tmp_path / "cap", end="2026-03", period_type="year", unsynced_share=0
+        )
+        # captured on 15 March: the portal's year to date lacks the dossiers of 16–31 March
+        progress = next(f for f in files if f.parent.name == "dvc-progress-tree")
+        doc = json.loads(progress.read_text(encoding="utf-8"))
+        for unit in doc["data"]["children"]:
+            unit["totalReceived"] = unit["totalReceived"] * 9 // 10
+            unit["totalOnTime"] = min(unit["totalOnTime"], unit["totalReceived"])
+        progress.write_text(json.dumps(doc), encoding="utf-8")
+        import_files(con, files, periods={"year": "2026"}, captured_on=dt.date(2026, 3, 15))
+    table = reconcile(db)
+    fewer = table.filter(pl.col("indicator") == "dossiers_on_time", pl.col("denominator_diff") > 0.5)
+    assert fewer.height  # compared with the data to 31 March, the portal counts fewer: not proof of unsynced
+    assert set(fewer["cause"]) == {"capture_timing"}, fewer.select("unit_id", "denominator_diff", "cause")
+    assert "_short" not in table.columns
+
+
+def test_fewer_dossiers_over_the_same_days_stay_unsynced() -> None:
+    import polars as pl
+
+    from egov_metrics.reconcile import classify
+
+    frame = pl.DataFrame(
+        {
+            "local_numerator": [90.0, 90.0],
+            "local_denominator": [100.0, 100.0],
+            "local_points": [5.4, 5.4],
+            "published_numerator": [85.0, 85.0],
+            "published_denominator": [95.0, 95.0],
+            "published_points": [5.37, 5.37],
+            "provisional": [False, False],
+            "_timing": [False, True],
+            "_short": [False, True],
+        }
+    ).with_columns(
+        numerator_diff=pl.col("local_numerator") - pl.col("published_numerator"),
+        denominator_diff=pl.col("local_denominator") - pl.col("published_denominator"),
+        points_diff=(pl.col("local_points") - pl.col("published_points")).round(2),
+    )
+    assert classify(frame)["cause"].to_list() == ["not_synced", "capture_timing"]
