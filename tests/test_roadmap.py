@@ -817,3 +817,53 @@ def test_an_as_of_month_means_its_last_day(small_demo_db: Path) -> None:
     assert assess_module.as_date("2024-02") == dt.date(2024, 2, 29)
     with pytest.raises(assess_module.RoadmapAssessmentError, match="YYYY-MM for a month"):
         assess_module.as_date("2026-13")
+
+
+LEVEL_NEXT_PHASE_ROADMAP = """\
+version: 1
+name: {vi: Lộ trình có mục tiêu cấp xã, en: Roadmap with a commune target}
+phases:
+  - {id: P1, name: {vi: GĐ 1, en: Phase 1}, start: 2021-01-01, end: 2025-12-31}
+  - {id: P2, name: {vi: GĐ 2, en: Phase 2}, start: 2026-01-01, end: 2030-12-31}
+targets:
+  - indicator: dossiers_on_time
+    baseline: {value: 90, date: 2020-12-31, source: test baseline}
+    targets:
+      - {phase: P1, value: 95, source: test target P1}
+      - {phase: P2, value: 99, source: test target P2}
+  - indicator: dossiers_on_time
+    level: commune
+    targets:
+      - {phase: P2, value: 97, source: test commune target P2}
+"""
+
+
+def test_a_level_target_for_the_next_phase_only_leaves_the_province_target_before_it(tmp_path: Path) -> None:
+    """A commune target set for phase 2 only (97 %, no baseline, no milestones). In 2025 (phase 1) a commune
+    is held to the province's 95 %; in phase 2 to its own 97 %; for the year 2026, which its own path does not
+    reach (one point, nothing to derive from), to the province's value due then: 95 + (99 − 95) × 12/60 = 95.8.
+    It had no target at all in 2025 and 2026 (the KPI card said "no target")."""
+    path = tmp_path / "roadmap.yaml"
+    path.write_text(LEVEL_NEXT_PHASE_ROADMAP, encoding="utf-8")
+    roadmap = rm.load_roadmap(path)
+    months, values = monthly(D(2024, 1, 1), [93.0] * 36)
+    rows = [
+        {"indicator": "dossiers_on_time", "unit_id": "X1", "unit_name": "Xã X1", "unit_level": "commune",
+         "period_start": D(m // 12, m % 12 + 1, 1), "value": v}
+        for m, v in zip(months, values, strict=True)
+    ]  # fmt: skip
+    frame = pl.DataFrame(rows).with_columns(pl.col("period_start").dt.month_end().alias("period_end"))
+    for as_of, level, target in [(D(2025, 10, 31), "province", 95.0), (D(2026, 10, 31), "province", 95.8)]:
+        got = assess_module.assess_units(
+            roadmap, as_of=as_of, frame=frame.filter(pl.col("period_end") <= as_of)
+        )
+        assert got.select("target_level", "target").rows() == [(level, pytest.approx(target))], as_of
+    for as_of, which, level, target in [
+        (D(2025, 10, 31), "phase", "province", 95.0),
+        (D(2026, 10, 31), "phase", "commune", 97.0),
+        (D(2025, 10, 31), "year", "province", 95.0),
+    ]:
+        found = assess_module._level_points(roadmap, "commune", "dossiers_on_time", as_of, which)
+        assert found is not None
+        ts, points = found
+        assert (ts.level, [p.value for p in points]) == (level, [pytest.approx(target)]), (as_of, which)

@@ -221,6 +221,20 @@ def _target_sets(roadmap: Roadmap, level: str, ids: Sequence[str]) -> list[Targe
     return chosen
 
 
+def _level_points(
+    roadmap: Roadmap, level: str, indicator: str, as_of: dt.date, which: str
+) -> tuple[TargetSet, list[PathPoint]] | None:
+    """The targets of `which` (`_points`) for the scope's level, else the province's: a level's targets that do
+    not reach the phase or year asked for (a commune target set for the next phase only) leave the unit held
+    to the province's there, as a level without targets is."""
+    for candidate in dict.fromkeys((level, "province")):
+        ts = roadmap.target_set(indicator, candidate)
+        points = _points(roadmap, ts, as_of, which) if ts is not None else []
+        if ts is not None and points:
+            return ts, points
+    return None
+
+
 def _points(roadmap: Roadmap, ts: TargetSet, as_of: dt.date, which: str) -> list[PathPoint]:
     path = [p for p in roadmap.path(ts) if p.kind != "baseline"]
     if which == "all":
@@ -316,10 +330,14 @@ def assess(
     arrays = _arrays(series)
     empty = (np.array([], dtype=np.int64), np.array([], dtype=np.float64))
     rows = []
-    for ts in _target_sets(roadmap, level, ids):
+    for indicator in dict.fromkeys(t.indicator for t in roadmap.targets):
+        found = _level_points(roadmap, level, indicator, as_of, targets) if indicator in ids else None
+        if found is None:
+            continue
+        ts, points = found
         ind = catalog.get(ts.indicator)
         months, values = arrays.get(ts.indicator, empty)
-        for point in _points(roadmap, ts, as_of, targets):
+        for point in points:
             check = check_target(
                 months, values, target=point.value, deadline=point.date, direction=ind.direction,
                 unit=ind.unit, as_of=as_of, rules=roadmap.rules,
@@ -446,9 +464,8 @@ def assess_units(
         start, end = end, end + n
         key = (indicator, level)
         if key not in targets:
-            ts = roadmap.target_set(indicator, level) or roadmap.target_set(indicator, "province")
-            points = _points(roadmap, ts, as_of, "year") if ts is not None else []
-            targets[key] = (ts, points[0]) if ts is not None and points else None
+            chosen = _level_points(roadmap, level, indicator, as_of, "year")
+            targets[key] = (chosen[0], chosen[1][0]) if chosen is not None else None
         found = targets[key]
         if found is None:
             continue
