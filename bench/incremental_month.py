@@ -311,7 +311,8 @@ def main() -> None:
 
         # (b) ingest the export
         b = timed(f"(b) ingest {opts.month}'s export", [str(CLI), "ingest", "dossier", str(export), "--db", str(state),
-                                                         "--mapping", "dossier_canonical", "--wait", "0"])  # fmt: skip
+                                                         "--mapping", "dossier_canonical", "--wait", "0",
+                                                         "--lang", "en"])  # fmt: skip
         counts = ingest_counts(b.output)
         diff = dossier_differences(full, state)
         view_after = view_of(state, month_end)[0]

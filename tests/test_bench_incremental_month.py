@@ -123,7 +123,8 @@ def test_the_months_export_through_ingest_gives_the_original_back(
     assert rows == expected
     cli = Path(sys.executable).with_name("egov-metrics")
     done = subprocess.run(
-        [str(cli), "ingest", "dossier", str(export), "--db", str(state), "--mapping", "dossier_canonical"],
+        [str(cli), "ingest", "dossier", str(export), "--lang", "en", "--db", str(state), "--mapping",
+         "dossier_canonical"],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr

@@ -56,5 +56,5 @@ def test_relative_db_for_compute_info_and_ingest_and_egov_db(workdir: Path) -> N
     assert _run(["info"], sub, EGOV_DB="egov.duckdb").returncode == 0
     samples = Path(__file__).resolve().parents[1] / "data" / "samples" / "dossiers_one_stop.csv"
     loaded = _run(["ingest", "dossier", str(samples), "--db", "data/egov.duckdb"], workdir)
-    assert loaded.returncode in (0, 1) and "Loaded dossier file" in loaded.stdout, loaded.stderr  # 1: rejects
+    assert loaded.returncode in (0, 1) and "Đã nạp tệp hồ sơ" in loaded.stdout, loaded.stderr  # 1: rejects
     assert sorted(p.name for p in sub.iterdir() if not p.name.endswith(".lock")) == ["egov.duckdb"]
