@@ -6,20 +6,47 @@ import difflib
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
+from egov_metrics.said import Said
+
 if TYPE_CHECKING:
     from egov_metrics.yamlutil import Problem
 
 
 class EgovError(Exception):
-    """Base error of egov-metrics. `str()` gives the message followed by a `Hint:` line when there is one."""
+    """Base error of egov-metrics. `str()` gives the message followed by a `Hint:` line when there is one.
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
-        self.message = message
-        self.hint = hint
+    The message and the hint may be given in both languages (`Said`): `message` and `hint` are then the
+    English texts, `in_language("vi")` the Vietnamese ones (what the command line prints by default). A text
+    given only in English is printed in English in both."""
+
+    def __init__(self, message: str | Said, hint: str | Said | None = None) -> None:
+        self.message = message.en if isinstance(message, Said) else message
+        self.hint = hint.en if isinstance(hint, Said) else hint
+        self.message_vi = message.vi if isinstance(message, Said) else None
+        self.hint_vi = hint.vi if isinstance(hint, Said) else None
         super().__init__(str(self))
 
     def __str__(self) -> str:  # pragma: no cover - trivial
-        return f"{self.message}\nHint: {self.hint}" if self.hint else self.message
+        return self.in_language("en")
+
+    def language(self, lang: str) -> str:
+        """`lang` if this error is worded in it, else English (an error is printed in one language)."""
+        return "vi" if lang == "vi" and self.message_vi is not None else "en"
+
+    def in_language(self, lang: str) -> str:
+        """The message and its hint in `lang` ('vi' or 'en'); in English when no Vietnamese message was given."""
+        if self.language(lang) == "vi":
+            message, hint, label = self.message_vi or self.message, self.hint_vi or self.hint, "Gợi ý"
+        else:
+            message, hint, label = self.message, self.hint, "Hint"
+        return f"{message}\n{label}: {hint}" if hint else message
+
+    def said(self) -> tuple[Said, Said | None]:
+        """The message and the hint in both languages (English standing in for a missing Vietnamese text), to
+        wrap this error in another one without losing a language."""
+        message = Said(self.message_vi or self.message, self.message)
+        hint = Said(self.hint_vi or self.hint, self.hint) if self.hint is not None else None
+        return message, hint
 
 
 class ProblemsError(EgovError):
@@ -74,8 +101,16 @@ class UnknownNameError(EgovError):
     """A name looked up in a registry does not exist."""
 
     @classmethod
-    def from_choices(cls, what: str, name: str, choices: Iterable[str]) -> UnknownNameError:
+    def from_choices(cls, what: str | Said, name: str, choices: Iterable[str]) -> UnknownNameError:
+        """'unknown <what> <name>', with the closest known names; in Vietnamese too when `what` is a `Said`."""
         known = sorted(choices)
         close = difflib.get_close_matches(name, known, n=3)
-        hint = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
-        return cls(f"unknown {what} {name!r}", hint + f"known: {', '.join(known)}")
+        shown = ", ".join(repr(c) for c in close)
+        en = f"did you mean {shown}? " if close else ""
+        if isinstance(what, str):
+            return cls(f"unknown {what} {name!r}", en + f"known: {', '.join(known)}")
+        vi = f"có phải là {shown}? " if close else ""
+        return cls(
+            Said(f"không có {what.vi} {name!r}", f"unknown {what.en} {name!r}"),
+            Said(vi + f"các tên đã biết: {', '.join(known)}", en + f"known: {', '.join(known)}"),
+        )

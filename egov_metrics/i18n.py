@@ -1,14 +1,13 @@
-"""Language-aware formatting: numbers (vi 1.234,5 · en 1,234.5), percentages, dates (dd/mm/yyyy); `Said`, a
-message in both languages."""
+"""Language-aware formatting: numbers (vi 1.234,5 · en 1,234.5), percentages, dates (dd/mm/yyyy); `Said` (a
+message in both languages, from `egov_metrics.said`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from egov_metrics.errors import UnknownNameError
+from egov_metrics.said import Said as Said  # re-exported: the formatting and the words in one place
 
 LANGS = ("vi", "en")
 _SEPARATORS = {"vi": (".", ","), "en": (",", ".")}  # (thousands, decimal)
@@ -73,25 +72,3 @@ def fmt_period(period: str, lang: str = "vi") -> str:
     if period.isdigit():
         return f"năm {period}" if lang == "vi" else period
     return period
-
-
-@dataclass(frozen=True)
-class Said:
-    """One message in both languages of the workbench: `said("vi")`, `said.format(n=3)`, `a + b`."""
-
-    vi: str
-    en: str
-
-    def __call__(self, lang: str) -> str:
-        return self.vi if check_lang(lang) == "vi" else self.en
-
-    def format(self, **values: object) -> Said:
-        """Both texts with `{name}` filled in (the same values in both languages)."""
-        return Said(self.vi.format(**values), self.en.format(**values))
-
-    def map(self, change: Callable[[str], str]) -> Said:
-        """Both texts passed through `change` (e.g. made into SQL literals)."""
-        return Said(change(self.vi), change(self.en))
-
-    def __add__(self, other: Said) -> Said:
-        return Said(self.vi + other.vi, self.en + other.en)

@@ -964,4 +964,4 @@ def test_exit_codes_are_the_documented_ones(db: Path, tmp_path: Path) -> None:
         assert outcome.exit_code == code, (path.name, outcome.output)
         assert "Traceback" not in outcome.output
         if code == 2:
-            assert str(path) in outcome.output.replace("\n", "") and "Hint:" in outcome.output
+            assert str(path) in outcome.output.replace("\n", "") and "Gợi ý:" in outcome.output

@@ -607,10 +607,13 @@ def test_format_and_encoding_detection(tmp_path: Path) -> None:
         (["dossier", "dossiers_broken.csv"], 1, "bị loại 17"),
         (["dossier", "dossiers_one_stop.csv", "--lang", "en"], 0, "inserted 50"),
         (["dossier", "dossiers_broken.csv", "--lang", "en"], 1, "rejected 17"),
-        (["dossier", "dossiers_broken.csv", "--lang", "fr"], 2, "not a language of the workbench"),
-        (["dossier", "no_such_file.csv"], 2, "does not exist"),
-        (["dossier", "dossiers_other_system.csv"], 2, "missing required column"),
-        (["dossier", "units.csv", "--mapping", "one_stop"], 2, "did you mean 'one_stop_vi'"),
+        (["dossier", "dossiers_broken.csv", "--lang", "fr"], 2, "không phải một ngôn ngữ của công cụ"),
+        (["dossier", "no_such_file.csv"], 2, "không tồn tại"),
+        (["dossier", "dossiers_other_system.csv"], 2, "thiếu (các) cột bắt buộc"),
+        (["dossier", "units.csv", "--mapping", "one_stop"], 2, "có phải là 'one_stop_vi'"),
+        (["dossier", "no_such_file.csv", "--lang", "en"], 2, "does not exist"),
+        (["dossier", "dossiers_other_system.csv", "--lang", "en"], 2, "missing required column"),
+        (["dossier", "units.csv", "--mapping", "one_stop", "--lang", "en"], 2, "did you mean 'one_stop_vi'"),
     ],
 )
 def test_cli_exit_codes(ingest_db: Path, args: list[str], code: int, needle: str) -> None:

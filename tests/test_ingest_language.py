@@ -136,3 +136,42 @@ def test_the_reports_data_quality_names_the_problems_in_the_pages_language(broke
     for name in vi:
         assert not _english_words(name), name
     assert EARLIER_REASON not in vi
+
+
+#: Files that cannot be loaded at all, each refused for its own reason (the message names the file).
+UNREADABLE = {
+    "empty.csv": b"",
+    "picture.csv": b"\x89PNG\r\n\x1a\n" + b"\x00" * 64,
+    "page.xlsx": b"<html><body><table><tr><td>1</td></tr></table></body></html>",
+    "text.xlsx": "Mã hồ sơ,Trạng thái\n1,x\n".encode(),
+    "legacy.csv": b"M\xe3 h\xf4\xd2 s\xf5,\xd0\xf5n v\xec\xf2\n1,S\xf5\xd2 T\xfd ph\xe1p\n",  # Windows-1258
+    "quote.csv": 'Mã hồ sơ,Mã TTHC,Đơn vị,Hình thức nộp,Ngày tiếp nhận,Trạng thái\n1,2,3,"Cấp Phiếu 5,x,y\n'.encode(),
+    "twice.csv": "Mã hồ sơ,Mã hồ sơ,Mã TTHC\n1,2,3\n".encode(),
+    "columns.csv": "Số biên nhận,Tình trạng\n1,x\n".encode(),
+    "near.csv": (
+        "Mã hồ sơ,Mã TTHC,Đơn vị,Hình thức nộp,Ngày tiếp nhận,Trạng thái,Ket qua dien tu\n"
+        "H1,1.000001,STP,Trực tuyến,01/03/2025,Đang xử lý,Có\n"
+    ).encode(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNREADABLE))
+def test_a_file_that_cannot_be_loaded_is_refused_in_both_languages(
+    broken_db: Path, tmp_path: Path, name: str
+) -> None:
+    from egov_metrics.errors import IngestError
+
+    db = tmp_path / "egov.duckdb"
+    shutil.copy(broken_db, db)
+    path = tmp_path / name
+    path.write_bytes(UNREADABLE[name])
+    with pytest.raises(IngestError) as err:
+        ingest_file(db, "dossier", path, progress=False)
+    exc = err.value
+    assert exc.message_vi and exc.hint_vi, (name, exc.message)
+    assert str(path) in exc.message_vi and str(path) in exc.message
+    vi = exc.in_language("vi")
+    assert "Gợi ý:" in vi and "Hint:" not in vi
+    # the file's own headers and technical names (UTF-8, CSV UTF-8, header_row …) are not words of the message
+    words = vi.replace(str(path), "")
+    assert not _english_words(re.sub(r"'[^']*'|\([^)]*\)", "", words)), (name, vi)

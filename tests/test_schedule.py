@@ -722,7 +722,7 @@ def test_ctrl_c_stops_a_run_at_once_and_says_so(tiny_db: Path, notebooks: Path, 
     os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends: the whole process group
     output, _ = run.communicate(timeout=30)
     assert run.returncode == 130, output
-    assert "interrupted: nothing half-written is left" in output and "Traceback" not in output
+    assert "đã dừng: không để lại gì ghi dở" in output and "Traceback" not in output
     (stopped,) = log_lines(out, "interrupted")
     done = {e["path"] for e in read_manifest(out)}
     assert 1 <= len(done) < 6 and any("stopped by Ctrl-C; of 6 reports planned" in f for f in stopped)
@@ -743,4 +743,4 @@ def test_an_output_folder_that_cannot_be_used_is_one_line_not_a_traceback(
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert done.returncode == 2, done.stderr
-    assert f"error: {taken}" in done.stderr and "Hint:" in done.stderr and "Traceback" not in done.stderr
+    assert f"lỗi: {taken}" in done.stderr and "Gợi ý:" in done.stderr and "Traceback" not in done.stderr

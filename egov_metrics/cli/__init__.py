@@ -14,7 +14,8 @@ import sys
 import threading
 from typing import NoReturn
 
-from egov_metrics.cli.app import app
+from egov_metrics.cli.app import app, cli_lang
+from egov_metrics.said import Said
 
 #: The command groups, in the order `egov-metrics --help` lists their commands.
 GROUPS = ("data", "catalog", "roadmap", "reports", "score", "schedule", "portal", "plan", "calendar")
@@ -44,8 +45,9 @@ def main() -> NoReturn:
         OSError
     ) as exc:  # a file or folder the command cannot read or write: the path and why, no traceback
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
-        print(f"Hint: {OS_HINT}", file=sys.stderr)
+        lang = cli_lang()
+        print(f"{ERROR(lang)}: {where}{exc.strerror or exc}", file=sys.stderr)
+        print(f"{HINT(lang)}: {OS_HINT(lang)}", file=sys.stderr)
         code = 2
     except Exception as exc:
         # DuckDB turns Ctrl-C during a query into its own error ("Query interrupted")
@@ -57,10 +59,17 @@ def main() -> NoReturn:
     _exit_now(code)
 
 
-#: What to check when the command cannot read or write a path.
-OS_HINT = (
+#: What to check when the command cannot read or write a path (the reason itself is the system's, in English).
+OS_HINT = Said(
+    "kiểm tra rằng thư mục tồn tại, đúng là thư mục và người dùng này ghi được vào đó (và tên đó không bị một "
+    "tệp chiếm), hoặc chọn đường dẫn khác",
     "check that the folder exists, is a folder and is writable by this user (and that the name is not taken "
-    "by a file), or give another path"
+    "by a file), or give another path",
+)
+ERROR, HINT = Said("lỗi", "error"), Said("Gợi ý", "Hint")
+INTERRUPTED = Said(
+    "đã dừng: không để lại gì ghi dở (một lần nạp hay một báo cáo được ghi trọn vẹn hoặc không ghi gì)",
+    "interrupted: nothing half-written is left (a load or a report is written whole or not at all)",
 )
 
 
@@ -78,10 +87,7 @@ def _after_ctrl_c(exc: BaseException) -> bool:
 
 def _interrupted() -> int:
     """Ctrl-C: one line; a load or a report is written whole or not at all, so nothing is left half-written."""
-    print(
-        "interrupted: nothing half-written is left (a load or a report is written whole or not at all)",
-        file=sys.stderr,
-    )
+    print(INTERRUPTED(cli_lang()), file=sys.stderr)
     return 130
 
 

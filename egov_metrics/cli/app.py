@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from egov_metrics.config import default_db_path
 from egov_metrics.errors import EgovError
@@ -34,6 +36,18 @@ def _db(path: Path | None) -> Path:
     return (path if path is not None else default_db_path()).expanduser().absolute()
 
 
-def _fail(exc: EgovError, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+def cli_lang() -> str:
+    """The language of the command line's messages: $EGOV_LANG when it names one ('vi' or 'en'), else
+    Vietnamese. Errors worded in both languages are printed in it; the others, label and hint included, in
+    English."""
+    lang = os.environ.get("EGOV_LANG", "").strip().lower()
+    return lang if lang in ("vi", "en") else "vi"
+
+
+def _fail(exc: EgovError, code: int = 2, lang: str | None = None) -> typer.Exit:
+    lang = exc.language(lang or cli_lang())  # an error not yet worded in Vietnamese is printed in English
+    label = "lỗi" if lang == "vi" else "error"
+    err_console.print(
+        f"[bold red]{label}:[/] {escape(exc.in_language(lang))}", highlight=False, markup=True, soft_wrap=True
+    )
     return typer.Exit(code)

@@ -90,10 +90,18 @@ def ingest(
 ) -> None:
     """Load an export into the database: validate, quarantine bad rows, upsert the rest in one transaction."""
     from egov_metrics import ingest as ingest_mod
-    from egov_metrics.i18n import LANGS
+    from egov_metrics.i18n import LANGS, Said
 
     if lang not in LANGS:
-        raise _fail(EgovError(f"--lang {lang!r} is not a language of the workbench", "use vi or en"))
+        raise _fail(
+            EgovError(
+                Said(
+                    f"--lang {lang!r} không phải một ngôn ngữ của công cụ",
+                    f"--lang {lang!r} is not a language of the workbench",
+                ),
+                Said("dùng vi hoặc en", "use vi or en"),
+            )
+        )
     try:
         result = ingest_mod.ingest_file(
             _db(db),
@@ -106,7 +114,7 @@ def ingest(
             wait_seconds=wait,
         )
     except EgovError as exc:
-        raise _fail(exc) from None
+        raise _fail(exc, lang=lang) from None
     console.print(result.summary(lang=lang))
     if result.rejected:
         raise typer.Exit(1)

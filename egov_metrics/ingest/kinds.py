@@ -484,5 +484,5 @@ def get_kind(name: str) -> Kind:
     """The kind called `name` (or one of its aliases); raises with the known kinds otherwise."""
     key = _ALIASES.get(name, name)
     if key not in KINDS:
-        raise UnknownNameError.from_choices("kind", name, KINDS)
+        raise UnknownNameError.from_choices(Said("loại tệp", "kind"), name, KINDS)
     return KINDS[key]

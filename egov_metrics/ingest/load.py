@@ -27,7 +27,7 @@ from rich.progress import (
 from egov_metrics import calendar
 from egov_metrics.errors import IngestError
 from egov_metrics.export import write_csv
-from egov_metrics.i18n import check_lang, fmt_number
+from egov_metrics.i18n import Said, check_lang, fmt_number
 from egov_metrics.ingest import sql
 from egov_metrics.ingest.kinds import Kind, get_kind
 from egov_metrics.ingest.mapping import Mapping, normalise, resolve_mapping
@@ -392,10 +392,17 @@ def _other_sheet(exc: IngestError, source: Source, mapping: Mapping) -> IngestEr
     others = sheets_with_headers(source.path, _known_headers(mapping), source.sheet)
     if not others:
         return exc
+    message, _ = exc.said()
     return IngestError(
-        f"{exc.message}\nthis was sheet {source.sheet!r}; the sheet {others[0]!r} holds the headers the mapping "
-        "expects",
-        f"pass --sheet {others[0]!r} (or set `sheet: {others[0]}` in a mapping file) to load that sheet",
+        message
+        + Said(
+            f"\nđây là trang tính {source.sheet!r}; trang tính {others[0]!r} mới chứa các tiêu đề mà ánh xạ cần",
+            f"\nthis was sheet {source.sheet!r}; the sheet {others[0]!r} holds the headers the mapping expects",
+        ),
+        Said(
+            f"truyền --sheet {others[0]!r} (hoặc đặt `sheet: {others[0]}` trong tệp ánh xạ cột) để nạp trang tính đó",
+            f"pass --sheet {others[0]!r} (or set `sheet: {others[0]}` in a mapping file) to load that sheet",
+        ),
     )
 
 

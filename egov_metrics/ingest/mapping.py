@@ -22,6 +22,7 @@ from egov_metrics.config import MAPPINGS_DIR
 from egov_metrics.errors import IngestError, ProblemsError, UnknownNameError
 from egov_metrics.ingest.kinds import KINDS, Kind, get_kind
 from egov_metrics.model import FrozenModel
+from egov_metrics.said import Said
 from egov_metrics.yamlutil import Problem, duplicate_keys, read_yaml
 
 DEFAULT_DATE_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y")
@@ -330,11 +331,19 @@ def resolve_mapping(kind: str | Kind, mapping: str | Path | None = None) -> Mapp
     elif Path(name).suffix.lower() in (".yaml", ".yml") or Path(name).exists():
         loaded = load_mapping_file(name)
     else:
-        raise UnknownNameError.from_choices("mapping", name, builtins)
+        raise UnknownNameError.from_choices(Said("ánh xạ cột", "mapping"), name, builtins)
     if loaded.kind != kind.name:
         same_kind = [n for n, p in builtins.items() if load_mapping_file(p).kind == kind.name]
+        loaded_kind = get_kind(loaded.kind)
         raise MappingError(
-            f"mapping {loaded.name!r} is for {loaded.kind} files, not {kind.name}",
-            f"use a {kind.name} mapping ({', '.join(same_kind)}) or check the KIND argument",
+            Said(
+                f"ánh xạ {loaded.name!r} dành cho tệp {loaded_kind.name_vi or loaded.kind}, không phải "
+                f"{kind.name_vi or kind.name}",
+                f"mapping {loaded.name!r} is for {loaded.kind} files, not {kind.name}",
+            ),
+            Said(
+                f"dùng một ánh xạ {kind.name_vi or kind.name} ({', '.join(same_kind)}) hoặc kiểm tra tham số KIND",
+                f"use a {kind.name} mapping ({', '.join(same_kind)}) or check the KIND argument",
+            ),
         )
     return loaded

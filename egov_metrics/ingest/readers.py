@@ -29,6 +29,7 @@ import polars as pl
 from egov_metrics.errors import IngestError, UnknownNameError
 from egov_metrics.ingest.mapping import normalise
 from egov_metrics.ingest.parsers import ODD_BYTES
+from egov_metrics.said import Said
 
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_TEXT = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
@@ -125,45 +126,66 @@ EXTENSIONS: dict[str, str] = {
 }
 _HTML_STARTS = (b"<html", b"<!doctype", b"<table", b"<?xml")
 #: Leading bytes of files that are not tables at all (a picture or a document saved under a table's name).
-NOT_TABULAR: tuple[tuple[bytes, str], ...] = (
-    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"%PDF-", "a PDF document"),
-    (b"{\\rtf", "an RTF document"),
-    (b"\x1f\x8b", "a gzip archive"),
-    (b"Rar!", "a RAR archive"),
-    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+NOT_TABULAR: tuple[tuple[bytes, Said], ...] = (
+    (b"\x89PNG\r\n\x1a\n", Said("một ảnh PNG", "a PNG image")),
+    (b"\xff\xd8\xff", Said("một ảnh JPEG", "a JPEG image")),
+    (b"GIF8", Said("một ảnh GIF", "a GIF image")),
+    (b"%PDF-", Said("một tài liệu PDF", "a PDF document")),
+    (b"{\\rtf", Said("một tài liệu RTF", "an RTF document")),
+    (b"\x1f\x8b", Said("một tệp nén gzip", "a gzip archive")),
+    (b"Rar!", Said("một tệp nén RAR", "a RAR archive")),
+    (b"7z\xbc\xaf\x27\x1c", Said("một tệp nén 7-Zip", "a 7-Zip archive")),
 )
+EMPTY_FILE = Said("tệp {path} trống (0 byte)", "{path} is empty (0 bytes)")
+EXPORT_AGAIN = Said("xuất lại tệp từ hệ thống nguồn", "export the file again from the source system")
 
 
 def detect_format(path: Path) -> str:
     """The reader for `path`, from its first bytes (content wins over the extension)."""
     head = _head(path, 512)
     if not head:
-        raise IngestError(f"{path} is empty (0 bytes)", "export the file again from the source system")
+        raise IngestError(EMPTY_FILE.format(path=path), EXPORT_AGAIN)
     by_content = next((fmt for magic, fmt in MAGIC if head.startswith(magic)), None)
     if by_content:
         return by_content
     what = next((name for magic, name in NOT_TABULAR if head.startswith(magic)), None)
     if what is None and not head.startswith(tuple(m for m, _ in BOMS)) and _looks_binary(head):
-        what = "a binary file"
+        what = Said("một tệp nhị phân", "a binary file")
     if what:
         raise IngestError(
-            f"{path} is {what}, not a table (CSV, XLSX or Parquet)",
-            "check that you picked the right file; export the data from the source system as 'CSV UTF-8' or .xlsx",
+            Said(
+                f"tệp {path} là {what.vi}, không phải một bảng (CSV, XLSX hay Parquet)",
+                f"{path} is {what.en}, not a table (CSV, XLSX or Parquet)",
+            ),
+            Said(
+                "kiểm tra xem đã chọn đúng tệp chưa; xuất dữ liệu từ hệ thống nguồn dạng 'CSV UTF-8' hoặc .xlsx",
+                "check that you picked the right file; export the data from the source system as 'CSV UTF-8' or "
+                ".xlsx",
+            ),
         )
     stripped = head.lstrip(b"\xef\xbb\xbf \r\n\t").lower()
     if stripped.startswith(_HTML_STARTS) or stripped.replace(b"\x00", b"").startswith(_HTML_STARTS[:3]):
         raise IngestError(
-            f"{path} is a web page (HTML) saved with a spreadsheet extension, not a spreadsheet",
-            "open it in Excel and save it as 'Excel Workbook (*.xlsx)' or 'CSV UTF-8', then load that file",
+            Said(
+                f"tệp {path} là một trang web (HTML) được lưu với đuôi của bảng tính, không phải bảng tính",
+                f"{path} is a web page (HTML) saved with a spreadsheet extension, not a spreadsheet",
+            ),
+            Said(
+                "mở tệp trong Excel, lưu thành 'Excel Workbook (*.xlsx)' hoặc 'CSV UTF-8', rồi nạp tệp đó",
+                "open it in Excel and save it as 'Excel Workbook (*.xlsx)' or 'CSV UTF-8', then load that file",
+            ),
         )
     expected = EXTENSIONS.get(path.suffix.lower(), "csv")
     if expected != "csv":
         raise IngestError(
-            f"{path} has the extension {path.suffix} but its content is text, not {expected}",
-            "rename it to .csv if it is a CSV export, or export it again from the source system",
+            Said(
+                f"tệp {path} có đuôi {path.suffix} nhưng nội dung là văn bản, không phải {expected}",
+                f"{path} has the extension {path.suffix} but its content is text, not {expected}",
+            ),
+            Said(
+                "đổi đuôi thành .csv nếu đó là tệp CSV, hoặc xuất lại tệp từ hệ thống nguồn",
+                "rename it to .csv if it is a CSV export, or export it again from the source system",
+            ),
         )
     return "csv"
 
@@ -185,10 +207,16 @@ def _head(path: Path, n: int) -> bytes:
         with path.open("rb") as fh:
             return fh.read(n)
     except FileNotFoundError:
-        raise IngestError(f"file {path} does not exist", "check the path and the file name") from None
+        raise IngestError(
+            Said(f"tệp {path} không tồn tại", f"file {path} does not exist"),
+            Said("kiểm tra đường dẫn và tên tệp", "check the path and the file name"),
+        ) from None
     except OSError as exc:
         raise IngestError(
-            f"cannot read {path}: {exc.strerror or exc}", "check that the file is readable"
+            Said(
+                f"không đọc được {path}: {exc.strerror or exc}", f"cannot read {path}: {exc.strerror or exc}"
+            ),
+            Said("kiểm tra quyền đọc tệp", "check that the file is readable"),
         ) from None
 
 
@@ -314,9 +342,16 @@ def not_utf8(path: Path, data: bytes, offset: int, base: int = 0, line: int | No
     line = line if line is not None else data.count(b"\n", 0, offset) + 1
     guess = guess_legacy_encoding(data[offset : offset + 4096])  # what precedes may be valid UTF-8
     return IngestError(
-        f"file {path} is not UTF-8: looks like {guess} (an old Vietnamese code page, not UTF-8 or UTF-16); "
-        f"the first byte that is not UTF-8 is byte {base + offset} (0x{data[offset]:02x}), on line {line}",
-        "re-save as UTF-8 (Excel: Save As → CSV UTF-8 (Comma delimited)), then load that file",
+        Said(
+            f"tệp {path} không phải UTF-8: có vẻ là {guess} (một bảng mã tiếng Việt cũ, không phải UTF-8 hay "
+            f"UTF-16); byte đầu tiên không phải UTF-8 là byte {base + offset} (0x{data[offset]:02x}), ở dòng {line}",
+            f"file {path} is not UTF-8: looks like {guess} (an old Vietnamese code page, not UTF-8 or UTF-16); "
+            f"the first byte that is not UTF-8 is byte {base + offset} (0x{data[offset]:02x}), on line {line}",
+        ),
+        Said(
+            "lưu lại dạng UTF-8 (Excel: Save As → CSV UTF-8 (Comma delimited)), rồi nạp tệp đó",
+            "re-save as UTF-8 (Excel: Save As → CSV UTF-8 (Comma delimited)), then load that file",
+        ),
     )
 
 
@@ -414,7 +449,7 @@ def _utf8_copy(path: Path, encoding: str, progress: Progress, cr_only: bool = Fa
 
 def _csv_read(path: Path, header_row: int, sheet: str | None, progress: Progress) -> Source:
     if path.stat().st_size == 0:
-        raise IngestError(f"{path} is empty (0 bytes)", "export the file again from the source system")
+        raise IngestError(EMPTY_FILE.format(path=path), EXPORT_AGAIN)
     encoding = sniff_encoding(path)
     sample = _decoded_sample(path, encoding)
     delimiter = sniff_delimiter(sample)
@@ -422,8 +457,14 @@ def _csv_read(path: Path, header_row: int, sheet: str | None, progress: Progress
     headers = _header_texts(records[header_row - 1] if len(records) >= header_row else [])
     if not headers:
         raise IngestError(
-            f"{path}: row {header_row} holds no column headers",
-            "the first row of the file (or the mapping's header_row) must hold the column names",
+            Said(
+                f"{path}: dòng {header_row} không có tiêu đề cột",
+                f"{path}: row {header_row} holds no column headers",
+            ),
+            Said(
+                "dòng đầu của tệp (hoặc dòng header_row của ánh xạ cột) phải chứa tên các cột",
+                "the first row of the file (or the mapping's header_row) must hold the column names",
+            ),
         )
     extras = [f"__x{i}" for i in range(_EXTRA_FIELDS)]
     schema = dict.fromkeys([f"c{i}" for i in range(len(headers))] + extras, pl.String)
@@ -456,15 +497,31 @@ def _csv_read(path: Path, header_row: int, sheet: str | None, progress: Progress
             if (stray := _stray_quote(utf8, delimiter)) is not None:
                 line, excerpt = stray
                 raise IngestError(
-                    f"{path}: cannot parse as CSV: line {line} has a double quote inside a cell that is not "
-                    f"quoted: …{excerpt}…",
-                    'quote the whole cell and double the quote inside it ("Cấp Phiếu 5"" lý lịch"), or remove '
-                    "the quote; Excel's 'CSV UTF-8' export does this itself",
+                    Said(
+                        f"{path}: không đọc được như CSV: dòng {line} có dấu ngoặc kép trong một ô không nằm trong "
+                        f"ngoặc kép: …{excerpt}…",
+                        f"{path}: cannot parse as CSV: line {line} has a double quote inside a cell that is not "
+                        f"quoted: …{excerpt}…",
+                    ),
+                    Said(
+                        'đặt cả ô trong ngoặc kép và viết dấu ngoặc kép bên trong hai lần ("Cấp Phiếu 5"" lý lịch"), '
+                        "hoặc bỏ dấu ngoặc kép đó; xuất 'CSV UTF-8' của Excel tự làm việc này",
+                        'quote the whole cell and double the quote inside it ("Cấp Phiếu 5"" lý lịch"), or remove '
+                        "the quote; Excel's 'CSV UTF-8' export does this itself",
+                    ),
                 ) from None
+            why = str(exc).splitlines()[0]
             raise IngestError(
-                f"{path}: cannot parse as CSV ({delimiter!r}-separated): {str(exc).splitlines()[0]}",
-                "check that quotes are balanced (a quoted cell that never closes usually means the file was "
-                "cut short: export it again); save it again as 'CSV UTF-8' from Excel",
+                Said(
+                    f"{path}: không đọc được như CSV (phân cách bằng {delimiter!r}): {why}",
+                    f"{path}: cannot parse as CSV ({delimiter!r}-separated): {why}",
+                ),
+                Said(
+                    "kiểm tra các dấu ngoặc kép có đóng mở đủ cặp (một ô mở ngoặc mà không đóng thường là do tệp "
+                    "bị cắt cụt: xuất lại tệp); lưu lại dạng 'CSV UTF-8' từ Excel",
+                    "check that quotes are balanced (a quoted cell that never closes usually means the file was "
+                    "cut short: export it again); save it again as 'CSV UTF-8' from Excel",
+                ),
             ) from None
         odd, control = _scan_bytes(utf8, 3 if utf8 == path and encoding == "utf-8-sig" else 0)
     frame = frame.with_columns(pl.col("__row").cast(pl.Int64), pl.coalesce(extras).alias("__extra")).drop(
@@ -556,10 +613,17 @@ def check_xlsx_bounds(path: Path, sheet: str | None) -> None:
     with zf:
         total = sum(info.file_size for info in zf.infolist())
         if total > MAX_XLSX_UNCOMPRESSED:
+            unpacked, limit = f"{total / 2**30:.1f}", f"{MAX_XLSX_UNCOMPRESSED / 2**30:.0f}"
             raise IngestError(
-                f"{path}: the workbook unpacks to {total / 2**30:.1f} GB of XML, more than egov-metrics reads "
-                f"({MAX_XLSX_UNCOMPRESSED / 2**30:.0f} GB)",
-                "export the data as 'CSV UTF-8' instead (no size limit), or split it into several files",
+                Said(
+                    f"{path}: bảng tính giải nén thành {unpacked.replace('.', ',')} GB XML, nhiều hơn mức egov-metrics "
+                    f"đọc ({limit} GB)",
+                    f"{path}: the workbook unpacks to {unpacked} GB of XML, more than egov-metrics reads ({limit} GB)",
+                ),
+                Said(
+                    "xuất dữ liệu dạng 'CSV UTF-8' thay thế (không giới hạn kích thước), hoặc chia thành nhiều tệp",
+                    "export the data as 'CSV UTF-8' instead (no size limit), or split it into several files",
+                ),
             )
         parts = _sheet_parts(zf)
         name = sheet if sheet is not None else next(iter(parts), None)
@@ -593,13 +657,27 @@ def check_xlsx_bounds(path: Path, sheet: str | None) -> None:
     cells = max_col * max_row
     if max_col > MAX_XLSX_COLUMNS or max_row > MAX_XLSX_ROWS or cells > MAX_XLSX_CELLS:
         last = _column_name(max_col) + str(max_row)
+
+        def vi(n: int) -> str:
+            return f"{n:,}".replace(",", ".")
+
         raise IngestError(
-            f"{path}: sheet {name!r} reaches cell {last} ({max_col:,} columns × {max_row:,} rows = {cells:,} "
-            f"cells), more than egov-metrics reads ({MAX_XLSX_COLUMNS} columns, {MAX_XLSX_CELLS:,} cells): "
-            "nothing was loaded",
-            "a stray value or format far from the data makes the sheet that large: in Excel press Ctrl+End to "
-            "find the last cell, delete the rows and columns after the data, save and load again; or save the "
-            "sheet as 'CSV UTF-8'",
+            Said(
+                f"{path}: trang tính {name!r} kéo tới ô {last} ({vi(max_col)} cột × {vi(max_row)} dòng = "
+                f"{vi(cells)} ô), nhiều hơn mức egov-metrics đọc ({MAX_XLSX_COLUMNS} cột, {vi(MAX_XLSX_CELLS)} "
+                "ô): không nạp gì",
+                f"{path}: sheet {name!r} reaches cell {last} ({max_col:,} columns × {max_row:,} rows = {cells:,} "
+                f"cells), more than egov-metrics reads ({MAX_XLSX_COLUMNS} columns, {MAX_XLSX_CELLS:,} cells): "
+                "nothing was loaded",
+            ),
+            Said(
+                "một giá trị hay định dạng lạc xa vùng dữ liệu làm trang tính lớn như vậy: trong Excel nhấn "
+                "Ctrl+End để tìm ô cuối, xóa các dòng và cột sau vùng dữ liệu, lưu rồi nạp lại; hoặc lưu trang "
+                "tính dạng 'CSV UTF-8'",
+                "a stray value or format far from the data makes the sheet that large: in Excel press Ctrl+End to "
+                "find the last cell, delete the rows and columns after the data, save and load again; or save the "
+                "sheet as 'CSV UTF-8'",
+            ),
         )
 
 
@@ -674,12 +752,18 @@ def _sheet(path: Path, sheet: str | None) -> tuple[fastexcel.ExcelReader, str | 
     try:
         workbook = fastexcel.read_excel(path)
     except Exception as exc:  # fastexcel raises its own error types
+        why = str(exc).splitlines()[0]
         raise IngestError(
-            f"{path}: cannot open the workbook: {str(exc).splitlines()[0]}",
-            "check that the file opens in Excel; save it again as .xlsx",
+            Said(f"{path}: không mở được bảng tính: {why}", f"{path}: cannot open the workbook: {why}"),
+            Said(
+                "kiểm tra tệp mở được trong Excel; lưu lại dạng .xlsx",
+                "check that the file opens in Excel; save it again as .xlsx",
+            ),
         ) from None
     if sheet is not None and sheet not in workbook.sheet_names:
-        raise UnknownNameError.from_choices(f"sheet in {path.name}", sheet, workbook.sheet_names)
+        raise UnknownNameError.from_choices(
+            Said(f"trang tính trong {path.name}", f"sheet in {path.name}"), sheet, workbook.sheet_names
+        )
     return workbook, sheet if sheet is not None else 0
 
 
@@ -694,8 +778,16 @@ def _xlsx_read(path: Path, header_row: int, sheet: str | None, progress: Progres
     headers = _header_texts(rows[header_row - 1] if len(rows) >= header_row else [])
     if not headers:
         raise IngestError(
-            f"{path}: row {header_row} of the sheet holds no column headers",
-            "the header must be in the first rows of the first sheet (or set `sheet`/`header_row` in the mapping)",
+            Said(
+                f"{path}: dòng {header_row} của trang tính không có tiêu đề cột",
+                f"{path}: row {header_row} of the sheet holds no column headers",
+            ),
+            Said(
+                "dòng tiêu đề phải nằm ở những dòng đầu của trang tính đầu tiên (hoặc đặt `sheet`/`header_row` "
+                "trong ánh xạ cột)",
+                "the header must be in the first rows of the first sheet (or set `sheet`/`header_row` in the "
+                "mapping)",
+            ),
         )
     progress(0, None)
     workbook, which = _sheet(path, sheet)
@@ -737,7 +829,13 @@ def _parquet_preview(path: Path, sheet: str | None) -> list[list[str | None]]:
     try:
         return [list(_parquet_scan(path).collect_schema().names())]
     except pl.exceptions.PolarsError as exc:
-        raise IngestError(f"{path}: not a readable Parquet file: {exc}", "export the file again") from None
+        raise IngestError(
+            Said(
+                f"{path}: không phải tệp Parquet đọc được: {exc}",
+                f"{path}: not a readable Parquet file: {exc}",
+            ),
+            Said("xuất lại tệp", "export the file again"),
+        ) from None
 
 
 def _parquet_read(path: Path, header_row: int, sheet: str | None, progress: Progress) -> Source:
@@ -747,9 +845,17 @@ def _parquet_read(path: Path, header_row: int, sheet: str | None, progress: Prog
         scan = _parquet_scan(path).select(pl.all().cast(pl.String))
         frame = _collect(scan, dict.fromkeys(headers, pl.String), lambda rows: progress(rows, total))
     except pl.exceptions.PolarsError as exc:
+        why = str(exc).splitlines()[0]
         raise IngestError(
-            f"{path}: cannot read the Parquet columns as text: {str(exc).splitlines()[0]}",
-            "export flat columns (text, numbers, dates, booleans); nested lists or structs cannot be mapped",
+            Said(
+                f"{path}: không đọc được các cột Parquet thành văn bản: {why}",
+                f"{path}: cannot read the Parquet columns as text: {why}",
+            ),
+            Said(
+                "xuất các cột phẳng (văn bản, số, ngày, đúng/sai); danh sách hay cấu trúc lồng nhau không ánh xạ "
+                "được",
+                "export flat columns (text, numbers, dates, booleans); nested lists or structs cannot be mapped",
+            ),
         ) from None
     names, frame = _frame(headers, frame, 2)
     odd, control = _scan_frame(frame, [c for c in frame.columns if c != "__row"])

@@ -100,7 +100,7 @@ def _refuse_near_misses(
     """A header the mapping does not read that looks like one it reads for a column the file lacks ("Ket qua
     dien tu", "Có kết quả điện tử" for "Kết quả điện tử"): loaded as it is, every row would silently take the
     column's default (no electronic result at all), so the file is refused, naming both headers."""
-    lines = []
+    lines: list[Said] = []
     for column in kind.column_names:
         if column in fields:
             continue
@@ -110,19 +110,36 @@ def _refuse_near_misses(
             if close:
                 default = kind.column(column).default
                 effect = (
-                    f"would take {column}'s default ({default})" if default else f"would have no {column}"
+                    Said(
+                        f"sẽ nhận giá trị mặc định của {column} ({default})",
+                        f"would take {column}'s default ({default})",
+                    )
+                    if default
+                    else Said(f"sẽ không có {column}", f"would have no {column}")
                 )
                 lines.append(
-                    f"  {header!r} looks like {close[0]!r} ({column}), which the file does not have: every row "
-                    f"{effect}"
+                    Said(
+                        f"  {header!r} giống {close[0]!r} ({column}), cột mà tệp không có: mọi dòng {effect.vi}",
+                        f"  {header!r} looks like {close[0]!r} ({column}), which the file does not have: every row "
+                        f"{effect.en}",
+                    )
                 )
     if lines:
         raise IngestError(
-            f"{path}: column(s) not read by mapping {mapping.name!r} that look like one it reads:\n"
-            + "\n".join(lines),
-            "rename the header in the file to the one the mapping reads, or write a mapping with the header as "
-            "the file writes it (docs/ingest.md) and pass --mapping my_mapping.yaml; a column that holds "
-            "something else: rename it so that it does not look like a column of the mapping",
+            Said(
+                f"{path}: (các) cột mà ánh xạ {mapping.name!r} không đọc nhưng giống một cột nó đọc:\n"
+                + "\n".join(line.vi for line in lines),
+                f"{path}: column(s) not read by mapping {mapping.name!r} that look like one it reads:\n"
+                + "\n".join(line.en for line in lines),
+            ),
+            Said(
+                "đổi tiêu đề trong tệp thành tiêu đề mà ánh xạ đọc, hoặc viết một ánh xạ cột với tiêu đề như tệp "
+                "ghi (docs/ingest.md) rồi truyền --mapping my_mapping.yaml; một cột chứa nội dung khác: đổi tên "
+                "để nó không giống một cột của ánh xạ",
+                "rename the header in the file to the one the mapping reads, or write a mapping with the header as "
+                "the file writes it (docs/ingest.md) and pass --mapping my_mapping.yaml; a column that holds "
+                "something else: rename it so that it does not look like a column of the mapping",
+            ),
         )
 
 
@@ -144,33 +161,63 @@ def _refuse_duplicate_headers(headers: tuple[str, ...], path: Path) -> None:
         where.setdefault(normalise(header), []).append(i)
     twice = [(headers[ix[0]], ix) for ix in where.values() if len(ix) > 1]
     if twice:
-        lines = [
-            f"  {h!r} in columns {', '.join(_column_letter(i) + f' ({i + 1})' for i in ix)}"
-            for h, ix in twice
-        ]
+        places = [(h, ", ".join(_column_letter(i) + f" ({i + 1})" for i in ix)) for h, ix in twice]
         raise IngestError(
-            f"{path}: the same header appears more than once, so which column holds the data is unclear:\n"
-            + "\n".join(lines),
-            "rename or delete the extra column(s) in the file so that every header is unique, then load it again",
+            Said(
+                f"{path}: một tiêu đề xuất hiện nhiều lần, nên không rõ cột nào chứa dữ liệu:\n"
+                + "\n".join(f"  {h!r} ở các cột {where}" for h, where in places),
+                f"{path}: the same header appears more than once, so which column holds the data is unclear:\n"
+                + "\n".join(f"  {h!r} in columns {where}" for h, where in places),
+            ),
+            Said(
+                "đổi tên hoặc xóa (các) cột thừa trong tệp để mỗi tiêu đề là duy nhất, rồi nạp lại",
+                "rename or delete the extra column(s) in the file so that every header is unique, then load it "
+                "again",
+            ),
         )
 
 
 def _missing_columns(
     kind: Kind, mapping: Mapping, headers: tuple[str, ...], missing: list[str], path: Path
 ) -> IngestError:
-    lines, hints = [], []
+    lines: list[Said] = []
+    hints: list[Said] = []
     for column in missing:
         expected = [h for h, r in mapping.rules() if r.to == column]
-        lines.append(f"  {column}: expected a column headed {' or '.join(repr(h) for h in expected)}")
-        hints += [f"{c!r} for {e!r}" for e in expected for c in suggest(e, headers)]
-    found = ", ".join(repr(h) for h in headers) or "none"
-    hint = f"did you mean {'; '.join(hints)}? " if hints else ""
+        lines.append(
+            Said(
+                f"  {column}: cần một cột có tiêu đề {' hoặc '.join(repr(h) for h in expected)}",
+                f"  {column}: expected a column headed {' or '.join(repr(h) for h in expected)}",
+            )
+        )
+        hints += [
+            Said(f"{c!r} thay cho {e!r}", f"{c!r} for {e!r}") for e in expected for c in suggest(e, headers)
+        ]
+    found = ", ".join(repr(h) for h in headers)
+    guess = (
+        Said(
+            f"có phải là {'; '.join(h.vi for h in hints)}? ",
+            f"did you mean {'; '.join(h.en for h in hints)}? ",
+        )
+        if hints
+        else Said("", "")
+    )
     return IngestError(
-        f"{path}: missing required column(s) for {kind.name} with mapping {mapping.name!r}:\n"
-        + "\n".join(lines)
-        + f"\ncolumns found: {found}",
-        hint + "rename the column in the file, or write a mapping for this layout (docs/ingest.md) "
-        "and pass --mapping my_mapping.yaml",
+        Said(
+            f"{path}: thiếu (các) cột bắt buộc cho {kind.name_vi or kind.name} với ánh xạ {mapping.name!r}:\n"
+            + "\n".join(line.vi for line in lines)
+            + f"\ncác cột tìm thấy: {found or 'không có'}",
+            f"{path}: missing required column(s) for {kind.name} with mapping {mapping.name!r}:\n"
+            + "\n".join(line.en for line in lines)
+            + f"\ncolumns found: {found or 'none'}",
+        ),
+        guess
+        + Said(
+            "đổi tên cột trong tệp, hoặc viết một ánh xạ cột cho bố cục này (docs/ingest.md) rồi truyền "
+            "--mapping my_mapping.yaml",
+            "rename the column in the file, or write a mapping for this layout (docs/ingest.md) "
+            "and pass --mapping my_mapping.yaml",
+        ),
     )
 
 

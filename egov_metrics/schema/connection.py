@@ -10,6 +10,7 @@ import duckdb
 
 from egov_metrics.config import SCHEMA_DIR, default_db_path
 from egov_metrics.errors import EgovError, SchemaError
+from egov_metrics.said import Said
 
 SCHEMA_VERSION = 1
 
@@ -169,8 +170,11 @@ def connect(
         if create and not read_only:
             return create_database(path)
         raise SchemaError(
-            f"database {path} does not exist",
-            "build the demo with `egov-metrics demo` (or `make demo`), or pass --db PATH",
+            Said(f"cơ sở dữ liệu {path} không tồn tại", f"database {path} does not exist"),
+            Said(
+                "tạo cơ sở dữ liệu mẫu bằng `egov-metrics demo` (hoặc `make demo`), hoặc truyền --db ĐƯỜNG_DẪN",
+                "build the demo with `egov-metrics demo` (or `make demo`), or pass --db PATH",
+            ),
         )
     con = _open(path, read_only, wait_seconds)
     try:
@@ -178,14 +182,26 @@ def connect(
     except duckdb.CatalogException:
         con.close()
         raise SchemaError(
-            f"{path} is not an egov-metrics database (no schema_version table)",
-            "point --db at a database made by `egov-metrics demo` or `egov-metrics ingest`",
+            Said(
+                f"{path} không phải cơ sở dữ liệu của egov-metrics (không có bảng schema_version)",
+                f"{path} is not an egov-metrics database (no schema_version table)",
+            ),
+            Said(
+                "trỏ --db tới một cơ sở dữ liệu do `egov-metrics demo` hoặc `egov-metrics ingest` tạo ra",
+                "point --db at a database made by `egov-metrics demo` or `egov-metrics ingest`",
+            ),
         ) from None
     if found != SCHEMA_VERSION:
         con.close()
         raise SchemaError(
-            f"{path} has schema version {found}, this egov-metrics expects {SCHEMA_VERSION}",
-            "rebuild the database with this version (egov-metrics demo) or upgrade egov-metrics",
+            Said(
+                f"{path} có phiên bản lược đồ {found}, bản egov-metrics này cần {SCHEMA_VERSION}",
+                f"{path} has schema version {found}, this egov-metrics expects {SCHEMA_VERSION}",
+            ),
+            Said(
+                "tạo lại cơ sở dữ liệu bằng phiên bản này (egov-metrics demo) hoặc nâng cấp egov-metrics",
+                "rebuild the database with this version (egov-metrics demo) or upgrade egov-metrics",
+            ),
         )
     return con
 

@@ -31,6 +31,7 @@ from pathlib import Path
 import duckdb
 
 from egov_metrics.errors import EgovError, SchemaError
+from egov_metrics.said import Said
 from egov_metrics.schema.connection import connect, create_database
 
 #: How long a writer waits for another writer by default (seconds).
@@ -89,10 +90,18 @@ def writer_lock(db: Path, what: str, wait_seconds: float = DEFAULT_WRITER_WAIT) 
     delay = 0.05
     while (fd := _try_lock(lock)) is None:
         if time.monotonic() >= deadline:
+            holder = _holder(lock)
             raise WriterBusyError(
-                f"{db} is being updated by {_holder(lock)}; waited {wait_seconds:g} s for it to finish. "
-                "Reports and notebooks are not affected: they keep reading the last published state",
-                "run this again when that one has finished, or pass --wait SECONDS to wait longer",
+                Said(
+                    f"{db} đang được cập nhật bởi {holder}; đã chờ {wait_seconds:g} giây để việc đó xong. Báo "
+                    "cáo và notebook không bị ảnh hưởng: chúng vẫn đọc trạng thái đã công bố gần nhất",
+                    f"{db} is being updated by {holder}; waited {wait_seconds:g} s for it to finish. "
+                    "Reports and notebooks are not affected: they keep reading the last published state",
+                ),
+                Said(
+                    "chạy lại lệnh này khi việc kia đã xong, hoặc truyền --wait SỐ_GIÂY để chờ lâu hơn",
+                    "run this again when that one has finished, or pass --wait SECONDS to wait longer",
+                ),
             )
         time.sleep(delay)
         delay = min(delay * 2, 1.0)
