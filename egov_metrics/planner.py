@@ -191,17 +191,37 @@ def plan(result: ScoreResult, unit_id: str | None = None, *, period: str | None 
     )
     if todo.is_empty():
         return pl.DataFrame(schema={c: _PLAN_SCHEMA[c] for c in PLAN_COLUMNS})
-    # score the changed counts with the method itself: caps, thresholds and rounding as the portal applies them
+    # score the changed counts with the method itself: caps, thresholds and rounding as the portal applies them.
+    # Each action is scored with the unit's other counts as they are (only its own numerator changed): a
+    # zero-denominator rule that moves points between the indicators of a group (split, exclude) then gives
+    # the indicator the maximum it has in the unit, not the one it would have if it were the only one with data
     key = pl.concat_str("unit_id", "period", "indicator", separator="\x1f")
-    changed_counts = todo.select(
-        key.alias("unit_id"),
-        pl.lit("plan").alias("period"),
-        "indicator",
+    targets = todo.select(
+        "unit_id",
+        "period",
+        key.alias("_key"),
+        pl.col("indicator").alias("_target"),
         pl.when("_lowers")
         .then(pl.col("_n") - pl.col("changed"))
         .otherwise(pl.col("_n") + pl.col("changed"))
+        .alias("_new_n"),
+    )
+    unit_counts = result.indicators.filter(pl.col("missing").not_()).select(
+        "unit_id",
+        "period",
+        "indicator",
+        pl.col("numerator").cast(pl.Float64),
+        pl.col("denominator").cast(pl.Float64),
+    )
+    changed_counts = targets.join(unit_counts, on=["unit_id", "period"]).select(
+        pl.col("_key").alias("unit_id"),
+        pl.lit("plan").alias("period"),
+        "indicator",
+        pl.when(pl.col("indicator") == pl.col("_target"))
+        .then(pl.col("_new_n"))
+        .otherwise(pl.col("numerator"))
         .alias("numerator"),
-        pl.col("_d").alias("denominator"),
+        "denominator",
     )
     after = (
         score(changed_counts, method)

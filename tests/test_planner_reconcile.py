@@ -348,3 +348,36 @@ def test_planning_a_unit_the_index_does_not_score_is_refused(small_demo_db: Path
     with pytest.raises(EgovError, match="not among the units the 766 index scores"):
         plan_unit(small_demo_db, unit)
     assert plan_unit(small_demo_db, "STP").columns  # a department is planned as before
+
+
+def test_planner_scores_an_action_with_the_units_other_counts_under_exclude() -> None:
+    """portal_2026 drops `communes_e_certified_copy` for a unit without communes (`exclude`) and rescales the
+    group's other indicators. The planner scored each action's indicator alone, as if the certified copy had no
+    data: a commune with 9 of 9 communes offering it was promised 4.40 of 4 points for digitizing 6 more
+    dossiers (+0.49 instead of +0.09) and ranked that action first."""
+    result = score(
+        counts(
+            [
+                ("dossiers_digitized", 256, 262),  # 4 × 256/262 = 3.908… → 3.91
+                ("communes_e_certified_copy", 9, 9),  # has data: nothing is excluded
+                ("e_results", 194, 259),  # 6 × 0.749… = 4.49
+            ]
+        ),
+        "portal_2026",
+    )
+    actions = plan(result, "U")
+    got = {
+        r["indicator"]: (r["changed"], r["points_after"], r["points_gain"])
+        for r in actions.iter_rows(named=True)
+    }
+    assert got["dossiers_digitized"] == (6, 4.0, 0.09)
+    assert got["e_results"] == (65, 6.0, 1.51)
+    # and under exclude (no communes: a department), the enlarged maximum is the unit's own
+    dept = score(
+        counts([("dossiers_digitized", 256, 262), ("communes_e_certified_copy", 0, 0)]), "portal_2026"
+    )
+    row = plan(dept, "U").row(0, named=True)
+    assert (
+        row["points_after"]
+        == dept.indicators.filter(pl.col("indicator") == "dossiers_digitized")["max_points"][0]
+    )
