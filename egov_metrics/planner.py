@@ -28,7 +28,7 @@ from egov_metrics.i18n import check_lang, fmt_number
 from egov_metrics.model import FrozenModel
 from egov_metrics.scoring import ScoreResult, ScoringMethod, load_method, score, score_units
 
-__all__ = ["ACTIONS", "Action", "action_text", "plan", "plan_unit"]
+__all__ = ["ACTIONS", "Action", "action_text", "plan", "plan_unit", "with_action_texts"]
 
 
 class Action(FrozenModel):
@@ -273,13 +273,28 @@ _SINGULAR = {
 }
 
 
-def action_text(row: dict, lang: str = "vi") -> str:
-    """'số hóa thêm 120 hồ sơ → +0,82 điểm' / 'digitise 120 more dossiers → +0.82 points'."""
-    check_lang(lang)
-    what = row[f"action_{lang}"].format(n=fmt_number(row["changed"], 0, lang))
+def _what(row: dict, lang: str) -> str:
+    """The action with its number: 'số hóa thêm 120 hồ sơ' / 'digitise 120 more dossiers'."""
+    what: str = row[f"action_{lang}"].format(n=fmt_number(row["changed"], 0, lang))
     if lang == "en" and row["changed"] == 1:  # "1 more dossier", not "1 more dossiers"
         for plural, single in _SINGULAR.items():
             what = what.replace(plural, single)
+    return what
+
+
+def with_action_texts(actions: pl.DataFrame) -> pl.DataFrame:
+    """`actions` (from `plan`) with `action_vi` / `action_en` holding the text with its number ('số hóa thêm
+    120 hồ sơ') instead of the template ('số hóa thêm {n} hồ sơ'): for a file a planner reads."""
+    rows = list(actions.iter_rows(named=True))
+    return actions.with_columns(
+        pl.Series(f"action_{lang}", [_what(r, lang) for r in rows], dtype=pl.String) for lang in ("vi", "en")
+    )
+
+
+def action_text(row: dict, lang: str = "vi") -> str:
+    """'số hóa thêm 120 hồ sơ → +0,82 điểm' / 'digitise 120 more dossiers → +0.82 points'."""
+    check_lang(lang)
+    what = _what(row, lang)
     unit = "điểm" if lang == "vi" else "points"
     return f"{what} → +{fmt_number(row['points_gain'], 2, lang)} {unit}"
 

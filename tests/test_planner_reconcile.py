@@ -381,3 +381,17 @@ def test_planner_scores_an_action_with_the_units_other_counts_under_exclude() ->
         row["points_after"]
         == dept.indicators.filter(pl.col("indicator") == "dossiers_digitized")["max_points"][0]
     )
+
+
+def test_cli_plan_out_writes_the_actions_with_their_numbers(small_demo_db: Path, tmp_path: Path) -> None:
+    """`plan STP --out plan.csv` wrote the templates 'công bố đúng hạn thêm {n} thủ tục' / 'publish {n} more
+    procedures on time': the file a planner opens did not say how many."""
+    out = tmp_path / "plan.csv"
+    res = CliRunner().invoke(app, ["plan", "STP", "--db", str(small_demo_db), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    written = pl.read_csv(out)
+    assert written.height > 0
+    for row in written.iter_rows(named=True):
+        assert "{n}" not in row["action_vi"] and "{n}" not in row["action_en"]
+        assert f"thêm {row['changed']:,}".replace(",", ".") in row["action_vi"]
+        assert f"{row['changed']:,} more" in row["action_en"] or f" {row['changed']:,} " in row["action_en"]

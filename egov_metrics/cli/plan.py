@@ -30,14 +30,14 @@ def plan(
 ) -> None:
     """The points planner: actions ranked by 766 points gained per dossier or procedure changed."""
     from egov_metrics.export import write_frame
-    from egov_metrics.planner import action_text, plan_unit
+    from egov_metrics.planner import action_text, plan_unit, with_action_texts
 
     try:
         actions = plan_unit(_db(db), unit, end=end, grain=grain, method=method)
     except EgovError as exc:
         raise _fail(exc) from None
     if out is not None:
-        write_frame(actions, out)
+        write_frame(with_action_texts(actions), out)  # the texts with their numbers, not '{n}'
         console.print(f"{actions.height} actions written to {out}")
         return
     label = actions["method_version"][0] if actions.height else (method or "")
