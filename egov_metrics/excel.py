@@ -281,7 +281,9 @@ def _wide_sheet(ws: Worksheet, frame: pl.DataFrame, meta: dict[str, tuple[str, i
     """Indicator and dimensions down, periods across (in time order), values in the cells."""
     t = TEXT[lang]
     dims = _dimension_columns(frame)
-    periods = frame.select("period", "period_start").unique().sort("period_start")["period"].to_list()
+    # in time order: year-to-date periods all start on 1 January, their ends tell them apart
+    order = [c for c in ("period_start", "period_end") if c in frame.columns]
+    periods = frame.select("period", *order).unique().sort([*order, "period"])["period"].to_list()
     keys = ["indicator", "indicator_name", *[c for c, _ in dims]]
     table = frame.pivot(on="period", index=keys, values="value", aggregate_function="first")
     heads = [t["indicator"], *[t[h] for _, h in dims], t["unit"], *[fmt_period(p, lang) for p in periods]]

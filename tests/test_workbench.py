@@ -574,3 +574,20 @@ def test_an_exported_file_gets_the_usual_mode_of_a_new_file(tmp_path: Path, suff
         os.umask(old)
     assert written.stat().st_mode & 0o777 == 0o644
     assert private.stat().st_mode & 0o777 == 0o640
+
+
+def test_excel_wide_year_to_date_periods_in_time_order(tmp_path: Path) -> None:
+    """Year-to-date periods all start on 1 January: sorted by their start alone, the columns came out in any
+    order ('2026-07 YTD', '2026-10 YTD', '2026-05 YTD', …)."""
+    months = [7, 10, 5, 1, 3, 11, 2, 8, 9, 6, 4]
+    frame = pl.DataFrame(
+        {"indicator": ["online_share"] * len(months), "period": [f"2026-{m:02d} YTD" for m in months],
+         "period_start": [dt.date(2026, 1, 1)] * len(months),
+         "period_end": [dt.date(2026, m + 1, 1) - dt.timedelta(days=1) for m in months],
+         "unit_id": ["STP"] * len(months), "unit_name": ["Sở Tư pháp"] * len(months),
+         "value": [float(m) for m in months]}
+    )  # fmt: skip
+    ws = openpyxl.load_workbook(write_excel(frame, tmp_path / "y.xlsx", lang="en", layout="wide")).active
+    heads = [c.value for c in ws[1]][3:]
+    assert heads == [f"2026-{m:02d} YTD" for m in range(1, 12)]
+    assert [c.value for c in ws[2]][3:] == pytest.approx([m / 100 for m in range(1, 12)])
