@@ -200,6 +200,11 @@ def _dimension_columns(frame: pl.DataFrame) -> list[tuple[str, str]]:
     return out
 
 
+def _code_column(header: str) -> str:
+    """The code column of a dimension shown under `header` (see `_dimension_columns`)."""
+    return "unit_id" if header == "unit_name" else header
+
+
 def _indicator_names(frame: pl.DataFrame, catalog: Catalog, lang: str) -> pl.DataFrame:
     if "indicator_name" in frame.columns:
         return frame
@@ -284,8 +289,22 @@ def _wide_sheet(ws: Worksheet, frame: pl.DataFrame, meta: dict[str, tuple[str, i
     # in time order: year-to-date periods all start on 1 January, their ends tell them apart
     order = [c for c in ("period_start", "period_end") if c in frame.columns]
     periods = frame.select("period", *order).unique().sort([*order, "period"])["period"].to_list()
-    keys = ["indicator", "indicator_name", *[c for c, _ in dims]]
+    # rows are keyed by the codes too: two units (or procedures) of the same name, such as a department
+    # before and after its 2025 merger, are two rows, not one row holding the first one's values
+    codes = {shown: _code_column(header) for shown, header in dims}
+    code_keys = [c for shown, c in codes.items() if c != shown and c in frame.columns]
+    keys = ["indicator", "indicator_name", *[c for c, _ in dims], *code_keys]
     table = frame.pivot(on="period", index=keys, values="value", aggregate_function="first")
+    for shown, code in codes.items():
+        if code == shown or code not in table.columns:
+            continue
+        shared = table.select(shown, code).unique().filter(pl.col(shown).is_duplicated())[shown]
+        table = table.with_columns(
+            pl.when(pl.col(shown).is_in(shared.implode()))
+            .then(pl.format("{} ({})", pl.col(shown), pl.col(code)))
+            .otherwise(pl.col(shown))
+            .alias(shown)
+        )
     heads = [t["indicator"], *[t[h] for _, h in dims], t["unit"], *[fmt_period(p, lang) for p in periods]]
     for col, head in enumerate(heads, start=1):
         ws.cell(row=1, column=col, value=head)

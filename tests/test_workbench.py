@@ -576,6 +576,24 @@ def test_an_exported_file_gets_the_usual_mode_of_a_new_file(tmp_path: Path, suff
     assert private.stat().st_mode & 0o777 == 0o640
 
 
+def test_excel_wide_keeps_two_units_of_the_same_name_apart(tmp_path: Path) -> None:
+    """With historical units, 'Sở Xây dựng' is two units (SXD until the March 2025 merger, SXD-2025 after). The
+    wide sheet pivoted on the name alone and kept the first unit's values: SXD-2025's 391 dossiers of 2025
+    were shown as SXD's 19, and the other unit's row was gone."""
+    frame = pl.DataFrame(
+        {"indicator": ["dossiers_received"] * 4, "period": ["2024", "2025", "2024", "2025"],
+         "period_start": [dt.date(2024, 1, 1), dt.date(2025, 1, 1)] * 2,
+         "unit_id": ["SXD", "SXD", "SXD-2025", "SXD-2025"], "unit_name": ["Sở Xây dựng"] * 4,
+         "value": [111.0, 19.0, 0.0, 391.0]}
+    )  # fmt: skip
+    ws = openpyxl.load_workbook(write_excel(frame, tmp_path / "w.xlsx", layout="wide")).active
+    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
+    assert [r[1:] for r in rows] == [
+        ["Sở Xây dựng (SXD)", "số lượng", 111, 19],
+        ["Sở Xây dựng (SXD-2025)", "số lượng", 0, 391],
+    ]
+
+
 def test_excel_wide_year_to_date_periods_in_time_order(tmp_path: Path) -> None:
     """Year-to-date periods all start on 1 January: sorted by their start alone, the columns came out in any
     order ('2026-07 YTD', '2026-10 YTD', '2026-05 YTD', …)."""
