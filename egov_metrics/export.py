@@ -156,10 +156,21 @@ WRITERS: dict[str, Callable[[pl.DataFrame, Path], Path]] = {
 }
 
 
-def write_frame(frame: pl.DataFrame, path: str | Path) -> Path:
-    """Write `frame` to `path`, choosing the format from the extension (.csv, .xlsx, .parquet); atomic."""
-    path = Path(path)
+def _writer(path: Path) -> Callable[[pl.DataFrame, Path], Path]:
     writer = WRITERS.get(path.suffix.lower())
     if writer is None:
         raise UnknownNameError.from_choices("output format", path.suffix or "(none)", WRITERS)
-    return writer(frame, path)
+    return writer
+
+
+def check_output(path: str | Path | None) -> None:
+    """Raise `UnknownNameError` when `write_frame` cannot write `path` (its extension): a command checks it
+    before computing, so a mistyped `--out` is a one-line error, not a traceback after the work."""
+    if path is not None:
+        _writer(Path(path))
+
+
+def write_frame(frame: pl.DataFrame, path: str | Path) -> Path:
+    """Write `frame` to `path`, choosing the format from the extension (.csv, .xlsx, .parquet); atomic."""
+    path = Path(path)
+    return _writer(path)(frame, path)

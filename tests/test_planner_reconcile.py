@@ -395,3 +395,26 @@ def test_cli_plan_out_writes_the_actions_with_their_numbers(small_demo_db: Path,
         assert "{n}" not in row["action_vi"] and "{n}" not in row["action_en"]
         assert f"thêm {row['changed']:,}".replace(",", ".") in row["action_vi"]
         assert f"{row['changed']:,} more" in row["action_en"] or f" {row['changed']:,} " in row["action_en"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["plan", "STP", "--out", "actions.txt"],
+        ["score", "--out", "scores.txt"],
+        ["score", "--reconcile", "--out", "rec"],
+        ["roadmap", "assess", "--as-of", "2026-06-30", "--out", "targets.ods"],
+    ],
+)
+def test_an_out_file_of_an_unknown_kind_is_one_error_line(
+    small_demo_db: Path, tmp_path: Path, argv: list[str]
+) -> None:
+    """`plan STP --out actions.txt` (and score, roadmap assess) computed everything, then ended in a traceback
+    (UnknownNameError, status 1); now: one line naming the formats, status 2, before any work."""
+    out = str(tmp_path / argv[-1])
+    res = CliRunner().invoke(app, [*argv[:-1], out, "--db", str(small_demo_db)])
+    assert res.exit_code == 2, res.output
+    assert isinstance(res.exception, SystemExit)
+    assert "unknown output format" in res.output and ".csv, .parquet, .xlsx" in res.output
+    assert "Traceback" not in res.output
+    assert not list(tmp_path.iterdir())

@@ -29,10 +29,11 @@ def plan(
     db: DbOption = None,  # type: ignore[assignment]
 ) -> None:
     """The points planner: actions ranked by 766 points gained per dossier or procedure changed."""
-    from egov_metrics.export import write_frame
+    from egov_metrics.export import check_output, write_frame
     from egov_metrics.planner import action_text, plan_unit, with_action_texts
 
     try:
+        check_output(out)
         actions = plan_unit(_db(db), unit, end=end, grain=grain, method=method)
     except EgovError as exc:
         raise _fail(exc) from None

@@ -186,11 +186,12 @@ def portal_conformance(
     db: DbOption = None,  # type: ignore[assignment]
 ) -> None:
     """Recompute every published figure from its published counts; print the match rate per group × period type."""
-    from egov_metrics.export import write_frame
+    from egov_metrics.export import check_output, write_frame
     from egov_metrics.portal import conformance
     from egov_metrics.portal.importer import portal_method
 
     try:
+        check_output(differences)
         m = portal_method(method)
         if files:
             day = _capture_day(captured_on)

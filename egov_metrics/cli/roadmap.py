@@ -43,10 +43,11 @@ def roadmap_assess(
     db: DbOption = None,  # type: ignore[assignment]
 ) -> None:
     """Each target's current value, gap, pace needed vs achieved, projection and status with the reason."""
-    from egov_metrics.export import write_frame
+    from egov_metrics.export import check_output, write_frame
     from egov_metrics.roadmap import assess
 
     try:
+        check_output(out)
         frame = assess(as_of=as_of, unit=unit, db=_db(db))
     except EgovError as exc:
         raise _fail(exc) from None

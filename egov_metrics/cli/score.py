@@ -54,8 +54,12 @@ def score(
 ) -> None:
     """The 766 index per unit: group scores, total, band and rank among peers."""
     from egov_metrics import scoring
-    from egov_metrics.export import write_frame
+    from egov_metrics.export import check_output, write_frame
 
+    try:
+        check_output(out)
+    except EgovError as exc:
+        raise _fail(exc) from None
     if reconcile:
         _score_reconcile(_db(db), method, unit, out)
         return
