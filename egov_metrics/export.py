@@ -133,9 +133,12 @@ def atomic_write(path: Path, write: Callable[[Path], object], *, suffix: str | N
     """Call `write(tmp)` on a temporary file beside `path`, then rename it over `path`: a failed write never
     leaves a half-written file (the project's one way to write a file atomically)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=path.suffix if suffix is None else suffix, dir=path.parent
-    )
+    try:
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=path.suffix if suffix is None else suffix, dir=path.parent
+        )
+    except OSError as exc:  # a folder that takes no new file: say so of the file asked for
+        raise _of_path(exc, path) from None
     os.close(fd)
     try:
         write(Path(tmp))
@@ -143,10 +146,23 @@ def atomic_write(path: Path, write: Callable[[Path], object], *, suffix: str | N
         # under the usual umask), so colleagues reading a shared folder can open it
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
+    except OSError as exc:
+        if exc.filename != tmp:
+            raise
+        raise _of_path(
+            exc, path
+        ) from None  # e.g. `path` is a folder: not the temporary name, never asked for
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def _of_path(exc: OSError, path: Path) -> OSError:
+    """The same error naming `path` (the file the caller asked for) instead of the temporary file."""
+    if exc.errno is None:
+        return exc
+    return OSError(exc.errno, exc.strerror, str(path))
 
 
 WRITERS: dict[str, Callable[[pl.DataFrame, Path], Path]] = {

@@ -63,3 +63,15 @@ def test_xlsx(tmp_path: Path) -> None:
     assert rows[1][3] == dt.datetime(2026, 1, 2)
     assert all(c.data_type == "s" for c in next(ws.iter_cols(min_row=2, max_col=1)))
     assert all(c.data_type == "n" for c in next(ws.iter_cols(min_row=2, min_col=2, max_col=2)))
+
+
+@pytest.mark.parametrize("name", ["out.csv", "out.xlsx", "out.parquet"])
+def test_a_path_that_cannot_be_written_is_named_in_the_error(tmp_path: Path, name: str) -> None:
+    """`plan STP --out adir.csv` where adir.csv is a folder said 'error: …/.adir.csv.4qm115vx.csv: Is a
+    directory': the temporary file's name, which the user never gave. The error names the path asked for."""
+    taken = tmp_path / name
+    taken.mkdir()
+    with pytest.raises(OSError) as caught:
+        write_frame(_frame(), taken)
+    assert caught.value.filename == str(taken)
+    assert [p.name for p in tmp_path.iterdir()] == [name]  # no temporary file left behind
