@@ -61,8 +61,12 @@ def fmt_date(value: dt.date | dt.datetime | None, lang: str = "vi") -> str:
 
 
 def fmt_period(period: str, lang: str = "vi") -> str:
-    """'2025-03' → 'tháng 03/2025' / 'March 2025'; '2025-Q1' → 'quý 1/2025' / 'Q1 2025'; '2025' → 'năm 2025'."""
+    """'2025-03' → 'tháng 03/2025' / 'March 2025'; '2025-Q1' → 'quý 1/2025' / 'Q1 2025'; '2025' → 'năm 2025';
+    '2025-03 YTD' (the engine's year to date) → 'lũy kế đến tháng 03/2025' / 'year to date, March 2025'."""
     check_lang(lang)
+    if period.endswith(" YTD") and len(period) == 11:
+        month = fmt_period(period[:7], lang)
+        return f"lũy kế đến {month}" if lang == "vi" else f"year to date, {month}"
     if len(period) == 7 and period[4] == "-" and period[5:].isdigit():
         year, month = int(period[:4]), int(period[5:])
         return f"tháng {month:02d}/{year}" if lang == "vi" else dt.date(year, month, 1).strftime("%B %Y")

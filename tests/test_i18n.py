@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from egov_metrics.i18n import fmt_number, fmt_points
+from egov_metrics.i18n import fmt_number, fmt_period, fmt_points
 
 
 @pytest.mark.parametrize(
@@ -29,3 +29,18 @@ def test_numbers_in_each_language(value: float | None, decimals: int, vi: str, e
 def test_a_change_that_rounds_to_zero_has_no_sign() -> None:
     assert fmt_points(-0.01, 1, "vi") == "0,0 điểm %"
     assert fmt_points(0.26, 1, "en") == "+0.3 pp"
+
+
+@pytest.mark.parametrize(
+    ("period", "vi", "en"),
+    [
+        ("2026-03", "tháng 03/2026", "March 2026"),
+        ("2026-Q1", "quý 1/2026", "Q1 2026"),
+        ("2026", "năm 2026", "2026"),
+        # the engine's year-to-date label was printed as it is ("2026-11 YTD") on Vietnamese sheets
+        ("2026-11 YTD", "lũy kế đến tháng 11/2026", "year to date, November 2026"),
+    ],
+)
+def test_periods_in_each_language(period: str, vi: str, en: str) -> None:
+    assert fmt_period(period, "vi") == vi
+    assert fmt_period(period, "en") == en

@@ -607,5 +607,5 @@ def test_excel_wide_year_to_date_periods_in_time_order(tmp_path: Path) -> None:
     )  # fmt: skip
     ws = openpyxl.load_workbook(write_excel(frame, tmp_path / "y.xlsx", lang="en", layout="wide")).active
     heads = [c.value for c in ws[1]][3:]
-    assert heads == [f"2026-{m:02d} YTD" for m in range(1, 12)]
+    assert heads == [f"year to date, {dt.date(2026, m, 1):%B} 2026" for m in range(1, 12)]
     assert [c.value for c in ws[2]][3:] == pytest.approx([m / 100 for m in range(1, 12)])
