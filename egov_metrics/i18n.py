@@ -65,8 +65,8 @@ def fmt_period(period: str, lang: str = "vi") -> str:
     '2025-03 YTD' (the engine's year to date) → 'lũy kế đến tháng 03/2025' / 'year to date, March 2025'."""
     check_lang(lang)
     if period.endswith(" YTD") and len(period) == 11:
-        month = fmt_period(period[:7], lang)
-        return f"lũy kế đến {month}" if lang == "vi" else f"year to date, {month}"
+        named = fmt_period(period[:7], lang)
+        return f"lũy kế đến {named}" if lang == "vi" else f"year to date, {named}"
     if len(period) == 7 and period[4] == "-" and period[5:].isdigit():
         year, month = int(period[:4]), int(period[5:])
         return f"tháng {month:02d}/{year}" if lang == "vi" else dt.date(year, month, 1).strftime("%B %Y")
