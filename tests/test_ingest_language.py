@@ -175,3 +175,23 @@ def test_a_file_that_cannot_be_loaded_is_refused_in_both_languages(
     # the file's own headers and technical names (UTF-8, CSV UTF-8, header_row …) are not words of the message
     words = vi.replace(str(path), "")
     assert not _english_words(re.sub(r"'[^']*'|\([^)]*\)", "", words)), (name, vi)
+
+
+def test_the_reports_missing_fields_are_named_in_the_pages_language(broken_db: Path, tmp_path: Path) -> None:
+    """A dossier without its due date is counted under the field's name in the page's language ("Ngày hẹn trả"
+    on the Vietnamese page, "Due date" on the English one), never the column's code (due_at)."""
+    from egov_metrics.reports.kinds.progress_report.page import ProgressReport
+
+    db = tmp_path / "missing.duckdb"
+    shutil.copy(broken_db, db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("UPDATE dossier SET due_at = NULL WHERE received_at < DATE '2025-04-01'")
+        [(missing,)] = con.sql("SELECT count(*) FROM dossier WHERE due_at IS NULL").fetchall()
+    assert missing > 0
+    pages = {lang: ProgressReport(db, "2025-03", None, lang).data_quality().text for lang in ("vi", "en")}
+    codes = re.compile(r"\b(due_at|finished_at|returned_at|synced_at)\b")
+    for lang, page in pages.items():
+        assert not codes.search(page), (lang, codes.findall(page))
+    assert ">Ngày hẹn trả<" in pages["vi"], pages["vi"]
+    assert ">Due date<" in pages["en"], pages["en"]
+    assert not re.search(r"[ạảãấầẩẫậắằẳẵặẹẻẽếềểễệịỉọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹđ]", pages["en"]), pages["en"]

@@ -819,7 +819,7 @@ class ProgressReport:
         )
         parts.append(heading(labels[1], 3))
         parts.append(
-            table(q.missing, [("field", labels[5]), ("dossiers", labels[6])], lang=lang)
+            table(_missing_named(q.missing, lang), [("field", labels[5]), ("dossiers", labels[6])], lang=lang)
             if q.missing.height
             else note(labels[7])
         )
@@ -956,6 +956,29 @@ def _rejected_named(rejected: pl.DataFrame, lang: str) -> pl.DataFrame:
     )
 
 
+#: The dossier fields the data-quality section counts when missing (`Quality.missing`), by their names in each
+#: language: a reader sees "Ngày hẹn trả" / "Due date", never the column's code.
+MISSING_FIELDS: dict[str, dict[str, str]] = {
+    "vi": {
+        "due_at": "Ngày hẹn trả",
+        "finished_at": "Ngày kết thúc xử lý",
+        "returned_at": "Ngày trả kết quả",
+        "synced_at": "Thời điểm đồng bộ lên Cổng Dịch vụ công quốc gia",
+    },
+    "en": {
+        "due_at": "Due date",
+        "finished_at": "Date processing finished",
+        "returned_at": "Date the result was returned",
+        "synced_at": "Time synchronised to the national public service portal",
+    },
+}
+
+
+def _missing_named(missing: pl.DataFrame, lang: str) -> pl.DataFrame:
+    """The missing fields (`Quality.missing`: field code, dossiers), each field named in `lang`."""
+    return missing.with_columns(pl.col("field").replace_strict(MISSING_FIELDS[lang], return_dtype=pl.String))
+
+
 @dataclass(frozen=True)
 class Quality:
     rejected: pl.DataFrame
@@ -982,11 +1005,11 @@ def _quality(con: duckdb.DuckDBPyConnection, scope: Scope, first: dt.date, last:
     missing = con.sql(
         f"""WITH d AS ({in_scope})
         SELECT * FROM (
-            SELECT 'due_at (Ngày hẹn trả)' AS field, count_if(due_at IS NULL) AS dossiers FROM d
-            UNION ALL SELECT 'finished_at (Ngày kết thúc xử lý)',
+            SELECT 'due_at' AS field, count_if(due_at IS NULL) AS dossiers FROM d
+            UNION ALL SELECT 'finished_at',
                    count_if(status IN ('finished', 'returned') AND finished_at IS NULL) FROM d
-            UNION ALL SELECT 'returned_at (Ngày trả kết quả)', count_if(status = 'returned' AND returned_at IS NULL) FROM d
-            UNION ALL SELECT 'synced_at (Đồng bộ)', count_if(synced_to_national AND synced_at IS NULL) FROM d
+            UNION ALL SELECT 'returned_at', count_if(status = 'returned' AND returned_at IS NULL) FROM d
+            UNION ALL SELECT 'synced_at', count_if(synced_to_national AND synced_at IS NULL) FROM d
         ) WHERE dossiers > 0""",
         params={"scope": scope.unit_id, "first": first, "last": last},
     ).pl()
