@@ -418,3 +418,21 @@ def test_an_out_file_of_an_unknown_kind_is_one_error_line(
     assert "unknown output format" in res.output and ".csv, .parquet, .xlsx" in res.output
     assert "Traceback" not in res.output
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_the_english_province_reports_reconciliation_names_units_in_english(reconciled_db: Path) -> None:
+    """The province's summary of the reconciliation named every unit in Vietnamese on the English page ("Sở Tư
+    pháp" beside "dossiers not synchronised to the national portal")."""
+    from egov_metrics.reports.kinds.progress_report.page import ProgressReport
+
+    with connect(reconciled_db) as con:
+        names = dict(con.sql("SELECT name_vi, name_en FROM org_unit WHERE name_en IS NOT NULL").fetchall())
+    en = str(ProgressReport(reconciled_db, "2026-05", None, "en").reconciliation())
+    assert "Reconciliation with the portal" in en and "Indicators agreeing" in en
+    shown_vi = [vi for vi in names if f">{vi}<" in en and names[vi] != vi]
+    assert not shown_vi, f"Vietnamese unit names on the English page: {shown_vi[:5]}"
+    shown_en = [e for e in names.values() if f">{e}<" in en]
+    assert shown_en, "no unit named in English"
+    vi = str(ProgressReport(reconciled_db, "2026-05", None, "vi").reconciliation())
+    assert [v for v in names if f">{v}<" in vi] and not [e for e in shown_en if f">{e}<" in vi]

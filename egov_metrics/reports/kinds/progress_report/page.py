@@ -321,14 +321,17 @@ class ProgressReport:
         )
 
     def _units_named_in_language(self) -> None:
-        """The scores' units by their names in the page's language (`scope_names`): `score_units` names them in
-        Vietnamese (its engine call is the one the landing page and the Vietnamese page share through the
-        compute cache); the page's other answers come named in its language already."""
-        if self.scores is None:
-            return
+        """The scores' and the reconciliation's units by their names in the page's language (`scope_names`):
+        `score_units` names them in Vietnamese (its engine call is the one the landing page and the Vietnamese
+        page share through the compute cache), and so does the reconciliation, which is made of its scores; the
+        page's other answers come named in its language already."""
         names = pl.col("unit_id").replace_strict(
             self.scope_names, default=pl.col("unit_name"), return_dtype=pl.String
         )
+        if self.reconciled is not None:
+            self.reconciled = self.reconciled.with_columns(names.alias("unit_name"))
+        if self.scores is None:
+            return
         scores = self.scores
         self.scores = dataclasses.replace(
             scores,
