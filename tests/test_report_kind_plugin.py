@@ -17,6 +17,7 @@ import dataclasses
 import datetime as dt
 import importlib.util
 import json
+import re
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -447,6 +448,25 @@ def test_the_footer_does_not_say_a_label_twice() -> None:
         p = roadmap.params(db_path="/x.duckdb", as_of=dt.date(2025, 12, 31), phase="P2021_2025", lang=lang)
         footer = render._footer_html(roadmap, p, "0123456789abcdef", "03/12/2026 09:15:00 +0700")
         assert shown in footer and "Giai đoạn: Giai đoạn" not in footer and "Phase: Phase" not in footer
+
+
+def test_the_footer_writes_the_month_and_the_day_as_the_page_does() -> None:
+    """The footer's parameters on a Vietnamese page read "Kỳ báo cáo: 2026-11" and "Tính đến ngày: 2026-11-30"
+    (ISO) under a title that says "tháng 11/2026" and "30/11/2026"."""
+    from egov_metrics.reports import render
+
+    progress, roadmap = REPORT_KINDS["progress_report"], REPORT_KINDS["roadmap_report"]
+    expected = {
+        "vi": ("Kỳ báo cáo: tháng 11/2026;", "Tính đến ngày: 30/11/2026;"),
+        "en": ("Period: November 2026;", "As of: 30/11/2026;"),
+    }
+    for lang, (month_text, day_text) in expected.items():
+        month = progress.params(db_path="/x.duckdb", period="2026-11", lang=lang)
+        day = roadmap.params(db_path="/x.duckdb", as_of=dt.date(2026, 11, 30), lang=lang)
+        for kind, p, text in ((progress, month, month_text), (roadmap, day, day_text)):
+            footer = render._footer_html(kind, p, "0123456789abcdef", "03/12/2026 09:15:00 +0700")
+            assert text in footer, footer
+            assert not re.search(r"\b20\d\d-\d\d\b", footer), footer
 
 
 @pytest.mark.parametrize("damage", ['{"reports": [', '{"reports": [{"kind": "progress_report"}]}', "[]"])

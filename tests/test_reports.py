@@ -25,6 +25,7 @@ from fixtures.reports import HEADINGS, MIN_CHARTS, REPORT_CASES, Rendered
 from egov_metrics import __version__
 from egov_metrics.catalog import load_catalog
 from egov_metrics.errors import EgovError
+from egov_metrics.i18n import fmt_period
 from egov_metrics.reports import REPORT_KINDS, ReportError, ReportParameterError, render_report
 
 pytestmark = pytest.mark.slow  # every report rendered through papermill
@@ -152,7 +153,14 @@ def test_the_technical_footer_shows_parameters_fingerprint_time_and_version(repo
         assert label in text
     for name in ("period", "as_of"):
         if name in report.result.params:
-            assert f": {report.result.params[name]}" in text, f"{name} not in the footer: {text}"
+            value = str(report.result.params[name])  # as the page writes it: tháng 11/2026, 30/11/2026
+            shown = (
+                fmt_period(value, report.lang)
+                if name == "period"
+                else f"{dt.date.fromisoformat(value):%d/%m/%Y}"
+            )
+            assert f": {shown}" in text, f"{name} not in the footer: {text}"
+            assert f": {value}" not in text, f"{name} in ISO form in the footer: {text}"
     if "unit" in kind.params.model_fields:
         unit = report.result.params.get("unit")
         shown = unit if unit else ("toàn tỉnh" if report.lang == "vi" else "the province")

@@ -79,6 +79,14 @@ class MonthParams(Params):
         return fmt_period(str(period), lang) if period else super().period_text(values, lang)
 
     @classmethod
+    def shown(cls, values: Mapping[str, Any], lang: str) -> dict[str, Any]:
+        """The month as a reader writes it ('tháng 11/2026', 'November 2026'), not '2026-11'."""
+        out = super().shown(values, lang)
+        if out.get("period"):
+            out["period"] = fmt_period(str(out["period"]), lang)
+        return out
+
+    @classmethod
     def horizon(cls, values: Mapping[str, Any]) -> dt.date | None:
         period = values.get("period")
         if not period:
@@ -107,6 +115,14 @@ class DayParams(Params):
             return super().period_text(values, lang)
         day = dt.date.fromisoformat(str(as_of))
         return f"đến {day:%d/%m/%Y}" if lang == "vi" else f"to {day:%d/%m/%Y}"
+
+    @classmethod
+    def shown(cls, values: Mapping[str, Any], lang: str) -> dict[str, Any]:
+        """The day written dd/mm/yyyy in both languages, not '2026-11-30'."""
+        out = super().shown(values, lang)
+        if out.get("as_of"):
+            out["as_of"] = f"{dt.date.fromisoformat(str(out['as_of'])):%d/%m/%Y}"
+        return out
 
     @classmethod
     def horizon(cls, values: Mapping[str, Any]) -> dt.date | None:
