@@ -501,3 +501,13 @@ def test_the_landing_page_lists_only_reports_whose_page_is_there(tmp_path: Path)
     index = (tmp_path / "index.html").read_text(encoding="utf-8")
     assert 'href="progress_report_2026-10_vi.html"' in index
     assert "progress_report_2026-09_vi.html" not in index
+
+
+def test_the_footers_time_of_generation_is_vietnams_as_on_the_index() -> None:
+    """A report made at 23:24 UTC said '04/12/2026 23:24:35 +0000' in its footer while the landing page listed
+    it at '05/12/2026 06:24' (Vietnam's time): one report, two days."""
+    from egov_metrics.reports import frontpage, render
+
+    stamp = render.generation_stamp(dt.datetime(2026, 12, 4, 23, 24, 35, tzinfo=dt.UTC))
+    assert stamp == "05/12/2026 06:24:35 +0700"
+    assert frontpage.local_time(stamp) == "05/12/2026 06:24"

@@ -33,7 +33,7 @@ from egov_metrics import cache as compute_cache
 from egov_metrics.config import PACKAGE_DIR, PROJECT_DIR, REPORTS_DIR, user_cache_dir
 from egov_metrics.reports import engine as warm_engine
 from egov_metrics.reports.engine import KERNEL_ARGUMENTS, WarmKernel
-from egov_metrics.reports.frontpage import cached_facts, index_html
+from egov_metrics.reports.frontpage import VIETNAM_TIME, cached_facts, index_html
 from egov_metrics.reports.inprocess import ENGINE_NAME as INPROCESS_ENGINE
 from egov_metrics.reports.kinds import (
     Params,
@@ -164,6 +164,13 @@ PARAM_LABELS = {
     "en": {"lang": "Language", "db": "Data file"},
 }
 LANG_NAMES = {"vi": {"vi": "tiếng Việt", "en": "tiếng Anh"}, "en": {"vi": "Vietnamese", "en": "English"}}
+
+
+def generation_stamp(moment: dt.datetime) -> str:
+    """When a report was made, in Vietnam's time as the landing page lists it ('05/12/2026 06:24:35 +0700'):
+    the machine's own zone (UTC on a server) gave the page a time, and at night a date, that the index
+    contradicted ('04/12/2026 23:24:35 +0000' on the page, '05/12/2026 06:24' on the index)."""
+    return moment.astimezone(VIETNAM_TIME).strftime("%d/%m/%Y %H:%M:%S %z")
 
 
 def _footer_html(kind: ReportKind, params: Params, fingerprint: str, generated_at: str) -> str:
@@ -349,7 +356,7 @@ def _make(
     whole = data_fingerprint(validated.db_path, store)
     view = view_fingerprint(validated.db_path, kind, parameters, store)
     definitions = definitions_fingerprint()
-    generated_at = dt.datetime.now().astimezone().strftime("%d/%m/%Y %H:%M:%S %z")
+    generated_at = generation_stamp(dt.datetime.now(dt.UTC))
     notebook_path = notebooks_dir / kind.notebook
     # the executed notebook is only needed for the export: it stays in memory (papermill's output path
     # None: no save after every cell, no file to read back)
