@@ -794,7 +794,7 @@ class ProgressReport:
         t, lang, q = self.t, self.lang, self.quality
         labels = {
             "vi": (
-                "Dòng bị loại khi nạp (đến cuối kỳ)",
+                "Dòng bị loại khi nạp (các lần nạp đến hết tháng sau kỳ)",
                 "Trường còn thiếu trong hồ sơ của kỳ",
                 "Đơn vị không phát sinh hồ sơ trong kỳ",
                 "Lý do",
@@ -804,7 +804,7 @@ class ProgressReport:
                 "Không có.",
             ),
             "en": (
-                "Rows rejected at load (to period end)",
+                "Rows rejected at load (loads to the end of the month after the period)",
                 "Missing fields in the period's dossiers",
                 "Units with no dossier in the period",
                 "Reason",
@@ -998,7 +998,9 @@ def _quality(con: duckdb.DuckDBPyConnection, scope: Scope, first: dt.date, last:
         f'SELECT q.problem, q."column", CASE WHEN {by_reason} THEN q.reason END AS reason, '
         f"CASE WHEN {by_reason} THEN q.reason_vi END AS reason_vi, count(*) AS rows "
         f"FROM {quarantine_table(con)} q JOIN ingest_run r ON r.id = q.run_id "
-        'WHERE CAST(r.started_at AS DATE) <= ? GROUP BY ALL ORDER BY rows DESC, q.problem, q."column"',
+        # a month's export is loaded in the month after it: its loads count on its report
+        "WHERE CAST(r.started_at AS DATE) <= last_day(CAST(? AS DATE) + INTERVAL 1 MONTH) "
+        'GROUP BY ALL ORDER BY rows DESC, q.problem, q."column"',
         params=[last],
     ).pl()
     in_scope = (
