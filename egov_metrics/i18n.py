@@ -39,9 +39,14 @@ def fmt_points(value: float | None, decimals: int = 1, lang: str = "vi") -> str:
     """A change in percentage points: '+4,1 điểm %' / '+4.1 pp'."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    sign = "+" if value > 0 else ""
     unit = "điểm %" if lang == "vi" else "pp"
-    return f"{sign}{fmt_number(value, decimals, lang)} {unit}"
+    return f"{with_sign(value, fmt_number(value, decimals, lang))} {unit}"
+
+
+def with_sign(value: float, text: str) -> str:
+    """`text` (the formatted `value`) with a '+' for a rise, unless it shows a zero ('0,0': a change that rounds
+    to nothing has no sign, as a fall that rounds to nothing has none)."""
+    return f"+{text}" if value > 0 and any(c in "123456789" for c in text) else text
 
 
 def fmt_value(value: float | None, unit: str, decimals: int, lang: str = "vi") -> str:

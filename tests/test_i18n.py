@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from egov_metrics.i18n import fmt_number, fmt_period, fmt_points
+from egov_metrics.i18n import fmt_number, fmt_period, fmt_points, fmt_value, with_sign
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,24 @@ def test_a_change_that_rounds_to_zero_has_no_sign() -> None:
 def test_periods_in_each_language(period: str, vi: str, en: str) -> None:
     assert fmt_period(period, "vi") == vi
     assert fmt_period(period, "en") == en
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "vi", "en"),
+    [
+        (
+            0.04,
+            1,
+            "0,0 điểm %",
+            "0.0 pp",
+        ),  # printed "+0,0 điểm %" on one card beside "0,0 ngày LV" on another
+        (0.05001, 1, "+0,1 điểm %", "+0.1 pp"),
+        (-0.04, 1, "0,0 điểm %", "0.0 pp"),
+        (2.0, 0, "+2 điểm %", "+2 pp"),
+    ],
+)
+def test_a_rise_that_rounds_to_zero_has_no_plus_sign(value: float, decimals: int, vi: str, en: str) -> None:
+    assert fmt_points(value, decimals, "vi") == vi
+    assert fmt_points(value, decimals, "en") == en
+    assert with_sign(0.004, fmt_value(0.004, "working_days", 1, "vi")) == "0,0 ngày LV"
+    assert with_sign(1.26, fmt_value(1.26, "working_days", 1, "vi")) == "+1,3 ngày LV"

@@ -12,7 +12,7 @@ import polars as pl
 
 from egov_metrics.catalog import load_catalog
 from egov_metrics.engine import compute
-from egov_metrics.i18n import check_lang, fmt_points, fmt_value
+from egov_metrics.i18n import check_lang, fmt_points, fmt_value, with_sign
 from egov_metrics.present import Html, esc
 from egov_metrics.roadmap import STATUS_LIGHTS, assess, load_roadmap
 from egov_metrics.roadmap.assessment import (
@@ -342,8 +342,7 @@ def kpi_cards(rows: pl.DataFrame, status: pl.DataFrame, level: str, lang: str) -
                 return "–"
             if unit == "percent":
                 return fmt_points(delta, 1, lang)
-            sign = "+" if delta > 0 else ""
-            return sign + fmt_value(delta, unit, decimals, lang)
+            return with_sign(delta, fmt_value(delta, unit, decimals, lang))
 
         def show(x: float | None, unit: str = ind.unit, decimals: int = ind.decimals) -> str:
             return fmt_value(x, unit, decimals, lang)

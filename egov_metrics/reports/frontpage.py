@@ -20,7 +20,7 @@ import polars as pl
 
 from egov_metrics import __version__
 from egov_metrics.catalog import load_catalog
-from egov_metrics.i18n import fmt_number, fmt_period, fmt_points, fmt_value
+from egov_metrics.i18n import fmt_number, fmt_period, fmt_points, fmt_value, with_sign
 from egov_metrics.vocab import PEER_LEVELS, STATUS_LIGHTS, UNIT_LEVELS
 
 #: Vietnam keeps one offset all year (no daylight saving): UTC+7.
@@ -173,7 +173,7 @@ def _change(delta: float | None, unit: str) -> str:
         return "–"
     if unit == "percent":
         return fmt_points(delta, 1, "vi")
-    return ("+" if delta > 0 else "") + fmt_number(delta, 0 if unit == "count" else 1, "vi")
+    return with_sign(delta, fmt_number(delta, 0 if unit == "count" else 1, "vi"))
 
 
 def cached_facts(out_dir: Path, db_path: str | Path, fingerprint: str) -> dict[str, Any]:

@@ -44,7 +44,7 @@ import numpy.typing as npt
 from pydantic import Field
 
 from egov_metrics import vocab
-from egov_metrics.i18n import fmt_date, fmt_number
+from egov_metrics.i18n import fmt_date, fmt_number, with_sign
 from egov_metrics.model import FrozenModel
 from egov_metrics.vocab import TargetStatus, labels
 
@@ -420,8 +420,8 @@ def _p(x: float | None, unit: str, lang: str) -> str:
         return "–"
     per = "/năm" if lang == "vi" else "/year"
     suffix = _UNIT_TEXT[unit][lang][1]
-    sign = "+" if x > 0 else ""
-    return f"{sign}{fmt_number(x, 0 if unit == 'count' else 1, lang)}{' ' + suffix if suffix else ''}{per}"
+    number = with_sign(x, fmt_number(x, 0 if unit == "count" else 1, lang))
+    return f"{number}{' ' + suffix if suffix else ''}{per}"
 
 
 def _cmp(direction: str) -> str:
