@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from egov_metrics.cli import app
 from egov_metrics.ingest import ingest_file, read_rejects
 from egov_metrics.ingest.kinds import KINDS
-from egov_metrics.ingest.sql import PROBLEMS
+from egov_metrics.ingest.problems import PROBLEMS
 from egov_metrics.reports.common import scope_of
 from egov_metrics.reports.kinds.progress_report.page import EARLIER_REASON, _quality, _rejected_named
 
@@ -120,6 +120,20 @@ def test_a_database_made_before_the_vietnamese_reasons_is_read_and_then_extended
         runs = con.sql("SELECT count(DISTINCT run_id), count(reason_vi), count(*) FROM quarantine").fetchall()
     assert new.height == 17 and new["reason_vi"].null_count() == 0
     assert runs == [(2, 17, 34)]  # the earlier rows are kept, without a Vietnamese reason
+
+
+def test_a_row_rejected_by_two_loads_of_the_same_file_is_counted_once(
+    broken_db: Path, tmp_path: Path
+) -> None:
+    """Loading the broken sample again quarantines its 17 rows again (a second run); the report counted 34."""
+    db = tmp_path / "egov.duckdb"
+    shutil.copy(broken_db, db)
+    ingest_file(db, "dossier", SAMPLES / "dossiers_broken.csv", progress=False)
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.sql("SELECT count(*) FROM quarantine").fetchall() == [(34,)]
+        loaded = con.sql("SELECT max(CAST(started_at AS DATE)) FROM ingest_run").fetchall()[0][0]
+        quality = _quality(con, scope_of(con, None), loaded.replace(day=1), loaded)
+    assert sum(dict(_rejected_named(quality.rejected, "vi").iter_rows()).values()) == 17
 
 
 def test_the_reports_data_quality_names_the_problems_in_the_pages_language(broken_db: Path) -> None:

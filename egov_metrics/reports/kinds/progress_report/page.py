@@ -22,7 +22,7 @@ from egov_metrics.catalog import load_catalog
 from egov_metrics.charts import chart_bar, chart_trend
 from egov_metrics.engine import compute
 from egov_metrics.i18n import check_lang, fmt_date, fmt_number, fmt_percent, fmt_period, fmt_points
-from egov_metrics.ingest.sql import PROBLEMS
+from egov_metrics.ingest.problems import PROBLEMS
 from egov_metrics.present import Html, chart, definitions, esc, heading, join, note, table, value_formatter
 from egov_metrics.reports.common import (
     PAGE_CSS,
@@ -992,11 +992,13 @@ class Quality:
 def _quality(con: duckdb.DuckDBPyConnection, scope: Scope, first: dt.date, last: dt.date) -> Quality:
     """Aggregates only: rejected rows by kind of problem and column, missing fields, units with no dossier in
     the period. A rule's problem is its reason (one text per rule); rows quarantined by a version that kept
-    no kind of problem are counted by their reason."""
+    no kind of problem are counted by their reason. A rejected row is counted once however often it was
+    loaded (by its source row: kind and the whole row as recorded)."""
     by_reason = "q.problem IS NULL OR q.problem = 'rule'"
     rejected = con.sql(
         f'SELECT q.problem, q."column", CASE WHEN {by_reason} THEN q.reason END AS reason, '
-        f"CASE WHEN {by_reason} THEN q.reason_vi END AS reason_vi, count(*) AS rows "
+        # a source row loaded, and rejected, again (the same file loaded twice) is one row, not two
+        f"CASE WHEN {by_reason} THEN q.reason_vi END AS reason_vi, count(DISTINCT (q.kind, q.record)) AS rows "
         f"FROM {quarantine_table(con)} q JOIN ingest_run r ON r.id = q.run_id "
         # a month's export is loaded in the month after it: its loads count on its report
         "WHERE CAST(r.started_at AS DATE) <= last_day(CAST(? AS DATE) + INTERVAL 1 MONTH) "
