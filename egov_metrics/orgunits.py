@@ -43,6 +43,7 @@ import duckdb
 
 from egov_metrics.config import REFERENCE_DIR, SCHEMA_DIR
 from egov_metrics.errors import OrgReferenceError, OrgUnitError, UnknownNameError
+from egov_metrics.said import Said
 from egov_metrics.vocab import LEVELS
 
 DEFAULT_UNITS = REFERENCE_DIR / "org_units.csv"
@@ -520,10 +521,16 @@ def resolve_unit(con: duckdb.DuckDBPyConnection, code_or_name: str, *, as_of: dt
     names = {normalise_name(r[2], kind_word=k): r for r in rows for k in (True, False)}
     close = difflib.get_close_matches(normalise_name(text), list(names), n=3, cutoff=0.6)
     suggestions = list(dict.fromkeys(f"{names[c][2]!r} ({names[c][0]})" for c in close))
-    hint = f"did you mean {', '.join(suggestions)}? " if suggestions else ""
+    shown = ", ".join(suggestions)
+    guess = Said(f"có phải là {shown}? ", f"did you mean {shown}? ") if suggestions else Said("", "")
     raise UnknownNameError(
-        f"unknown org unit {code_or_name!r}",
-        hint + "give an id (e.g. STC-2025), a code (e.g. 582) or a Vietnamese name; accents are optional",
+        Said(f"không có đơn vị {code_or_name!r}", f"unknown org unit {code_or_name!r}"),
+        guess
+        + Said(
+            "ghi mã định danh (vd. STC-2025), mã (vd. 582) hoặc tên tiếng Việt của đơn vị; có dấu hay không "
+            "dấu đều được",
+            "give an id (e.g. STC-2025), a code (e.g. 582) or a Vietnamese name; accents are optional",
+        ),
     )
 
 

@@ -61,7 +61,7 @@ def test_injection_through_the_cli_is_rejected_and_changes_nothing(
     db: Path, args: list[str], needle: str
 ) -> None:
     before = tables(db)
-    result = CliRunner().invoke(app, [*args, "--db", str(db)])
+    result = CliRunner().invoke(app, [*args, "--db", str(db)], env={"EGOV_LANG": "en"})  # the English words
     assert result.exit_code == 2, result.output
     assert result.output.startswith("error: ") and needle in result.output, result.output
     assert "Traceback" not in result.output and "Binder Error" not in result.output

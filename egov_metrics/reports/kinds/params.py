@@ -29,6 +29,8 @@ from egov_metrics.reports.kinds.base import (
     ReportParameterError,
     SchedulePeriod,
 )
+from egov_metrics.said import Said
+from egov_metrics.vocab import UNIT_LEVELS
 
 if TYPE_CHECKING:
     import duckdb
@@ -187,7 +189,10 @@ def unit_in_data(kind: ReportKind[Any], unit: str, con: duckdb.DuckDBPyConnectio
     try:
         unit_id = resolve_unit(con, unit)
     except UnknownNameError as exc:
-        raise ReportParameterError(f"{kind.name}: parameter 'unit': {exc.message}", exc.hint) from None
+        message, hint = exc.said()
+        raise ReportParameterError(
+            Said(f"{kind.name}: tham số 'unit': ", f"{kind.name}: parameter 'unit': ") + message, hint
+        ) from None
     level, name, ended = con.sql(
         "SELECT level, name_vi, valid_to FROM org_unit WHERE id = ?", params=[unit_id]
     ).fetchall()[0]
@@ -196,18 +201,38 @@ def unit_in_data(kind: ReportKind[Any], unit: str, con: duckdb.DuckDBPyConnectio
         # version): an ended unit has no figures of its own there, whatever the period
         successor = successor_today(con, unit_id)
         follow = (
-            f"ask for its successor {successor[0]} ({successor[1]}), whose reports include its work"
+            Said(
+                f"hãy chọn đơn vị kế thừa {successor[0]} ({successor[1]}), báo cáo của đơn vị này gồm cả công việc "
+                "của nó",
+                f"ask for its successor {successor[0]} ({successor[1]}), whose reports include its work",
+            )
             if successor
-            else "its work is in the province's reports"
+            else Said("công việc của nó nằm trong báo cáo của tỉnh", "its work is in the province's reports")
         )
         raise ReportParameterError(
-            f"{kind.name}: parameter 'unit': {unit_id} ({name}) ended on {ended:%d/%m/%Y}",
-            f"reports show the units as they are today, each with the work of the units merged into it: {follow}",
+            Said(
+                f"{kind.name}: tham số 'unit': {unit_id} ({name}) đã kết thúc hoạt động ngày {ended:%d/%m/%Y}",
+                f"{kind.name}: parameter 'unit': {unit_id} ({name}) ended on {ended:%d/%m/%Y}",
+            ),
+            Said(
+                "báo cáo thể hiện các đơn vị như hiện nay, mỗi đơn vị gồm cả công việc của các đơn vị sáp nhập "
+                "vào nó: ",
+                "reports show the units as they are today, each with the work of the units merged into it: ",
+            )
+            + follow,
         )
     if kind.unit_levels and level not in kind.unit_levels:
+        term = UNIT_LEVELS[level]
+        allowed = [UNIT_LEVELS[x] for x in kind.unit_levels]
         raise ReportParameterError(
-            f"{kind.name}: parameter 'unit': {unit_id} is a {level}",
-            f"{kind.name} takes a unit of level {' or '.join(kind.unit_levels)}",
+            Said(
+                f"{kind.name}: tham số 'unit': {unit_id} thuộc cấp {term.vi.lower()}",
+                f"{kind.name}: parameter 'unit': {unit_id} is a {level}",
+            ),
+            Said(
+                f"{kind.name} nhận một đơn vị cấp {' hoặc '.join(t.vi.lower() for t in allowed)}",
+                f"{kind.name} takes a unit of level {' or '.join(kind.unit_levels)}",
+            ),
         )
     return str(unit_id)
 
@@ -219,7 +244,13 @@ def data_days(con: duckdb.DuckDBPyConnection, db_path: str) -> tuple[dt.date, dt
     extent = data_extent(con, CLOCK_SOURCE)
     first_day, last_day = extent.first, extent.last
     if first_day is None or last_day is None:
-        raise ReportError(f"{db_path} holds no dossiers", "build the demo or ingest an export first")
+        raise ReportError(
+            Said(f"{db_path} không có hồ sơ nào", f"{db_path} holds no dossiers"),
+            Said(
+                "tạo cơ sở dữ liệu mẫu hoặc nạp một tệp xuất trước",
+                "build the demo or ingest an export first",
+            ),
+        )
     return first_day, last_day
 
 
@@ -232,8 +263,14 @@ def month_in_data(
     period = period or latest_period(con)
     if not (first_day <= month_bounds(period)[1] and month_bounds(period)[0] <= last_day):
         raise ReportError(
-            f"parameter 'period': {period} is outside the data ({first_day:%m/%Y}–{last_day:%m/%Y})",
-            f"pick a month between {first_day:%Y-%m} and {last_day:%Y-%m}",
+            Said(
+                f"tham số 'period': {period} nằm ngoài dữ liệu ({first_day:%m/%Y}–{last_day:%m/%Y})",
+                f"parameter 'period': {period} is outside the data ({first_day:%m/%Y}–{last_day:%m/%Y})",
+            ),
+            Said(
+                f"chọn một tháng từ {first_day:%Y-%m} đến {last_day:%Y-%m}",
+                f"pick a month between {first_day:%Y-%m} and {last_day:%Y-%m}",
+            ),
         )
     return period
 
@@ -243,8 +280,14 @@ def day_in_data(as_of: dt.date | None, first_day: dt.date, last_day: dt.date) ->
     as_of = as_of or last_day
     if not first_day <= as_of <= last_day:
         raise ReportError(
-            f"parameter 'as_of': {as_of} is outside the data ({first_day:%d/%m/%Y}–{last_day:%d/%m/%Y})",
-            f"pick a date between {first_day} and {last_day}",
+            Said(
+                f"tham số 'as_of': {as_of} nằm ngoài dữ liệu ({first_day:%d/%m/%Y}–{last_day:%d/%m/%Y})",
+                f"parameter 'as_of': {as_of} is outside the data ({first_day:%d/%m/%Y}–{last_day:%d/%m/%Y})",
+            ),
+            Said(
+                f"chọn một ngày từ {first_day} đến {last_day}",
+                f"pick a date between {first_day} and {last_day}",
+            ),
         )
     return as_of
 
@@ -258,8 +301,11 @@ def phase_in_roadmap(kind: ReportKind[Any], phase: str | None, day: dt.date) -> 
         return phase_for(day, roadmap).id
     phases = [p.id for p in roadmap.phases]
     if phase not in phases:
-        close = UnknownNameError.from_choices("roadmap phase", phase, phases)
-        raise ReportParameterError(f"{kind.name}: parameter 'phase': {close.message}", close.hint)
+        close = UnknownNameError.from_choices(Said("giai đoạn lộ trình", "roadmap phase"), phase, phases)
+        message, hint = close.said()
+        raise ReportParameterError(
+            Said(f"{kind.name}: tham số 'phase': ", f"{kind.name}: parameter 'phase': ") + message, hint
+        )
     return phase
 
 
