@@ -15,7 +15,8 @@ Every table the reports read is covered, in one of two ways:
   targets, architecture, portal imports, and any table added later) is hashed whole, row by row
   (`hash(t)`), and enters every fingerprint: a calendar fix or a new target re-renders everything.
   Bookkeeping tables (`IGNORED`: ingest runs, quarantine, schema version) are left out: a load that changed
-  nothing changes no fingerprint. The demo's recorded fingerprint (`meta.data_fingerprint`) is included.
+  nothing changes no fingerprint. The rows loads rejected enter every fingerprint once each (the progress
+  report counts them): a load that only rejected rows re-renders the reports, its repetition does not. The demo's recorded fingerprint (`meta.data_fingerprint`) is included.
 
 `data_fingerprint(con)` is the whole data (horizon: none), shown in every report's footer and naming the
 compute cache's folder; `view_fingerprint(con, horizon)` is the data up to a day, recorded with each report
@@ -84,8 +85,21 @@ DATED: dict[str, str] = {
     "adoption": "SELECT month, hash(t) FROM adoption t",
     "workforce": "SELECT make_date(year, 1, 1), hash(t) FROM workforce t",
 }
-#: Bookkeeping: not data a report shows.
+#: Bookkeeping: not data a report shows (the quarantine enters through `_rejected_rows`).
 IGNORED = frozenset({"ingest_run", "quarantine", "schema_version", "meta"})
+
+
+def _rejected_rows(con: duckdb.DuckDBPyConnection) -> str:
+    """The rows the loads rejected, each once however often it was loaded (the progress report's data quality
+    counts them so): a load that only rejected rows changes what a report shows, one that rejected the same
+    rows again does not."""
+    from egov_metrics.schema.connection import quarantine_table
+
+    rows = con.sql(
+        'SELECT count(*), sum(hash(kind, record, problem, "column")::HUGEINT) FROM '
+        f'(SELECT DISTINCT kind, record, problem, "column" FROM {quarantine_table(con)} q)'
+    ).fetchall()
+    return f"quarantine:{rows[0]}"
 
 
 @dataclass(frozen=True)
@@ -195,6 +209,8 @@ def compute_print(con: duckdb.DuckDBPyConnection) -> DataPrint:
     if "meta" in tables:
         rows = con.sql("SELECT value FROM meta WHERE key = 'data_fingerprint'").fetchall()
         parts.append(f"meta:{rows[0][0] if rows else ''}")
+    if "quarantine" in tables:
+        parts.append(_rejected_rows(con))
     dated = [f"SELECT * FROM ({DATED[t]}) AS terms(day, h)" for t in DATED if t in tables]
     days: list[dt.date] = []
     sums: list[int] = []

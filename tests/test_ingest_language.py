@@ -216,3 +216,32 @@ def test_the_reports_missing_fields_are_named_in_the_pages_language(broken_db: P
     assert ">Ngày hẹn trả<" in pages["vi"], pages["vi"]
     assert ">Due date<" in pages["en"], pages["en"]
     assert not re.search(r"[ạảãấầẩẫậắằẳẵặẹẻẽếềểễệịỉọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹđ]", pages["en"]), pages["en"]
+
+
+def test_a_load_that_only_rejects_rows_changes_the_fingerprint_and_its_repetition_does_not(
+    broken_db: Path, tmp_path: Path
+) -> None:
+    """The progress report shows the rejected rows: a load that inserted nothing and rejected rows left the data
+    fingerprint as it was, so a scheduled run re-rendered nothing and the report kept saying 'Không có.'."""
+    from egov_metrics.fingerprint import data_fingerprint
+
+    db = tmp_path / "egov.duckdb"
+    shutil.copy(broken_db, db)
+    broken = tmp_path / "only_broken.csv"
+    lines = (SAMPLES / "dossiers_broken.csv").read_text(encoding="utf-8-sig").splitlines()
+    # row 4 of the sample (a date that is not one) with another id and date: a row no load has rejected yet
+    row = lines[3].replace("31/02/2025", "30/02/2025").replace("-0003", "-9003")
+    assert row != lines[3]
+    broken.write_text("\n".join([lines[0], row]) + "\n", encoding="utf-8")
+
+    def fingerprint() -> str:
+        with duckdb.connect(str(db), read_only=True) as con:
+            return data_fingerprint(con)
+
+    before = fingerprint()
+    first = ingest_file(db, "dossier", broken, progress=False)
+    after = fingerprint()
+    again = ingest_file(db, "dossier", broken, progress=False)
+    assert (first.inserted, first.updated, first.rejected) == (0, 0, 1)
+    assert (again.inserted, again.updated, again.rejected) == (0, 0, 1)
+    assert before != after == fingerprint()
