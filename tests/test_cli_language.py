@@ -53,3 +53,22 @@ def test_an_error_worded_only_in_english_is_printed_wholly_in_english() -> None:
     assert english.in_language("vi") == "unknown indicator 'x'\nHint: known: a, b"
     assert (both.language("vi"), english.language("vi"), both.language("en")) == ("vi", "en", "en")
     assert str(both) == both.in_language("en")
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_scorecards_bands_say_which_band_holds_their_edge(small_demo_db: Path, lang: str) -> None:
+    """The legend said 'tốt: 80,00–90,00' and 'khá: 70,00–80,00': 80 in both. A band holds its lower bound."""
+    from egov_metrics.reports.kinds.unit_scorecard.page import UnitScorecard
+
+    card = UnitScorecard(small_demo_db, "STP", lang=lang)
+    items = re.findall(r"<li>(.*?)</li>", str(card.bands()))
+    bands = sorted(card.method.bands, key=lambda b: float(b.min))
+    assert len(items) == len(bands) >= 2
+    for band, item in zip(card.method.bands, items, strict=True):
+        low = f"{float(band.min):.2f}".replace(".", "," if lang == "vi" else ".")
+        if band.below is None:
+            tail = f"từ {low} trở lên" if lang == "vi" else f"{low} or more"
+        else:
+            high = f"{float(band.below):.2f}".replace(".", "," if lang == "vi" else ".")
+            tail = f"từ {low} đến dưới {high}" if lang == "vi" else f"{low} to under {high}"
+        assert item.endswith(": " + tail), item

@@ -301,8 +301,14 @@ class UnitScorecard:
         items = []
         for b in self.method.bands:
             name = b.name_vi if lang == "vi" else b.name_en
-            upper = f"–{fmt_number(float(b.below), 2, lang)}" if b.below is not None else "+"
-            items.append(f"<li>{esc(name)}: {esc(fmt_number(float(b.min), 2, lang))}{esc(upper)}</li>")
+            low = fmt_number(float(b.min), 2, lang)
+            # a band holds its lower bound, not its upper one (80 is "tốt", not "khá"): said, not shown as 70–80
+            if b.below is None:
+                span = f"từ {low} trở lên" if lang == "vi" else f"{low} or more"
+            else:
+                high = fmt_number(float(b.below), 2, lang)
+                span = f"từ {low} đến dưới {high}" if lang == "vi" else f"{low} to under {high}"
+            items.append(f"<li>{esc(name)}: {esc(span)}</li>")
         return Html(
             f'<div class="egov-legend"><strong>{esc(t["bands"])}</strong><ul>{"".join(items)}</ul></div>'
         )
