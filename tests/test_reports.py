@@ -139,7 +139,9 @@ def test_charts_are_inline_svg(report: Rendered) -> None:
     assert len(re.findall(r"<text\b", html)) >= 10 * charts // 2, "charts without text (axes, titles)"
 
 
-def test_the_technical_footer_shows_parameters_fingerprint_time_and_version(report: Rendered) -> None:
+def test_the_technical_footer_shows_parameters_fingerprint_time_and_version(
+    report: Rendered, small_demo_db: Path
+) -> None:
     footer = re.search(r'<footer class="egov-footer">(.*?)</footer>', report.html, re.DOTALL)
     assert footer, "no technical footer"
     assert "egov-header" not in report.html, "the technical block is still above the title"
@@ -163,7 +165,14 @@ def test_the_technical_footer_shows_parameters_fingerprint_time_and_version(repo
             assert f": {value}" not in text, f"{name} in ISO form in the footer: {text}"
     if "unit" in kind.params.model_fields:
         unit = report.result.params.get("unit")
-        shown = unit if unit else ("toàn tỉnh" if report.lang == "vi" else "the province")
+        if unit:  # by its name in the page's language, with its id ('Sở Tư pháp (STP)'; it showed 'STP')
+            with duckdb.connect(str(small_demo_db), read_only=True) as con:
+                name_vi, name_en = con.sql(
+                    "SELECT name_vi, name_en FROM org_unit WHERE id = ?", params=[unit]
+                ).fetchall()[0]
+            shown = f"{name_vi if report.lang == 'vi' else name_en or name_vi} ({unit})"
+        else:
+            shown = "toàn tỉnh" if report.lang == "vi" else "the province"
         assert f": {shown}" in text, f"unit {shown} not in the footer: {text}"
     assert ("tiếng Việt" if report.lang == "vi" else "English") in text
     assert report.result.data_fingerprint in text and re.fullmatch(

@@ -184,6 +184,10 @@ def _footer_html(kind: ReportKind, params: Params, fingerprint: str, generated_a
     }[lang]
     dumped = {k: v for k, v in params.model_dump(mode="json").items() if k != "db_path"}
     shown = kind.params.shown(dumped, lang)  # the kind's parameters as a reader sees them
+    unit = dumped.get("unit")
+    if unit:  # the unit by its name, as the page names it, with its id: 'Sở Tư pháp (STP)', not 'STP'
+        name = _unit_name(params.db_path, str(unit), lang)
+        shown["unit"] = f"{name} ({unit})" if name else unit
     shown["db"] = Path(params.db_path).name
     shown["lang"] = LANG_NAMES[lang].get(str(shown["lang"]), shown["lang"])
     names = {**PARAM_LABELS[lang], **kind.labels(lang)}
@@ -195,6 +199,19 @@ def _footer_html(kind: ReportKind, params: Params, fingerprint: str, generated_a
         for a, b in zip(labels, values, strict=True)
     )
     return f'<footer class="egov-footer"><h2>{html.escape(title)}</h2><dl>{items}</dl></footer>'
+
+
+def _unit_name(db_path: str | Path, unit_id: str, lang: str) -> str | None:
+    """The unit's name in `lang` (its Vietnamese one when it has no English one); None if it cannot be read."""
+    try:
+        with connect(db_path, read_only=True) as con:
+            rows = con.sql("SELECT name_vi, name_en FROM org_unit WHERE id = ?", params=[unit_id]).fetchall()
+    except Exception:  # the footer never fails a report: the id stands alone
+        return None
+    if not rows:
+        return None
+    name_vi, name_en = rows[0]
+    return str(name_en or name_vi) if lang == "en" else str(name_vi)
 
 
 def _labelled(label: str, value: object) -> str:
