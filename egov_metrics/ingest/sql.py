@@ -224,8 +224,10 @@ def _missing_columns(
 
 def _input_expr(field: Field, odd: bool = True) -> str:
     """The source text of a column (readers already trimmed it), its pattern applied, its default filled in."""
+    # a pattern is matched against NFC text (Excel on a Mac writes NFD: "ngày" would not match "ngày")
+    nfc = field.column.type in ("text", "tthc_code") or bool(field.rule and field.rule.pattern)
     text = (
-        clean_cell(f"c{field.index}", nfc=field.column.type in ("text", "tthc_code"), odd=odd)
+        clean_cell(f"c{field.index}", nfc=nfc, odd=odd)
         if field.index is not None
         else "CAST(NULL AS VARCHAR)"
     )

@@ -1,0 +1,60 @@
+"""Exports of the kinds other than dossiers (unit, procedure, feedback, data_exchange) as data officers send
+them: each file is written here and the expected values are read off its text by hand."""
+
+from __future__ import annotations
+
+import shutil
+import unicodedata
+from pathlib import Path
+
+import duckdb
+import pytest
+from fixtures.samples import load_samples
+
+from egov_metrics.ingest import ingest_file
+
+
+@pytest.fixture(scope="module")
+def reference_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return load_samples(tmp_path_factory.mktemp("kinds") / "ref.duckdb")
+
+
+@pytest.fixture
+def db(reference_db: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "egov.duckdb"
+    shutil.copy(reference_db, path)
+    return path
+
+
+def _rows(db: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.sql(sql).fetchall()
+
+
+def _rejects(db: Path, run_id: int) -> list[tuple[int, str, str]]:
+    return _rows(
+        db, f'SELECT row_number, "column", reason FROM quarantine WHERE run_id = {run_id} ORDER BY 1, 2'
+    )
+
+
+# --- procedures -----------------------------------------------------------------------------------------
+
+
+def test_statutory_times_written_in_nfd_are_read(db: Path, tmp_path: Path) -> None:
+    """Excel on a Mac writes decomposed Unicode (NFD): "15 ngày làm việc" did not match the built-in
+    pattern, so every procedure of such a file was quarantined as 'unparseable number'."""
+    text = (
+        "Mã TTHC,Tên thủ tục,Lĩnh vực,Cấp thực hiện,Mức độ DVCTT,Thời hạn giải quyết\n"
+        "9.100001,Thủ tục A,Hộ tịch,Cấp xã,Toàn trình,15 ngày làm việc\n"
+        "9.100002,Thủ tục B,Hộ tịch,Cấp xã,Một phần,Không quá 10 ngày làm việc\n"
+        "9.100003,Thủ tục C,Hộ tịch,Cấp xã,Một phần,Trong ngày\n"
+    )
+    path = tmp_path / "procedures_mac.csv"
+    path.write_text(unicodedata.normalize("NFD", text), encoding="utf-8")
+    result = ingest_file(db, "procedure", path, progress=False)
+    assert _rejects(db, result.run_id) == []
+    assert _rows(db, "SELECT code, statutory_days FROM procedure WHERE code LIKE '9.1%' ORDER BY 1") == [
+        ("9.100001", 15),
+        ("9.100002", 10),
+        ("9.100003", 0),
+    ]
