@@ -11,6 +11,7 @@ import duckdb
 import pytest
 from fixtures.samples import load_samples
 
+from egov_metrics.errors import IngestError
 from egov_metrics.ingest import ingest_file
 
 
@@ -58,3 +59,35 @@ def test_statutory_times_written_in_nfd_are_read(db: Path, tmp_path: Path) -> No
         ("9.100002", 10),
         ("9.100003", 0),
     ]
+
+
+# --- data exchange --------------------------------------------------------------------------------------
+
+EXCHANGE_HEADER = "Ngày;Nền tảng;Hệ thống nguồn;Hệ thống đích;Số giao dịch"
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Số giao dịch thất bại", "Thất bại", "Số giao dịch không thành công", "Không thành công", "Lỗi"],
+)
+def test_failures_under_another_usual_header_are_read(db: Path, tmp_path: Path, header: str) -> None:
+    """LGSP/NDXP reports head the failed exchanges "Thất bại" or "Số giao dịch không thành công" as often as
+    "Số giao dịch lỗi": such a column was ignored and every row stored 0 failures (a 100 % success rate)."""
+    path = tmp_path / "exchange.csv"
+    path.write_text(f"{EXCHANGE_HEADER};{header}\n12/03/2025;NDXP;A;B;100;40\n", encoding="utf-8")
+    ingest_file(db, "data_exchange", path, progress=False)
+    assert _rows(db, "SELECT requests, failures FROM data_exchange WHERE day = DATE '2025-03-12'") == [
+        (100, 40)
+    ]
+
+
+def test_a_report_of_successes_without_failures_is_refused(db: Path, tmp_path: Path) -> None:
+    """A report that counts the successful exchanges (and no failures) would have stored 0 failures for
+    every row: the file is refused, naming the column, and nothing is loaded."""
+    path = tmp_path / "exchange.csv"
+    path.write_text(
+        f"{EXCHANGE_HEADER};Số giao dịch thành công\n12/03/2025;NDXP;A;B;100;60\n", encoding="utf-8"
+    )
+    with pytest.raises(IngestError, match="Số giao dịch thành công"):
+        ingest_file(db, "data_exchange", path, progress=False)
+    assert _rows(db, "SELECT count(*) FROM data_exchange WHERE day = DATE '2025-03-12'") == [(0,)]
