@@ -91,3 +91,45 @@ def test_a_report_of_successes_without_failures_is_refused(db: Path, tmp_path: P
     with pytest.raises(IngestError, match="Số giao dịch thành công"):
         ingest_file(db, "data_exchange", path, progress=False)
     assert _rows(db, "SELECT count(*) FROM data_exchange WHERE day = DATE '2025-03-12'") == [(0,)]
+
+
+def test_subtotal_rows_of_an_exchange_report_are_skipped_not_loaded_as_systems(
+    db: Path, tmp_path: Path
+) -> None:
+    """Daily LGSP/NDXP reports close each platform and each day with a subtotal whose day is filled in:
+    'Cộng LGSP' was loaded as a source system (every LGSP exchange of the day counted twice) and the other
+    subtotals were quarantined as missing systems or an unknown platform. They are skipped and listed like
+    the 'Tổng cộng' row of a dossier export."""
+    path = tmp_path / "exchange.csv"
+    path.write_text(
+        f"{EXCHANGE_HEADER};Số giao dịch lỗi\n"
+        "10/03/2025;NDXP;Một cửa;Cổng DVCQG;1.911;9\n"  # row 2
+        "10/03/2025;NDXP;Một cửa;CSDL dân cư;1072;12\n"  # row 3
+        "10/03/2025;NDXP;Tổng cộng;;2.983;21\n"  # row 4: the platform's subtotal
+        "10/03/2025;LGSP;Một cửa;CSDL đất đai;454;18\n"  # row 5
+        "10/03/2025;LGSP;Cộng LGSP;Tất cả;454;18\n"  # row 6: the platform's subtotal
+        "10/03/2025;Tổng cộng;;;3.437;39\n"  # row 7: the day's total
+        "Tổng cộng;;;;3.437;39\n",  # row 8: the file's total
+        encoding="utf-8",
+    )
+    result = ingest_file(db, "data_exchange", path, progress=False)
+    assert (result.rows_read, result.inserted, result.rejected) == (3, 3, 0)
+    assert [row for row, _ in result.total_rows] == [4, 6, 7, 8]
+    assert "skipped 4 total row(s), not data_exchange rows" in result.summary(markup=False)
+    assert _rows(
+        db,
+        "SELECT platform, sum(requests), sum(failures) FROM data_exchange WHERE day = '2025-03-10' GROUP BY 1 ORDER BY 1",
+    ) == [("LGSP", 454, 18), ("NDXP", 2983, 21)]
+
+
+def test_a_system_whose_name_starts_like_a_total_is_still_loaded(db: Path, tmp_path: Path) -> None:
+    """'Tổng đài 1022' and 'Tổng cục Thuế' are systems, not totals."""
+    path = tmp_path / "exchange.csv"
+    path.write_text(
+        f"{EXCHANGE_HEADER};Số giao dịch lỗi\n"
+        "10/03/2025;LGSP;Tổng đài 1022;Một cửa;10;1\n"
+        "10/03/2025;NDXP;Một cửa;Tổng cục Thuế;20;2\n",
+        encoding="utf-8",
+    )
+    result = ingest_file(db, "data_exchange", path, progress=False)
+    assert (result.inserted, result.total_rows) == (2, ())

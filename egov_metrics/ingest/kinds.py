@@ -73,6 +73,10 @@ class Kind:
     #: Columns linking a row to another row of the same table (parent, successor): a chain that comes back
     #: to where it started is rejected with the cycle named (`sql.reject_cycles`).
     no_cycles: tuple[str, ...] = ()
+    #: Columns whose cell holding a total label ("Tổng cộng", "Cộng LGSP") makes the row a total row even when
+    #: its key cell is filled in (the subtotal of a day and platform in an exchange report): skipped and
+    #: reported, never loaded as a value (a system called "Cộng LGSP" would count the platform twice).
+    total_label_columns: tuple[str, ...] = ()
     description: str = ""
     aliases: tuple[str, ...] = field(default=())
     #: What a file of this kind holds, as the Vietnamese ingest summary names it ("tệp hồ sơ"); default: `name`.
@@ -424,6 +428,7 @@ DATA_EXCHANGE = Kind(
     key=("day", "platform", "source_system", "target_system"),
     default_mapping="data_exchange",
     description="daily integration traffic on LGSP / NDXP",
+    total_label_columns=("platform", "source_system", "target_system"),
     columns=(
         Column("day", "date", required=True),
         Column("platform", "enum", required=True, choices=tuple(vocab.PLATFORMS)),

@@ -46,7 +46,7 @@ SUMMARY: dict[str, dict[str, str]] = {
         "rejected {rejected}   (run {run}, {seconds} s)",
         "empty": "  the file holds no rows below its header: nothing was loaded (an empty export?)",
         "blank": "  skipped {n} blank row(s)",
-        "totals": "  skipped {n} total row(s), not dossiers: {shown}",
+        "totals": "  skipped {n} total row(s), not {what}: {shown}",
         "crosswalked": "  {n} row(s) with unit {given!r} received {when} were attached to {used!r}, the unit "
         "that existed then (crosswalk)",
         "after_end": "after that unit had ended",
@@ -66,7 +66,7 @@ SUMMARY: dict[str, dict[str, str]] = {
         "bị loại {rejected}   (lần nạp {run}, {seconds} giây)",
         "empty": "  tệp không có dòng nào dưới dòng tiêu đề: không nạp gì (tệp xuất ra bị trống?)",
         "blank": "  bỏ qua {n} dòng trống",
-        "totals": "  bỏ qua {n} dòng tổng cộng, không phải hồ sơ: {shown}",
+        "totals": "  bỏ qua {n} dòng tổng cộng, không phải {what}: {shown}",
         "crosswalked": "  {n} dòng có đơn vị {given!r} tiếp nhận {when} được gán cho {used!r}, đơn vị tồn tại "
         "vào ngày đó (theo bảng chuyển đổi đơn vị)",
         "after_end": "sau khi đơn vị đó đã kết thúc",
@@ -165,7 +165,11 @@ class IngestResult:
             lines.append(w["blank"].format(n=n(self.blank_rows)))
         if self.total_rows:
             shown = ", ".join(f"{w['row']} {r} ({label!r})" for r, label in self.total_rows[:3])
-            lines.append(w["totals"].format(n=n(len(self.total_rows)), shown=shown))
+            if lang == "vi":
+                what = "hồ sơ" if kind.name == "dossier" else f"dòng {kind.name_vi or kind.name}"
+            else:
+                what = "dossiers" if kind.name == "dossier" else f"{kind.name} rows"
+            lines.append(w["totals"].format(n=n(len(self.total_rows)), what=what, shown=shown))
         for given, used, count, how in self.crosswalked:
             when = w["after_end"] if how == "successor" else w["before_start"]
             lines.append(w["crosswalked"].format(n=n(count), given=given, when=when, used=used))

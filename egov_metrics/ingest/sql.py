@@ -248,9 +248,12 @@ TOTAL_LABEL_COLUMNS = 4
 def _total_label(expr: str) -> str:
     words = "|".join(TOTAL_WORDS)
     # the word alone, or followed by what is not a word ("Tổng cộng: 12", "Tổng cộng (12 hồ sơ)", "Cộng 12")
-    # or by "hồ sơ" ("Tổng số hồ sơ"); never by another word ("Tổng đài" is a name)
+    # or by what is counted or a platform ("Tổng số hồ sơ", "Cộng LGSP", "Tổng cộng ngày 10/03"); never by
+    # another word ("Tổng đài 1022", "Tổng cục Thuế" are names)
+    counted = "hồ sơ|giao dịch|yêu cầu|lgsp|ndxp|nền tảng|ngày|tháng"
     return (
-        f"regexp_full_match(lower(nfc_normalize({expr})), '\\s*({words})(\\s*[^\\pL\\s].*|\\s+hồ sơ.*)?\\s*')"
+        f"regexp_full_match(lower(nfc_normalize({expr})), "
+        f"'\\s*({words})(\\s*[^\\pL\\s].*|\\s+({counted})([^\\pL].*)?)?\\s*')"
     )
 
 
@@ -261,10 +264,20 @@ def total_row_sql(plan: Plan) -> str:
     key_cell = f"c{key.index}" if key is not None and key.index is not None else "NULL"
     first = [f"c{i}" for i in range(min(TOTAL_LABEL_COLUMNS, len(plan.headers)))]
     labels = " OR ".join(_total_label(c) for c in dict.fromkeys([*first, key_cell]) if c != "NULL") or "false"
-    return (
+    by_key = (
         f"CASE WHEN {key_cell} IS NULL OR length({key_cell}) < 40 AND {_total_label(key_cell)} "
         f"THEN coalesce({labels}, false) ELSE false END"
     )
+    # a subtotal whose key cell is filled in (the day of an exchange report's 'Cộng LGSP')
+    cells = [
+        f"c{f.index}"
+        for c in plan.kind.total_label_columns
+        if (f := plan.fields.get(c)) is not None and f.index is not None
+    ]
+    if not cells:
+        return by_key
+    labelled = " OR ".join(f"coalesce(length({c}) < 40 AND {_total_label(c)}, false)" for c in cells)
+    return f"({by_key} OR {labelled})"
 
 
 def clean_sql(plan: Plan) -> str:
