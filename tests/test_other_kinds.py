@@ -133,3 +133,49 @@ def test_a_system_whose_name_starts_like_a_total_is_still_loaded(db: Path, tmp_p
     )
     result = ingest_file(db, "data_exchange", path, progress=False)
     assert (result.inserted, result.total_rows) == (2, ())
+
+
+# --- units ----------------------------------------------------------------------------------------------
+
+UNIT_HEADER = "Mã định danh,Mã đơn vị,Tên đơn vị,Cấp,Trực thuộc,Hiệu lực từ,Hiệu lực đến,Đơn vị kế thừa\n"
+
+
+def test_a_last_day_of_validity_is_refused_when_the_successor_starts_the_next_day(
+    db: Path, tmp_path: Path
+) -> None:
+    """Validity is [from, to): 'Hiệu lực đến' is the first day the unit no longer exists. A unit list that
+    writes the last day instead (28/02/2025, its successor from 01/03/2025) left a day on which neither
+    existed: dossiers of that day were quarantined with 'no longer existed … until 2025-02-28' (of a dossier
+    of 28/02), and roll-ups of that day lost the unit. Such a row is rejected with the day to write; a
+    successor that does not exist on the unit's end day at all is rejected too."""
+    path = tmp_path / "units.csv"
+    path.write_text(
+        UNIT_HEADER + "QA,QA,Sở A,Sở,T58,01/01/2015,28/02/2025,QA-2025\n"  # row 2: the last day written
+        "QA-2025,QA,Sở A,Sở,T58,01/03/2025,,\n"  # row 3
+        "QB,QB,Sở B,Sở,T58,01/01/2015,01/03/2025,QB-2025\n"  # row 4: right
+        "QB-2025,QB,Sở B,Sở,T58,01/03/2025,,\n"  # row 5
+        "QC,QC,Sở C,Sở,T58,01/01/2015,01/03/2025,SYT-X\n"  # row 6: successor valid from 2026
+        "SYT-X,SYTX,Sở X,Sở,T58,01/01/2026,,\n"  # row 7
+        "QD,QD,Sở D,Sở,T58,01/01/2015,01/03/2025,STNMT\n",  # row 8: successor stored, ended that day
+        encoding="utf-8",
+    )
+    result = ingest_file(db, "unit", path, progress=False)
+    found = _rejects(db, result.run_id)
+    assert [(row, column) for row, column, _ in found] == [
+        (2, "Hiệu lực đến"),
+        (6, "Đơn vị kế thừa"),
+        (8, "Đơn vị kế thừa"),
+    ]
+    reasons = {row: reason for row, _, reason in found}
+    assert "2025-03-01" in reasons[2] and "QA-2025" in reasons[2] and "first day" in reasons[2]
+    assert "SYT-X" in reasons[6] and "2025-03-01" in reasons[6]
+    assert "STNMT" in reasons[8]
+    assert _rows(db, "SELECT id FROM org_unit WHERE id IN ('QA', 'QB', 'QC', 'QD') ORDER BY 1") == [("QB",)]
+    vi = _rows(db, f"SELECT reason_vi FROM quarantine WHERE run_id = {result.run_id} AND row_number = 2")
+    assert "01/03/2025" in vi[0][0]
+
+
+def test_the_sample_units_load_again_unchanged(db: Path) -> None:
+    """The check above holds for the sample units (each successor starts on the day its unit ends)."""
+    result = ingest_file(db, "unit", Path(__file__).parents[1] / "data/samples/units.csv", progress=False)
+    assert (result.unchanged, result.rejected) == (19, 0)

@@ -77,6 +77,9 @@ class Kind:
     #: its key cell is filled in (the subtotal of a day and platform in an exchange report): skipped and
     #: reported, never loaded as a value (a system called "Cộng LGSP" would count the platform twice).
     total_label_columns: tuple[str, ...] = ()
+    #: A column naming the row that takes over when this one's validity ends (`valid_to`): that row must be
+    #: valid on that day (`sql.reject_invalid_successors`), else a day would have no unit at all.
+    successor: str | None = None
     description: str = ""
     aliases: tuple[str, ...] = field(default=())
     #: What a file of this kind holds, as the Vietnamese ingest summary names it ("tệp hồ sơ"); default: `name`.
@@ -392,6 +395,7 @@ UNIT = Kind(
         ),
     ),
     no_cycles=("parent_id", "successor_id"),
+    successor="successor_id",
 )
 
 FEEDBACK = Kind(

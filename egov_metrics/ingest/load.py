@@ -309,6 +309,7 @@ def _stage(con: duckdb.DuckDBPyConnection, plan: sql.Plan, source: Source, feedb
     sql.reject_uncalculated(con, plan, source.uncalculated)
     for column in plan.kind.no_cycles:
         sql.reject_cycles(con, plan, column)
+    sql.reject_invalid_successors(con, plan)
     con.execute(sql.good_sql(plan))
     crossed = sql.crosswalked(con, plan)
     for table in ("ingest_parsed", "ingest_eff", *(f"ingest_map_{c}" for c in sql.map_sql(plan))):

@@ -895,6 +895,54 @@ def reject_cycles(con: object, plan: Plan, column: str) -> int:
     return len(found)
 
 
+def reject_invalid_successors(con: object, plan: Plan) -> None:
+    """Add to ingest_reject the rows of the file whose successor does not exist on the day they end (their
+    `valid_to`), over the table as it would be after the load. Validity is half-open, [valid_from, valid_to):
+    a file that gives the last day of validity (28/02/2025, the successor from 01/03/2025) would leave a day
+    on which neither unit existed; that case is named with the day to write."""
+    column = plan.kind.successor
+    if column is None or column not in plan.fields:
+        return
+    key = q(plan.kind.key[0])
+    link = q(column)
+    day = "strftime({}, '%d/%m/%Y')"
+    u_to, s_from, s_to = "f.valid_to", "s.valid_from", "s.valid_to"
+    next_day = Said(
+        f"'ngày hết hiệu lực ' || {day.format(u_to)} || ' là ngày đầu tiên đơn vị không còn tồn tại (hiệu lực "
+        "tính từ ngày bắt đầu đến trước ngày hết hiệu lực), nhưng đơn vị kế thừa ' || s.id || ' chỉ bắt đầu từ ' "
+        f"|| {day.format(s_from)} || ': ngày ' || {day.format(u_to)} || ' không đơn vị nào tồn tại. Có lẽ tệp ghi "
+        f"ngày cuối cùng còn hiệu lực: ghi ' || {day.format(s_from)} || ', ngày đơn vị kế thừa bắt đầu'",
+        f"'valid_to ' || {u_to} || ' is the first day the unit no longer exists (validity runs from valid_from up "
+        f"to, not including, valid_to), but its successor ' || s.id || ' only starts on ' || {s_from} || ': on ' "
+        f"|| {u_to} || ' neither exists. The file probably gives the last day of validity: write ' || {s_from} "
+        "|| ', the day the successor starts'",
+    )
+    other = Said(
+        f"'đơn vị kế thừa ' || s.id || ' không tồn tại vào ngày ' || {day.format(u_to)} || ', ngày đơn vị này "
+        f"hết hiệu lực (đơn vị kế thừa có hiệu lực từ ' || {day.format(s_from)} || coalesce(' đến trước ' || "
+        f"{day.format(s_to)}, '') || '): sửa đơn vị kế thừa hoặc các ngày hiệu lực'",
+        f"'successor ' || s.id || ' does not exist on ' || {u_to} || ', the day this unit ends (it is valid from ' "
+        f"|| {s_from} || coalesce(' up to ' || {s_to}, '') || '): correct the successor or the validity dates'",
+    )
+    gap = f"{s_from} = {u_to} + INTERVAL 1 DAY"
+    con.execute(  # type: ignore[attr-defined]
+        f"""INSERT INTO ingest_reject
+        WITH f AS (SELECT __row, {key} AS id, valid_to, {link} AS successor FROM ingest_eff
+                   WHERE __row NOT IN (SELECT __row FROM ingest_reject) AND {key} IS NOT NULL),
+             known AS (SELECT {key} AS id, valid_from, valid_to, 0 AS pri FROM ingest_eff
+                       WHERE __row NOT IN (SELECT __row FROM ingest_reject) AND {key} IS NOT NULL
+                       UNION ALL SELECT {key}, valid_from, valid_to, 1 FROM {plan.kind.table}),
+             s AS (SELECT id, valid_from, valid_to FROM known
+                   QUALIFY row_number() OVER (PARTITION BY id ORDER BY pri) = 1)
+        SELECT f.__row, CASE WHEN {gap} THEN 'valid_to' ELSE {lit(column)} END,
+               CASE WHEN {gap} THEN {next_day.en} ELSE {other.en} END,
+               CASE WHEN {gap} THEN {next_day.vi} ELSE {other.vi} END, 'rule'
+        FROM f JOIN s ON s.id = f.successor
+        WHERE f.valid_to IS NOT NULL
+          AND NOT ({s_from} <= {u_to} AND ({s_to} IS NULL OR {u_to} < {s_to}))"""
+    )
+
+
 UNCALCULATED = Said(
     "công thức không có giá trị đã lưu (tệp được ghi bởi một chương trình không tính toán, nên ô được đọc là "
     "trống): mở tệp trong Excel và lưu lại, hoặc thay công thức bằng giá trị của nó",
