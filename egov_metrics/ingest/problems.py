@@ -23,4 +23,8 @@ PROBLEMS: dict[str, Said] = {
         "Vòng lặp cấp trên hoặc kế thừa giữa các đơn vị", "Units in a cycle of parents or successors"
     ),
     "uncalculated": Said("Công thức không có giá trị đã lưu", "Formula without a saved value"),
+    "successor_not_valid": Said(
+        "Đơn vị kế thừa không tồn tại vào ngày đơn vị hết hiệu lực",
+        "Successor not in existence when the unit ends",
+    ),
 }

@@ -936,7 +936,7 @@ def reject_invalid_successors(con: object, plan: Plan) -> None:
                    QUALIFY row_number() OVER (PARTITION BY id ORDER BY pri) = 1)
         SELECT f.__row, CASE WHEN {gap} THEN 'valid_to' ELSE {lit(column)} END,
                CASE WHEN {gap} THEN {next_day.en} ELSE {other.en} END,
-               CASE WHEN {gap} THEN {next_day.vi} ELSE {other.vi} END, 'rule'
+               CASE WHEN {gap} THEN {next_day.vi} ELSE {other.vi} END, 'successor_not_valid'
         FROM f JOIN s ON s.id = f.successor
         WHERE f.valid_to IS NOT NULL
           AND NOT ({s_from} <= {u_to} AND ({s_to} IS NULL OR {u_to} < {s_to}))"""
