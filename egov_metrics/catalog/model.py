@@ -199,6 +199,72 @@ def _schema_digest() -> str:
     return hashlib.sha256(f"{duckdb.__version__}\0{schema_sql()}".encode()).hexdigest()
 
 
+@functools.cache
+def _parser() -> duckdb.DuckDBPyConnection:
+    """A bare in-memory connection, for parsing only (nothing is ever executed on it but the parser's own
+    `json_serialize_sql`)."""
+    return duckdb.connect(":memory:")
+
+
+#: The checks an expression passed when its check file was written (`_check_expressions`): a file written
+#: before an expression had to be one expression (`_not_one_expression`) does not spare the check.
+_CHECKS = "bound; one expression"
+
+
+def _parsed(con: duckdb.DuckDBPyConnection, sql: str) -> dict:
+    """DuckDB's parse tree of one SELECT statement (`json_serialize_sql`; {"error": true, …} if it fails)."""
+    row = con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()
+    return json.loads(row[0]) if row else {"error": True}
+
+
+@functools.cache
+def _bare_select() -> dict:
+    """The parse tree of `SELECT 1`: a select item and no FROM, WHERE, LIMIT, …"""
+    return _parsed(_parser().cursor(), "SELECT 1")["statements"][0]["node"]
+
+
+def _not_one_expression(expr: str) -> str | None:
+    """Why `expr` is not one SQL expression over the source's row: several statements (`…; COPY … TO …`),
+    a comment that hides the rest of the engine's line, a FROM/LIMIT/alias, a subquery (which could read any
+    table or file). None when it is one, or when it does not parse at all (binding reports the parser's
+    message). Checked before anything is bound: the check statement is executed, so a second statement in
+    an expression would otherwise run."""
+    try:
+        tokens = duckdb.tokenize(expr)
+    except duckdb.Error:
+        return None
+    if any(kind == duckdb.token_type.comment for _, kind in tokens):
+        return "a comment (-- or /* */) is not allowed in an expression; delete it (notes go in description)"
+    con = _parser().cursor()
+    try:
+        if len(con.extract_statements(f"SELECT {expr}")) != 1:
+            return "one SQL expression, not several statements; delete the ';' and what follows it"
+        tree = _parsed(con, f"SELECT {expr}")
+    except duckdb.Error:
+        return None
+    if tree.get("error"):
+        return None
+    node, reference = tree["statements"][0]["node"], _bare_select()
+    items = node.get("select_list", [])
+    # FROM, WHERE, LIMIT, …: none, as in SELECT 1
+    clauses = {k: v for k, v in node.items() if k != "select_list"}
+    if (
+        len(items) != 1
+        or items[0].get("alias")
+        or clauses != {k: v for k, v in reference.items() if k != "select_list"}
+    ):
+        return (
+            "not one SQL expression over the source's row (no FROM, WHERE, LIMIT, UNION, AS or ',' of a "
+            "query); write a condition such as channel = 'online', or a column such as elapsed_wd"
+        )
+    if '"class": "SUBQUERY"' in json.dumps(items[0]):
+        return (
+            "a subquery (SELECT …) is not allowed: an expression reads the columns of its source's row only; "
+            "use a column of the source, or a source that has the column (egov_metrics/sources.py)"
+        )
+    return None
+
+
 def _check_expressions(indicator: Indicator, path: Path, lines: dict[tuple, int]) -> list[Problem]:
     """Bind every SQL expression of the indicator against its source (an empty database), and remember each
     expression's result type (`expression_type`).
@@ -206,7 +272,8 @@ def _check_expressions(indicator: Indicator, path: Path, lines: dict[tuple, int]
     Statements that bound once are not bound again: a file named by the digest of the DuckDB version, the
     schema and the statements themselves says they did, and holds their types (`CACHE_DIR_ENV`). Binding
     the 39 shipped indicators takes ~0.25 s, in every process that loads the catalog; reading 39 files,
-    ~1 ms. Statements that fail are bound every time, so their message is always today's."""
+    ~1 ms. Statements that fail are bound every time, so their message is always today's. Before binding,
+    each expression must be one expression (`_not_one_expression`): binding executes the statement."""
     source = SOURCES[indicator.source]
     from_sql = f"({source.select()}) AS src"
     if source.activity_sql:
@@ -224,12 +291,19 @@ def _check_expressions(indicator: Indicator, path: Path, lines: dict[tuple, int]
         )
         for key, expr in probes
     ]
-    digest = hashlib.sha256("\0".join([_schema_digest(), *(sql for _, sql in statements)]).encode())
+    digest = hashlib.sha256("\0".join([_schema_digest(), _CHECKS, *(sql for _, sql in statements)]).encode())
     marker = config.user_cache_dir() / "catalog-checks" / digest.hexdigest()
     known = _read_types(marker, len(statements))
     if known is not None:
         _remember_types(indicator.source, [expr for _, expr in probes], known)
         return []
+    refused = [
+        Problem(path, lines.get(key, lines.get(key[:1], 1)), ".".join(map(str, key)), why)
+        for key, expr in probes
+        if (why := _not_one_expression(expr)) is not None
+    ]
+    if refused:  # never bound: binding runs the statement
+        return refused
     con = _probe_connection().cursor()
     problems = []
     types: list[str] = []

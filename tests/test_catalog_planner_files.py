@@ -1,0 +1,86 @@
+"""A planner's own indicator files: mistakes are refused by `catalog check` with file, line and the fix, never
+computed wrong, never run, never a traceback later in `compute`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from egov_metrics.catalog import model
+from egov_metrics.catalog.model import check_catalog
+
+INDICATOR = """\
+id: {id}
+name: {{vi: Thử, en: Test}}
+description: {{vi: Mô tả., en: Description.}}
+unit: {unit}
+direction: higher
+decimals: 1
+source: dossier
+period_by: {period_by}
+measure:
+  aggregation: {aggregation}
+  numerator: "{numerator}"
+{rest}legal_source: 'Nghị định 61/2018/NĐ-CP'
+"""
+
+
+@pytest.fixture(autouse=True)
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(model.CACHE_DIR_ENV, str(folder))
+    return folder
+
+
+def _write(folder: Path, id_: str, **fields: str) -> Path:
+    values = {"unit": "count", "period_by": "received", "aggregation": "count", "rest": ""} | fields
+    path = folder / f"{id_}.yaml"
+    path.write_text(INDICATOR.format(id=id_, **values), encoding="utf-8")
+    return path
+
+
+def _problems(folder: Path) -> dict[str, list[str]]:
+    _, problems = check_catalog(folder)
+    out: dict[str, list[str]] = {}
+    for p in problems:
+        out.setdefault(p.path.stem, []).append(f"{p.line}: {p.key}: {p.message}")
+    return out
+
+
+def test_an_expression_that_is_not_one_expression_is_refused_and_never_run(tmp_path: Path) -> None:
+    folder = tmp_path / "indicators"
+    folder.mkdir()
+    written = tmp_path / "written.csv"
+    cases = {
+        "two_statements": f"1 FROM (SELECT 1) LIMIT 0; COPY (SELECT 42) TO '{written}'; SELECT 1",
+        "reads_a_file": "(SELECT count(*) FROM read_csv('/etc/hostname', header=false)) > 0",
+        "reads_a_table": "unit_id IN (SELECT id FROM org_unit)",
+        "a_comment": "TRUE -- all of them",
+        "a_from": "1 FROM dossier",
+        "an_alias": "channel = 'online' AS online",
+    }
+    for id_, expr in cases.items():
+        _write(folder, id_, numerator=expr)
+    found = _problems(folder)
+    assert not written.exists()  # the second statement never ran
+    assert sorted(found) == sorted(cases), found
+    for id_, messages in found.items():
+        assert messages[0].startswith("11: measure.numerator: "), (id_, messages)
+    assert "delete the ';'" in found["two_statements"][0]
+    assert "subquery" in found["reads_a_file"][0] and "subquery" in found["reads_a_table"][0]
+    assert "comment" in found["a_comment"][0]
+
+
+def test_a_check_file_written_before_the_expression_check_does_not_spare_it(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "indicators"
+    folder.mkdir()
+    _write(folder, "reads_a_table", numerator="unit_id IN (SELECT id FROM org_unit)")
+    monkeypatch.setattr(model, "_not_one_expression", lambda expr: None)  # as before the check
+    monkeypatch.setattr(model, "_CHECKS", "bound")
+    assert _problems(folder) == {}
+    monkeypatch.undo()
+    monkeypatch.setenv(model.CACHE_DIR_ENV, str(cache_dir))
+    assert "subquery" in _problems(folder)["reads_a_table"][0]
