@@ -84,3 +84,27 @@ def test_a_check_file_written_before_the_expression_check_does_not_spare_it(
     monkeypatch.undo()
     monkeypatch.setenv(model.CACHE_DIR_ENV, str(cache_dir))
     assert "subquery" in _problems(folder)["reads_a_table"][0]
+
+
+def test_an_expression_of_the_wrong_type_is_refused_before_compute_fails_on_it(tmp_path: Path) -> None:
+    folder = tmp_path / "indicators"
+    folder.mkdir()
+    _write(folder, "text_filter", numerator="TRUE", rest="filters:\n- field\n")
+    _write(folder, "text_numerator", numerator="channel")
+    _write(
+        folder,
+        "interval_median",
+        unit="working_days",
+        aggregation="median",
+        numerator="finished_at - received_at",
+    )
+    _write(folder, "fine", numerator="supplement_count", rest="filters:\n- field = 'dat_dai'\n")
+    for _ in range(2):  # bound, then read back from the check files
+        found = _problems(folder)
+        assert sorted(found) == ["interval_median", "text_filter", "text_numerator"], found
+        assert found["text_filter"] == [
+            "13: filters.0: a filter is a yes/no condition, and 'field' is VARCHAR; compare it with a value, "
+            "e.g. field = 'dat_dai', or a column with another"
+        ]
+        assert found["text_numerator"][0].startswith("11: measure.numerator: numerator 'channel' is VARCHAR")
+        assert "is INTERVAL" in found["interval_median"][0] and "date_diff" in found["interval_median"][0]

@@ -296,7 +296,7 @@ def _check_expressions(indicator: Indicator, path: Path, lines: dict[tuple, int]
     known = _read_types(marker, len(statements))
     if known is not None:
         _remember_types(indicator.source, [expr for _, expr in probes], known)
-        return []
+        return _type_problems(probes, known, path, lines)
     refused = [
         Problem(path, lines.get(key, lines.get(key[:1], 1)), ".".join(map(str, key)), why)
         for key, expr in probes
@@ -319,11 +319,43 @@ def _check_expressions(indicator: Indicator, path: Path, lines: dict[tuple, int]
             )
     if not problems:
         _remember_types(indicator.source, [expr for _, expr in probes], types)
+        problems = _type_problems(probes, types, path, lines)
         try:
             marker.parent.mkdir(parents=True, exist_ok=True)
             marker.write_text(json.dumps(types))
         except OSError:  # a read-only home: the statements are bound again next time, nothing else changes
             pass
+    return problems
+
+
+#: The DuckDB types the engine can count or sum (it casts numerators and denominators to DOUBLE): numbers,
+#: yes/no, and NULL.
+_NUMERIC_TYPE = re.compile(
+    r'^(U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|FLOAT|DOUBLE|DECIMAL\(\d+,\d+\)|BOOLEAN|"NULL")$'
+)
+
+
+def _type_problems(
+    probes: list[tuple[tuple, str]], types: list[str], path: Path, lines: dict[tuple, int]
+) -> list[Problem]:
+    """A filter must be a yes/no condition and a numerator or denominator a number or a condition: anything
+    else (a text, a date, an interval) binds but fails in `compute`, where the engine casts it to a number
+    or uses it as a condition."""
+    problems = []
+    for (key, expr), type_name in zip(probes, types, strict=True):
+        if key[0] == "filters" and type_name not in ("BOOLEAN", '"NULL"'):
+            why = (
+                f"a filter is a yes/no condition, and {expr!r} is {type_name}; compare it with a value, "
+                "e.g. field = 'dat_dai', or a column with another"
+            )
+        elif key[0] == "measure" and not _NUMERIC_TYPE.match(type_name):
+            why = (
+                f"{key[1]} {expr!r} is {type_name}, which cannot be counted or summed: write a number (e.g. "
+                "elapsed_wd, date_diff('day', received_at, finished_at)) or a condition (e.g. channel = 'online')"
+            )
+        else:
+            continue
+        problems.append(Problem(path, lines.get(key, lines.get(key[:1], 1)), ".".join(map(str, key)), why))
     return problems
 
 
