@@ -108,3 +108,34 @@ def test_an_expression_of_the_wrong_type_is_refused_before_compute_fails_on_it(t
         ]
         assert found["text_numerator"][0].startswith("11: measure.numerator: numerator 'channel' is VARCHAR")
         assert "is INTERVAL" in found["interval_median"][0] and "date_diff" in found["interval_median"][0]
+
+
+def test_a_unit_of_measure_the_aggregation_cannot_give_is_refused_at_the_measure(tmp_path: Path) -> None:
+    folder = tmp_path / "indicators"
+    folder.mkdir()
+    share = "  denominator: 'TRUE'\n  factor: 100\n"
+    _write(folder, "percent_count", unit="percent", numerator="channel = 'online'", rest="  factor: 100\n")
+    _write(folder, "percent_median", unit="percent", aggregation="median", numerator="elapsed_wd",
+           rest="  factor: 100\n", period_by="finished")  # fmt: skip
+    _write(
+        folder,
+        "count_ratio",
+        aggregation="ratio",
+        numerator="channel = 'online'",
+        rest="  denominator: 'TRUE'\n",
+    )
+    _write(folder, "days_count", unit="working_days", numerator="elapsed_wd > 10", period_by="finished")
+    _write(folder, "share_swapped", unit="percent", aggregation="ratio", numerator="TRUE",
+           rest="  denominator: channel = 'online'\n  factor: 100\n")  # fmt: skip
+    _write(folder, "share", unit="percent", aggregation="ratio", numerator="channel = 'online'", rest=share)
+    _write(folder, "share_as_mean", unit="percent", aggregation="mean", numerator="channel = 'online'",
+           rest="  factor: 100\n")  # fmt: skip
+    _write(folder, "mean_days", unit="working_days", aggregation="ratio", numerator="elapsed_wd",
+           rest="  denominator: 'TRUE'\n", period_by="finished")  # fmt: skip
+    found = _problems(folder)
+    assert sorted(found) == ["count_ratio", "days_count", "percent_count", "percent_median", "share_swapped"]
+    for id_, messages in found.items():
+        assert len(messages) == 1 and messages[0].startswith("9: measure: "), (id_, messages)
+    assert "a percent indicator cannot be a count" in found["percent_count"][0]
+    assert "unit: ratio" in found["count_ratio"][0]
+    assert "100 % or more" in found["share_swapped"][0] and "swap them" in found["share_swapped"][0]

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import duckdb
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from egov_metrics import config
 from egov_metrics.errors import ProblemsError, UnknownNameError
@@ -38,6 +38,21 @@ def user_catalog_dir() -> Path | None:
 
 Aggregation = Literal["ratio", "count", "sum", "mean", "median", "p90"]
 UnitOfMeasure = Literal["percent", "working_days", "count", "ratio"]
+
+
+#: The aggregations each unit of measure can show: a percent is a share of rows (or the mean of a yes/no),
+#: never a count × 100; a count is never a ratio of two counts (0.35 shown as "0"); working days are never a
+#: count of records.
+UNIT_AGGREGATIONS: dict[str, tuple[str, ...]] = {
+    "percent": ("ratio", "mean"),
+    "count": ("count", "sum", "mean", "median", "p90"),
+    "working_days": ("sum", "mean", "median", "p90", "ratio"),
+}
+UNIT_HINTS = {
+    "percent": "a share: a ratio of the rows counted to all the rows, factor 100",
+    "count": "a ratio of two counts is unit: ratio, or unit: percent with factor 100",
+    "working_days": "a count of records is unit: count",
+}
 
 
 class Text(Frozen):
@@ -101,6 +116,29 @@ class Indicator(Frozen):
         if value not in SOURCES:
             raise ValueError(f"unknown source {value!r}; known: {', '.join(sorted(SOURCES))}")
         return value
+
+    @field_validator("measure")
+    @classmethod
+    def _measure_fits_unit(cls, measure: Measure, info: ValidationInfo) -> Measure:
+        # a field validator (after `unit`), so that the problem is reported on the `measure:` line
+        unit = info.data.get("unit")
+        fits = UNIT_AGGREGATIONS.get(unit or "")
+        if fits is not None and measure.aggregation not in fits:
+            raise ValueError(
+                f"a {unit} indicator cannot be a {measure.aggregation} ({UNIT_HINTS[unit or '']}); "
+                f"its aggregation is one of {', '.join(fits)}, or its unit another"
+            )
+        if (
+            unit == "percent"
+            and measure.aggregation == "ratio"
+            and measure.numerator.strip().upper() == "TRUE"
+            and (measure.denominator or "").strip().upper() != "TRUE"
+        ):
+            raise ValueError(
+                "a share of every row over some of them is 100 % or more: the numerator is the rows counted "
+                "(e.g. channel = 'online'), the denominator all the rows ('TRUE'); swap them"
+            )
+        return measure
 
     @model_validator(mode="after")
     def _source_and_placement_exist(self) -> Indicator:
