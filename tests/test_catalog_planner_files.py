@@ -139,3 +139,25 @@ def test_a_unit_of_measure_the_aggregation_cannot_give_is_refused_at_the_measure
     assert "a percent indicator cannot be a count" in found["percent_count"][0]
     assert "unit: ratio" in found["count_ratio"][0]
     assert "100 % or more" in found["share_swapped"][0] and "swap them" in found["share_swapped"][0]
+
+
+def test_a_misspelt_placement_a_missing_factor_and_a_filter_not_in_a_list_are_refused_at_their_line(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "indicators"
+    folder.mkdir()
+    _write(folder, "misspelt_placement", period_by="recieved", numerator="TRUE")
+    _write(folder, "no_factor", unit="percent", aggregation="ratio", numerator="channel = 'online'",
+           rest="  denominator: 'TRUE'\n")  # fmt: skip
+    _write(folder, "filter_text", numerator="TRUE", rest="filters: channel = 'online'\n")
+    found = _problems(folder)
+    assert found == {
+        "misspelt_placement": [
+            "8: period_by: source 'dossier' places records by received, finished, open_at_end, "
+            "finished_or_open, not 'recieved' (did you mean 'received'?)"
+        ],
+        "no_factor": ["9: measure: a percent indicator needs measure.factor: 100"],
+        "filter_text": [
+            "12: filters: filters is a list: write each condition on a line of its own, as '- channel = 'online''"
+        ],
+    }, found

@@ -128,6 +128,8 @@ class Indicator(Frozen):
                 f"a {unit} indicator cannot be a {measure.aggregation} ({UNIT_HINTS[unit or '']}); "
                 f"its aggregation is one of {', '.join(fits)}, or its unit another"
             )
+        if unit == "percent" and measure.factor != 100:
+            raise ValueError("a percent indicator needs measure.factor: 100")
         if (
             unit == "percent"
             and measure.aggregation == "ratio"
@@ -141,17 +143,30 @@ class Indicator(Frozen):
         return measure
 
     @model_validator(mode="after")
-    def _source_and_placement_exist(self) -> Indicator:
-        source = SOURCES[self.source]
-        if self.period_by not in source.placements:
-            raise ValueError(
-                f"source {self.source!r} places records by {', '.join(source.placements)}, not {self.period_by!r}"
-            )
+    def _provisional_has_a_note(self) -> Indicator:
         if self.provisional and not self.provisional_note:
             raise ValueError("a provisional indicator needs a provisional_note saying what is unconfirmed")
-        if self.unit == "percent" and self.measure.factor != 100:
-            raise ValueError("a percent indicator needs measure.factor: 100")
         return self
+
+    @field_validator("filters", mode="before")
+    @classmethod
+    def _filters_are_a_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            raise ValueError(f"filters is a list: write each condition on a line of its own, as '- {value}'")
+        return value
+
+    @field_validator("period_by")
+    @classmethod
+    def _placement_exists(cls, value: str, info: ValidationInfo) -> str:
+        # a field validator (after `source`), so that the problem is reported on the `period_by:` line
+        source = SOURCES.get(info.data.get("source", ""))
+        if source is not None and value not in source.placements:
+            close = difflib.get_close_matches(value, list(source.placements), n=1)
+            guess = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(
+                f"source {source.name!r} places records by {', '.join(source.placements)}, not {value!r}{guess}"
+            )
+        return value
 
     def name_in(self, lang: str) -> str:
         return self.name.vi if lang == "vi" else self.name.en
