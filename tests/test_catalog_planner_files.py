@@ -161,3 +161,12 @@ def test_a_misspelt_placement_a_missing_factor_and_a_filter_not_in_a_list_are_re
             "12: filters: filters is a list: write each condition on a line of its own, as '- channel = 'online''"
         ],
     }, found
+
+
+@pytest.mark.parametrize("numerator", ["channel == 'postal'", "'postal' == channel", "channel = 'postal'"])
+def test_a_code_compared_with_double_equals_is_checked_too(tmp_path: Path, numerator: str) -> None:
+    folder = tmp_path / "indicators"
+    folder.mkdir()
+    _write(folder, "by_post", numerator=numerator)
+    found = _problems(folder)
+    assert list(found) == ["by_post"] and "did you mean 'post'?" in found["by_post"][0], found

@@ -440,9 +440,9 @@ def _read_types(marker: Path, count: int) -> list[str] | None:
     return types
 
 
-#: `column = 'x'`, `column <> 'x'`, `column != 'x'` (and the literal first); `column [NOT] IN ('x', 'y')`.
-_COMPARISON = re.compile(r"(?<![\w.'])([A-Za-z_]\w*)\s*(?:=|<>|!=)\s*'((?:[^']|'')*)'")
-_COMPARISON_REVERSED = re.compile(r"'((?:[^']|'')*)'\s*(?:=|<>|!=)\s*([A-Za-z_]\w*)(?![\w(])")
+#: `column = 'x'`, `column == 'x'`, `column <> 'x'`, `column != 'x'` (and the literal first); `column [NOT] IN ('x', 'y')`.
+_COMPARISON = re.compile(r"(?<![\w.'])([A-Za-z_]\w*)\s*(?:==|=|<>|!=)\s*'((?:[^']|'')*)'")
+_COMPARISON_REVERSED = re.compile(r"'((?:[^']|'')*)'\s*(?:==|=|<>|!=)\s*([A-Za-z_]\w*)(?![\w(])")
 _IN_LIST = re.compile(r"(?<![\w.'])([A-Za-z_]\w*)\s+(?:NOT\s+)?IN\s*\(([^()]*)\)", re.IGNORECASE)
 _LITERAL = re.compile(r"'((?:[^']|'')*)'")
 
