@@ -170,3 +170,17 @@ def test_a_code_compared_with_double_equals_is_checked_too(tmp_path: Path, numer
     _write(folder, "by_post", numerator=numerator)
     found = _problems(folder)
     assert list(found) == ["by_post"] and "did you mean 'post'?" in found["by_post"][0], found
+
+
+def test_an_expression_may_read_every_column_of_the_period_as_compute_offers_it(tmp_path: Path) -> None:
+    """`is_open AND received_at < period_end_excl - INTERVAL 30 DAY` was refused ('Referenced column
+    "period_end_excl" not found'): the check offered is_open, period_end_idx and period_start only."""
+    from egov_metrics.engine.spine import SPINE_COLUMNS
+
+    folder = tmp_path / "indicators"
+    folder.mkdir()
+    _write(folder, "old_open", numerator="is_open AND received_at < period_end_excl - INTERVAL 30 DAY")
+    _write(folder, "period_label", numerator="period <> '' AND period_key <= period_start")
+    assert _problems(folder) == {}
+    for column in SPINE_COLUMNS:  # every one the engine gives an expression is offered by the check
+        assert f"AS {column}" in model.PERIOD_COLUMNS

@@ -318,6 +318,15 @@ def _not_one_expression(expr: str) -> str | None:
     return None
 
 
+#: The columns of the period an expression may read beside its source's (`engine.spine.SPINE_COLUMNS` and the
+#: stock's `is_open`), with the engine's types: an expression reading `period_end_excl` binds in the check as
+#: it does in `compute`.
+PERIOD_COLUMNS = (
+    "FALSE AS is_open, 0 AS period_end_idx, DATE '2000-01-01' AS period_key, DATE '2000-01-01' AS period_start, "
+    "DATE '2000-02-01' AS period_end_excl, '2000-01' AS period"
+)
+
+
 def _check_expressions(indicator: Indicator, path: Path, lines: dict[tuple, int]) -> list[Problem]:
     """Bind every SQL expression of the indicator against its source (an empty database), and remember each
     expression's result type (`expression_type`).
@@ -339,8 +348,7 @@ def _check_expressions(indicator: Indicator, path: Path, lines: dict[tuple, int]
     statements = [
         (
             key,
-            f"SELECT {expr} FROM (SELECT *, FALSE AS is_open, 0 AS period_end_idx, "
-            f"DATE '2000-01-01' AS period_start FROM {from_sql}) LIMIT 0",
+            f"SELECT {expr} FROM (SELECT *, {PERIOD_COLUMNS} FROM {from_sql}) LIMIT 0",
         )
         for key, expr in probes
     ]
