@@ -133,6 +133,9 @@ def read_yaml(
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 0
         reason = getattr(exc, "problem", None) or str(exc)
+        lines = text.splitlines()
+        if mark is not None and mark.line < len(lines) and "\t" in lines[mark.line]:
+            reason += "; the line holds a tab: YAML indents with spaces only, replace the tab by spaces"
         return None, None, [Problem(path, line, "", f"invalid YAML: {reason}")]
     return data, node, []
 

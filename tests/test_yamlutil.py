@@ -61,6 +61,8 @@ def test_line_of_falls_back_to_the_nearest_ancestor(tmp_path: Path):
             "2025-02-30 is not a date (day is out of",
         ),
         ("a: 1\nb: {when: 2026-13-01}\n", 2, "2026-13-01 is not a date (month must be in 1..12)"),
+        # a tab indent: YAML's own words ("found character that cannot start any token") did not say what to do
+        ("a:\n\tb: 1\n", 2, "the line holds a tab: YAML indents with spaces only"),
     ],
 )
 def test_unreadable_documents_are_problems(tmp_path: Path, text: str, line: int, message: str):
