@@ -710,3 +710,55 @@ def test_a_killed_load_leaves_the_database_as_it_was(ingest_db: Path, tmp_path: 
     result = _load(ingest_db, "dossier", path)  # the database still works and the load now completes
     assert (result.inserted, result.rejected) == (n - 1, 1)
     assert _state(ingest_db) == (50 + n - 1, 4, 1)
+
+
+def test_the_usual_rating_words_load_the_row_instead_of_rejecting_it(ingest_db: Path, tmp_path: Path) -> None:
+    """An unrated dossier ("Chưa đánh giá"), a neutral rating ("Bình thường") and "Rất không hài lòng" each
+    rejected the whole dossier (gone from every figure, the on-time rate included); feedback likewise. No
+    rating is an empty cell, a strong dislike a dislike; a neutral feedback rating is rated, not satisfied."""
+    lines = (SAMPLES / "dossiers_one_stop.csv").read_text(encoding="utf-8-sig").splitlines()
+    header, row = lines[0], lines[1]
+    assert row.endswith(",Hài lòng")
+    words = {"Chưa đánh giá": None, "Bình thường": None, "Rất không hài lòng": "dissatisfied", "": None}
+    rows = [
+        row.replace("-0001,", f"-900{i},", 1).removesuffix("Hài lòng") + word for i, word in enumerate(words)
+    ]
+    dossiers = tmp_path / "ratings.csv"
+    dossiers.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    result = _load(ingest_db, "dossier", dossiers)
+    assert (result.inserted, result.rejected) == (4, 0), result.summary(markup=False)
+    got = dict(_rows(ingest_db, "SELECT right(id, 4), rating FROM dossier WHERE id LIKE '%-900_'"))
+    assert got == {f"900{i}": rating for i, rating in enumerate(words.values())}
+
+    lines = (SAMPLES / "feedback.csv").read_text(encoding="utf-8-sig").splitlines()
+    header, row = lines[0], lines[2]  # unit STP, rated "Hài lòng"
+    feedback_words = {
+        "Chưa đánh giá": None,
+        "Bình thường": False,
+        "Rất không hài lòng": False,
+        "Hài lòng": True,
+    }
+    rows = [
+        row.replace("-00002,", f"-0900{i},", 1).replace(",Hài lòng,", f",{word},", 1)
+        for i, word in enumerate(feedback_words)
+    ]
+    items = tmp_path / "feedback_ratings.csv"
+    items.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    result = _load(ingest_db, "feedback", items)
+    assert (result.inserted, result.rejected) == (4, 0), result.summary(markup=False)
+    got = dict(_rows(ingest_db, "SELECT right(id, 5), satisfied FROM feedback WHERE id LIKE '%-0900_'"))
+    assert got == {f"0900{i}": value for i, value in enumerate(feedback_words.values())}
+
+
+def test_a_mapping_may_map_a_text_to_no_value(tmp_path: Path) -> None:
+    """'' in a value map means no value (an empty cell); another unknown value is still refused."""
+    path = tmp_path / "m.yaml"
+    path.write_text(
+        "kind: dossier\nname: m\ncolumns:\n  Mã hồ sơ: id\n  Đánh giá: rating\n"
+        "values:\n  rating:\n    'N/A': ''\n    Tốt: great\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(MappingError) as err:
+        load_mapping_file(path)
+    messages = [line for line in str(err.value).splitlines() if "values.rating" in line]
+    assert len(messages) == 1 and "'great' is not a value of rating" in messages[0], str(err.value)

@@ -69,7 +69,14 @@ class TypeParser:
 
 
 def _value_map(column: Column, mapping: Mapping, rule: ColumnRule | None) -> dict[str, str]:
-    return mapping.value_map(rule) if rule else dict(mapping.values.get(column.name, {}))
+    """The column's value map, without the texts mapped to "" (no value: read as an empty cell before parsing)."""
+    values = mapping.value_map(rule) if rule else dict(mapping.values.get(column.name, {}))
+    return {text: value for text, value in values.items() if value != ""}
+
+
+def norm_sql(expr: str) -> str:
+    """SQL: `expr` as value-map keys compare it (`value_key`)."""
+    return _norm(expr)
 
 
 def _norm(expr: str) -> str:

@@ -26,7 +26,7 @@ from egov_metrics.errors import IngestError
 from egov_metrics.i18n import Said
 from egov_metrics.ingest.kinds import EARLIEST_RECEIVED, Column, Kind
 from egov_metrics.ingest.mapping import ColumnRule, Mapping, normalise, suggest
-from egov_metrics.ingest.parsers import CONTROL_CHARS, PARSERS, clean_cell, lit, q
+from egov_metrics.ingest.parsers import CONTROL_CHARS, PARSERS, clean_cell, lit, norm_sql, q, value_key
 from egov_metrics.ingest.problems import PROBLEMS as PROBLEMS  # re-exported: the problems the checks name
 
 if TYPE_CHECKING:
@@ -222,8 +222,9 @@ def _missing_columns(
     )
 
 
-def _input_expr(field: Field, odd: bool = True) -> str:
-    """The source text of a column (readers already trimmed it), its pattern applied, its default filled in."""
+def _input_expr(field: Field, odd: bool = True, blanks: tuple[str, ...] = ()) -> str:
+    """The source text of a column (readers already trimmed it), its pattern applied, the texts the mapping
+    maps to "" (`blanks`: "Chưa đánh giá", no rating) read as an empty cell, its default filled in."""
     # a pattern is matched against NFC text (Excel on a Mac writes NFD: "ngày" would not match "ngày")
     nfc = field.column.type in ("text", "tthc_code") or bool(field.rule and field.rule.pattern)
     text = (
@@ -234,6 +235,9 @@ def _input_expr(field: Field, odd: bool = True) -> str:
     if field.rule and field.rule.pattern:
         # the group's match when the pattern matches, the text unchanged otherwise (a value map may know it)
         text = f"coalesce(nullif(regexp_extract({text}, {lit(field.rule.pattern)}, 1), ''), {text})"
+    if blanks:
+        keys = ", ".join(lit(value_key(b)) for b in blanks)
+        text = f"CASE WHEN {norm_sql(text)} IN ({keys}) THEN NULL ELSE {text} END"
     if field.default is not None:
         text = f"coalesce({text}, {lit(field.default)})"
     return text
@@ -280,9 +284,18 @@ def total_row_sql(plan: Plan) -> str:
     return f"({by_key} OR {labelled})"
 
 
+def _blanks(mapping: Mapping, column: str, field: Field) -> tuple[str, ...]:
+    """The texts a mapping maps to "" for `column`: they mean no value (an unrated dossier's "Chưa đánh giá")."""
+    values = mapping.value_map(field.rule) if field.rule else mapping.values.get(column, {})
+    return tuple(text for text, value in values.items() if value == "")
+
+
 def clean_sql(plan: Plan) -> str:
     """ingest_clean (a view): the mapped columns as text; blank rows and total rows left out."""
-    inputs = ", ".join(f"{_input_expr(f, plan.odd_spaces)} AS {q(c + '$in')}" for c, f in plan.fields.items())
+    inputs = ", ".join(
+        f"{_input_expr(f, plan.odd_spaces, _blanks(plan.mapping, c, f))} AS {q(c + '$in')}"
+        for c, f in plan.fields.items()
+    )
     blank = " AND ".join(f"c{i} IS NULL" for i in range(len(plan.headers))) or "true"
     return (
         f"CREATE OR REPLACE TEMP VIEW ingest_clean AS SELECT __row, __extra, {inputs} "
