@@ -762,3 +762,32 @@ def test_a_mapping_may_map_a_text_to_no_value(tmp_path: Path) -> None:
         load_mapping_file(path)
     messages = [line for line in str(err.value).splitlines() if "values.rating" in line]
     assert len(messages) == 1 and "'great' is not a value of rating" in messages[0], str(err.value)
+
+
+def test_a_unit_list_that_moves_a_units_dates_names_the_records_left_outside(
+    ingest_db: Path, tmp_path: Path
+) -> None:
+    """A corrected unit list moved the 2025 merger of the finance department from 1 to 20 March: it loaded as
+    'updated', and the dossiers of 3, 7 and 19 March stayed on STC-2025, before its new start, without a word."""
+    _load(ingest_db, "dossier", "dossiers_one_stop.csv")
+    text = (SAMPLES / "units.csv").read_text(encoding="utf-8")
+    moved = text.replace(",2025-03-01,STC-2025", ",2025-03-20,STC-2025").replace(
+        "STC-2025,STC,Sở Tài chính,Department of Finance,department,T58,2025-03-01,",
+        "STC-2025,STC,Sở Tài chính,Department of Finance,department,T58,2025-03-20,",
+    )
+    assert moved.count("2025-03-20") == 3
+    units = tmp_path / "units.csv"
+    units.write_text(moved, encoding="utf-8")
+    result = _load(ingest_db, "unit", units)
+    assert (result.updated, result.rejected) == (3, 0), result.summary(markup=False)
+    received = _rows(
+        ingest_db,
+        "SELECT count(*) FROM dossier WHERE unit_id = 'STC-2025' AND received_at < TIMESTAMP '2025-03-20'",
+    )
+    assert result.outside_validity == (("dossier", "STC-2025", received[0][0]),) and received[0][0] == 3
+    assert "3 hồ sơ của đơn vị 'STC-2025' tiếp nhận vào ngày nằm ngoài" in " ".join(
+        result.summary(markup=False, lang="vi").split()
+    )
+    assert "3 dossier(s) of unit 'STC-2025' were received on a day outside its validity" in " ".join(
+        result.summary(markup=False, lang="en").split()
+    )

@@ -52,6 +52,8 @@ SUMMARY: dict[str, dict[str, str]] = {
         "after_end": "after that unit had ended",
         "before_start": "before that unit existed",
         "ignored": "  columns not used by the mapping: {columns}",
+        "outside": "  {n} {what} of unit {unit!r} were received on a day outside its validity as now loaded: "
+        "load them again to attach them to the unit valid then",
         "rejected": "Rejected {rows} row(s) with {problems} problem(s)",
         "first": "; the first {n}:",
         "all_rejected": "All rejected rows are in the quarantine table: {query}",
@@ -72,6 +74,8 @@ SUMMARY: dict[str, dict[str, str]] = {
         "after_end": "sau khi đơn vị đó đã kết thúc",
         "before_start": "trước khi đơn vị đó được thành lập",
         "ignored": "  các cột không dùng trong ánh xạ: {columns}",
+        "outside": "  {n} {what} của đơn vị {unit!r} tiếp nhận vào ngày nằm ngoài thời gian hiệu lực vừa nạp của "
+        "đơn vị: nạp lại các bản ghi đó để gán cho đơn vị có hiệu lực vào ngày đó",
         "rejected": "Đã loại {rows} dòng, {problems} lỗi",
         "first": "; {n} lỗi đầu tiên:",
         "all_rejected": "Mọi dòng bị loại nằm trong bảng quarantine: {query}",
@@ -128,6 +132,8 @@ class IngestResult:
     #: Rows whose unit did not exist (yet or any more) on the received day, attached to the unit that did:
     #: (unit given, unit attached, rows, 'crosswalk' or 'successor').
     crosswalked: tuple[tuple[str, str, int, str], ...] = ()
+    #: After a unit list changed units: (table, unit, records) received on a day their unit was not valid.
+    outside_validity: tuple[tuple[str, str, int], ...] = ()
 
     @property
     def rejects_query(self) -> str:
@@ -173,6 +179,9 @@ class IngestResult:
         for given, used, count, how in self.crosswalked:
             when = w["after_end"] if how == "successor" else w["before_start"]
             lines.append(w["crosswalked"].format(n=n(count), given=given, when=when, used=used))
+        for table, unit, count in self.outside_validity:
+            what = UNIT_RECORDS[table](lang)
+            lines.append(w["outside"].format(n=n(count), what=what, unit=unit))
         if self.ignored_columns:
             lines.append(w["ignored"].format(columns=", ".join(self.ignored_columns)))
         if self.rejected:
@@ -492,6 +501,7 @@ def ingest_file(
             run_id, counts, sample = _load(con, plan, source, sha256, feedback)
             if rejects is not None and counts.rejected:
                 export_rejects(con, run_id, rejects)
+            outside = outside_validity(con) if spec.table == "org_unit" and counts.updated else ()
     return IngestResult(
         run_id=run_id,
         kind=spec.name,
@@ -513,7 +523,28 @@ def ingest_file(
         rejects_file=rejects if rejects is not None and counts.rejected else None,
         total_rows=counts.total_rows,
         crosswalked=counts.crosswalked,
+        outside_validity=outside,
     )
+
+
+#: The tables whose records belong to a unit on their received day (what a change of validity can strand).
+UNIT_RECORDS = {
+    "dossier": Said("hồ sơ", "dossier(s)"),
+    "feedback": Said("phản ánh, kiến nghị", "feedback item(s)"),
+}
+
+
+def outside_validity(con: duckdb.DuckDBPyConnection) -> tuple[tuple[str, str, int], ...]:
+    """(table, unit, records) for the records received on a day their unit was not valid: what a unit list
+    that moved a unit's dates leaves behind (a load of records attaches each to the unit valid that day)."""
+    found: list[tuple[str, str, int]] = []
+    for table in UNIT_RECORDS:
+        found += con.sql(
+            f"SELECT '{table}', r.unit_id, count(*) FROM {table} r JOIN org_unit u ON u.id = r.unit_id "
+            "WHERE CAST(r.received_at AS DATE) < u.valid_from OR CAST(r.received_at AS DATE) >= u.valid_to "
+            "GROUP BY ALL ORDER BY 2"
+        ).fetchall()
+    return tuple((str(t), str(u), int(n)) for t, u, n in found)
 
 
 def read_rejects(con: duckdb.DuckDBPyConnection, run_id: int | None = None) -> pl.DataFrame:
