@@ -16,7 +16,8 @@ Every table the reports read is covered, in one of two ways:
   (`hash(t)`), and enters every fingerprint: a calendar fix or a new target re-renders everything.
   Bookkeeping tables (`IGNORED`: ingest runs, quarantine, schema version) are left out: a load that changed
   nothing changes no fingerprint. The rows loads rejected enter every fingerprint once each (the progress
-  report counts them): a load that only rejected rows re-renders the reports, its repetition does not. The demo's recorded fingerprint (`meta.data_fingerprint`) is included.
+  report counts them): a load that only rejected rows re-renders the reports, its repetition does not. The
+  demo's recorded fingerprint (`meta.data_fingerprint`) is included.
 
 `data_fingerprint(con)` is the whole data (horizon: none), shown in every report's footer and naming the
 compute cache's folder; `view_fingerprint(con, horizon)` is the data up to a day, recorded with each report

@@ -14,7 +14,8 @@ import sys
 import threading
 from typing import NoReturn
 
-from egov_metrics.cli.app import app, cli_lang
+from egov_metrics.cli.app import app, cli_lang, error_lines
+from egov_metrics.errors import EgovError
 from egov_metrics.said import Said
 
 #: The command groups, in the order `egov-metrics --help` lists their commands.
@@ -45,9 +46,9 @@ def main() -> NoReturn:
         OSError
     ) as exc:  # a file or folder the command cannot read or write: the path and why, no traceback
         where = f"{exc.filename}: " if exc.filename else ""
-        lang = cli_lang()
-        print(f"{ERROR(lang)}: {where}{exc.strerror or exc}", file=sys.stderr)
-        print(f"{HINT(lang)}: {OS_HINT(lang)}", file=sys.stderr)
+        reason = f"{where}{exc.strerror or exc}"  # the system's own words
+        label, text = error_lines(EgovError(Said(reason, reason), OS_HINT))
+        print(f"{label}: {text}", file=sys.stderr)
         code = 2
     except Exception as exc:
         # DuckDB turns Ctrl-C during a query into its own error ("Query interrupted")
@@ -66,7 +67,6 @@ OS_HINT = Said(
     "check that the folder exists, is a folder and is writable by this user (and that the name is not taken "
     "by a file), or give another path",
 )
-ERROR, HINT = Said("lỗi", "error"), Said("Gợi ý", "Hint")
 INTERRUPTED = Said(
     "đã dừng: không để lại gì ghi dở (một lần nạp hay một báo cáo được ghi trọn vẹn hoặc không ghi gì)",
     "interrupted: nothing half-written is left (a load or a report is written whole or not at all)",

@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from egov_metrics.config import default_db_path
 from egov_metrics.errors import EgovError
+from egov_metrics.said import Said
 
 app = typer.Typer(
     name="egov-metrics",
@@ -44,10 +45,18 @@ def cli_lang() -> str:
     return lang if lang in ("vi", "en") else "vi"
 
 
+#: The label of an error line.
+ERROR = Said("lỗi", "error")
+
+
+def error_lines(exc: EgovError, lang: str | None = None) -> tuple[str, str]:
+    """(label, message and hint) of `exc` in `lang` (default `cli_lang()`); an error not yet worded in
+    Vietnamese is printed in English, label included."""
+    lang = exc.language(lang or cli_lang())
+    return ERROR(lang), exc.in_language(lang)
+
+
 def _fail(exc: EgovError, code: int = 2, lang: str | None = None) -> typer.Exit:
-    lang = exc.language(lang or cli_lang())  # an error not yet worded in Vietnamese is printed in English
-    label = "lỗi" if lang == "vi" else "error"
-    err_console.print(
-        f"[bold red]{label}:[/] {escape(exc.in_language(lang))}", highlight=False, markup=True, soft_wrap=True
-    )
+    label, text = error_lines(exc, lang)
+    err_console.print(f"[bold red]{label}:[/] {escape(text)}", highlight=False, markup=True, soft_wrap=True)
     return typer.Exit(code)

@@ -125,8 +125,8 @@ class IngestResult:
     rejects: tuple[Reject, ...]
     seconds: float
     rejects_file: Path | None = None
-    #: How the file was read (`source` is its English description), for the summary in another language.
-    source_info: Source | None = None
+    #: `source` in Vietnamese ('csv (utf-8 có BOM, …)'), for the summary in Vietnamese.
+    source_vi: str | None = None
     #: Total rows ("Tổng cộng") skipped: (row, label).
     total_rows: tuple[tuple[int, str], ...] = ()
     #: Rows whose unit did not exist (yet or any more) on the received day, attached to the unit that did:
@@ -151,7 +151,7 @@ class IngestResult:
             w["loaded"].format(
                 kind=(kind.name_vi or kind.name) if lang == "vi" else kind.name,
                 file=self.file,
-                source=self.source_text(lang),
+                source=(self.source_vi or self.source) if lang == "vi" else self.source,
                 mapping=self.mapping,
                 db=self.db_path,
             ),
@@ -196,10 +196,6 @@ class IngestResult:
                 lines.append(w["and_in"].format(file=self.rejects_file))
         text = "\n".join(lines)
         return escape(text) if markup else text
-
-    def source_text(self, lang: str) -> str:
-        """The file's format as read ('csv (utf-8, comma-separated)'), in `lang`."""
-        return self.source_info.describe(lang) if self.source_info is not None else self.source
 
     def __str__(self) -> str:
         return self.summary(markup=False)
@@ -509,7 +505,7 @@ def ingest_file(
         db_path=Path(db_path),
         mapping=chosen.name,
         source=source.describe(),
-        source_info=source,
+        source_vi=source.describe("vi"),
         rows_read=counts.rows_read,
         inserted=counts.inserted,
         updated=counts.updated,
@@ -537,13 +533,12 @@ UNIT_RECORDS = {
 def outside_validity(con: duckdb.DuckDBPyConnection) -> tuple[tuple[str, str, int], ...]:
     """(table, unit, records) for the records received on a day their unit was not valid: what a unit list
     that moved a unit's dates leaves behind (a load of records attaches each to the unit valid that day)."""
-    found: list[tuple[str, str, int]] = []
-    for table in UNIT_RECORDS:
-        found += con.sql(
-            f"SELECT '{table}', r.unit_id, count(*) FROM {table} r JOIN org_unit u ON u.id = r.unit_id "
-            "WHERE CAST(r.received_at AS DATE) < u.valid_from OR CAST(r.received_at AS DATE) >= u.valid_to "
-            "GROUP BY ALL ORDER BY 2"
-        ).fetchall()
+    records = " UNION ALL ".join(f"SELECT '{t}' AS t, unit_id, received_at FROM {t}" for t in UNIT_RECORDS)
+    found = con.sql(
+        f"SELECT r.t, r.unit_id, count(*) FROM ({records}) r JOIN org_unit u ON u.id = r.unit_id "
+        "WHERE CAST(r.received_at AS DATE) < u.valid_from OR CAST(r.received_at AS DATE) >= u.valid_to "
+        "GROUP BY ALL ORDER BY 1, 2"
+    ).fetchall()
     return tuple((str(t), str(u), int(n)) for t, u, n in found)
 
 

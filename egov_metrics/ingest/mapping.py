@@ -95,6 +95,11 @@ class Mapping(FrozenModel):
         """The value map of one source column: the mapping's map for its canonical column, then the rule's own."""
         return {**self.values.get(rule.to, {}), **rule.values}
 
+    def column_values(self, column: str, rule: ColumnRule | None) -> dict[str, str]:
+        """The value map a canonical column is read with: its source column's (`value_map`) when the file has
+        one, else the mapping's own for the column."""
+        return self.value_map(rule) if rule else dict(self.values.get(column, {}))
+
     @property
     def source_label(self) -> str:
         return self.source or self.name

@@ -70,8 +70,7 @@ class TypeParser:
 
 def _value_map(column: Column, mapping: Mapping, rule: ColumnRule | None) -> dict[str, str]:
     """The column's value map, without the texts mapped to "" (no value: read as an empty cell before parsing)."""
-    values = mapping.value_map(rule) if rule else dict(mapping.values.get(column.name, {}))
-    return {text: value for text, value in values.items() if value != ""}
+    return {text: value for text, value in mapping.column_values(column.name, rule).items() if value != ""}
 
 
 def norm_sql(expr: str) -> str:

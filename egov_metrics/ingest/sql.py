@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from egov_metrics.errors import IngestError
-from egov_metrics.i18n import Said
+from egov_metrics.i18n import Said, fmt_number
 from egov_metrics.ingest.kinds import EARLIEST_RECEIVED, Column, Kind
 from egov_metrics.ingest.mapping import ColumnRule, Mapping, normalise, suggest
 from egov_metrics.ingest.parsers import CONTROL_CHARS, PARSERS, clean_cell, lit, norm_sql, q, value_key
@@ -286,8 +286,7 @@ def total_row_sql(plan: Plan) -> str:
 
 def _blanks(mapping: Mapping, column: str, field: Field) -> tuple[str, ...]:
     """The texts a mapping maps to "" for `column`: they mean no value (an unrated dossier's "Chưa đánh giá")."""
-    values = mapping.value_map(field.rule) if field.rule else mapping.values.get(column, {})
-    return tuple(text for text, value in values.items() if value == "")
+    return tuple(text for text, value in mapping.column_values(column, field.rule).items() if value == "")
 
 
 def clean_sql(plan: Plan) -> str:
@@ -596,8 +595,8 @@ DAMAGED = Said(
     "the character",
 )
 TOO_LONG = Said(
-    f"giá trị dài hơn {MAX_CELL_CHARS:,} ký tự (nhiều nhất một ô bảng tính chứa được): thường do một dấu ngoặc "
-    "kép không được đóng; kiểm tra dòng này trong tệp gốc".replace(",", "."),
+    f"giá trị dài hơn {fmt_number(MAX_CELL_CHARS, 0, 'vi')} ký tự (nhiều nhất một ô bảng tính chứa được): thường "
+    "do một dấu ngoặc kép không được đóng; kiểm tra dòng này trong tệp gốc",
     f"value longer than {MAX_CELL_CHARS:,} characters (the most a spreadsheet cell holds): usually a quote "
     "that never closes; check the row in the source file",
 )
